@@ -1,0 +1,1 @@
+"""Extranet collaboration backend: application layer (settings, lifespan, auth, CLI, actions)."""

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.errors import BadUserInput
+from models import AuditEntry, Event, EventKind, Project, User, Visibility
+
+MICROPOST_MAX_LENGTH = 5_000
+PAGE_MAX_LENGTH = 200_000
+TITLE_MAX_LENGTH = 200
+NAME_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 20_000
+REASON_MAX_LENGTH = 2_000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def required_text(value: str, field: str, max_length: int) -> str:
+    """Strip surrounding space; refuse an empty value or one longer than the limit."""
+    text = value.strip()
+    if not text:
+        raise BadUserInput(f"{field} must not be empty.", field=field)
+    return limited_text(text, field, max_length)
+
+
+def limited_text(value: str, field: str, max_length: int) -> str:
+    if len(value) > max_length:
+        raise BadUserInput(
+            f"{field} is {len(value):,} characters long; the limit is {max_length:,}.",
+            field=field,
+        )
+    return value
+
+
+async def record_event(
+    kind: EventKind,
+    project: Project,
+    actor: User,
+    *,
+    visibility: Visibility = Visibility.SHARED,
+    micropost_id: int | None = None,
+    page_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """Write the durable Event row; call inside the action's transaction."""
+    return await Event.create(
+        kind=kind,
+        customer_id=project.customer_id,
+        project_id=project.id,
+        actor_id=actor.id,
+        visibility=visibility,
+        micropost_id=micropost_id,
+        page_id=page_id,
+        payload=payload or {},
+    )
+
+
+async def audit(
+    action: str,
+    *,
+    actor: User | None = None,
+    target: str = "",
+    client_address: str = "",
+    **details: Any,
+) -> AuditEntry:
+    return await AuditEntry.create(
+        action=action,
+        actor_id=actor.id if actor else None,
+        target=target,
+        client_address=client_address[:64],
+        details=details,
+    )

@@ -1,0 +1,210 @@
+"""Users, sign-in sessions with rotating refresh tokens, and contact invitations."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from app import policy
+from app.actions._common import NAME_MAX_LENGTH, audit, now, required_text
+from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from app.passwords import check_strength, hash_password, verify_password
+from app.settings import Settings
+from app.tokens import hash_opaque_token, issue_access_token, new_opaque_token
+from models import Customer, Invitation, Project, ProjectMembership, RefreshToken, Role, User
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+INVITATION_TTL = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    access_token: str
+    refresh_token: str
+    access_token_expires_in: int
+
+
+def normalise_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+        raise BadUserInput("That is not a valid email address.", field="email")
+    return cleaned
+
+
+async def _unique_handle(email: str) -> str:
+    base = re.sub(r"[^a-z0-9._-]", "", email.split("@")[0].lower()).strip("._-")[:32] or "user"
+    handle, n = base, 1
+    while await User.exists(handle=handle):
+        n += 1
+        handle = f"{base}{n}"
+    return handle
+
+
+async def create_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None,
+    customer: Customer | None = None,
+) -> User:
+    """Create an account; staff roles have no customer, customer roles need one."""
+    email = normalise_email(email)
+    name = required_text(name, "name", NAME_MAX_LENGTH)
+    if role.is_staff and customer is not None:
+        raise BadUserInput("Staff and administrators do not belong to a customer.")
+    if not role.is_staff and customer is None:
+        raise BadUserInput("A customer contact needs the customer they belong to.")
+    if password is not None:
+        check_strength(password, email=email)
+    if await User.exists(email=email):
+        raise Conflict("An account with this email address already exists.", field="email")
+    user = await User.create(
+        email=email,
+        handle=await _unique_handle(email),
+        name=name,
+        role=role,
+        customer_id=customer.id if customer else None,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    await audit("user.created", target=f"user:{user.id}", role=role.value)
+    return user
+
+
+async def _issue_session(settings: Settings, user: User, family: str | None = None) -> Session:
+    refresh = new_opaque_token()
+    await RefreshToken.create(
+        user_id=user.id,
+        token_hash=hash_opaque_token(refresh),
+        family=family or secrets.token_hex(16),
+        expires_at=now() + timedelta(seconds=settings.refresh_token_ttl),
+    )
+    return Session(
+        user=user,
+        access_token=issue_access_token(settings, user.id),
+        refresh_token=refresh,
+        access_token_expires_in=settings.access_token_ttl,
+    )
+
+
+_BAD_LOGIN = "The email address or password is wrong."
+
+
+async def login(settings: Settings, email: str, password: str, client_address: str) -> Session:
+    """Sign in; a wrong password and an unknown email answer alike, in the same time."""
+    user = await User.get_or_none(email=email.strip().lower(), is_active=True)
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        await audit(
+            "login.failed",
+            actor=user,
+            target=f"user:{user.id}" if user else "",
+            client_address=client_address,
+        )
+        raise Unauthenticated(_BAD_LOGIN)
+    user.last_login_at = now()
+    await user.save(update_fields=["last_login_at"])
+    await audit("login", actor=user, target=f"user:{user.id}", client_address=client_address)
+    return await _issue_session(settings, user)
+
+
+async def refresh_session(settings: Settings, refresh_token: str) -> Session:
+    """Exchange a refresh token for a new pair; reusing a spent one revokes its whole family."""
+    refused = Unauthenticated("The session has ended. Sign in again.")
+    async with in_transaction():
+        token = (
+            await RefreshToken.filter(token_hash=hash_opaque_token(refresh_token))
+            .select_for_update()
+            .first()
+        )
+        if token is None or token.revoked_at is not None or token.expires_at <= now():
+            raise refused
+        reused = token.used_at is not None
+        if reused:
+            await RefreshToken.filter(family=token.family).update(revoked_at=now())
+            await audit("session.refresh_reused", target=f"user:{token.user_id}")
+        else:
+            token.used_at = now()
+            await token.save(update_fields=["used_at"])
+            user = await User.get_or_none(id=token.user_id, is_active=True)
+            if user is None:
+                raise refused
+            session = await _issue_session(settings, user, token.family)
+    if reused:
+        raise refused
+    return session
+
+
+async def logout(refresh_token: str) -> bool:
+    """Revoke the session that the refresh token belongs to."""
+    token = await RefreshToken.get_or_none(token_hash=hash_opaque_token(refresh_token))
+    if token is None:
+        return False
+    await RefreshToken.filter(family=token.family, revoked_at=None).update(revoked_at=now())
+    await audit("logout", target=f"user:{token.user_id}")
+    return True
+
+
+async def invite_contact(
+    actor: User,
+    *,
+    customer_id: int,
+    email: str,
+    name: str,
+    role: Role,
+    project_ids: list[int],
+) -> tuple[User, str]:
+    """Create a contact of a customer without a password, and a single-use invitation token."""
+    customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
+    if not await policy.can_manage_contacts(actor, customer.id):
+        raise Forbidden("Only the customer's lead contacts and account team may invite contacts.")
+    if role.is_staff:
+        raise BadUserInput("A contact's role is CUSTOMER_ADMIN or CUSTOMER_MEMBER.", field="role")
+    projects = await Project.filter(id__in=project_ids, customer_id=customer.id)
+    if len(projects) != len(set(project_ids)):
+        raise NotFound("project")
+    token = new_opaque_token()
+    async with in_transaction():
+        user = await create_user(
+            email=email, name=name, role=role, password=None, customer=customer
+        )
+        await Invitation.create(
+            user_id=user.id,
+            invited_by_id=actor.id,
+            token_hash=hash_opaque_token(token),
+            expires_at=now() + INVITATION_TTL,
+        )
+        for project in projects:
+            await ProjectMembership.create(project_id=project.id, user_id=user.id)
+        await audit(
+            "contact.invited",
+            actor=actor,
+            target=f"user:{user.id}",
+            customer=customer.id,
+            role=role.value,
+            projects=sorted(p.id for p in projects),
+        )
+    return user, token
+
+
+async def accept_invitation(settings: Settings, token: str, password: str) -> Session:
+    async with in_transaction():
+        invitation = (
+            await Invitation.filter(token_hash=hash_opaque_token(token))
+            .select_for_update()
+            .first()
+        )
+        if invitation is None or invitation.accepted_at or invitation.expires_at <= now():
+            raise BadUserInput("This invitation is unknown, used or expired. Ask for a new one.")
+        user = await User.get(id=invitation.user_id)
+        check_strength(password, email=user.email)
+        user.password_hash = hash_password(password)
+        await user.save(update_fields=["password_hash"])
+        invitation.accepted_at = now()
+        await invitation.save(update_fields=["accepted_at"])
+        await audit("contact.joined", actor=user, target=f"user:{user.id}")
+        return await _issue_session(settings, user)

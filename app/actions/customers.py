@@ -1,0 +1,68 @@
+"""Customers and their account teams."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from app.actions._common import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, audit, limited_text
+from app.actions._common import required_text as _required
+from app.errors import BadUserInput, Conflict, NotFound
+from models import AccountTeamMembership, Customer, User
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+    return slug or "customer"
+
+
+def check_money(value: Decimal | None, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    if value < 0 or value >= Decimal("1e12"):
+        raise BadUserInput(f"{field} must be between 0 and 999,999,999,999.99.", field=field)
+    return value.quantize(Decimal("0.01"))
+
+
+async def create_customer(
+    actor: User | None,
+    *,
+    name: str,
+    slug: str | None = None,
+    internal_notes: str = "",
+    annual_budget: Decimal | None = None,
+    account_team_ids: list[int] | None = None,
+) -> Customer:
+    """Create a customer (the caller has been checked to be an administrator)."""
+    name = _required(name, "name", NAME_MAX_LENGTH)
+    slug = (slug or slugify(name)).strip().lower()
+    if not _SLUG.match(slug):
+        raise BadUserInput(
+            "slug may hold lower-case letters, digits and inner hyphens (at most 64).",
+            field="slug",
+        )
+    internal_notes = limited_text(internal_notes, "internalNotes", DESCRIPTION_MAX_LENGTH)
+    annual_budget = check_money(annual_budget, "annualBudget")
+    team_ids = sorted(set(account_team_ids or []))
+    team = await User.filter(id__in=team_ids, role__in=["ADMIN", "STAFF"], is_active=True)
+    if len(team) != len(team_ids):
+        raise NotFound("staff user")
+    if await Customer.exists(slug=slug):
+        raise Conflict(f"A customer with the slug {slug!r} already exists.", field="slug")
+    async with in_transaction():
+        customer = await Customer.create(
+            name=name, slug=slug, internal_notes=internal_notes, annual_budget=annual_budget
+        )
+        for member in team:
+            await AccountTeamMembership.create(customer_id=customer.id, user_id=member.id)
+        await audit(
+            "customer.created",
+            actor=actor,
+            target=f"customer:{customer.id}",
+            account_team=team_ids,
+        )
+    return customer

@@ -1,0 +1,130 @@
+"""Microposts on project timelines: posting, replying, editing with history."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q, Subquery
+from tortoise.transactions import in_transaction
+
+from app import policy
+from app.actions._common import MICROPOST_MAX_LENGTH, now, record_event, required_text
+from app.errors import BadUserInput, Forbidden
+from app.markdown import render_markdown
+from app.text import extract_mentions, extract_topics
+from models import (
+    EventKind,
+    Micropost,
+    MicropostEdit,
+    MicropostMention,
+    MicropostTopic,
+    Project,
+    ProjectMembership,
+    Role,
+    Topic,
+    User,
+    Visibility,
+)
+from realtime.bus import EventBus
+
+
+async def readers_among(project: Project, visibility: Visibility, handles: list[str]) -> list[User]:
+    """The users with these handles who may read content of this visibility in the project.
+
+    A mention of anybody else stays plain text: it never reveals that such a user exists.
+    """
+    if not handles:
+        return []
+    readers = Q(role__in=[Role.ADMIN, Role.STAFF])
+    if visibility is Visibility.SHARED:
+        members = ProjectMembership.filter(project_id=project.id).values("user_id")
+        readers |= Q(customer_id=project.customer_id) & (
+            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
+        )
+    return await User.filter(readers, handle__in=handles, is_active=True)
+
+
+async def _link_references(post: Micropost, project: Project) -> None:
+    """(Re)write the mention and topic links of a post from its current text."""
+    await MicropostMention.filter(micropost_id=post.id).delete()
+    await MicropostTopic.filter(micropost_id=post.id).delete()
+    for user in await readers_among(project, post.visibility, extract_mentions(post.body)):
+        await MicropostMention.create(micropost_id=post.id, user_id=user.id)
+    for name in extract_topics(post.body):
+        topic, _ = await Topic.get_or_create(name=name)
+        await MicropostTopic.create(micropost_id=post.id, topic_id=topic.id)
+
+
+def _event_payload(post: Micropost) -> dict[str, object]:
+    return {"micropostId": post.id, "parentId": post.parent_id, "authorId": post.author_id}
+
+
+async def post_micropost(
+    actor: User,
+    bus: EventBus,
+    *,
+    project_id: int,
+    body: str,
+    visibility: Visibility = Visibility.SHARED,
+    parent_id: int | None = None,
+) -> Micropost:
+    body = required_text(body, "body", MICROPOST_MAX_LENGTH)
+    project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
+    await policy.require_contributor(actor, project)
+    if visibility is Visibility.INTERNAL and not actor.is_staff:
+        raise Forbidden("Only staff may write internal notes.")
+    if parent_id is not None:
+        parent = await policy.get_visible(policy.visible_microposts(actor), parent_id, "micropost")
+        if parent.project_id != project.id:
+            raise BadUserInput("A reply belongs in the project of the post it answers.")
+        if parent.visibility is Visibility.INTERNAL:
+            visibility = Visibility.INTERNAL
+    async with in_transaction():
+        post = await Micropost.create(
+            project_id=project.id,
+            author_id=actor.id,
+            parent_id=parent_id,
+            body=body,
+            body_html=render_markdown(body),
+            visibility=visibility,
+        )
+        await _link_references(post, project)
+        event = await record_event(
+            EventKind.MICROPOST_POSTED,
+            project,
+            actor,
+            visibility=visibility,
+            micropost_id=post.id,
+            payload=_event_payload(post),
+        )
+    await bus.publish([event])
+    return post
+
+
+async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body: str) -> Micropost:
+    body = required_text(body, "body", MICROPOST_MAX_LENGTH)
+    post = await policy.get_visible(policy.visible_microposts(actor), micropost_id, "micropost")
+    if post.author_id != actor.id:
+        raise Forbidden("Only the author may edit a post.")
+    project = await Project.get(id=post.project_id)
+    await policy.require_contributor(actor, project)
+    async with in_transaction():
+        locked = await Micropost.filter(id=post.id).select_for_update().get()
+        if locked.body == body:
+            return locked
+        await MicropostEdit.create(
+            micropost_id=locked.id, previous_body=locked.body, editor_id=actor.id
+        )
+        locked.body = body
+        locked.body_html = render_markdown(body)
+        locked.edited_at = now()
+        await locked.save(update_fields=["body", "body_html", "edited_at"])
+        await _link_references(locked, project)
+        event = await record_event(
+            EventKind.MICROPOST_EDITED,
+            project,
+            actor,
+            visibility=locked.visibility,
+            micropost_id=locked.id,
+            payload=_event_payload(locked),
+        )
+    await bus.publish([event])
+    return locked

@@ -1,0 +1,175 @@
+"""Concept pages: creation, revisions with an optimistic base, and restores."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from app import policy
+from app.actions._common import (
+    PAGE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    audit,
+    limited_text,
+    record_event,
+    required_text,
+)
+from app.errors import BadUserInput, Conflict, Forbidden, NotFound
+from app.markdown import render_markdown
+from models import Event, EventKind, Page, PageRevision, Project, User, Visibility
+from realtime.bus import EventBus
+
+SUMMARY_MAX_LENGTH = 500
+
+
+async def create_page(
+    actor: User,
+    bus: EventBus,
+    *,
+    project_id: int,
+    title: str,
+    body: str = "",
+    visibility: Visibility = Visibility.SHARED,
+    summary: str = "",
+) -> Page:
+    title = required_text(title, "title", TITLE_MAX_LENGTH)
+    body = limited_text(body, "body", PAGE_MAX_LENGTH)
+    summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
+    project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
+    await policy.require_contributor(actor, project)
+    if visibility is Visibility.INTERNAL and not actor.is_staff:
+        raise Forbidden("Only staff may create internal pages.")
+    async with in_transaction():
+        page = await Page.create(
+            project_id=project.id,
+            title=title,
+            body=body,
+            body_html=render_markdown(body),
+            visibility=visibility,
+            revision=1,
+            created_by_id=actor.id,
+        )
+        await PageRevision.create(
+            page_id=page.id,
+            number=1,
+            author_id=actor.id,
+            summary=summary or "Created the page",
+            title=title,
+            body=body,
+        )
+        event = await record_event(
+            EventKind.PAGE_CREATED,
+            project,
+            actor,
+            visibility=visibility,
+            page_id=page.id,
+            payload={"pageId": page.id, "revision": 1, "title": title},
+        )
+    await bus.publish([event])
+    return page
+
+
+async def _writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
+    page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
+    project = await Project.get(id=page.project_id)
+    await policy.require_contributor(actor, project)
+    return page, project
+
+
+async def _append_revision(
+    actor: User, page: Page, project: Project, *, title: str, body: str, summary: str
+) -> tuple[PageRevision, Event]:
+    """Write revision n+1 and its event; call inside a transaction with the page locked."""
+    number = page.revision + 1
+    revision = await PageRevision.create(
+        page_id=page.id, number=number, author_id=actor.id, summary=summary, title=title, body=body
+    )
+    page.title = title
+    page.body = body
+    page.body_html = render_markdown(body)
+    page.revision = number
+    await page.save(update_fields=["title", "body", "body_html", "revision", "updated_at"])
+    event = await record_event(
+        EventKind.PAGE_UPDATED,
+        project,
+        actor,
+        visibility=page.visibility,
+        page_id=page.id,
+        payload={"pageId": page.id, "revision": number, "title": title, "summary": summary},
+    )
+    return revision, event
+
+
+async def update_page(
+    actor: User,
+    bus: EventBus,
+    *,
+    page_id: int,
+    base_revision: int,
+    title: str | None = None,
+    body: str | None = None,
+    summary: str = "",
+) -> tuple[Page, PageRevision]:
+    """Write the next revision, provided the editor started from the current one."""
+    if title is not None:
+        title = required_text(title, "title", TITLE_MAX_LENGTH)
+    if body is not None:
+        body = limited_text(body, "body", PAGE_MAX_LENGTH)
+    summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
+    if title is None and body is None:
+        raise BadUserInput("Nothing to change: give a new title, a new body or both.")
+    page, project = await _writable_page(actor, page_id)
+    async with in_transaction():
+        locked = await Page.filter(id=page.id).select_for_update().get()
+        if base_revision < 1 or base_revision > locked.revision:
+            raise BadUserInput(
+                f"Revision {base_revision} of this page does not exist; "
+                f"the current revision is {locked.revision}.",
+                field="baseRevision",
+                currentRevision=locked.revision,
+            )
+        if base_revision != locked.revision:
+            raise Conflict(
+                f"The page changed since revision {base_revision}: it is now at revision "
+                f"{locked.revision}. Fetch it, reapply your change and submit again.",
+                currentRevision=locked.revision,
+            )
+        revision, event = await _append_revision(
+            actor,
+            locked,
+            project,
+            title=title if title is not None else locked.title,
+            body=body if body is not None else locked.body,
+            summary=summary,
+        )
+    await bus.publish([event])
+    return locked, revision
+
+
+async def restore_page_revision(
+    actor: User, bus: EventBus, *, page_id: int, revision: int, summary: str = ""
+) -> tuple[Page, PageRevision]:
+    """Make an earlier revision's text the current one, as a new revision."""
+    summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
+    page, project = await _writable_page(actor, page_id)
+    async with in_transaction():
+        locked = await Page.filter(id=page.id).select_for_update().get()
+        old = await PageRevision.get_or_none(page_id=locked.id, number=revision)
+        if old is None:
+            raise NotFound("page revision")
+        new_revision, event = await _append_revision(
+            actor,
+            locked,
+            project,
+            title=old.title,
+            body=old.body,
+            summary=summary or f"Restored revision {revision}",
+        )
+        await audit(
+            "page.restored",
+            actor=actor,
+            target=f"page:{locked.id}",
+            restored=revision,
+            revision=new_revision.number,
+        )
+    await bus.publish([event])
+    return locked, new_revision

@@ -1,0 +1,179 @@
+"""Projects: creation, membership and the status workflow."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from app import policy
+from app.actions._common import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    audit,
+    limited_text,
+    record_event,
+    required_text,
+)
+from app.actions.customers import check_money
+from app.errors import BadUserInput, Forbidden, NotFound
+from app.markdown import render_markdown
+from models import (
+    EventKind,
+    Project,
+    ProjectMembership,
+    ProjectStatus,
+    ProjectStatusChange,
+    Role,
+    User,
+)
+from realtime.bus import EventBus
+
+S = ProjectStatus
+TRANSITIONS: dict[ProjectStatus, tuple[ProjectStatus, ...]] = {
+    S.PROPOSED: (S.ACTIVE, S.CANCELLED),
+    S.ACTIVE: (S.ON_HOLD, S.COMPLETED, S.CANCELLED),
+    S.ON_HOLD: (S.ACTIVE, S.COMPLETED, S.CANCELLED),
+    S.COMPLETED: (),
+    S.CANCELLED: (),
+}
+
+
+def allowed_transitions(status: ProjectStatus) -> tuple[ProjectStatus, ...]:
+    return TRANSITIONS[status]
+
+
+async def _member_candidates(actor: User, project: Project, user_ids: list[int]) -> list[User]:
+    """Users the actor may see who may belong to this project (staff or its customer's)."""
+    users = await policy.visible_users(actor).filter(id__in=user_ids, is_active=True)
+    if len(users) != len(set(user_ids)):
+        raise NotFound("user")
+    for user in users:
+        if not user.is_staff and user.customer_id != project.customer_id:
+            raise BadUserInput(
+                "Only staff and contacts of the project's customer can be its members.",
+                field="userId",
+            )
+    return users
+
+
+async def create_project(
+    actor: User,
+    *,
+    customer_id: int,
+    name: str,
+    description: str = "",
+    budget: Decimal | None = None,
+    member_ids: list[int] | None = None,
+) -> Project:
+    customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
+    if not (actor.is_admin or await policy.is_on_account_team(actor, customer.id)):
+        raise Forbidden("Only the customer's account team or an administrator may add projects.")
+    name = required_text(name, "name", NAME_MAX_LENGTH)
+    description = limited_text(description, "description", DESCRIPTION_MAX_LENGTH)
+    budget = check_money(budget, "budget")
+    async with in_transaction():
+        project = await Project.create(
+            customer_id=customer.id,
+            name=name,
+            description=description,
+            description_html=render_markdown(description),
+            budget=budget,
+        )
+        members = await _member_candidates(actor, project, member_ids or [])
+        for member in members:
+            await ProjectMembership.create(project_id=project.id, user_id=member.id)
+        await audit(
+            "project.created",
+            actor=actor,
+            target=f"project:{project.id}",
+            members=sorted(m.id for m in members),
+        )
+    return project
+
+
+async def _require_membership_manager(actor: User, project: Project) -> None:
+    if actor.role is Role.CUSTOMER_ADMIN and actor.customer_id == project.customer_id:
+        return
+    await policy.require_manager(actor, project)
+
+
+async def add_project_member(actor: User, *, project_id: int, user_id: int) -> ProjectMembership:
+    project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
+    await _require_membership_manager(actor, project)
+    [user] = await _member_candidates(actor, project, [user_id])
+    async with in_transaction():
+        membership, created = await ProjectMembership.get_or_create(
+            project_id=project.id, user_id=user.id
+        )
+        if created:
+            await audit(
+                "project.member_added",
+                actor=actor,
+                target=f"project:{project.id}",
+                user=user.id,
+            )
+    return membership
+
+
+async def remove_project_member(actor: User, *, project_id: int, user_id: int) -> bool:
+    project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
+    await _require_membership_manager(actor, project)
+    user = await policy.get_visible(policy.visible_users(actor), user_id, "user")
+    async with in_transaction():
+        removed = await ProjectMembership.filter(project_id=project.id, user_id=user.id).delete()
+        if not removed:
+            raise NotFound("project member")
+        await audit(
+            "project.member_removed", actor=actor, target=f"project:{project.id}", user=user.id
+        )
+    return True
+
+
+async def change_project_status(
+    actor: User,
+    bus: EventBus,
+    *,
+    project_id: int,
+    status: ProjectStatus,
+    reason: str = "",
+) -> tuple[Project, ProjectStatusChange]:
+    project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
+    await policy.require_manager(actor, project)
+    reason = limited_text(reason.strip(), "reason", REASON_MAX_LENGTH)
+    async with in_transaction():
+        locked = await Project.filter(id=project.id).select_for_update().first()
+        if locked is None:
+            raise NotFound("project")
+        allowed = allowed_transitions(locked.status)
+        if status not in allowed:
+            options = ", ".join(s.value for s in allowed) or "none (it is closed)"
+            raise BadUserInput(
+                f"A {locked.status.value} project cannot become {status.value}. "
+                f"Allowed next states: {options}.",
+                field="status",
+                allowedStatuses=[s.value for s in allowed],
+            )
+        change = await ProjectStatusChange.create(
+            project_id=locked.id,
+            from_status=locked.status,
+            to_status=status,
+            actor_id=actor.id,
+            reason=reason,
+        )
+        locked.status = status
+        await locked.save(update_fields=["status", "updated_at"])
+        event = await record_event(
+            EventKind.PROJECT_STATUS_CHANGED,
+            locked,
+            actor,
+            payload={
+                "from": change.from_status.value,
+                "to": status.value,
+                "reason": reason,
+                "statusChangeId": change.id,
+            },
+        )
+    await bus.publish([event])
+    return locked, change

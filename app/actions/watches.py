@@ -1,0 +1,70 @@
+"""Watches: a user's chosen level of interest in a customer, project, page or topic."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from app import policy
+from models import User, Watch, WatchLevel, WatchTargetKind
+
+
+async def _check_target(actor: User, kind: WatchTargetKind, target_id: int) -> None:
+    """Refuse, as not found, a target that the actor may not see."""
+    if kind is WatchTargetKind.CUSTOMER:
+        await policy.get_visible(policy.visible_customers(actor), target_id, "customer")
+    elif kind is WatchTargetKind.PROJECT:
+        await policy.get_visible(policy.visible_projects(actor), target_id, "project")
+    elif kind is WatchTargetKind.PAGE:
+        await policy.get_visible(policy.visible_pages(actor), target_id, "page")
+    else:
+        await policy.get_visible(policy.visible_topics(actor), target_id, "topic")
+
+
+def target_key(kind: WatchTargetKind, target_id: int) -> str:
+    return f"{kind.value}:{target_id}"
+
+
+async def watch(
+    actor: User, *, kind: WatchTargetKind, target_id: int, level: WatchLevel
+) -> Watch:
+    """Create or change the actor's watch on a target."""
+    await _check_target(actor, kind, target_id)
+    key = target_key(kind, target_id)
+    async with in_transaction():
+        existing = await Watch.filter(user_id=actor.id, target_key=key).select_for_update().first()
+        if existing is not None:
+            existing.level = level
+            await existing.save(update_fields=["level", "updated_at"])
+            return existing
+        return await Watch.create(
+            user_id=actor.id,
+            kind=kind,
+            target_key=key,
+            level=level,
+            **{f"{kind.value.lower()}_id": target_id},
+        )
+
+
+async def unwatch(actor: User, *, kind: WatchTargetKind, target_id: int) -> bool:
+    """Remove the actor's own watch; answers whether there was one."""
+    await _check_target(actor, kind, target_id)
+    removed = await Watch.filter(user_id=actor.id, target_key=target_key(kind, target_id)).delete()
+    return removed > 0
+
+
+async def effective_level(
+    user: User, *, customer_id: int, project_id: int | None = None, page_id: int | None = None
+) -> WatchLevel | None:
+    """The level that applies to this user here: the most specific explicit watch wins,
+    so a page's own watch (MUTED included) overrides its project's, which overrides the
+    customer's."""
+    keys = [target_key(WatchTargetKind.CUSTOMER, customer_id)]
+    if project_id is not None:
+        keys.append(target_key(WatchTargetKind.PROJECT, project_id))
+    if page_id is not None:
+        keys.append(target_key(WatchTargetKind.PAGE, page_id))
+    found = {w.target_key: w.level for w in await Watch.filter(user_id=user.id, target_key__in=keys)}
+    for key in reversed(keys):
+        if key in found:
+            return found[key]
+    return None

@@ -1,0 +1,61 @@
+"""Database configuration, connection lifecycle and migrations (Tortoise ORM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+MODELS_MODULE = "models"
+MIGRATIONS_MODULE = "models.migrations"
+
+
+def tortoise_url(database_url: str) -> str:
+    """Tortoise spells PostgreSQL as ``postgres://``; accept the common ``postgresql://`` too."""
+    scheme, sep, rest = database_url.partition("://")
+    if scheme == "postgresql":
+        return f"postgres{sep}{rest}"
+    return database_url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    url = tortoise_url(database_url)
+    if url.startswith("sqlite://"):
+        path = url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def is_postgres(database_url: str) -> bool:
+    return urlsplit(tortoise_url(database_url)).scheme in ("postgres", "asyncpg")
+
+
+async def open_database(database_url: str) -> None:
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration; safe to run on every start."""
+    try:
+        await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,141 @@
+"""Demo data: two customers, their contacts, projects, pages and posts, made by the actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.actions import accounts, customers, microposts, pages, projects, watches
+from models import (
+    Customer,
+    ProjectStatus,
+    Role,
+    User,
+    Visibility,
+    WatchLevel,
+    WatchTargetKind,
+)
+from realtime.bus import EventBus
+
+DEMO_PASSWORD = "demo-extranet-2026"
+
+DEMO_USERS: list[tuple[str, str, Role, str | None]] = [
+    ("admin@provider.example", "Ada Admin", Role.ADMIN, None),
+    ("sam@provider.example", "Sam Account-Manager", Role.STAFF, None),
+    ("olivia@provider.example", "Olivia Consultant", Role.STAFF, None),
+    ("anna@acme.example", "Anna Lead (Acme)", Role.CUSTOMER_ADMIN, "acme"),
+    ("max@acme.example", "Max Member (Acme)", Role.CUSTOMER_MEMBER, "acme"),
+    ("gina@globex.example", "Gina Lead (Globex)", Role.CUSTOMER_ADMIN, "globex"),
+]
+
+
+async def database_is_empty() -> bool:
+    return not await User.exists()
+
+
+async def load_demo(bus: EventBus) -> dict[str, User]:
+    """Create the demo world through the same actions the API uses."""
+    acme = await customers.create_customer(
+        None,
+        name="Acme Logistics",
+        slug="acme",
+        internal_notes="Renewal talks in Q3; decision maker is the COO.",
+        annual_budget=Decimal("480000.00"),
+    )
+    globex = await customers.create_customer(
+        None,
+        name="Globex Retail",
+        slug="globex",
+        internal_notes="Price-sensitive; compare with last year's offer first.",
+        annual_budget=Decimal("150000.00"),
+    )
+    tenants: dict[str, Customer] = {"acme": acme, "globex": globex}
+    users: dict[str, User] = {}
+    for email, name, role, slug in DEMO_USERS:
+        users[email.split("@")[0]] = await accounts.create_user(
+            email=email,
+            name=name,
+            role=role,
+            password=DEMO_PASSWORD,
+            customer=tenants[slug] if slug else None,
+        )
+    admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
+    anna, max_, gina = users["anna"], users["max"], users["gina"]
+    await acme.account_team_memberships.create(user_id=sam.id)
+    await globex.account_team_memberships.create(user_id=olivia.id)
+
+    portal = await projects.create_project(
+        sam,
+        customer_id=acme.id,
+        name="Warehouse portal relaunch",
+        description="Replace the 2014 portal with a **mobile-first** booking flow.",
+        budget=Decimal("120000.00"),
+        member_ids=[max_.id],
+    )
+    await projects.create_project(
+        sam,
+        customer_id=acme.id,
+        name="Fleet telematics pilot",
+        description="A six-week pilot with twelve trucks.",
+        budget=Decimal("35000.00"),
+    )
+    loyalty = await projects.create_project(
+        admin,
+        customer_id=globex.id,
+        name="Loyalty app",
+        description="Points, coupons and a new checkout for the Globex stores.",
+        budget=Decimal("90000.00"),
+        member_ids=[olivia.id, gina.id],
+    )
+    await projects.change_project_status(
+        sam, bus, project_id=portal.id, status=ProjectStatus.ACTIVE, reason="Kick-off held."
+    )
+    await projects.change_project_status(
+        olivia, bus, project_id=loyalty.id, status=ProjectStatus.ACTIVE, reason="Contract signed."
+    )
+    await pages.create_page(
+        sam,
+        bus,
+        project_id=portal.id,
+        title="Booking flow concept",
+        body="## Goals\n\n- Book a loading slot in three taps\n- Works offline in the yard\n",
+    )
+    await pages.create_page(
+        sam,
+        bus,
+        project_id=portal.id,
+        title="Pricing assumptions (internal)",
+        body="Day rate 1,150; keep 10% contingency.",
+        visibility=Visibility.INTERNAL,
+    )
+    await pages.create_page(
+        olivia, bus, project_id=loyalty.id, title="Loyalty tiers", body="Bronze, Silver, Gold."
+    )
+    kickoff = await microposts.post_micropost(
+        sam,
+        bus,
+        project_id=portal.id,
+        body="Kick-off done! @anna @max the #booking-flow concept page is up for comments.",
+    )
+    await microposts.post_micropost(
+        max_, bus, project_id=portal.id, body="Thanks, reading it today.", parent_id=kickoff.id
+    )
+    await microposts.post_micropost(
+        anna, bus, project_id=portal.id, body="Can we see the #timeline for the yard tests?"
+    )
+    await microposts.post_micropost(
+        sam,
+        bus,
+        project_id=portal.id,
+        body="Internal: Acme asked for a discount, hold until the pilot result.",
+        visibility=Visibility.INTERNAL,
+    )
+    await microposts.post_micropost(
+        gina, bus, project_id=loyalty.id, body="Store managers love the #coupons mock-ups."
+    )
+    await watches.watch(
+        anna, kind=WatchTargetKind.CUSTOMER, target_id=acme.id, level=WatchLevel.WATCHING
+    )
+    await watches.watch(
+        max_, kind=WatchTargetKind.PROJECT, target_id=portal.id, level=WatchLevel.PARTICIPATING
+    )
+    return users

@@ -1,0 +1,58 @@
+"""Errors a client may see, each with its ``extensions.code`` from the API contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class AppError(GraphQLError):
+    """An expected failure whose message is safe to show to the client."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": self.code, **extensions})
+
+
+class Unauthenticated(AppError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(AppError):
+    code = "FORBIDDEN"
+
+
+class NotFound(AppError):
+    code = "NOT_FOUND"
+
+    def __init__(self, what: str = "object", **extensions: Any) -> None:
+        super().__init__(
+            f"No {what} with that ID exists, or you may not see it. Check the ID.", **extensions
+        )
+
+
+class BadUserInput(AppError):
+    code = "BAD_USER_INPUT"
+
+
+class Conflict(AppError):
+    code = "CONFLICT"
+
+
+class RateLimited(AppError):
+    code = "RATE_LIMITED"
+
+
+ERROR_CODES = frozenset(
+    {
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "BAD_USER_INPUT",
+        "CONFLICT",
+        "RATE_LIMITED",
+        "INTERNAL",
+    }
+)

@@ -1,0 +1,110 @@
+"""Configuration read from the environment, with embedded defaults for development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+ENVIRONMENTS = ("development", "production")
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+BROADCAST_SCHEMES = ("memory", "redis", "rediss")
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    environment: str
+    database_url: str
+    broadcast_url: str
+    secret_key: str
+    token_issuer: str
+    token_audience: str
+    access_token_ttl: int
+    refresh_token_ttl: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def graphiql(self) -> bool:
+        return not self.is_production
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _url_setting(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    url = env.get(name) or default
+    scheme = urlsplit(url).scheme
+    if scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise SettingsError(f"{name} must start with one of {allowed}; got {url.split(':')[0]!r}")
+    return url
+
+
+def _development_secret() -> str:
+    """A per-checkout signing key kept under var/, so tokens survive restarts in development."""
+    path = VAR_DIR / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first bad variable."""
+    env = os.environ if env is None else env
+    environment = env.get("EXTRANET_ENV") or "development"
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"EXTRANET_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    production = environment == "production"
+
+    default_db = f"sqlite://{VAR_DIR / 'extranet.sqlite3'}"
+    if production and not env.get("DATABASE_URL"):
+        raise SettingsError("DATABASE_URL is required when EXTRANET_ENV=production")
+    database_url = _url_setting(env, "DATABASE_URL", default_db, DATABASE_SCHEMES)
+    broadcast_url = _url_setting(env, "BROADCAST_URL", "memory://", BROADCAST_SCHEMES)
+
+    secret_key = env.get("EXTRANET_SECRET_KEY") or ""
+    if not secret_key:
+        if production:
+            raise SettingsError("EXTRANET_SECRET_KEY is required when EXTRANET_ENV=production")
+        secret_key = _development_secret()
+    if len(secret_key) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"EXTRANET_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+
+    return Settings(
+        environment=environment,
+        database_url=database_url,
+        broadcast_url=broadcast_url,
+        secret_key=secret_key,
+        token_issuer=env.get("EXTRANET_TOKEN_ISSUER") or "extranet",
+        token_audience=env.get("EXTRANET_TOKEN_AUDIENCE") or "extranet-api",
+        access_token_ttl=_int_setting(env, "EXTRANET_ACCESS_TOKEN_TTL", 900, 30),
+        refresh_token_ttl=_int_setting(env, "EXTRANET_REFRESH_TOKEN_TTL", 30 * 86400, 300),
+    )

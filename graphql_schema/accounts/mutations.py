@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.actions import accounts
+from graphql_schema.accounts.types import SessionPayload, User
+from graphql_schema.context import Info
+from graphql_schema.enums import Role
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.relay import decode_global_id, global_ids_to_ints
+from models import Role as RoleValue
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.input
+class LogoutInput:
+    refresh_token: str
+
+
+@strawberry.type
+class LogoutPayload:
+    ended: bool = strawberry.field(description="Whether a session was ended.")
+
+
+@strawberry.input
+class InviteContactInput:
+    customer_id: strawberry.ID
+    email: str
+    name: str
+    role: Role = RoleValue.CUSTOMER_MEMBER
+    project_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InviteContactPayload:
+    contact: User
+    invitation_token: str = strawberry.field(
+        description="Shown once: send it to the contact, who accepts with `acceptInvitation`."
+    )
+
+
+@strawberry.input
+class AcceptInvitationInput:
+    token: str
+    password: str
+
+
+def _session(session: accounts.Session) -> SessionPayload:
+    return SessionPayload(
+        access_token=session.access_token,
+        access_token_expires_in=session.access_token_expires_in,
+        refresh_token=session.refresh_token,
+        user=User.from_row(session.user),
+    )
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Sign in with email and password.")
+    async def login(self, info: Info, input: LoginInput) -> SessionPayload | None:
+        ctx = info.context
+        session = await accounts.login(
+            ctx.settings, input.email, input.password, ctx.client_address
+        )
+        return _session(session)
+
+    @strawberry.mutation(description="Exchange a refresh token for a new session (rotation).")
+    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> SessionPayload | None:
+        return _session(await accounts.refresh_session(info.context.settings, input.refresh_token))
+
+    @strawberry.mutation(description="End the session that the refresh token belongs to.")
+    async def logout(self, input: LogoutInput) -> LogoutPayload | None:
+        return LogoutPayload(ended=await accounts.logout(input.refresh_token))
+
+    @strawberry.mutation(description="Set a password with an invitation token and sign in.")
+    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> SessionPayload | None:
+        session = await accounts.accept_invitation(
+            info.context.settings, input.token, input.password
+        )
+        return _session(session)
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Invite a contact of a customer (its lead contacts and account team).",
+    )
+    async def invite_contact(self, info: Info, input: InviteContactInput) -> InviteContactPayload | None:
+        user, token = await accounts.invite_contact(
+            info.context.require_viewer(),
+            customer_id=decode_global_id(input.customer_id, "Customer")[1],
+            email=input.email,
+            name=input.name,
+            role=RoleValue(input.role),
+            project_ids=global_ids_to_ints(input.project_ids, "Project"),
+        )
+        return InviteContactPayload(contact=User.from_row(user), invitation_token=token)

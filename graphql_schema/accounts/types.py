@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from graphql_schema.context import Info
+from graphql_schema.enums import Role
+from graphql_schema.permissions import CanSeeEmail, rule
+from models import User as UserRow
+
+if TYPE_CHECKING:
+    from graphql_schema.customers.types import Customer
+
+
+@strawberry.type(description="A person who signs in: provider staff or a customer's contact.")
+class User(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    handle: str = strawberry.field(description="What others write after @ to mention this user.")
+    role: Role
+    created_at: datetime
+    row: strawberry.Private[UserRow]
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        return cls(
+            id=row.id,
+            name=row.name,
+            handle=row.handle,
+            role=row.role,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(extensions=rule(CanSeeEmail))
+    def email(self) -> str | None:
+        return self.row.email
+
+    @strawberry.field(description="The customer a contact belongs to; null for staff.")
+    async def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("graphql_schema.customers.types")] | None:
+        from graphql_schema.customers.types import Customer
+
+        if self.row.customer_id is None:
+            return None
+        row = await info.context.loaders.customer.load(self.row.customer_id)
+        return Customer.from_row(row) if row else None
+
+
+@strawberry.type(description="A signed-in session.")
+class SessionPayload:
+    access_token: str = strawberry.field(description="Send as `Authorization: Bearer …`.")
+    access_token_expires_in: int = strawberry.field(description="Seconds until it expires.")
+    refresh_token: str = strawberry.field(
+        description="Exchange once with `refreshSession` for a new pair; keep it secret."
+    )
+    user: User

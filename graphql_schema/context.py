@@ -1,0 +1,74 @@
+"""The typed per-request context: who is asking, their loaders, and the event bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as _Info
+
+from app.errors import Unauthenticated
+from app.settings import Settings
+from app.tokens import decode_access_token
+from graphql_schema.loaders import Loaders
+from models import User
+from realtime.bus import EventBus
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | None
+    settings: Settings
+    bus: EventBus
+    viewer: User | None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.viewer)
+
+    @property
+    def client_address(self) -> str:
+        client = self.request.client
+        return client.host if client else ""
+
+    def require_viewer(self) -> User:
+        if self.viewer is None:
+            raise Unauthenticated("Sign in first: send a valid access token.")
+        return self.viewer
+
+
+Info: TypeAlias = _Info[Context, None]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def viewer_from_token(settings: Settings, token: str | None) -> User | None:
+    """The active user the access token names, or None for a missing or invalid token."""
+    if token is None:
+        return None
+    claims = decode_access_token(settings, token)
+    if claims is None:
+        return None
+    return await User.get_or_none(id=claims.user_id, is_active=True)
+
+
+async def build_context(
+    request: Request | WebSocket,
+    response: Response | None,
+    settings: Settings,
+    bus: EventBus,
+) -> Context:
+    token = bearer_token(request.headers.get("authorization"))
+    viewer = await viewer_from_token(settings, token)
+    return Context(request=request, response=response, settings=settings, bus=bus, viewer=viewer)

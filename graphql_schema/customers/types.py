@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from app import policy
+from app.actions.watches import effective_level
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.enums import ProjectStatus, WatchLevel
+from graphql_schema.permissions import IsStaff, rule
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from models import Customer as CustomerRow
+
+if TYPE_CHECKING:
+    from graphql_schema.projects.types import Project
+
+
+@strawberry.type(description="A B2B customer of the provider.")
+class Customer(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    slug: str
+    created_at: datetime
+    row: strawberry.Private[CustomerRow]
+
+    @classmethod
+    def from_row(cls, row: CustomerRow) -> Customer:
+        return cls(id=row.id, name=row.name, slug=row.slug, created_at=row.created_at, row=row)
+
+    @strawberry.field(extensions=rule(IsStaff), description="The account team's own notes.")
+    def internal_notes(self) -> str | None:
+        return self.row.internal_notes
+
+    @strawberry.field(extensions=rule(IsStaff), description="Commercial figure, staff only.")
+    def annual_budget(self) -> Decimal | None:
+        return self.row.annual_budget
+
+    @strawberry.field(description="The provider's staff who look after this customer.")
+    async def account_team(self, info: Info) -> list[User]:
+        members = await info.context.loaders.account_team.load(self.row.id)
+        return [User.from_row(u) for u in sorted(members, key=lambda u: u.name)]
+
+    @strawberry.field(description="The customer's contacts.")
+    async def contacts(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[User]:
+        viewer = info.context.require_viewer()
+        users = policy.visible_users(viewer).filter(customer_id=self.row.id, is_active=True)
+        return await paginate(users, first=first, after=after, to_node=User.from_row)
+
+    @strawberry.field(description="The customer's projects that you may see.")
+    async def projects(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: ProjectStatus | None = None,
+    ) -> Connection[Annotated[Project, strawberry.lazy("graphql_schema.projects.types")]]:
+        from graphql_schema.projects.types import Project
+
+        viewer = info.context.require_viewer()
+        projects = policy.visible_projects(viewer).filter(customer_id=self.row.id)
+        if status is not None:
+            projects = projects.filter(status=status)
+        return await paginate(projects, first=first, after=after, to_node=Project.from_row)
+
+    @strawberry.field(description="Your own watch level here, if you set one.")
+    async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
+        viewer = info.context.require_viewer()
+        return await effective_level(viewer, customer_id=self.row.id)

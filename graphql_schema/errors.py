@@ -1,0 +1,60 @@
+"""Every error a client receives carries a contract code; unexpected ones are masked."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from app.errors import ERROR_CODES
+
+log = logging.getLogger("extranet.errors")
+
+
+class ErrorCodes(MaskErrors):
+    """Give each error an ``extensions.code``.
+
+    Errors raised on purpose keep their code. Errors outside execution (syntax, validation,
+    variable coercion) are the client's: BAD_USER_INPUT. Anything else is a defect: it is
+    logged with a reference the client also gets, and its text never leaves the server in
+    production.
+    """
+
+    def _is_production(self) -> bool:
+        settings = getattr(self.execution_context.context, "settings", None)
+        return bool(getattr(settings, "is_production", True))
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        production = self._is_production()
+        return [self._shape(error, production) for error in errors]
+
+    @staticmethod
+    def _shape(error: GraphQLError, production: bool) -> GraphQLError:
+        extensions = dict(error.extensions or {})
+        if extensions.get("code") in ERROR_CODES:
+            return error
+        if error.path is None:
+            extensions["code"] = "BAD_USER_INPUT"
+            message = error.message
+        else:
+            reference = secrets.token_hex(6)
+            log.error(
+                "Unexpected error at %s (reference %s)",
+                ".".join(map(str, error.path)),
+                reference,
+                exc_info=error.original_error or error,
+            )
+            extensions = {"code": "INTERNAL", "reference": reference}
+            message = f"Something went wrong on our side (reference {reference})."
+            if not production:
+                message = f"{message} {error.message}"
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.actions import microposts
+from graphql_schema.context import Info
+from graphql_schema.enums import Visibility
+from graphql_schema.microposts.types import Micropost
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.relay import decode_global_id
+from models import Visibility as VisibilityValue
+
+
+@strawberry.input
+class PostMicropostInput:
+    project_id: strawberry.ID
+    body: str = strawberry.field(description="Markdown, at most 5,000 characters.")
+    visibility: Visibility = VisibilityValue.SHARED
+    in_reply_to_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class EditMicropostInput:
+    micropost_id: strawberry.ID
+    body: str
+
+
+@strawberry.type
+class MicropostPayload:
+    micropost: Micropost
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Post on a project's timeline, or reply to a post.",
+    )
+    async def post_micropost(
+        self, info: Info, input: PostMicropostInput
+    ) -> MicropostPayload | None:
+        parent_id = None
+        if input.in_reply_to_id is not None:
+            parent_id = decode_global_id(input.in_reply_to_id, "Micropost")[1]
+        post = await microposts.post_micropost(
+            info.context.require_viewer(),
+            info.context.bus,
+            project_id=decode_global_id(input.project_id, "Project")[1],
+            body=input.body,
+            visibility=VisibilityValue(input.visibility),
+            parent_id=parent_id,
+        )
+        return MicropostPayload(micropost=Micropost.from_row(post))
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Change your own post; its earlier text is kept in `edits`.",
+    )
+    async def edit_micropost(
+        self, info: Info, input: EditMicropostInput
+    ) -> MicropostPayload | None:
+        post = await microposts.edit_micropost(
+            info.context.require_viewer(),
+            info.context.bus,
+            micropost_id=decode_global_id(input.micropost_id, "Micropost")[1],
+            body=input.body,
+        )
+        return MicropostPayload(micropost=Micropost.from_row(post))

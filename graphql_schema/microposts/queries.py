@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import strawberry
+
+from app import policy
+from app.errors import NotFound
+from app.text import normalise_topic
+from graphql_schema.context import Info
+from graphql_schema.microposts.types import Topic
+from graphql_schema.permissions import IsAuthenticated, rule
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=rule(IsAuthenticated), description="A #topic by its name.")
+    async def topic(self, info: Info, name: str) -> Topic | None:
+        normalised = normalise_topic(name)
+        row = None
+        if normalised is not None:
+            scope = policy.visible_topics(info.context.require_viewer())
+            row = await scope.get_or_none(name=normalised)
+        if row is None:
+            raise NotFound("topic")
+        return Topic.from_row(row)

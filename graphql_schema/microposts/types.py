@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from app import policy
+from app.actions.watches import target_key
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.enums import Visibility, WatchLevel
+from graphql_schema.projects.types import Project
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from models import Micropost as MicropostRow
+from models import MicropostEdit as EditRow
+from models import Topic as TopicRow
+from models import Watch, WatchTargetKind
+
+
+@strawberry.type(description="A #hashtag shared across projects.")
+class Topic(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    row: strawberry.Private[TopicRow]
+
+    @classmethod
+    def from_row(cls, row: TopicRow) -> Topic:
+        return cls(id=row.id, name=row.name, row=row)
+
+    @strawberry.field(description="Posts with this topic that you may see, newest first.")
+    async def microposts(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Micropost]:
+        viewer = info.context.require_viewer()
+        posts = policy.visible_microposts(viewer).filter(topic_links__topic_id=self.row.id)
+        return await paginate(
+            posts, first=first, after=after, to_node=Micropost.from_row, newest_first=True
+        )
+
+    @strawberry.field(description="Your watch level on this topic, if you set one.")
+    async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
+        viewer = info.context.require_viewer()
+        watch = await Watch.get_or_none(
+            user_id=viewer.id, target_key=target_key(WatchTargetKind.TOPIC, self.row.id)
+        )
+        return watch.level if watch else None
+
+
+@strawberry.type(description="The text a post had before one of its edits.")
+class MicropostEdit:
+    previous_body: str
+    created_at: datetime
+    row: strawberry.Private[EditRow]
+
+    @strawberry.field
+    async def editor(self, info: Info) -> User:
+        row = await info.context.loaders.user.load(self.row.editor_id)
+        assert row is not None
+        return User.from_row(row)
+
+
+@strawberry.type(description="A short Markdown post on a project timeline, or a reply.")
+class Micropost(relay.Node):
+    id: relay.NodeID[int]
+    body: str = strawberry.field(description="Markdown source.")
+    body_html: str = strawberry.field(description="Safe HTML rendered from the body.")
+    visibility: Visibility
+    created_at: datetime
+    edited_at: datetime | None
+    row: strawberry.Private[MicropostRow]
+
+    @classmethod
+    def from_row(cls, row: MicropostRow) -> Micropost:
+        return cls(
+            id=row.id,
+            body=row.body,
+            body_html=row.body_html,
+            visibility=row.visibility,
+            created_at=row.created_at,
+            edited_at=row.edited_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        row = await info.context.loaders.user.load(self.row.author_id)
+        assert row is not None
+        return User.from_row(row)
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project:
+        row = await info.context.loaders.project.load(self.row.project_id)
+        assert row is not None
+        return Project.from_row(row)
+
+    @strawberry.field(description="The post this one replies to.")
+    async def parent(self, info: Info) -> Micropost | None:
+        if self.row.parent_id is None:
+            return None
+        row = await info.context.loaders.micropost.load(self.row.parent_id)
+        return Micropost.from_row(row) if row else None
+
+    @strawberry.field(description="Replies you may see, oldest first.")
+    async def replies(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Micropost]:
+        viewer = info.context.require_viewer()
+        posts = policy.visible_microposts(viewer).filter(parent_id=self.row.id)
+        return await paginate(posts, first=first, after=after, to_node=Micropost.from_row)
+
+    @strawberry.field(description="How many replies you may see.")
+    async def reply_count(self, info: Info) -> int:
+        return int(await info.context.loaders.reply_count.load(self.row.id))
+
+    @strawberry.field(description="Users mentioned with @handle who may read this post.")
+    async def mentions(self, info: Info) -> list[User]:
+        users = await info.context.loaders.mentions_of_micropost.load(self.row.id)
+        return [User.from_row(u) for u in users]
+
+    @strawberry.field(description="The #topics in this post.")
+    async def topics(self, info: Info) -> list[Topic]:
+        topics = await info.context.loaders.topics_of_micropost.load(self.row.id)
+        return [Topic.from_row(t) for t in topics]
+
+    @strawberry.field(description="Earlier texts of this post, oldest first.")
+    async def edits(self) -> list[MicropostEdit]:
+        rows = await EditRow.filter(micropost_id=self.row.id).order_by("id")
+        return [
+            MicropostEdit(previous_body=r.previous_body, created_at=r.created_at, row=r)
+            for r in rows
+        ]

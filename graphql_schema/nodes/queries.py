@@ -1,0 +1,66 @@
+"""``node(id:)``: any object by its global ID, through the same scopes as every other read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
+
+from app import policy
+from app.errors import NotFound
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.customers.types import Customer
+from graphql_schema.microposts.types import Micropost, Topic
+from graphql_schema.pages.types import Page, PageRevision
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.projects.types import Project
+from graphql_schema.relay import decode_global_id
+from graphql_schema.watches.types import Watch
+from models import PageRevision as RevisionRow
+from models import User as UserRow
+from models import Watch as WatchRow
+
+Scope = Callable[[UserRow], QuerySet[Any]]
+
+
+def _revisions(viewer: UserRow) -> QuerySet[RevisionRow]:
+    return RevisionRow.filter(page_id__in=Subquery(policy.visible_pages(viewer).values("id")))
+
+
+def _own_watches(viewer: UserRow) -> QuerySet[WatchRow]:
+    return WatchRow.filter(user_id=viewer.id)
+
+
+NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
+    "User": (policy.visible_users, User.from_row),
+    "Customer": (policy.visible_customers, Customer.from_row),
+    "Project": (policy.visible_projects, Project.from_row),
+    "Page": (policy.visible_pages, Page.from_row),
+    "PageRevision": (_revisions, PageRevision.from_row),
+    "Micropost": (policy.visible_microposts, Micropost.from_row),
+    "Topic": (policy.visible_topics, Topic.from_row),
+    "Watch": (_own_watches, Watch.from_row),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        extensions=rule(IsAuthenticated),
+        description="Any object by its global ID; unknown and unreachable IDs are NOT_FOUND.",
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        viewer = info.context.require_viewer()
+        type_name, node_id = decode_global_id(id)
+        if type_name not in NODE_TYPES:
+            raise NotFound()
+        scope, to_node = NODE_TYPES[type_name]
+        row = await scope(viewer).get_or_none(id=node_id)
+        if row is None:
+            raise NotFound()
+        return to_node(row)

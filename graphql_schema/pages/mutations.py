@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.actions import pages
+from graphql_schema.context import Info
+from graphql_schema.enums import Visibility
+from graphql_schema.pages.types import Page, PageRevision
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.relay import decode_global_id
+from models import Visibility as VisibilityValue
+
+
+@strawberry.input
+class CreatePageInput:
+    project_id: strawberry.ID
+    title: str
+    body: str = ""
+    visibility: Visibility = VisibilityValue.SHARED
+    summary: str = ""
+
+
+@strawberry.type
+class CreatePagePayload:
+    page: Page
+
+
+@strawberry.input
+class UpdatePageInput:
+    page_id: strawberry.ID
+    base_revision: int = strawberry.field(
+        description="The revision your edit started from; a stale one answers CONFLICT."
+    )
+    title: str | None = None
+    body: str | None = None
+    summary: str = ""
+
+
+@strawberry.input
+class RestorePageRevisionInput:
+    page_id: strawberry.ID
+    revision: int
+    summary: str = ""
+
+
+@strawberry.type
+class PageRevisionPayload:
+    page: Page
+    revision: PageRevision
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(extensions=rule(IsAuthenticated))
+    async def create_page(self, info: Info, input: CreatePageInput) -> CreatePagePayload | None:
+        page = await pages.create_page(
+            info.context.require_viewer(),
+            info.context.bus,
+            project_id=decode_global_id(input.project_id, "Project")[1],
+            title=input.title,
+            body=input.body,
+            visibility=VisibilityValue(input.visibility),
+            summary=input.summary,
+        )
+        return CreatePagePayload(page=Page.from_row(page))
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Write the next revision of a page, from the revision the edit started on.",
+    )
+    async def update_page(self, info: Info, input: UpdatePageInput) -> PageRevisionPayload | None:
+        page, revision = await pages.update_page(
+            info.context.require_viewer(),
+            info.context.bus,
+            page_id=decode_global_id(input.page_id, "Page")[1],
+            base_revision=input.base_revision,
+            title=input.title,
+            body=input.body,
+            summary=input.summary,
+        )
+        return PageRevisionPayload(page=Page.from_row(page), revision=PageRevision.from_row(revision))
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Make an earlier revision current again, as a new revision.",
+    )
+    async def restore_page_revision(
+        self, info: Info, input: RestorePageRevisionInput
+    ) -> PageRevisionPayload | None:
+        page, revision = await pages.restore_page_revision(
+            info.context.require_viewer(),
+            info.context.bus,
+            page_id=decode_global_id(input.page_id, "Page")[1],
+            revision=input.revision,
+            summary=input.summary,
+        )
+        return PageRevisionPayload(page=Page.from_row(page), revision=PageRevision.from_row(revision))

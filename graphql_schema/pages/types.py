@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from app.actions.watches import effective_level
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.enums import Visibility, WatchLevel
+from graphql_schema.projects.types import Project
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from models import Page as PageRow
+from models import PageRevision as RevisionRow
+
+
+async def _user(info: Info, user_id: int) -> User:
+    row = await info.context.loaders.user.load(user_id)
+    assert row is not None
+    return User.from_row(row)
+
+
+@strawberry.type(description="One append-only revision of a concept page.")
+class PageRevision(relay.Node):
+    id: relay.NodeID[int]
+    number: int
+    summary: str
+    title: str
+    body: str
+    created_at: datetime
+    row: strawberry.Private[RevisionRow]
+
+    @classmethod
+    def from_row(cls, row: RevisionRow) -> PageRevision:
+        return cls(
+            id=row.id,
+            number=row.number,
+            summary=row.summary,
+            title=row.title,
+            body=row.body,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def author(self, info: Info) -> User:
+        return await _user(info, self.row.author_id)
+
+
+@strawberry.type(description="A concept page that the account team and the customer co-edit.")
+class Page(relay.Node):
+    id: relay.NodeID[int]
+    title: str
+    body: str = strawberry.field(description="Markdown source of the current revision.")
+    body_html: str = strawberry.field(description="Safe HTML rendered from the body.")
+    visibility: Visibility
+    revision: int = strawberry.field(description="The current revision number; edit from it.")
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[PageRow]
+
+    @classmethod
+    def from_row(cls, row: PageRow) -> Page:
+        return cls(
+            id=row.id,
+            title=row.title,
+            body=row.body,
+            body_html=row.body_html,
+            visibility=row.visibility,
+            revision=row.revision,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project:
+        row = await info.context.loaders.project.load(self.row.project_id)
+        assert row is not None
+        return Project.from_row(row)
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> User:
+        return await _user(info, self.row.created_by_id)
+
+    @strawberry.field(description="Every revision, newest first.")
+    async def revisions(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[PageRevision]:
+        revisions = RevisionRow.filter(page_id=self.row.id)
+        return await paginate(
+            revisions, first=first, after=after, to_node=PageRevision.from_row, newest_first=True
+        )
+
+    @strawberry.field(description="The watch level that applies to you here, inherited or own.")
+    async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
+        project = await info.context.loaders.project.load(self.row.project_id)
+        assert project is not None
+        return await effective_level(
+            info.context.require_viewer(),
+            customer_id=project.customer_id,
+            project_id=project.id,
+            page_id=self.row.id,
+        )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import strawberry
+
+from app import policy
+from graphql_schema.context import Info
+from graphql_schema.enums import ProjectStatus
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.projects.types import Project
+from graphql_schema.relay import (
+    DEFAULT_PAGE_SIZE,
+    Connection,
+    decode_global_id,
+    fetch_by_global_id,
+    paginate,
+)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(extensions=rule(IsAuthenticated), description="Projects you may see.")
+    async def projects(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        customer_id: strawberry.ID | None = None,
+        status: ProjectStatus | None = None,
+    ) -> Connection[Project]:
+        projects = policy.visible_projects(info.context.require_viewer())
+        if customer_id is not None:
+            projects = projects.filter(customer_id=decode_global_id(customer_id, "Customer")[1])
+        if status is not None:
+            projects = projects.filter(status=status)
+        return await paginate(projects, first=first, after=after, to_node=Project.from_row)
+
+    @strawberry.field(extensions=rule(IsAuthenticated))
+    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+        scope = policy.visible_projects(info.context.require_viewer())
+        return Project.from_row(await fetch_by_global_id(scope, id, "Project"))

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from app import policy
+from app.actions.projects import allowed_transitions
+from app.actions.watches import effective_level
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.customers.types import Customer
+from graphql_schema.enums import ProjectStatus, WatchLevel
+from graphql_schema.permissions import CanSeeBudget, rule
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from models import Project as ProjectRow
+from models import ProjectStatusChange as StatusChangeRow
+
+if TYPE_CHECKING:
+    from graphql_schema.microposts.types import Micropost
+    from graphql_schema.pages.types import Page
+
+
+@strawberry.type(description="One change of a project's status: from, to, who, why, when.")
+class ProjectStatusChange:
+    from_status: ProjectStatus
+    to_status: ProjectStatus
+    reason: str
+    created_at: datetime
+    row: strawberry.Private[StatusChangeRow]
+
+    @classmethod
+    def from_row(cls, row: StatusChangeRow) -> ProjectStatusChange:
+        return cls(
+            from_status=row.from_status,
+            to_status=row.to_status,
+            reason=row.reason,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User:
+        row = await info.context.loaders.user.load(self.row.actor_id)
+        assert row is not None
+        return User.from_row(row)
+
+
+@strawberry.type(description="A customer's project: its timeline, concept pages and status.")
+class Project(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    description: str = strawberry.field(description="Markdown source.")
+    description_html: str = strawberry.field(description="Safe HTML rendered from Markdown.")
+    status: ProjectStatus
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[ProjectRow]
+
+    @classmethod
+    def from_row(cls, row: ProjectRow) -> Project:
+        return cls(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            description_html=row.description_html,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field(extensions=rule(CanSeeBudget))
+    def budget(self) -> Decimal | None:
+        return self.row.budget
+
+    @strawberry.field(description="The states the workflow allows next.")
+    def allowed_transitions(self) -> list[ProjectStatus]:
+        return list(allowed_transitions(self.row.status))
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer:
+        row = await info.context.loaders.customer.load(self.row.customer_id)
+        assert row is not None
+        return Customer.from_row(row)
+
+    @strawberry.field(description="The project's members.")
+    async def members(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[User]:
+        viewer = info.context.require_viewer()
+        users = policy.visible_users(viewer).filter(project_memberships__project_id=self.row.id)
+        return await paginate(users, first=first, after=after, to_node=User.from_row)
+
+    @strawberry.field(description="Every status change, oldest first.")
+    async def status_history(
+        self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[ProjectStatusChange]:
+        changes = StatusChangeRow.filter(project_id=self.row.id)
+        return await paginate(
+            changes, first=first, after=after, to_node=ProjectStatusChange.from_row
+        )
+
+    @strawberry.field(description="Top-level posts of the timeline, newest first.")
+    async def timeline(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Annotated[Micropost, strawberry.lazy("graphql_schema.microposts.types")]]:
+        from graphql_schema.microposts.types import Micropost
+
+        viewer = info.context.require_viewer()
+        posts = policy.visible_microposts(viewer).filter(project_id=self.row.id, parent_id=None)
+        return await paginate(
+            posts, first=first, after=after, to_node=Micropost.from_row, newest_first=True
+        )
+
+    @strawberry.field(description="The project's concept pages that you may see.")
+    async def pages(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Annotated[Page, strawberry.lazy("graphql_schema.pages.types")]]:
+        from graphql_schema.pages.types import Page
+
+        viewer = info.context.require_viewer()
+        pages = policy.visible_pages(viewer).filter(project_id=self.row.id)
+        return await paginate(pages, first=first, after=after, to_node=Page.from_row)
+
+    @strawberry.field(description="Whether you may post and edit shared pages here.")
+    async def viewer_can_contribute(self, info: Info) -> bool:
+        return await policy.can_contribute(info.context.require_viewer(), self.row)
+
+    @strawberry.field(description="Whether you may change status and membership here.")
+    async def viewer_can_manage(self, info: Info) -> bool:
+        return await policy.can_manage_project(info.context.require_viewer(), self.row)
+
+    @strawberry.field(description="The watch level that applies to you here, inherited or own.")
+    async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
+        return await effective_level(
+            info.context.require_viewer(),
+            customer_id=self.row.customer_id,
+            project_id=self.row.id,
+        )

@@ -1,0 +1,147 @@
+"""Relay conventions: global IDs, ``node(id:)`` resolution and cursor connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from app.errors import BadUserInput, NotFound
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT", bound=Model)
+
+
+def decode_global_id(value: str | relay.GlobalID, expected: str | None = None) -> tuple[str, int]:
+    """The type name and database id behind a global ID.
+
+    A malformed ID is bad input; an ID of another type answers as a missing object.
+    """
+    try:
+        gid = value if isinstance(value, relay.GlobalID) else relay.GlobalID.from_id(value)
+        node_id = int(gid.node_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(
+            "That is not an ID this API gave out; IDs are opaque strings from `id` fields.",
+            field="id",
+        ) from None
+    if expected is not None and gid.type_name != expected:
+        raise NotFound(expected[:1].lower() + expected[1:])
+    return gid.type_name, node_id
+
+
+def global_id(type_name: str, node_id: int) -> str:
+    return str(relay.GlobalID(type_name, str(node_id)))
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many items the whole list has for you.")
+    async def total_count(self) -> int:
+        return await self._count()
+
+
+def _encode_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"cursor:{row_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        prefix, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if prefix != "cursor":
+            raise ValueError(cursor)
+        return int(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(
+            "`after` must be a cursor taken from this list's edges or pageInfo.", field="after"
+        ) from None
+
+
+def check_page_size(first: int) -> int:
+    if first < 0 or first > MAX_PAGE_SIZE:
+        raise BadUserInput(
+            f"`first` must be between 0 and {MAX_PAGE_SIZE}; ask for the next page with `after`.",
+            field="first",
+        )
+    return first
+
+
+async def paginate(
+    queryset: QuerySet[RowT],
+    *,
+    first: int,
+    after: str | None,
+    to_node: Callable[[RowT], NodeT],
+    newest_first: bool = False,
+) -> Connection[NodeT]:
+    """Keyset pagination on the primary key: stable while rows are added."""
+    check_page_size(first)
+    page = queryset
+    if after is not None:
+        last_id = _decode_cursor(after)
+        page = page.filter(id__lt=last_id) if newest_first else page.filter(id__gt=last_id)
+    rows: Sequence[RowT] = (
+        await page.order_by("-id" if newest_first else "id").limit(first + 1) if first else []
+    )
+    has_next = len(rows) > first
+    rows = rows[:first]
+    edges = [Edge(cursor=_encode_cursor(int(row.pk)), node=to_node(row)) for row in rows]
+
+    async def count() -> int:
+        return await queryset.count()
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=count,
+    )
+
+
+
+
+
+async def fetch_by_global_id(
+    queryset: QuerySet[RowT], value: str | relay.GlobalID, type_name: str
+) -> RowT:
+    """The row behind a global ID of this type, within the viewer's scope, or NOT_FOUND."""
+    _, node_id = decode_global_id(value, type_name)
+    row = await queryset.get_or_none(id=node_id)
+    if row is None:
+        raise NotFound(type_name[:1].lower() + type_name[1:])
+    return row
+
+
+def global_ids_to_ints(values: Sequence[str], type_name: str) -> list[int]:
+    return [decode_global_id(v, type_name)[1] for v in values]

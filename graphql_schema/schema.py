@@ -1,0 +1,71 @@
+"""The whole API, composed from the domain packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from graphql_schema.accounts import mutations as accounts_mutations
+from graphql_schema.accounts import queries as accounts_queries
+from graphql_schema.customers import mutations as customers_mutations
+from graphql_schema.customers import queries as customers_queries
+from graphql_schema.errors import ErrorCodes
+from graphql_schema.microposts import mutations as microposts_mutations
+from graphql_schema.microposts import queries as microposts_queries
+from graphql_schema.nodes import queries as nodes_queries
+from graphql_schema.pages import mutations as pages_mutations
+from graphql_schema.pages import queries as pages_queries
+from graphql_schema.projects import mutations as projects_mutations
+from graphql_schema.projects import queries as projects_queries
+from graphql_schema.watches import mutations as watches_mutations
+from graphql_schema.watches import queries as watches_queries
+from graphql_schema.watches.types import Watch
+
+Query = merge_types(
+    "Query",
+    (
+        accounts_queries.Query,
+        nodes_queries.Query,
+        customers_queries.Query,
+        projects_queries.Query,
+        pages_queries.Query,
+        microposts_queries.Query,
+        watches_queries.Query,
+    ),
+)
+
+Mutation = merge_types(
+    "Mutation",
+    (
+        accounts_mutations.Mutation,
+        customers_mutations.Mutation,
+        projects_mutations.Mutation,
+        microposts_mutations.Mutation,
+        pages_mutations.Mutation,
+        watches_mutations.Mutation,
+    ),
+)
+
+
+class ExtranetSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Unexpected errors are logged once, with their reference, by :class:`ErrorCodes`."""
+
+
+def build_schema(**kwargs: Any) -> ExtranetSchema:
+    return ExtranetSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Watch],
+        extensions=[ErrorCodes],
+        **kwargs,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.actions import watches
+from app.errors import NotFound
+from graphql_schema.context import Info
+from graphql_schema.enums import WatchLevel
+from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.relay import decode_global_id
+from graphql_schema.watches.types import Watch
+from models import WatchLevel as LevelValue
+from models import WatchTargetKind
+
+_KINDS = {
+    "Customer": WatchTargetKind.CUSTOMER,
+    "Project": WatchTargetKind.PROJECT,
+    "Page": WatchTargetKind.PAGE,
+    "Topic": WatchTargetKind.TOPIC,
+}
+
+
+def _target(target_id: strawberry.ID) -> tuple[WatchTargetKind, int]:
+    type_name, node_id = decode_global_id(target_id)
+    if type_name not in _KINDS:
+        raise NotFound("customer, project, page or topic")
+    return _KINDS[type_name], node_id
+
+
+@strawberry.input
+class WatchInput:
+    target_id: strawberry.ID = strawberry.field(description="A customer, project, page or topic.")
+    level: WatchLevel = LevelValue.WATCHING
+
+
+@strawberry.type
+class WatchPayload:
+    watch: Watch
+
+
+@strawberry.input
+class UnwatchInput:
+    target_id: strawberry.ID
+
+
+@strawberry.type
+class UnwatchPayload:
+    removed: bool = strawberry.field(description="Whether you had a watch there.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Watch a customer, project, page or topic at a level (or change the level).",
+    )
+    async def watch(self, info: Info, input: WatchInput) -> WatchPayload | None:
+        kind, target_id = _target(input.target_id)
+        row = await watches.watch(
+            info.context.require_viewer(),
+            kind=kind,
+            target_id=target_id,
+            level=LevelValue(input.level),
+        )
+        return WatchPayload(watch=Watch.from_row(row))
+
+    @strawberry.mutation(extensions=rule(IsAuthenticated), description="Stop watching.")
+    async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
+        kind, target_id = _target(input.target_id)
+        removed = await watches.unwatch(info.context.require_viewer(), kind=kind, target_id=target_id)
+        return UnwatchPayload(removed=removed)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from app import policy
+from graphql_schema.context import Info
+from graphql_schema.customers.types import Customer
+from graphql_schema.enums import WatchLevel
+from graphql_schema.microposts.types import Topic
+from graphql_schema.pages.types import Page
+from graphql_schema.projects.types import Project
+from models import Watch as WatchRow
+
+WatchTarget = Annotated[
+    Customer | Project | Page | Topic,
+    strawberry.union("WatchTarget", description="What can be watched."),
+]
+
+
+@strawberry.type(description="Your chosen level of interest in a customer, project, page or topic.")
+class Watch(relay.Node):
+    id: relay.NodeID[int]
+    level: WatchLevel
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[WatchRow]
+
+    @classmethod
+    def from_row(cls, row: WatchRow) -> Watch:
+        return cls(
+            id=row.id,
+            level=row.level,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field(description="What is watched; null once you may no longer see it.")
+    async def target(self, info: Info) -> WatchTarget | None:
+        viewer = info.context.require_viewer()
+        row = self.row
+        if row.customer_id is not None:
+            customer = await policy.visible_customers(viewer).get_or_none(id=row.customer_id)
+            return Customer.from_row(customer) if customer else None
+        if row.project_id is not None:
+            project = await policy.visible_projects(viewer).get_or_none(id=row.project_id)
+            return Project.from_row(project) if project else None
+        if row.page_id is not None:
+            page = await policy.visible_pages(viewer).get_or_none(id=row.page_id)
+            return Page.from_row(page) if page else None
+        if row.topic_id is not None:
+            topic = await policy.visible_topics(viewer).get_or_none(id=row.topic_id)
+            return Topic.from_row(topic) if topic else None
+        return None

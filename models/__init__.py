@@ -1,0 +1,37 @@
+"""Database models (Tortoise ORM). Every model the app uses is importable from here."""
+
+from models._base import Role, Visibility
+from models.customers import AccountTeamMembership, Customer
+from models.events import Event, EventKind
+from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
+from models.pages import Page, PageRevision
+from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
+from models.users import AuditEntry, Invitation, RefreshToken, User
+from models.watches import Watch, WatchLevel, WatchTargetKind
+
+__all__ = [
+    "AccountTeamMembership",
+    "AuditEntry",
+    "Customer",
+    "Event",
+    "EventKind",
+    "Invitation",
+    "Micropost",
+    "MicropostEdit",
+    "MicropostMention",
+    "MicropostTopic",
+    "Page",
+    "PageRevision",
+    "Project",
+    "ProjectMembership",
+    "ProjectStatus",
+    "ProjectStatusChange",
+    "RefreshToken",
+    "Role",
+    "Topic",
+    "User",
+    "Visibility",
+    "Watch",
+    "WatchLevel",
+    "WatchTargetKind",
+]

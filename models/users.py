@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+
+from models._base import Role, TimestampedModel
+
+if TYPE_CHECKING:
+    from models.customers import Customer
+
+
+class User(TimestampedModel):
+    """A person who signs in: provider staff (no customer) or a customer's contact."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    handle = fields.CharField(max_length=40, unique=True)
+    name = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, max_length=20)
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="contacts", null=True, on_delete=fields.RESTRICT
+    )
+    customer_id: int | None
+    password_hash = fields.CharField(max_length=255, null=True)
+    is_active = fields.BooleanField(default=True)
+    last_login_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "users"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+class RefreshToken(TimestampedModel):
+    """One link in a rotating refresh-token family, only a hash of the token is stored."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    family = fields.CharField(max_length=32, db_index=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_tokens"
+
+
+class Invitation(TimestampedModel):
+    """A pending invitation of a contact, accepted once with a token whose hash is kept."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitations", on_delete=fields.CASCADE
+    )
+    user_id: int
+    invited_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    invited_by_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "invitations"
+
+
+class AuditEntry(TimestampedModel):
+    """Who did what sensitive thing when. Append-only."""
+
+    id = fields.BigIntField(primary_key=True)
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    actor_id: int | None
+    action = fields.CharField(max_length=64, db_index=True)
+    target = fields.CharField(max_length=200, default="")
+    client_address = fields.CharField(max_length=64, default="")
+    details: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+
+    class Meta:
+        table = "audit_entries"

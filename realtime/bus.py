@@ -1,0 +1,49 @@
+"""The event bus: publishes committed timeline events on broadcaster channels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from broadcaster import Broadcast
+
+from models import Event
+from realtime.channels import project_channel
+from realtime.events import TimelineMessage
+
+log = logging.getLogger(__name__)
+
+
+class EventBus:
+    """Fan-out of committed events to every server process through broadcaster.
+
+    Actions call :meth:`publish` only after their transaction has committed. A failure to
+    publish never undoes the committed change: subscribers replay from the durable Event log.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.broadcast = Broadcast(url)
+        self._connected = False
+
+    async def connect(self) -> None:
+        if not self._connected:
+            await self.broadcast.connect()
+            self._connected = True
+
+    async def disconnect(self) -> None:
+        if self._connected:
+            self._connected = False
+            await self.broadcast.disconnect()
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        if not self._connected:
+            return
+        for event in events:
+            message = TimelineMessage.from_event(event)
+            try:
+                await self.broadcast.publish(
+                    channel=project_channel(event.project_id), message=message.encode()
+                )
+            except Exception:
+                log.exception("Publishing event %s failed; subscribers will replay it", event.id)
