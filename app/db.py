@@ -46,7 +46,7 @@ def is_postgres(database_url: str) -> bool:
 
 
 async def open_database(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
 
 
 async def close_database() -> None:

@@ -1,0 +1,49 @@
+# Everything runs inside a project-local virtual environment made from pyproject.toml.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+
+.PHONY: install run test check format lint types schema migrations clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## Serve on http://127.0.0.1:8000/graphql with the embedded defaults (SQLite, in-memory fan-out).
+run: install
+	$(BIN)/extranet migrate
+	$(BIN)/extranet demo --if-empty
+	$(BIN)/extranet serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
+
+## The test suite (SQLite by default; DATABASE_URL/BROADCAST_URL select PostgreSQL/Redis).
+test: install
+	$(BIN)/pytest -q
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: install
+	$(BIN)/mypy .
+
+## Format, lint, types and tests: what CI runs.
+check: lint types test
+
+## Regenerate schema.graphql from the code (a test fails when it drifts).
+schema: install
+	$(BIN)/strawberry export-schema graphql_schema.schema:schema --output schema.graphql
+
+## Write a migration for model changes.
+migrations: install
+	$(BIN)/python -m tortoise -c tortoise_config.TORTOISE_ORM makemigrations
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
