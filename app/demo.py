@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from app.actions import accounts, customers, microposts, pages, projects, watches
 from models import (
+    AccountTeamMembership,
     Customer,
     ProjectStatus,
     Role,
@@ -60,8 +61,8 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
         )
     admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
     anna, max_, gina = users["anna"], users["max"], users["gina"]
-    await acme.account_team_memberships.create(user_id=sam.id)
-    await globex.account_team_memberships.create(user_id=olivia.id)
+    await AccountTeamMembership.create(customer_id=acme.id, user_id=sam.id)
+    await AccountTeamMembership.create(customer_id=globex.id, user_id=olivia.id)
 
     portal = await projects.create_project(
         sam,

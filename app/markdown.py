@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -42,6 +41,4 @@ def _parser() -> MarkdownIt:
 
 
 def render_markdown(source: str) -> str:
-    return _parser().render(source)
-
-
+    return str(_parser().render(source))

@@ -72,9 +72,7 @@ def visible_users(viewer: User) -> QuerySet[User]:
     """Staff see everybody; a contact sees the provider's staff and their own colleagues."""
     if viewer.is_staff:
         return User.all()
-    return User.filter(
-        Q(role__in=[Role.ADMIN, Role.STAFF]) | Q(customer_id=viewer.customer_id)
-    )
+    return User.filter(Q(role__in=[Role.ADMIN, Role.STAFF]) | Q(customer_id=viewer.customer_id))
 
 
 def visible_topics(_viewer: User) -> QuerySet[Topic]:

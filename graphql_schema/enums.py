@@ -1,26 +1,26 @@
-"""Enums shared by several domains, exposed under their model names."""
+"""The model enums, registered with the GraphQL schema under their own names."""
 
 from __future__ import annotations
 
 import strawberry
 
-from models import ProjectStatus as _ProjectStatus
-from models import Role as _Role
-from models import Visibility as _Visibility
-from models import WatchLevel as _WatchLevel
+from models import ProjectStatus, Role, Visibility, WatchLevel
 
-Role = strawberry.enum(_Role, description="What a user may see and do.")
-Visibility = strawberry.enum(
-    _Visibility, description="SHARED: staff and the customer's permitted contacts. INTERNAL: staff."
+strawberry.enum(Role, description="What a user may see and do.")
+strawberry.enum(
+    Visibility,
+    description="SHARED: staff and the customer's permitted contacts. INTERNAL: staff only.",
 )
-ProjectStatus = strawberry.enum(
-    _ProjectStatus,
+strawberry.enum(
+    ProjectStatus,
     description="PROPOSED → ACTIVE ⇄ ON_HOLD → COMPLETED; CANCELLED from any open state.",
 )
-WatchLevel = strawberry.enum(
-    _WatchLevel,
+strawberry.enum(
+    WatchLevel,
     description=(
         "WATCHING: everything. PARTICIPATING: only where you are mentioned, authored or were "
         "replied to. MUTED: nothing, overriding a watch inherited from a customer or project."
     ),
 )
+
+__all__ = ["ProjectStatus", "Role", "Visibility", "WatchLevel"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -127,9 +127,6 @@ async def paginate(
         ),
         _count=count,
     )
-
-
-
 
 
 async def fetch_by_global_id(

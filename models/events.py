@@ -41,7 +41,7 @@ class Event(TimestampedModel):
     visibility = fields.CharEnumField(Visibility, max_length=10, default=Visibility.SHARED)
     micropost_id = fields.IntField(null=True)
     page_id = fields.IntField(null=True)
-    payload: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    payload: dict[str, Any] = fields.JSONField(default=dict)
 
     class Meta:
         table = "events"

@@ -87,7 +87,7 @@ class AuditEntry(TimestampedModel):
     action = fields.CharField(max_length=64, db_index=True)
     target = fields.CharField(max_length=200, default="")
     client_address = fields.CharField(max_length=64, default="")
-    details: dict[str, object] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    details: dict[str, object] = fields.JSONField(default=dict)
 
     class Meta:
         table = "audit_entries"

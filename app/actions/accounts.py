@@ -194,9 +194,7 @@ async def invite_contact(
 async def accept_invitation(settings: Settings, token: str, password: str) -> Session:
     async with in_transaction():
         invitation = (
-            await Invitation.filter(token_hash=hash_opaque_token(token))
-            .select_for_update()
-            .first()
+            await Invitation.filter(token_hash=hash_opaque_token(token)).select_for_update().first()
         )
         if invitation is None or invitation.accepted_at or invitation.expires_at <= now():
             raise BadUserInput("This invitation is unknown, used or expired. Ask for a new one.")

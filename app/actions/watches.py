@@ -24,9 +24,7 @@ def target_key(kind: WatchTargetKind, target_id: int) -> str:
     return f"{kind.value}:{target_id}"
 
 
-async def watch(
-    actor: User, *, kind: WatchTargetKind, target_id: int, level: WatchLevel
-) -> Watch:
+async def watch(actor: User, *, kind: WatchTargetKind, target_id: int, level: WatchLevel) -> Watch:
     """Create or change the actor's watch on a target."""
     await _check_target(actor, kind, target_id)
     key = target_key(kind, target_id)
@@ -36,13 +34,10 @@ async def watch(
             existing.level = level
             await existing.save(update_fields=["level", "updated_at"])
             return existing
-        return await Watch.create(
-            user_id=actor.id,
-            kind=kind,
-            target_key=key,
-            level=level,
-            **{f"{kind.value.lower()}_id": target_id},
-        )
+        watch = Watch(user_id=actor.id, kind=kind, target_key=key, level=level)
+        setattr(watch, f"{kind.value.lower()}_id", target_id)
+        await watch.save()
+        return watch
 
 
 async def unwatch(actor: User, *, kind: WatchTargetKind, target_id: int) -> bool:
@@ -63,7 +58,9 @@ async def effective_level(
         keys.append(target_key(WatchTargetKind.PROJECT, project_id))
     if page_id is not None:
         keys.append(target_key(WatchTargetKind.PAGE, page_id))
-    found = {w.target_key: w.level for w in await Watch.filter(user_id=user.id, target_key__in=keys)}
+    found = {
+        w.target_key: w.level for w in await Watch.filter(user_id=user.id, target_key__in=keys)
+    }
     for key in reversed(keys):
         if key in found:
             return found[key]

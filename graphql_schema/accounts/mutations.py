@@ -8,7 +8,6 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Role
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id, global_ids_to_ints
-from models import Role as RoleValue
 
 
 @strawberry.input
@@ -37,7 +36,7 @@ class InviteContactInput:
     customer_id: strawberry.ID
     email: str
     name: str
-    role: Role = RoleValue.CUSTOMER_MEMBER
+    role: Role = Role.CUSTOMER_MEMBER
     project_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
@@ -75,7 +74,9 @@ class Mutation:
         return _session(session)
 
     @strawberry.mutation(description="Exchange a refresh token for a new session (rotation).")
-    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> SessionPayload | None:
+    async def refresh_session(
+        self, info: Info, input: RefreshSessionInput
+    ) -> SessionPayload | None:
         return _session(await accounts.refresh_session(info.context.settings, input.refresh_token))
 
     @strawberry.mutation(description="End the session that the refresh token belongs to.")
@@ -83,7 +84,9 @@ class Mutation:
         return LogoutPayload(ended=await accounts.logout(input.refresh_token))
 
     @strawberry.mutation(description="Set a password with an invitation token and sign in.")
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> SessionPayload | None:
+    async def accept_invitation(
+        self, info: Info, input: AcceptInvitationInput
+    ) -> SessionPayload | None:
         session = await accounts.accept_invitation(
             info.context.settings, input.token, input.password
         )
@@ -93,13 +96,15 @@ class Mutation:
         extensions=rule(IsAuthenticated),
         description="Invite a contact of a customer (its lead contacts and account team).",
     )
-    async def invite_contact(self, info: Info, input: InviteContactInput) -> InviteContactPayload | None:
+    async def invite_contact(
+        self, info: Info, input: InviteContactInput
+    ) -> InviteContactPayload | None:
         user, token = await accounts.invite_contact(
             info.context.require_viewer(),
             customer_id=decode_global_id(input.customer_id, "Customer")[1],
             email=input.email,
             name=input.name,
-            role=RoleValue(input.role),
+            role=input.role,
             project_ids=global_ids_to_ints(input.project_ids, "Project"),
         )
         return InviteContactPayload(contact=User.from_row(user), invitation_token=token)

@@ -8,14 +8,13 @@ from graphql_schema.enums import Visibility
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id
-from models import Visibility as VisibilityValue
 
 
 @strawberry.input
 class PostMicropostInput:
     project_id: strawberry.ID
     body: str = strawberry.field(description="Markdown, at most 5,000 characters.")
-    visibility: Visibility = VisibilityValue.SHARED
+    visibility: Visibility = Visibility.SHARED
     in_reply_to_id: strawberry.ID | None = None
 
 
@@ -47,7 +46,7 @@ class Mutation:
             info.context.bus,
             project_id=decode_global_id(input.project_id, "Project")[1],
             body=input.body,
-            visibility=VisibilityValue(input.visibility),
+            visibility=input.visibility,
             parent_id=parent_id,
         )
         return MicropostPayload(micropost=Micropost.from_row(post))

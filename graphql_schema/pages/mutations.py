@@ -8,7 +8,6 @@ from graphql_schema.enums import Visibility
 from graphql_schema.pages.types import Page, PageRevision
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id
-from models import Visibility as VisibilityValue
 
 
 @strawberry.input
@@ -16,7 +15,7 @@ class CreatePageInput:
     project_id: strawberry.ID
     title: str
     body: str = ""
-    visibility: Visibility = VisibilityValue.SHARED
+    visibility: Visibility = Visibility.SHARED
     summary: str = ""
 
 
@@ -59,7 +58,7 @@ class Mutation:
             project_id=decode_global_id(input.project_id, "Project")[1],
             title=input.title,
             body=input.body,
-            visibility=VisibilityValue(input.visibility),
+            visibility=input.visibility,
             summary=input.summary,
         )
         return CreatePagePayload(page=Page.from_row(page))
@@ -78,7 +77,9 @@ class Mutation:
             body=input.body,
             summary=input.summary,
         )
-        return PageRevisionPayload(page=Page.from_row(page), revision=PageRevision.from_row(revision))
+        return PageRevisionPayload(
+            page=Page.from_row(page), revision=PageRevision.from_row(revision)
+        )
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
@@ -94,4 +95,6 @@ class Mutation:
             revision=input.revision,
             summary=input.summary,
         )
-        return PageRevisionPayload(page=Page.from_row(page), revision=PageRevision.from_row(revision))
+        return PageRevisionPayload(
+            page=Page.from_row(page), revision=PageRevision.from_row(revision)
+        )

@@ -12,7 +12,6 @@ from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.projects.types import Project, ProjectStatusChange
 from graphql_schema.relay import decode_global_id, global_ids_to_ints
 from models import Project as ProjectRow
-from models import ProjectStatus as StatusValue
 from models import User as UserRow
 
 
@@ -113,7 +112,7 @@ class Mutation:
             info.context.require_viewer(),
             info.context.bus,
             project_id=decode_global_id(input.project_id, "Project")[1],
-            status=StatusValue(input.status),
+            status=input.status,
             reason=input.reason,
         )
         return ChangeProjectStatusPayload(

@@ -9,7 +9,6 @@ from graphql_schema.enums import WatchLevel
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id
 from graphql_schema.watches.types import Watch
-from models import WatchLevel as LevelValue
 from models import WatchTargetKind
 
 _KINDS = {
@@ -30,7 +29,7 @@ def _target(target_id: strawberry.ID) -> tuple[WatchTargetKind, int]:
 @strawberry.input
 class WatchInput:
     target_id: strawberry.ID = strawberry.field(description="A customer, project, page or topic.")
-    level: WatchLevel = LevelValue.WATCHING
+    level: WatchLevel = WatchLevel.WATCHING
 
 
 @strawberry.type
@@ -60,12 +59,14 @@ class Mutation:
             info.context.require_viewer(),
             kind=kind,
             target_id=target_id,
-            level=LevelValue(input.level),
+            level=input.level,
         )
         return WatchPayload(watch=Watch.from_row(row))
 
     @strawberry.mutation(extensions=rule(IsAuthenticated), description="Stop watching.")
     async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
         kind, target_id = _target(input.target_id)
-        removed = await watches.unwatch(info.context.require_viewer(), kind=kind, target_id=target_id)
+        removed = await watches.unwatch(
+            info.context.require_viewer(), kind=kind, target_id=target_id
+        )
         return UnwatchPayload(removed=removed)
