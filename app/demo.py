@@ -17,7 +17,7 @@ from models import (
 )
 from realtime.bus import EventBus
 
-DEMO_PASSWORD = "demo-extranet-2026"
+DEMO_PASSWORD = "demo-extranet-2026"  # noqa: S105 (published in the README)
 
 DEMO_USERS: list[tuple[str, str, Role, str | None]] = [
     ("admin@provider.example", "Ada Admin", Role.ADMIN, None),

@@ -19,6 +19,7 @@ from models import (
     Customer,
     Event,
     Micropost,
+    MicropostTopic,
     Page,
     Project,
     ProjectMembership,
@@ -75,9 +76,15 @@ def visible_users(viewer: User) -> QuerySet[User]:
     return User.filter(Q(role__in=[Role.ADMIN, Role.STAFF]) | Q(customer_id=viewer.customer_id))
 
 
-def visible_topics(_viewer: User) -> QuerySet[Topic]:
-    """Topic names are shared across customers; what a topic lists is scoped per viewer."""
-    return Topic.all()
+def visible_topics(viewer: User) -> QuerySet[Topic]:
+    """Topic names are shared across customers, but a contact only learns of a topic used in
+    a post they may see: a name that only another customer uses is that customer's data."""
+    if viewer.is_staff:
+        return Topic.all()
+    posts = Subquery(visible_microposts(viewer).values("id"))
+    return Topic.filter(
+        id__in=Subquery(MicropostTopic.filter(micropost_id__in=posts).values("topic_id"))
+    )
 
 
 def can_see_visibility(viewer: User, visibility: Visibility) -> bool:

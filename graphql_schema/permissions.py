@@ -24,8 +24,7 @@ class IsStaff(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer = info.context.viewer
-        return viewer is not None and viewer.is_staff
+        return info.context.require_viewer().is_staff
 
 
 class IsAdmin(BasePermission):
@@ -33,8 +32,8 @@ class IsAdmin(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer = info.context.viewer
-        return viewer is not None and viewer.is_admin
+        # Without a valid token the caller must sign in (UNAUTHENTICATED), not lacks a role.
+        return info.context.require_viewer().is_admin
 
 
 class CanSeeBudget(BasePermission):

@@ -16,6 +16,9 @@ from app.errors import BadUserInput, NotFound
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# The largest primary key behind an ID or a cursor (an ``integer`` column in PostgreSQL): a
+# larger number was never given out, and would fail in the database instead of not matching.
+MAX_ROW_ID = 2**31 - 1
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT", bound=Model)
@@ -36,6 +39,8 @@ def decode_global_id(value: str | relay.GlobalID, expected: str | None = None) -
         ) from None
     if expected is not None and gid.type_name != expected:
         raise NotFound(expected[:1].lower() + expected[1:])
+    if not 0 < node_id <= MAX_ROW_ID:
+        raise NotFound(expected[:1].lower() + expected[1:] if expected else "object")
     return gid.type_name, node_id
 
 
@@ -75,9 +80,10 @@ def _encode_cursor(row_id: int) -> str:
 def _decode_cursor(cursor: str) -> int:
     try:
         prefix, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if prefix != "cursor":
+        row_id = int(raw)
+        if prefix != "cursor" or not 0 < row_id <= MAX_ROW_ID:
             raise ValueError(cursor)
-        return int(raw)
+        return row_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             "`after` must be a cursor taken from this list's edges or pageInfo.", field="after"

@@ -23,7 +23,12 @@ class EventBus:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.broadcast = Broadcast(url)
+        if url.startswith(("redis://", "rediss://")):
+            from realtime._redis import ResilientRedisBackend
+
+            self.broadcast = Broadcast(backend=ResilientRedisBackend(url))
+        else:
+            self.broadcast = Broadcast(url)
         self._connected = False
 
     async def connect(self) -> None:

@@ -99,10 +99,18 @@ async def _require_membership_manager(actor: User, project: Project) -> None:
     await policy.require_manager(actor, project)
 
 
+def _require_may_manage_member(actor: User, user: User) -> None:
+    """Lead contacts manage their colleagues; which staff work on a project (and so may
+    manage it) is the provider's decision."""
+    if user.is_staff and not actor.is_staff:
+        raise Forbidden("Only the account team or an administrator adds or removes staff.")
+
+
 async def add_project_member(actor: User, *, project_id: int, user_id: int) -> ProjectMembership:
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await _require_membership_manager(actor, project)
     [user] = await _member_candidates(actor, project, [user_id])
+    _require_may_manage_member(actor, user)
     async with in_transaction():
         membership, created = await ProjectMembership.get_or_create(
             project_id=project.id, user_id=user.id
@@ -121,6 +129,7 @@ async def remove_project_member(actor: User, *, project_id: int, user_id: int) -
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await _require_membership_manager(actor, project)
     user = await policy.get_visible(policy.visible_users(actor), user_id, "user")
+    _require_may_manage_member(actor, user)
     async with in_transaction():
         removed = await ProjectMembership.filter(project_id=project.id, user_id=user.id).delete()
         if not removed:

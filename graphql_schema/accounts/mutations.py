@@ -54,7 +54,8 @@ class AcceptInvitationInput:
     password: str
 
 
-def _session(session: accounts.Session) -> SessionPayload:
+def _session(info: Info, session: accounts.Session) -> SessionPayload:
+    info.context.act_as(session.user)
     return SessionPayload(
         access_token=session.access_token,
         access_token_expires_in=session.access_token_expires_in,
@@ -71,13 +72,14 @@ class Mutation:
         session = await accounts.login(
             ctx.settings, input.email, input.password, ctx.client_address
         )
-        return _session(session)
+        return _session(info, session)
 
     @strawberry.mutation(description="Exchange a refresh token for a new session (rotation).")
     async def refresh_session(
         self, info: Info, input: RefreshSessionInput
     ) -> SessionPayload | None:
-        return _session(await accounts.refresh_session(info.context.settings, input.refresh_token))
+        session = await accounts.refresh_session(info.context.settings, input.refresh_token)
+        return _session(info, session)
 
     @strawberry.mutation(description="End the session that the refresh token belongs to.")
     async def logout(self, input: LogoutInput) -> LogoutPayload | None:
@@ -90,7 +92,7 @@ class Mutation:
         session = await accounts.accept_invitation(
             info.context.settings, input.token, input.password
         )
-        return _session(session)
+        return _session(info, session)
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),

@@ -1,0 +1,138 @@
+"""A Redis backend for broadcaster that survives Redis restarts.
+
+broadcaster's stock Redis backend starts listening before its first SUBSCRIBE completes
+(so it may never listen at all) and stalls silently when the connection drops. This one
+reads with a timeout, notices a lost connection, reconnects with capped exponential
+backoff, subscribes again to every channel in use, and then puts a :data:`RESYNC` message
+on each of those channels so that their subscribers replay what they may have missed from
+the durable event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import redis.asyncio as aioredis
+from broadcaster import Event
+from broadcaster._backends.base import BroadcastBackend
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+RESYNC = "__resync__"
+_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class ResilientRedisBackend(BroadcastBackend):
+    def __init__(self, url: str, *, initial_backoff: float = 0.1, max_backoff: float = 5.0) -> None:
+        self._url = url
+        self._publisher = aioredis.Redis.from_url(
+            url,
+            retry=Retry(ExponentialBackoff(cap=max_backoff, base=initial_backoff), retries=3),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        )
+        # The listening side handles loss itself (to resubscribe and announce RESYNC).
+        self._listening = aioredis.Redis.from_url(url)
+        self._pubsub: Any = None
+        self._channels: set[str] = set()
+        self._has_channels = asyncio.Event()
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._listener: asyncio.Task[None] | None = None
+        self._initial_backoff = initial_backoff
+        self._max_backoff = max_backoff
+        self._broken = False
+        self.reconnects = 0
+
+    async def connect(self) -> None:
+        self._pubsub = self._listening.pubsub()
+        await self._publisher.ping()
+        self._listener = asyncio.create_task(self._listen(), name="redis-broadcast-listener")
+
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+        await self._listening.aclose()
+        await self._publisher.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        self._channels.add(channel)
+        try:
+            await self._pubsub.subscribe(channel)
+        except _LOST:
+            log.warning("Redis unreachable while subscribing; the listener will resubscribe")
+            self._broken = True
+        self._has_channels.set()
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        if not self._channels:
+            self._has_channels.clear()
+        try:
+            await self._pubsub.unsubscribe(channel)
+        except _LOST:
+            log.debug("Redis unreachable while unsubscribing from %s", channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._publisher.publish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._queue.get()
+
+    async def _listen(self) -> None:
+        backoff = self._initial_backoff
+        while True:
+            await self._has_channels.wait()
+            if self._broken:
+                if not await self._reconnect():
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff)
+                    continue
+                backoff = self._initial_backoff
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
+            except _LOST as error:
+                log.warning("Lost the Redis connection (%s); reconnecting", error)
+                self._broken = True
+                continue
+            except RuntimeError:
+                # redis-py: no channel is subscribed on this connection yet
+                await asyncio.sleep(0.05)
+                continue
+            if message is not None and message.get("type") == "message":
+                await self._queue.put(
+                    Event(channel=_text(message["channel"]), message=_text(message["data"]))
+                )
+
+    async def _reconnect(self) -> bool:
+        """A new pubsub connection, subscribed to every channel in use, then RESYNC."""
+        old, self._pubsub = self._pubsub, self._listening.pubsub()
+        try:
+            await old.aclose()
+        except Exception:  # the old connection is broken anyway
+            log.debug("Closing the broken pubsub connection failed", exc_info=True)
+        channels = sorted(self._channels)
+        try:
+            if channels:
+                await self._pubsub.subscribe(*channels)
+        except _LOST:
+            return False
+        self._broken = False
+        self.reconnects += 1
+        log.info("Reconnected to Redis; resubscribed to %d channels", len(channels))
+        for channel in channels:
+            await self._queue.put(Event(channel=channel, message=RESYNC))
+        return True
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,94 @@
+"""Reading a timeline costs the same number of SQL queries for 5 posts as for 50."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from app.actions import microposts
+from realtime.bus import EventBus
+from tests.conftest import Api, gid
+from tests.world import World
+
+TIMELINE = """
+query Timeline($id: ID!, $first: Int!) {
+  project(id: $id) {
+    timeline(first: $first) {
+      edges { node { body author { name handle } topics { name } replyCount mentions { name } } }
+    }
+  }
+}
+"""
+
+
+class _QueryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "WITH")):
+            self.statements.append(message)
+
+
+@contextmanager
+def count_queries() -> Iterator[_QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = _QueryCounter()
+    level = logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+
+
+async def _fill_timeline(world: World, bus: EventBus, posts: int) -> None:
+    authors = [world.sam, world.max, world.anna]
+    for n in range(posts):
+        post = await microposts.post_micropost(
+            authors[n % 3], bus, project_id=world.portal.id, body=f"Update {n} #topic{n % 4} @max"
+        )
+        if n % 2:
+            await microposts.post_micropost(
+                world.anna, bus, project_id=world.portal.id, body="ok", parent_id=post.id
+            )
+
+
+async def _queries_for(api: Api, world: World, first: int) -> int:
+    with count_queries() as counter:
+        result = await api(TIMELINE, {"id": gid(world.portal), "first": first}, as_user=world.max)
+    assert result.errors == []
+    edges = result.data["project"]["timeline"]["edges"]
+    assert len(edges) == first
+    assert all(edge["node"]["author"]["name"] for edge in edges)
+    return len(counter.statements)
+
+
+async def test_timeline_queries_do_not_grow_with_the_number_of_posts(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given a timeline with more than 50 posts, half of them with replies
+    await _fill_timeline(world, bus, 55)
+    # when
+    for_five = await _queries_for(api, world, 5)
+    for_fifty = await _queries_for(api, world, 50)
+    # then
+    assert for_five > 0
+    assert for_fifty == for_five
+
+
+async def test_the_counter_sees_queries_that_grow_with_the_data(
+    world: World, bus: EventBus
+) -> None:
+    # given a naive loop that loads each author separately
+    await _fill_timeline(world, bus, 6)
+    from models import Micropost, User
+
+    with count_queries() as counter:
+        for post in await Micropost.all():
+            await User.get(id=post.author_id)
+    # then the counter notices: one query per post plus the list
+    assert len(counter.statements) == 1 + await Micropost.all().count()

@@ -1,0 +1,121 @@
+"""Committed timeline changes reach every process through broadcaster, after the commit."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.actions import _common as common
+from app.actions import microposts, projects
+from models import Event, Micropost, ProjectStatus
+from realtime.bus import EventBus
+from realtime.channels import project_channel
+from realtime.events import TimelineMessage
+from tests.services import require_redis
+from tests.world import World
+
+
+@pytest.fixture
+async def redis_bus() -> AsyncIterator[EventBus]:
+    bus = EventBus(await require_redis())
+    await bus.connect()
+    try:
+        yield bus
+    finally:
+        await bus.disconnect()
+
+
+@pytest.fixture(params=["app", "redis"])
+async def any_bus(request: pytest.FixtureRequest, bus: EventBus) -> AsyncIterator[EventBus]:
+    """The application's own bus (memory:// or BROADCAST_URL), and a Redis one."""
+    if request.param == "app":
+        yield bus
+        return
+    redis = EventBus(await require_redis())
+    await redis.connect()
+    try:
+        yield redis
+    finally:
+        await redis.disconnect()
+
+
+async def _next_message(bus: EventBus, channel: str, ready: asyncio.Event) -> TimelineMessage:
+    async with bus.broadcast.subscribe(channel) as subscriber:
+        ready.set()
+        event = await subscriber.get()
+        message = TimelineMessage.decode(event.message)
+        # the row is already committed when the message arrives: visible to a fresh query
+        assert await Event.exists(id=message.id)
+        return message
+
+
+async def _receive_one(
+    bus: EventBus, project_id: int
+) -> tuple[asyncio.Task[TimelineMessage], asyncio.Event]:
+    ready = asyncio.Event()
+    task = asyncio.create_task(_next_message(bus, project_channel(project_id), ready))
+    await asyncio.wait_for(ready.wait(), 5)
+    return task, ready
+
+
+async def test_a_post_is_published_on_its_project_channel(world: World, any_bus: EventBus) -> None:
+    # given a subscriber of the portal timeline
+    used = any_bus
+    receiving, _ = await _receive_one(used, world.portal.id)
+    # when
+    post = await microposts.post_micropost(
+        world.max, used, project_id=world.portal.id, body="Live from the yard"
+    )
+    # then
+    message = await asyncio.wait_for(receiving, 5)
+    event = await Event.get(micropost_id=post.id)
+    assert message.id == event.id
+    assert message.kind.value == "MICROPOST_POSTED"
+    assert message.project_id == world.portal.id
+    assert message.customer_id == world.acme.id
+    assert message.actor_id == world.max.id
+
+
+async def test_a_status_change_carries_from_to_and_why(world: World, redis_bus: EventBus) -> None:
+    receiving, _ = await _receive_one(redis_bus, world.pilot.id)
+    await projects.change_project_status(
+        world.sam,
+        redis_bus,
+        project_id=world.pilot.id,
+        status=ProjectStatus.CANCELLED,
+        reason="Budget moved to the portal",
+    )
+    message = await asyncio.wait_for(receiving, 5)
+    assert message.payload["from"] == "PROPOSED"
+    assert message.payload["to"] == "CANCELLED"
+    assert message.payload["reason"] == "Budget moved to the portal"
+
+
+async def test_a_failed_action_writes_nothing_and_publishes_nothing(
+    world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an action that fails after writing its post, inside its transaction
+    async def broken_record_event(*_args: object, **_kwargs: object) -> Event:
+        raise RuntimeError("the event log is unavailable")
+
+    monkeypatch.setattr(microposts, "record_event", broken_record_event)
+    receiving, _ = await _receive_one(bus, world.portal.id)
+    posts_before = await Micropost.all().count()
+    events_before = await Event.all().count()
+    # when
+    with pytest.raises(RuntimeError):
+        await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="lost?")
+    # then nothing is half-written and no subscriber heard of it
+    assert await Micropost.all().count() == posts_before
+    assert await Event.all().count() == events_before
+    await asyncio.sleep(0.2)
+    assert not receiving.done()
+    receiving.cancel()
+    assert common.record_event is not broken_record_event
+
+
+async def test_event_messages_round_trip(world: World) -> None:
+    event = await Event.filter(project_id=world.portal.id).order_by("id").first()
+    assert event is not None
+    message = TimelineMessage.from_event(event)
+    assert TimelineMessage.decode(message.encode()) == message
