@@ -1,0 +1,102 @@
+"""Every error carries a contract code; no exception text reaches a client in production."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from app.actions import microposts
+from app.main import ExtranetGraphQL
+from app.settings import Settings
+from models import Micropost
+from realtime.bus import EventBus
+from tests.conftest import Api, gid
+from tests.world import World
+
+POST = """
+mutation Post($project: ID!) {
+  postMicropost(input: {projectId: $project, body: "hello"}) { micropost { id } }
+}
+"""
+
+
+@pytest.fixture
+async def production_api(settings: Settings, bus: EventBus) -> AsyncIterator[Api]:
+    production = replace(settings, environment="production")
+    view = ExtranetGraphQL(production, bus)
+    transport = httpx.ASGITransport(app=view)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # the view is mounted at the root here, so the Api helper's path is routed to it too
+        yield Api(client=client, settings=production)
+
+
+@pytest.fixture
+def broken_renderer(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(_source: str) -> str:
+        raise RuntimeError("password=hunter2 at db.internal:5432")
+
+    monkeypatch.setattr(microposts, "render_markdown", explode)
+
+
+@pytest.mark.usefixtures("broken_renderer")
+async def test_an_unexpected_failure_is_masked_in_production(
+    production_api: Api, world: World
+) -> None:
+    # given
+    before = await Micropost.all().count()
+    # when
+    result = await production_api(POST, {"project": gid(world.portal)}, as_user=world.sam)
+    # then
+    assert result.data == {"postMicropost": None}
+    [error] = result.errors
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert error["extensions"]["reference"]
+    assert "hunter2" not in str(result.body)
+    assert "RuntimeError" not in str(result.body)
+    assert error["message"].startswith("Something went wrong on our side (reference ")
+    assert await Micropost.all().count() == before
+
+
+@pytest.mark.usefixtures("broken_renderer")
+async def test_development_shows_the_failure_to_the_developer(api: Api, world: World) -> None:
+    result = await api(POST, {"project": gid(world.portal)}, as_user=world.sam)
+    assert result.codes == ["INTERNAL"]
+    assert "hunter2" in result.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ me { nosuchfield } }",
+        "{ me { name ",
+        'mutation { watch(input: {targetId: "x", level: LOUD}) { watch { id } } }',
+    ],
+)
+async def test_invalid_documents_are_bad_user_input(
+    production_api: Api, world: World, query: str
+) -> None:
+    result = await production_api(query, as_user=world.max)
+    assert result.codes
+    assert set(result.codes) == {"BAD_USER_INPUT"}
+
+
+async def test_a_malformed_id_is_bad_user_input(api: Api, world: World) -> None:
+    result = await api('{ project(id: "not-an-id") { name } }', as_user=world.sam)
+    assert result.codes == ["BAD_USER_INPUT"]
+
+
+async def test_graphiql_is_served_in_development_only(
+    client: httpx.AsyncClient, production_api: Api
+) -> None:
+    html = {"Accept": "text/html"}
+    development = await client.get("/graphql", headers=html)
+    production = await production_api.client.get("/graphql", headers=html)
+    assert development.status_code == 200
+    assert "graphiql" in development.text.lower()
+    assert production.status_code == 404
+
+
+async def test_queries_are_not_accepted_over_get(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": "{ __typename }"})
+    assert response.status_code in (400, 405)
