@@ -206,3 +206,27 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
         await invitation.save(update_fields=["accepted_at"])
         await audit("contact.joined", actor=user, target=f"user:{user.id}")
         return await _issue_session(settings, user)
+
+
+async def remove_contact(actor: User, *, user_id: int) -> User:
+    """Deactivate a contact: sessions end, project memberships go, their content stays."""
+    contact = await policy.get_visible(policy.visible_users(actor), user_id, "user")
+    if contact.is_staff or contact.customer_id is None:
+        raise BadUserInput("Only customer contacts can be removed this way.", field="userId")
+    if not await policy.can_manage_contacts(actor, contact.customer_id):
+        raise Forbidden("Only the customer's lead contacts and account team may remove contacts.")
+    if contact.id == actor.id:
+        raise BadUserInput("You cannot remove yourself; ask another lead contact.")
+    async with in_transaction():
+        contact.is_active = False
+        await contact.save(update_fields=["is_active"])
+        await RefreshToken.filter(user_id=contact.id, revoked_at=None).update(revoked_at=now())
+        memberships = await ProjectMembership.filter(user_id=contact.id).delete()
+        await audit(
+            "contact.removed",
+            actor=actor,
+            target=f"user:{contact.id}",
+            customer=contact.customer_id,
+            memberships=memberships,
+        )
+    return contact

@@ -49,6 +49,16 @@ class InviteContactPayload:
 
 
 @strawberry.input
+class RemoveContactInput:
+    user_id: strawberry.ID
+
+
+@strawberry.type
+class RemoveContactPayload:
+    contact: User
+
+
+@strawberry.input
 class AcceptInvitationInput:
     token: str
     password: str
@@ -110,3 +120,15 @@ class Mutation:
             project_ids=global_ids_to_ints(input.project_ids, "Project"),
         )
         return InviteContactPayload(contact=User.from_row(user), invitation_token=token)
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Remove a contact: their sessions end and they lose project access.",
+    )
+    async def remove_contact(
+        self, info: Info, input: RemoveContactInput
+    ) -> RemoveContactPayload | None:
+        contact = await accounts.remove_contact(
+            info.context.require_viewer(), user_id=decode_global_id(input.user_id, "User")[1]
+        )
+        return RemoveContactPayload(contact=User.from_row(contact))

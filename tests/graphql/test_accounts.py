@@ -142,3 +142,32 @@ async def test_inviting_an_existing_email_is_a_conflict(api: Api, world: World) 
     )
     assert result.codes == ["CONFLICT"]
     assert await User.all().count() == before
+
+
+REMOVE = "mutation ($user: ID!) { removeContact(input: {userId: $user}) { contact { name } } }"
+
+
+async def test_a_lead_contact_removes_a_colleague_who_loses_access_at_once(
+    api: Api, world: World
+) -> None:
+    # given max is signed in
+    session = await _login(api, "max@acme.example")
+    # when anna removes him
+    removed = await api(REMOVE, {"user": gid(world.max)}, as_user=world.anna)
+    # then
+    assert removed.errors == []
+    assert (await api(ME, token=session["accessToken"])).codes == ["UNAUTHENTICATED"]
+    assert (await api(REFRESH, {"token": session["refreshToken"]})).codes == ["UNAUTHENTICATED"]
+    assert await AuditEntry.filter(action="contact.removed", actor_id=world.anna.id).count() == 1
+
+
+async def test_contacts_cannot_be_removed_by_members_or_other_customers(
+    api: Api, world: World
+) -> None:
+    by_member = await api(REMOVE, {"user": gid(world.mia)}, as_user=world.max)
+    by_other_customer = await api(REMOVE, {"user": gid(world.mia)}, as_user=world.gina)
+    staff_target = await api(REMOVE, {"user": gid(world.sam)}, as_user=world.anna)
+    assert by_member.codes == ["FORBIDDEN"]
+    assert by_other_customer.codes == ["NOT_FOUND"]
+    assert staff_target.codes == ["BAD_USER_INPUT"]
+    assert await User.filter(is_active=False).count() == 0
