@@ -19,7 +19,7 @@ from realtime.bus import EventBus
 def _run_with_database(settings: Settings, job: Callable[[EventBus], Awaitable[int]]) -> int:
     async def main() -> int:
         await open_database(settings.database_url)
-        bus = EventBus(settings.broadcast_url)
+        bus = EventBus(settings.broadcast_url, settings.broadcast_namespace)
         await bus.connect()
         try:
             return await job(bus)

@@ -57,7 +57,7 @@ async def health(_request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
-    bus = EventBus(settings.broadcast_url)
+    bus = EventBus(settings.broadcast_url, settings.broadcast_namespace)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Settings:
     environment: str
     database_url: str
     broadcast_url: str
+    broadcast_namespace: str
     secret_key: str
     token_issuer: str
     token_audience: str
@@ -62,6 +64,13 @@ def _url_setting(env: Mapping[str, str], name: str, default: str, schemes: tuple
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name} must start with one of {allowed}; got {url.split(':')[0]!r}")
     return url
+
+
+def _namespace_setting(env: Mapping[str, str]) -> str:
+    value = env.get("BROADCAST_NAMESPACE") or "extranet"
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise SettingsError("BROADCAST_NAMESPACE may hold letters, digits and . _ : - (max 64)")
+    return value
 
 
 def _development_secret() -> str:
@@ -102,6 +111,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=environment,
         database_url=database_url,
         broadcast_url=broadcast_url,
+        broadcast_namespace=_namespace_setting(env),
         secret_key=secret_key,
         token_issuer=env.get("EXTRANET_TOKEN_ISSUER") or "extranet",
         token_audience=env.get("EXTRANET_TOKEN_AUDIENCE") or "extranet-api",

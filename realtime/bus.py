@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
+from broadcaster._base import Subscriber
 
 from models import Event
 from realtime.channels import project_channel
@@ -21,8 +23,9 @@ class EventBus:
     publish never undoes the committed change: subscribers replay from the durable Event log.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "extranet") -> None:
         self.url = url
+        self.namespace = namespace
         if url.startswith(("redis://", "rediss://")):
             from realtime._redis import ResilientRedisBackend
 
@@ -41,6 +44,15 @@ class EventBus:
             self._connected = False
             await self.broadcast.disconnect()
 
+    def _scoped(self, channel: str) -> str:
+        """Deployments (and test runs) sharing one Redis never hear each other."""
+        return f"{self.namespace}.{channel}"
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+        async with self.broadcast.subscribe(self._scoped(channel)) as subscriber:
+            yield subscriber
+
     async def publish(self, events: Sequence[Event]) -> None:
         if not self._connected:
             return
@@ -48,7 +60,8 @@ class EventBus:
             message = TimelineMessage.from_event(event)
             try:
                 await self.broadcast.publish(
-                    channel=project_channel(event.project_id), message=message.encode()
+                    channel=self._scoped(project_channel(event.project_id)),
+                    message=message.encode(),
                 )
             except Exception:
                 log.exception("Publishing event %s failed; subscribers will replay it", event.id)

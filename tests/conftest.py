@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "BROADCAST_URL": os.environ.get("BROADCAST_URL", "memory://"),
         "EXTRANET_SECRET_KEY": TEST_SECRET,
         "EXTRANET_ENV": "development",
+        "BROADCAST_NAMESPACE": f"test-{secrets.token_hex(4)}",
         **overrides,
     }
     return load_settings(env)
@@ -61,7 +63,7 @@ async def _empty_all_tables(database_url: str) -> None:
         await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         return
     statements = ["PRAGMA foreign_keys = OFF"]
-    statements += [f'DELETE FROM "{t}"' for t in tables]
+    statements += [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (names from the models)
     statements += ["DELETE FROM sqlite_sequence", "PRAGMA foreign_keys = ON"]
     await conn.execute_script(";\n".join(statements))
 

@@ -32,9 +32,7 @@ async def cli_env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
         yield env
 
 
-async def run(
-    env: dict[str, str], *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
+async def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
         subprocess.run,
         [EXTRANET, *args],
@@ -115,8 +113,11 @@ async def test_a_newcomer_serves_the_demo_and_a_contact_sees_only_their_own(
     assert "anna@acme.example" in demo.stdout
     assert "already has data" in (await run(cli_env, "demo", "--if-empty")).stdout
     port = _free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [EXTRANET, "serve", "--port", str(port)],
+    server = await asyncio.create_subprocess_exec(
+        EXTRANET,
+        "serve",
+        "--port",
+        str(port),
         env=cli_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -136,7 +137,7 @@ async def test_a_newcomer_serves_the_demo_and_a_contact_sees_only_their_own(
             body = (await http.post("/graphql", json={"query": CUSTOMERS}, headers=headers)).json()
     finally:
         server.terminate()
-        server.wait(10)
+        await asyncio.wait_for(server.wait(), 10)
     # then only their own customer, and internalNotes refused
     assert body["data"]["customers"]["edges"] == [
         {"node": {"name": "Acme Logistics", "internalNotes": None}}

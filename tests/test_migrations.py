@@ -24,7 +24,7 @@ asyncio.run(main())
 
 
 def test_models_have_no_changes_without_a_migration() -> None:
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", PENDING_CHANGES],
         cwd=ROOT,
         capture_output=True,

@@ -1,6 +1,7 @@
 """Committed timeline changes reach every process through broadcaster, after the commit."""
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,7 +18,7 @@ from tests.world import World
 
 @pytest.fixture
 async def redis_bus() -> AsyncIterator[EventBus]:
-    bus = EventBus(await require_redis())
+    bus = EventBus(await require_redis(), namespace=f"test-{secrets.token_hex(4)}")
     await bus.connect()
     try:
         yield bus
@@ -31,7 +32,7 @@ async def any_bus(request: pytest.FixtureRequest, bus: EventBus) -> AsyncIterato
     if request.param == "app":
         yield bus
         return
-    redis = EventBus(await require_redis())
+    redis = EventBus(await require_redis(), namespace=f"test-{secrets.token_hex(4)}")
     await redis.connect()
     try:
         yield redis
@@ -40,7 +41,7 @@ async def any_bus(request: pytest.FixtureRequest, bus: EventBus) -> AsyncIterato
 
 
 async def _next_message(bus: EventBus, channel: str, ready: asyncio.Event) -> TimelineMessage:
-    async with bus.broadcast.subscribe(channel) as subscriber:
+    async with bus.subscribe(channel) as subscriber:
         ready.set()
         event = await subscriber.get()
         message = TimelineMessage.decode(event.message)

@@ -1,0 +1,400 @@
+"""Who may read which field and run which mutation: deny by default, declared on the field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import pytest
+from strawberry.permission import BasePermission, PermissionExtension
+from tortoise import Tortoise
+
+from graphql_schema.relay import global_id
+from graphql_schema.schema import schema
+from models import Customer, Micropost, Project, ProjectMembership, ProjectStatusChange, User
+from tests.conftest import Api, gid
+from tests.world import World
+
+PUBLIC = {"login", "refreshSession", "logout", "acceptInvitation"}
+
+CUSTOMER_NOTES = "query($id: ID!) { customer(id: $id) { name internalNotes } }"
+CUSTOMER_BUDGET = "query($id: ID!) { customer(id: $id) { name annualBudget } }"
+PROJECT_BUDGET = "query($id: ID!) { project(id: $id) { name budget } }"
+USER_EMAIL = "query($id: ID!) { node(id: $id) { ... on User { name email } } }"
+
+CREATE_CUSTOMER = """
+mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { name } } }
+"""
+CREATE_PROJECT = """
+mutation($input: CreateProjectInput!) { createProject(input: $input) { project { name } } }
+"""
+CHANGE_STATUS = """
+mutation($input: ChangeProjectStatusInput!) {
+  changeProjectStatus(input: $input) { project { status } }
+}
+"""
+POST_MICROPOST = """
+mutation($input: PostMicropostInput!) {
+  postMicropost(input: $input) { micropost { body visibility } }
+}
+"""
+INVITE_CONTACT = """
+mutation($input: InviteContactInput!) {
+  inviteContact(input: $input) { contact { name } invitationToken }
+}
+"""
+ADD_MEMBER = """
+mutation($input: ProjectMemberInput!) {
+  addProjectMember(input: $input) { user { name } }
+}
+"""
+
+_P, _C, _PG = global_id("Project", 1), global_id("Customer", 1), global_id("Page", 1)
+_U, _M = global_id("User", 1), global_id("Micropost", 1)
+# A valid document for every protected root field, sent without a token.
+ANONYMOUS_DOCUMENTS = {
+    "me": "{ me { name } }",
+    "node": f'{{ node(id: "{_P}") {{ id }} }}',
+    "customers": "{ customers { totalCount } }",
+    "customer": f'{{ customer(id: "{_C}") {{ name }} }}',
+    "projects": "{ projects { totalCount } }",
+    "project": f'{{ project(id: "{_P}") {{ name }} }}',
+    "page": f'{{ page(id: "{_PG}") {{ title }} }}',
+    "topic": '{ topic(name: "launch") { name } }',
+    "watches": "{ watches { totalCount } }",
+    "inviteContact": f'mutation {{ inviteContact(input: {{customerId: "{_C}", '
+    'email: "x@acme.example", name: "X"}) { invitationToken } }',
+    "createCustomer": 'mutation { createCustomer(input: {name: "X"}) { customer { name } } }',
+    "createProject": f'mutation {{ createProject(input: {{customerId: "{_C}", name: "X"}}) '
+    "{ project { name } } }",
+    "addProjectMember": f'mutation {{ addProjectMember(input: {{projectId: "{_P}", '
+    f'userId: "{_U}"}}) {{ user {{ name }} }} }}',
+    "removeProjectMember": f'mutation {{ removeProjectMember(input: {{projectId: "{_P}", '
+    f'userId: "{_U}"}}) {{ user {{ name }} }} }}',
+    "changeProjectStatus": f'mutation {{ changeProjectStatus(input: {{projectId: "{_P}", '
+    "status: ACTIVE}) { project { status } } }",
+    "postMicropost": f'mutation {{ postMicropost(input: {{projectId: "{_P}", body: "x"}}) '
+    "{ micropost { body } } }",
+    "editMicropost": f'mutation {{ editMicropost(input: {{micropostId: "{_M}", body: "x"}}) '
+    "{ micropost { body } } }",
+    "createPage": f'mutation {{ createPage(input: {{projectId: "{_P}", title: "x"}}) '
+    "{ page { title } } }",
+    "updatePage": f'mutation {{ updatePage(input: {{pageId: "{_PG}", baseRevision: 1, '
+    'body: "x"}) { page { body } } }',
+    "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
+    "revision: 1}) { page { body } } }",
+    "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
+    "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
+    "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '
+    "{ contact { name } } }",
+}
+
+
+async def row_counts() -> dict[str, int]:
+    """Rows in every table but the audit log (which may record refusals), and active users."""
+    tables = Tortoise.apps["models"].items()
+    counts = {name: await model.all().count() for name, model in tables if name != "AuditEntry"}
+    return {**counts, "active users": await User.filter(is_active=True).count()}
+
+
+def root_fields() -> Iterator[tuple[str, str]]:
+    """(root type, field) for every field of Query, Mutation and Subscription."""
+    graphql_schema = schema._schema
+    roots = (graphql_schema.query_type, graphql_schema.mutation_type)
+    for root in (*roots, graphql_schema.subscription_type):
+        if root is not None:
+            yield from ((root.name, name) for name in root.fields)
+
+
+def permissions_of(type_name: str, field_name: str) -> list[type[BasePermission]]:
+    field = schema.get_field_for_type(field_name, type_name)
+    assert field is not None, f"{type_name}.{field_name} is not a strawberry field"
+    return [
+        type(permission)
+        for extension in field.extensions
+        if isinstance(extension, PermissionExtension)
+        for permission in extension.permissions
+    ]
+
+
+PROTECTED = sorted(name for root, name in root_fields() if permissions_of(root, name))
+
+
+def test_every_root_field_declares_a_permission_unless_it_is_public() -> None:
+    # given
+    fields = list(root_fields())
+    # when
+    unguarded = [
+        f"{root}.{name}"
+        for root, name in fields
+        if name not in PUBLIC and not permissions_of(root, name)
+    ]
+    # then
+    assert unguarded == []
+
+
+def test_the_public_set_names_only_existing_root_fields() -> None:
+    # given
+    existing = {name for _, name in root_fields()}
+    # when
+    stale = PUBLIC - existing
+    # then
+    assert stale == set()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "internalNotes: String @isStaff",
+        "annualBudget: Decimal @isStaff",
+        "budget: Decimal @canSeeBudget",
+        "email: String @canSeeEmail",
+    ],
+)
+def test_the_sdl_shows_the_permission_of_a_protected_field(line: str) -> None:
+    # when
+    sdl_lines = [text.strip() for text in schema.as_str().splitlines()]
+    # then
+    assert line in sdl_lines
+
+
+@pytest.mark.parametrize("field", PROTECTED)
+async def test_an_anonymous_caller_is_unauthenticated_on_every_protected_root_field(
+    api: Api, world: World, field: str
+) -> None:
+    # given
+    assert field in ANONYMOUS_DOCUMENTS, f"add a document for {field}"
+    before = await row_counts()
+    # when
+    result = await api(ANONYMOUS_DOCUMENTS[field])
+    # then
+    assert result.codes == ["UNAUTHENTICATED"]
+    assert not (result.data or {}).get(field)
+    assert await row_counts() == before
+
+
+# --- reading protected fields ---------------------------------------------------------
+
+
+class FieldCase(NamedTuple):
+    query: str
+    target: str  # the World attribute whose global ID is `$id`
+    root: str
+    field: str
+    value: Any  # what a permitted reader gets
+    name: str  # the object's name, which everybody who sees the object gets
+    readers: set[str]
+    refused: set[str]
+
+
+STAFF = {"admin", "sam", "stan"}
+FIELDS = {
+    "Customer.internalNotes": FieldCase(
+        query=CUSTOMER_NOTES,
+        target="acme",
+        root="customer",
+        field="internalNotes",
+        value="Acme renewal is at risk",
+        name="Acme Logistics",
+        readers=STAFF,
+        refused={"anna", "max", "mia"},
+    ),
+    "Customer.annualBudget": FieldCase(
+        query=CUSTOMER_BUDGET,
+        target="acme",
+        root="customer",
+        field="annualBudget",
+        value=Decimal("480000"),
+        name="Acme Logistics",
+        readers=STAFF,
+        refused={"anna", "max", "mia"},
+    ),
+    "Project.budget": FieldCase(
+        query=PROJECT_BUDGET,
+        target="portal",
+        root="project",
+        field="budget",
+        value=Decimal("120000"),
+        name="Acme warehouse portal",
+        readers=STAFF | {"anna"},
+        refused={"max"},
+    ),
+    "User.email": FieldCase(
+        query=USER_EMAIL,
+        target="max",
+        root="node",
+        field="email",
+        value="max@acme.example",
+        name="Max",
+        readers=STAFF | {"anna", "max"},
+        refused={"mia"},
+    ),
+}
+
+
+def _read_cases(refused: bool) -> list[Any]:
+    return [
+        pytest.param(case, role, id=f"{case}-{role}")
+        for case, spec in FIELDS.items()
+        for role in sorted(spec.refused if refused else spec.readers)
+    ]
+
+
+def same_value(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, Decimal):
+        return actual is not None and Decimal(actual) == expected
+    return bool(actual == expected)
+
+
+@pytest.mark.parametrize(("case", "role"), _read_cases(refused=False))
+async def test_permitted_roles_read_the_protected_field(
+    api: Api, world: World, case: str, role: str
+) -> None:
+    # given
+    spec = FIELDS[case]
+    target = gid(getattr(world, spec.target))
+    # when
+    result = await api(spec.query, {"id": target}, as_user=world.users()[role])
+    # then
+    assert result.errors == []
+    assert same_value(result.data[spec.root][spec.field], spec.value)
+
+
+@pytest.mark.parametrize(("case", "role"), _read_cases(refused=True))
+async def test_other_roles_get_null_and_forbidden_at_the_field_and_the_rest_intact(
+    api: Api, world: World, case: str, role: str
+) -> None:
+    # given
+    spec = FIELDS[case]
+    target = gid(getattr(world, spec.target))
+    # when
+    result = await api(spec.query, {"id": target}, as_user=world.users()[role])
+    # then
+    assert result.data[spec.root] == {"name": spec.name, spec.field: None}
+    error = result.error_at(spec.root, spec.field)
+    assert error is not None
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert len(result.errors) == 1
+
+
+@pytest.mark.parametrize("case", FIELDS)
+async def test_a_contact_of_another_customer_gets_not_found_for_the_object(
+    api: Api, world: World, case: str
+) -> None:
+    # given
+    spec = FIELDS[case]
+    target = gid(getattr(world, spec.target))
+    # when
+    result = await api(spec.query, {"id": target}, as_user=world.gina)
+    # then
+    assert result.codes == ["NOT_FOUND"]
+    assert result.data == {spec.root: None}
+
+
+# --- mutations ------------------------------------------------------------------------
+
+OK, FORBIDDEN, NOT_FOUND = "OK", "FORBIDDEN", "NOT_FOUND"
+
+MUTATIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], type[Any]]] = {
+    # case: (document, root field, input, the model a success adds a row to)
+    "createCustomer": (
+        CREATE_CUSTOMER,
+        "createCustomer",
+        lambda w: {"name": "Initech"},
+        Customer,
+    ),
+    "createProject": (
+        CREATE_PROJECT,
+        "createProject",
+        lambda w: {"customerId": gid(w.acme), "name": "Acme depot"},
+        Project,
+    ),
+    "changeProjectStatus": (
+        CHANGE_STATUS,
+        "changeProjectStatus",
+        lambda w: {"projectId": gid(w.portal), "status": "ACTIVE"},
+        ProjectStatusChange,
+    ),
+    "postMicropost-shared": (
+        POST_MICROPOST,
+        "postMicropost",
+        lambda w: {"projectId": gid(w.portal), "body": "Status update"},
+        Micropost,
+    ),
+    "postMicropost-internal": (
+        POST_MICROPOST,
+        "postMicropost",
+        lambda w: {"projectId": gid(w.portal), "body": "Staff only", "visibility": "INTERNAL"},
+        Micropost,
+    ),
+    "inviteContact": (
+        INVITE_CONTACT,
+        "inviteContact",
+        lambda w: {"customerId": gid(w.acme), "email": "new@acme.example", "name": "New"},
+        User,
+    ),
+    "addProjectMember": (
+        ADD_MEMBER,
+        "addProjectMember",
+        lambda w: {"projectId": gid(w.portal), "userId": gid(w.mia)},
+        ProjectMembership,
+    ),
+}
+
+
+def outcomes(ok: str, forbidden: str = "", not_found: str = "") -> dict[str, str]:
+    table = {OK: ok, FORBIDDEN: forbidden, NOT_FOUND: not_found}
+    return {role: outcome for outcome, roles in table.items() for role in roles.split()}
+
+
+OUTCOMES = {
+    "createCustomer": outcomes("admin", forbidden="sam stan anna max gina"),
+    "createProject": outcomes("admin sam", forbidden="stan anna max", not_found="gina"),
+    "changeProjectStatus": outcomes("admin sam", forbidden="stan anna max", not_found="gina"),
+    "postMicropost-shared": outcomes("admin sam anna max", forbidden="stan", not_found="mia gina"),
+    "postMicropost-internal": outcomes(
+        "admin sam", forbidden="stan anna max", not_found="mia gina"
+    ),
+    "inviteContact": outcomes("admin sam anna", forbidden="stan max mia", not_found="gina"),
+    "addProjectMember": outcomes("admin sam anna", forbidden="stan max", not_found="mia gina"),
+}
+
+
+def _mutation_cases(refused: bool) -> list[Any]:
+    return [
+        pytest.param(case, role, *([outcome] if refused else []), id=f"{case}-{role}")
+        for case, roles in OUTCOMES.items()
+        for role, outcome in roles.items()
+        if (outcome != OK) is refused
+    ]
+
+
+@pytest.mark.parametrize(("case", "role"), _mutation_cases(refused=False))
+async def test_permitted_roles_run_the_mutation(
+    api: Api, world: World, case: str, role: str
+) -> None:
+    # given
+    document, field, make_input, model = MUTATIONS[case]
+    before = await model.all().count()
+    # when
+    result = await api(document, {"input": make_input(world)}, as_user=world.users()[role])
+    # then
+    assert result.errors == []
+    assert result.data[field] is not None
+    assert await model.all().count() == before + 1
+
+
+@pytest.mark.parametrize(("case", "role", "outcome"), _mutation_cases(refused=True))
+async def test_refused_mutations_answer_their_code_and_change_nothing(
+    api: Api, world: World, case: str, role: str, outcome: str
+) -> None:
+    # given
+    document, field, make_input, _ = MUTATIONS[case]
+    before = await row_counts()
+    # when
+    result = await api(document, {"input": make_input(world)}, as_user=world.users()[role])
+    # then
+    assert result.codes == [outcome]
+    assert result.data == {field: None}
+    assert await row_counts() == before
