@@ -133,13 +133,13 @@ async def update_page(
                 f"{locked.revision}. Fetch it, reapply your change and submit again.",
                 currentRevision=locked.revision,
             )
+        new_title = title if title is not None else locked.title
+        new_body = body if body is not None else locked.body
+        if (new_title, new_body) == (locked.title, locked.body):
+            current = await PageRevision.get(page_id=locked.id, number=locked.revision)
+            return locked, current  # nothing changed: no empty revision, no event
         revision, event = await _append_revision(
-            actor,
-            locked,
-            project,
-            title=title if title is not None else locked.title,
-            body=body if body is not None else locked.body,
-            summary=summary,
+            actor, locked, project, title=new_title, body=new_body, summary=summary
         )
     await bus.publish([event])
     return locked, revision

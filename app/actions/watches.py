@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app import policy
+from app.errors import NotFound
 from models import User, Watch, WatchLevel, WatchTargetKind
 
 
@@ -45,6 +46,15 @@ async def unwatch(actor: User, *, kind: WatchTargetKind, target_id: int) -> bool
     await _check_target(actor, kind, target_id)
     removed = await Watch.filter(user_id=actor.id, target_key=target_key(kind, target_id)).delete()
     return removed > 0
+
+
+async def unwatch_by_id(actor: User, *, watch_id: int) -> bool:
+    """Remove one of the actor's own watches by its ID, even one whose target they can no
+    longer see (its ``target`` then reads null, so the target's ID is unknown to them)."""
+    removed = await Watch.filter(user_id=actor.id, id=watch_id).delete()
+    if not removed:
+        raise NotFound("watch")
+    return True
 
 
 async def effective_level(

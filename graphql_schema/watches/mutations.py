@@ -39,7 +39,9 @@ class WatchPayload:
 
 @strawberry.input
 class UnwatchInput:
-    target_id: strawberry.ID
+    target_id: strawberry.ID = strawberry.field(
+        description="The watched customer, project, page or topic, or the Watch itself."
+    )
 
 
 @strawberry.type
@@ -65,8 +67,9 @@ class Mutation:
 
     @strawberry.mutation(extensions=rule(IsAuthenticated), description="Stop watching.")
     async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
+        viewer = info.context.require_viewer()
+        type_name, watch_id = decode_global_id(input.target_id)
+        if type_name == "Watch":
+            return UnwatchPayload(removed=await watches.unwatch_by_id(viewer, watch_id=watch_id))
         kind, target_id = _target(input.target_id)
-        removed = await watches.unwatch(
-            info.context.require_viewer(), kind=kind, target_id=target_id
-        )
-        return UnwatchPayload(removed=removed)
+        return UnwatchPayload(removed=await watches.unwatch(viewer, kind=kind, target_id=target_id))

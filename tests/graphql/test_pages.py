@@ -351,3 +351,21 @@ async def test_the_body_is_rendered_to_safe_html(
     # then
     assert result.data["updatePage"]["page"]["bodyHtml"] == html
     assert result.data["updatePage"]["revision"]["body"] == body
+
+
+async def test_saving_unchanged_text_writes_no_revision(api: Api, world: World) -> None:
+    # given
+    revisions = await PageRevision.filter(page_id=world.portal_page.id).count()
+    events = await Event.all().count()
+    # when the editor saves without changing anything
+    result = await api(
+        "mutation ($p: ID!) { updatePage(input: {pageId: $p, baseRevision: 1, "
+        'title: "Acme booking concept", body: "# Goals"}) '
+        "{ page { revision } revision { number } } }",
+        {"p": gid(world.portal_page)},
+        as_user=world.sam,
+    )
+    # then the current revision answers, and nothing is written
+    assert result.data == {"updatePage": {"page": {"revision": 1}, "revision": {"number": 1}}}
+    assert await PageRevision.filter(page_id=world.portal_page.id).count() == revisions
+    assert await Event.all().count() == events

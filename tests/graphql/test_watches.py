@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.actions import microposts, watches
+from app.actions import microposts, projects, watches
 from models import Topic, User, Watch, WatchLevel, WatchTargetKind
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
@@ -278,3 +278,32 @@ async def test_a_watch_on_what_one_can_no_longer_see_has_no_target(api: Api, wor
         {"level": "MUTED", "target": None},
     ]
     assert await Watch.filter(user_id=world.max.id).count() == 3
+
+
+WATCH_IDS = "{ watches { edges { node { id target { __typename } } } } }"
+UNWATCH_BY_ID = "mutation ($id: ID!) { unwatch(input: {targetId: $id}) { removed } }"
+
+
+async def test_a_watch_whose_target_is_out_of_sight_can_still_be_removed(
+    api: Api, world: World
+) -> None:
+    # given max watches the portal, then loses access to it
+    await _watch(api, world.max, world.portal, "WATCHING")
+    await projects.remove_project_member(
+        world.sam, project_id=world.portal.id, user_id=world.max.id
+    )
+    [edge] = (await api(WATCH_IDS, as_user=world.max)).data["watches"]["edges"]
+    assert edge["node"]["target"] is None
+    # when he removes it by the watch's own ID
+    result = await api(UNWATCH_BY_ID, {"id": edge["node"]["id"]}, as_user=world.max)
+    # then
+    assert result.data == {"unwatch": {"removed": True}}
+    assert await Watch.filter(user_id=world.max.id).count() == 0
+
+
+async def test_nobody_removes_another_users_watch_by_its_id(api: Api, world: World) -> None:
+    watched = await _watch(api, world.max, world.portal, "WATCHING")
+    watch_id = watched.data["watch"]["watch"]["id"]
+    result = await api(UNWATCH_BY_ID, {"id": watch_id}, as_user=world.anna)
+    assert result.codes == ["NOT_FOUND"]
+    assert await Watch.filter(user_id=world.max.id).count() == 1
