@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -11,14 +14,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from app.db import close_database, open_database
 from app.settings import Settings, load_settings
-from graphql_schema.context import Context, build_context
+from graphql_schema.context import Context, bearer_token, build_context, session_from_token
 from graphql_schema.schema import schema
 from realtime.bus import EventBus
 
@@ -43,7 +49,46 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         sub_response = response if isinstance(response, Response) else None
-        return await build_context(request, sub_response, self.settings, self.bus)
+        context = await build_context(request, sub_response, self.settings, self.bus)
+        request.state.extranet_context = context
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket with ``{"authorization": "Bearer …"}`` in connection_init.
+
+        A missing or invalid token closes the socket with 4403; the socket is closed with
+        4401 when the access token expires, and the client reconnects with a fresh one.
+        """
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        signed_in = await session_from_token(
+            self.settings, bearer_token(raw if isinstance(raw, str) else None)
+        )
+        if signed_in is None:
+            raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
+        user, expires_at = signed_in
+        context.act_as(user)
+        context.access_expires_at = expires_at
+        if isinstance(context.request, WebSocket):
+            context.closers.append(
+                asyncio.create_task(_close_at_expiry(context.request, expires_at))
+            )
+        return UNSET  # type: ignore[no-any-return]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            context = scope.get("state", {}).get("extranet_context")
+            if isinstance(context, Context):
+                for task in context.closers:
+                    task.cancel()
+
+
+async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
+    await asyncio.sleep(max(0.0, expires_at - time.time()))
+    with contextlib.suppress(RuntimeError, OSError):
+        await websocket.close(code=4401, reason="The access token expired; reconnect.")
 
 
 async def health(_request: Request) -> JSONResponse:

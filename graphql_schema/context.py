@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -26,6 +27,9 @@ class Context:
     bus: EventBus
     viewer: User | None
     loaders: Loaders = field(init=False)
+    connection_params: dict[str, object] | None = None
+    access_expires_at: int | None = None
+    closers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
@@ -60,12 +64,19 @@ def bearer_token(authorization: str | None) -> str | None:
 
 async def viewer_from_token(settings: Settings, token: str | None) -> User | None:
     """The active user the access token names, or None for a missing or invalid token."""
+    signed_in = await session_from_token(settings, token)
+    return signed_in[0] if signed_in else None
+
+
+async def session_from_token(settings: Settings, token: str | None) -> tuple[User, int] | None:
+    """The active user the access token names and when the token expires."""
     if token is None:
         return None
     claims = decode_access_token(settings, token)
     if claims is None:
         return None
-    return await User.get_or_none(id=claims.user_id, is_active=True)
+    user = await User.get_or_none(id=claims.user_id, is_active=True)
+    return (user, claims.expires_at) if user else None
 
 
 async def build_context(
@@ -74,6 +85,9 @@ async def build_context(
     settings: Settings,
     bus: EventBus,
 ) -> Context:
+    if isinstance(request, WebSocket):
+        # Websockets authenticate with the connection_init payload (see on_ws_connect).
+        return Context(request=request, response=None, settings=settings, bus=bus, viewer=None)
     token = bearer_token(request.headers.get("authorization"))
     viewer = await viewer_from_token(settings, token)
     return Context(request=request, response=response, settings=settings, bus=bus, viewer=viewer)

@@ -46,6 +46,10 @@ def _grouped(keys: Sequence[int], pairs: Iterable[tuple[int, M]]) -> list[list[M
 class Loaders:
     def __init__(self, viewer: User | None) -> None:
         self.viewer = viewer
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget cached rows: a long-lived subscription must read what is current."""
         self.user = DataLoader(load_fn=_by_id(User))
         self.customer = DataLoader(load_fn=_by_id(Customer))
         self.project = DataLoader(load_fn=_by_id(Project))

@@ -21,6 +21,8 @@ from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import queries as pages_queries
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
+from graphql_schema.timeline.subscriptions import Subscription
+from graphql_schema.timeline.types import TimelineEvent
 from graphql_schema.watches import mutations as watches_mutations
 from graphql_schema.watches import queries as watches_queries
 from graphql_schema.watches.types import Watch
@@ -62,7 +64,8 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
     return ExtranetSchema(
         query=Query,
         mutation=Mutation,
-        types=[Watch],
+        subscription=Subscription,
+        types=[Watch, TimelineEvent],
         extensions=[ErrorCodes],
         **kwargs,
     )

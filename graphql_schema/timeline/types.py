@@ -1,0 +1,127 @@
+"""Timeline events as clients receive them over subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from graphql_schema.accounts.types import User
+from graphql_schema.context import Info
+from graphql_schema.enums import ProjectStatus
+from graphql_schema.microposts.types import Micropost
+from graphql_schema.pages.types import Page
+from graphql_schema.projects.types import Project
+from models import Event as EventRow
+from models import EventKind
+from models import ProjectStatus as StatusValue
+from realtime.stream import encode_cursor
+
+
+@strawberry.interface(description="Something that happened on a project timeline.")
+class TimelineEvent:
+    row: strawberry.Private[EventRow]
+
+    @strawberry.field(description="Resume after this event with `after: cursor`.")
+    def cursor(self) -> str:
+        return encode_cursor(self.row.id)
+
+    @strawberry.field
+    def occurred_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field(description="Who did it.")
+    async def actor(self, info: Info) -> User:
+        row = await info.context.loaders.user.load(self.row.actor_id)
+        assert row is not None
+        return User.from_row(row)
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project:
+        row = await info.context.loaders.project.load(self.row.project_id)
+        assert row is not None
+        return Project.from_row(row)
+
+
+async def _micropost(info: Info, event: EventRow) -> Micropost | None:
+    if event.micropost_id is None:
+        return None
+    row = await info.context.loaders.micropost.load(event.micropost_id)
+    return Micropost.from_row(row) if row else None
+
+
+async def _page(info: Info, event: EventRow) -> Page | None:
+    if event.page_id is None:
+        return None
+    row = await info.context.loaders.page.load(event.page_id)
+    return Page.from_row(row) if row else None
+
+
+@strawberry.type(description="A post or reply appeared on the timeline.")
+class MicropostPosted(TimelineEvent):
+    @strawberry.field
+    async def micropost(self, info: Info) -> Micropost | None:
+        return await _micropost(info, self.row)
+
+
+@strawberry.type(description="A post was edited; its earlier text is in `edits`.")
+class MicropostEdited(TimelineEvent):
+    @strawberry.field
+    async def micropost(self, info: Info) -> Micropost | None:
+        return await _micropost(info, self.row)
+
+
+@strawberry.type(description="The project's status changed.")
+class ProjectStatusChanged(TimelineEvent):
+    @strawberry.field
+    def from_status(self) -> ProjectStatus:
+        return StatusValue(self.row.payload["from"])
+
+    @strawberry.field
+    def to_status(self) -> ProjectStatus:
+        return StatusValue(self.row.payload["to"])
+
+    @strawberry.field
+    def reason(self) -> str:
+        return str(self.row.payload.get("reason", ""))
+
+
+@strawberry.type(description="A concept page was created.")
+class PageCreated(TimelineEvent):
+    @strawberry.field
+    async def page(self, info: Info) -> Page | None:
+        return await _page(info, self.row)
+
+
+@strawberry.type(description="A concept page got a new revision.")
+class PageUpdated(TimelineEvent):
+    @strawberry.field(description="The revision this update created.")
+    def revision(self) -> int:
+        return int(self.row.payload["revision"])
+
+    @strawberry.field
+    def summary(self) -> str:
+        return str(self.row.payload.get("summary", ""))
+
+    @strawberry.field
+    async def page(self, info: Info) -> Page | None:
+        return await _page(info, self.row)
+
+
+ProjectTimelineEvent = Annotated[
+    MicropostPosted | MicropostEdited | ProjectStatusChanged | PageCreated | PageUpdated,
+    strawberry.union("ProjectTimelineEvent", description="One change on a project timeline."),
+]
+
+_BY_KIND: dict[EventKind, type[TimelineEvent]] = {
+    EventKind.MICROPOST_POSTED: MicropostPosted,
+    EventKind.MICROPOST_EDITED: MicropostEdited,
+    EventKind.PROJECT_STATUS_CHANGED: ProjectStatusChanged,
+    EventKind.PAGE_CREATED: PageCreated,
+    EventKind.PAGE_UPDATED: PageUpdated,
+}
+
+
+def timeline_event(row: EventRow) -> TimelineEvent:
+    return _BY_KIND[row.kind](row=row)
