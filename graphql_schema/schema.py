@@ -17,6 +17,8 @@ from graphql_schema.errors import ErrorCodes
 from graphql_schema.microposts import mutations as microposts_mutations
 from graphql_schema.microposts import queries as microposts_queries
 from graphql_schema.nodes import queries as nodes_queries
+from graphql_schema.notifications import mutations as notifications_mutations
+from graphql_schema.notifications import queries as notifications_queries
 from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import queries as pages_queries
 from graphql_schema.projects import mutations as projects_mutations
@@ -37,6 +39,7 @@ Query = merge_types(
         pages_queries.Query,
         microposts_queries.Query,
         watches_queries.Query,
+        notifications_queries.Query,
     ),
 )
 
@@ -49,6 +52,7 @@ Mutation = merge_types(
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
         watches_mutations.Mutation,
+        notifications_mutations.Mutation,
     ),
 )
 

@@ -4,6 +4,7 @@ from models._base import Role, Visibility
 from models.customers import AccountTeamMembership, Customer
 from models.events import Event, EventKind
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
+from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageRevision
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
 from models.users import AuditEntry, Invitation, RefreshToken, User
@@ -20,6 +21,8 @@ __all__ = [
     "MicropostEdit",
     "MicropostMention",
     "MicropostTopic",
+    "Notification",
+    "NotificationReason",
     "Page",
     "PageRevision",
     "Project",

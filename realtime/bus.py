@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from broadcaster import Broadcast
 from broadcaster._base import Subscriber
 
-from models import Event
-from realtime.channels import project_channel
+from models import Event, Notification
+from realtime.channels import feed_channel, inbox_channel, project_channel
 from realtime.events import TimelineMessage
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,30 @@ class EventBus:
             yield subscriber
 
     async def publish(self, events: Sequence[Event]) -> None:
-        if not self._connected:
+        """Announce committed events on their project's channel, and to every user they
+        notified on that user's feed and inbox channels."""
+        if not self._connected or not events:
             return
-        for event in events:
-            message = TimelineMessage.from_event(event)
-            try:
+        try:
+            notified = await Notification.filter(event_id__in=[e.id for e in events]).values_list(
+                "event_id", "user_id"
+            )
+            for event in events:
+                message = TimelineMessage.from_event(event).encode()
                 await self.broadcast.publish(
-                    channel=self._scoped(project_channel(event.project_id)),
-                    message=message.encode(),
+                    self._scoped(project_channel(event.project_id)), message
                 )
+                for event_id, user_id in notified:
+                    if event_id == event.id:
+                        await self.broadcast.publish(self._scoped(feed_channel(user_id)), message)
+                        await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "new")
+        except Exception:
+            log.exception("Publishing events %s failed; subscribers will replay them", events)
+
+    async def inbox_changed(self, user_id: int) -> None:
+        """Tell the user's open clients that their unread count changed."""
+        if self._connected:
+            try:
+                await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "read")
             except Exception:
-                log.exception("Publishing event %s failed; subscribers will replay it", event.id)
+                log.exception("Publishing an inbox change of user %s failed", user_id)

@@ -9,3 +9,13 @@ def project_channel(project_id: int) -> str:
 
 def customer_channel(customer_id: int) -> str:
     return f"customer.{customer_id}"
+
+
+def feed_channel(user_id: int) -> str:
+    """Events that produced a notification for this user."""
+    return f"user.{user_id}.feed"
+
+
+def inbox_channel(user_id: int) -> str:
+    """Any change of this user's unread count."""
+    return f"user.{user_id}.inbox"

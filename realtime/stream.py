@@ -15,14 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
 
 from app import policy
 from app.errors import BadUserInput, Forbidden
-from models import Event, User
+from models import Event, Notification, User
 from realtime._redis import RESYNC
 from realtime.bus import EventBus
-from realtime.channels import project_channel
+from realtime.channels import feed_channel, project_channel
 from realtime.events import TimelineMessage
 
 REPLAY_BATCH = 500
@@ -44,22 +47,18 @@ def decode_cursor(cursor: str) -> int:
     return value
 
 
-async def _still_allowed(viewer: User, project_id: int) -> bool:
-    if not await User.exists(id=viewer.id, is_active=True):
-        return False
-    return await policy.visible_projects(viewer).filter(id=project_id).exists()
+Scope = Callable[[], QuerySet[Event]]
 
 
-async def _replay(viewer: User, project_id: int, after: int) -> AsyncIterator[Event]:
-    """Events of the project after ``after`` that the viewer may read, oldest first."""
+async def _is_active(viewer: User) -> bool:
+    return await User.exists(id=viewer.id, is_active=True)
+
+
+async def _replay(scope: Scope, after: int) -> AsyncIterator[Event]:
+    """Events of the scope after ``after``, oldest first, in batches."""
     last = after
     while True:
-        batch = (
-            await policy.visible_events(viewer)
-            .filter(project_id=project_id, id__gt=last)
-            .order_by("id")
-            .limit(REPLAY_BATCH)
-        )
+        batch = await scope().filter(id__gt=last).order_by("id").limit(REPLAY_BATCH)
         for event in batch:
             yield event
         if len(batch) < REPLAY_BATCH:
@@ -67,24 +66,29 @@ async def _replay(viewer: User, project_id: int, after: int) -> AsyncIterator[Ev
         last = batch[-1].id
 
 
-async def latest_event_id(project_id: int) -> int:
-    latest = await Event.filter(project_id=project_id).order_by("-id").first()
+async def _latest_id(scope: QuerySet[Event]) -> int:
+    latest = await scope.order_by("-id").first()
     return latest.id if latest else 0
 
 
-async def project_timeline(
-    viewer: User, bus: EventBus, project_id: int, after: int | None
+async def _stream(
+    bus: EventBus,
+    channel: str,
+    scope: Scope,
+    *,
+    after: int | None,
+    start: QuerySet[Event],
+    allowed: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[Event]:
-    """Yield the project's events after the cursor (or from now on), then live ones."""
     delivered: deque[int] = deque(maxlen=REMEMBERED)
 
     def remember(event: Event) -> Event:
         delivered.append(event.id)
         return event
 
-    async with bus.subscribe(project_channel(project_id)) as subscriber:
-        last = after if after is not None else await latest_event_id(project_id)
-        async for event in _replay(viewer, project_id, last):
+    async with bus.subscribe(channel) as subscriber:
+        last = after if after is not None else await _latest_id(start)
+        async for event in _replay(scope, last):
             last = event.id
             yield remember(event)
         while True:
@@ -96,18 +100,56 @@ async def project_timeline(
                     continue
                 if message_id <= last:
                     late = message_id
-            if not await _still_allowed(viewer, project_id):
-                raise Forbidden("You no longer have access to this project.")
+            if not await allowed():
+                raise Forbidden("You no longer have access to this.")
             if late is not None:
-                straggler = await policy.visible_events(viewer).get_or_none(
-                    id=late, project_id=project_id
-                )
+                straggler = await scope().get_or_none(id=late)
                 if straggler is not None:
                     yield remember(straggler)
                 continue
             # Read what is new from the log: in id order, including anything whose live
             # message was lost, and filtered by what the viewer may read now.
-            async for event in _replay(viewer, project_id, last):
+            async for event in _replay(scope, last):
                 last = event.id
                 if event.id not in delivered:
                     yield remember(event)
+
+
+def project_timeline(
+    viewer: User, bus: EventBus, project_id: int, after: int | None
+) -> AsyncIterator[Event]:
+    """The project's events after the cursor (or from now on), then live ones; ends with
+    FORBIDDEN as soon as the viewer may no longer read the project."""
+
+    def scope() -> QuerySet[Event]:
+        return policy.visible_events(viewer).filter(project_id=project_id)
+
+    async def allowed() -> bool:
+        if not await _is_active(viewer):
+            return False
+        return await policy.visible_projects(viewer).filter(id=project_id).exists()
+
+    return _stream(
+        bus,
+        project_channel(project_id),
+        scope,
+        after=after,
+        start=Event.filter(project_id=project_id),
+        allowed=allowed,
+    )
+
+
+def my_feed(viewer: User, bus: EventBus, after: int | None) -> AsyncIterator[Event]:
+    """The events that notified the viewer (their watches, levels and mentions), still
+    readable by them, after the cursor (or from now on), then live ones."""
+
+    def scope() -> QuerySet[Event]:
+        notified = Notification.filter(user_id=viewer.id).values("event_id")
+        return policy.visible_events(viewer).filter(id__in=Subquery(notified))
+
+    async def allowed() -> bool:
+        return await _is_active(viewer)
+
+    return _stream(
+        bus, feed_channel(viewer.id), scope, after=after, start=Event.all(), allowed=allowed
+    )

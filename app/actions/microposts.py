@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.actions._common import MICROPOST_MAX_LENGTH, now, record_event, required_text
+from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden
 from app.markdown import render_markdown
 from app.text import extract_mentions, extract_topics
@@ -16,6 +17,7 @@ from models import (
     MicropostEdit,
     MicropostMention,
     MicropostTopic,
+    NotificationReason,
     Project,
     ProjectMembership,
     Role,
@@ -42,15 +44,21 @@ async def readers_among(project: Project, visibility: Visibility, handles: list[
     return await User.filter(readers, handle__in=handles, is_active=True)
 
 
-async def _link_references(post: Micropost, project: Project) -> None:
-    """(Re)write the mention and topic links of a post from its current text."""
+async def _link_references(post: Micropost, project: Project) -> tuple[set[int], set[int]]:
+    """(Re)write the mention and topic links of a post from its current text; answers the
+    mentioned users' and the topics' ids."""
     await MicropostMention.filter(micropost_id=post.id).delete()
     await MicropostTopic.filter(micropost_id=post.id).delete()
+    mentioned: set[int] = set()
+    topic_ids: set[int] = set()
     for user in await readers_among(project, post.visibility, extract_mentions(post.body)):
         await MicropostMention.create(micropost_id=post.id, user_id=user.id)
+        mentioned.add(user.id)
     for name in extract_topics(post.body):
         topic, _ = await Topic.get_or_create(name=name)
         await MicropostTopic.create(micropost_id=post.id, topic_id=topic.id)
+        topic_ids.add(topic.id)
+    return mentioned, topic_ids
 
 
 def _event_payload(post: Micropost) -> dict[str, object]:
@@ -71,8 +79,10 @@ async def post_micropost(
     await policy.require_contributor(actor, project)
     if visibility is Visibility.INTERNAL and not actor.is_staff:
         raise Forbidden("Only staff may write internal notes.")
+    involved: dict[int, NotificationReason] = {}
     if parent_id is not None:
         parent = await policy.get_visible(policy.visible_microposts(actor), parent_id, "micropost")
+        involved[parent.author_id] = NotificationReason.REPLIED
         if parent.project_id != project.id:
             raise BadUserInput("A reply belongs in the project of the post it answers.")
         if parent.visibility is Visibility.INTERNAL:
@@ -86,7 +96,7 @@ async def post_micropost(
             body_html=render_markdown(body),
             visibility=visibility,
         )
-        await _link_references(post, project)
+        mentioned, topic_ids = await _link_references(post, project)
         event = await record_event(
             EventKind.MICROPOST_POSTED,
             project,
@@ -95,6 +105,8 @@ async def post_micropost(
             micropost_id=post.id,
             payload=_event_payload(post),
         )
+        involved.update(dict.fromkeys(mentioned, NotificationReason.MENTIONED))
+        await record_notifications(event, project, topic_ids=topic_ids, involved=involved)
     await bus.publish([event])
     return post
 
@@ -117,7 +129,10 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
         locked.body_html = render_markdown(body)
         locked.edited_at = now()
         await locked.save(update_fields=["body", "body_html", "edited_at"])
-        await _link_references(locked, project)
+        already = set(
+            await MicropostMention.filter(micropost_id=locked.id).values_list("user_id", flat=True)
+        )
+        mentioned, topic_ids = await _link_references(locked, project)
         event = await record_event(
             EventKind.MICROPOST_EDITED,
             project,
@@ -126,5 +141,7 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
             micropost_id=locked.id,
             payload=_event_payload(locked),
         )
+        newly = dict.fromkeys(mentioned - already, NotificationReason.MENTIONED)
+        await record_notifications(event, project, topic_ids=topic_ids, involved=newly)
     await bus.publish([event])
     return locked

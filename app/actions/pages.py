@@ -13,9 +13,19 @@ from app.actions._common import (
     record_event,
     required_text,
 )
+from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
 from app.markdown import render_markdown
-from models import Event, EventKind, Page, PageRevision, Project, User, Visibility
+from models import (
+    Event,
+    EventKind,
+    NotificationReason,
+    Page,
+    PageRevision,
+    Project,
+    User,
+    Visibility,
+)
 from realtime.bus import EventBus
 
 SUMMARY_MAX_LENGTH = 500
@@ -64,6 +74,7 @@ async def create_page(
             page_id=page.id,
             payload={"pageId": page.id, "revision": 1, "title": title},
         )
+        await record_notifications(event, project)
     await bus.publish([event])
     return page
 
@@ -96,6 +107,9 @@ async def _append_revision(
         page_id=page.id,
         payload={"pageId": page.id, "revision": number, "title": title, "summary": summary},
     )
+    authors = await PageRevision.filter(page_id=page.id).values_list("author_id", flat=True)
+    involved = dict.fromkeys((int(a) for a in authors), NotificationReason.PARTICIPATING)  # type: ignore[call-overload]
+    await record_notifications(event, project, page_id=page.id, involved=involved)
     return revision, event
 
 

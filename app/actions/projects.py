@@ -17,6 +17,7 @@ from app.actions._common import (
     required_text,
 )
 from app.actions.customers import check_money
+from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.markdown import render_markdown
 from models import (
@@ -184,5 +185,6 @@ async def change_project_status(
                 "statusChangeId": change.id,
             },
         )
+        await record_notifications(event, locked)
     await bus.publish([event])
     return locked, change

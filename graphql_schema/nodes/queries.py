@@ -16,6 +16,8 @@ from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.microposts.types import Micropost, Topic
+from graphql_schema.notifications.queries import readable_notifications
+from graphql_schema.notifications.types import Notification
 from graphql_schema.pages.types import Page, PageRevision
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.projects.types import Project
@@ -45,6 +47,7 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "Micropost": (policy.visible_microposts, Micropost.from_row),
     "Topic": (policy.visible_topics, Topic.from_row),
     "Watch": (_own_watches, Watch.from_row),
+    "Notification": (readable_notifications, Notification.from_row),
 }
 
 

@@ -6,10 +6,12 @@ import strawberry
 
 from app import policy
 from graphql_schema.context import Info
+from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
 from graphql_schema.timeline.types import ProjectTimelineEvent, timeline_event
 from realtime import stream
+from realtime.channels import inbox_channel
 
 
 @strawberry.type
@@ -31,3 +33,35 @@ class Subscription:
         async for event in events:
             info.context.loaders.reset()
             yield timeline_event(event)  # type: ignore[misc]
+
+    @strawberry.subscription(
+        extensions=rule(IsAuthenticated),
+        description=(
+            "Everything that notifies you (your watches at their levels, mentions, replies), "
+            "live; with `after`, what came after that cursor is replayed first."
+        ),
+    )
+    async def my_feed(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[ProjectTimelineEvent, None]:
+        viewer = info.context.require_viewer()
+        cursor = stream.decode_cursor(after) if after is not None else None
+        async for event in stream.my_feed(viewer, info.context.bus, cursor):
+            info.context.loaders.reset()
+            yield timeline_event(event)  # type: ignore[misc]
+
+    @strawberry.subscription(
+        extensions=rule(IsAuthenticated),
+        description="Your unread notification count: now, then whenever it changes.",
+    )
+    async def unread_notification_count(self, info: Info) -> AsyncGenerator[int, None]:
+        viewer = info.context.require_viewer()
+        unread = readable_notifications(viewer).filter(read_at=None)
+        async with info.context.bus.subscribe(inbox_channel(viewer.id)) as changes:
+            last: int | None = None
+            while True:
+                count = await unread.count()
+                if count != last:
+                    last = count
+                    yield count
+                await changes.get()

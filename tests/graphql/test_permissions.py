@@ -63,6 +63,7 @@ ANONYMOUS_DOCUMENTS = {
     "page": f'{{ page(id: "{_PG}") {{ title }} }}',
     "topic": '{ topic(name: "launch") { name } }',
     "watches": "{ watches { totalCount } }",
+    "notifications": "{ notifications { unreadCount } }",
     "inviteContact": f'mutation {{ inviteContact(input: {{customerId: "{_C}", '
     'email: "x@acme.example", name: "X"}) { invitationToken } }',
     "createCustomer": 'mutation { createCustomer(input: {name: "X"}) { customer { name } } }',
@@ -86,6 +87,7 @@ ANONYMOUS_DOCUMENTS = {
     "revision: 1}) { page { body } } }",
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
+    "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
     "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '
     "{ contact { name } } }",
 }

@@ -1,0 +1,111 @@
+"""Who hears of an event: watches (with their levels and inheritance) and direct
+involvement (mentions, replies, earlier authorship), never the actor, only readers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from tortoise.expressions import Q, Subquery
+
+from app.actions._common import now
+from app.actions.watches import target_key
+from models import (
+    Event,
+    Notification,
+    NotificationReason,
+    Project,
+    ProjectMembership,
+    Role,
+    User,
+    Visibility,
+    Watch,
+    WatchLevel,
+    WatchTargetKind,
+)
+
+R = NotificationReason
+
+
+def _hierarchy_keys(project: Project, page_id: int | None) -> list[str]:
+    """Most general first: customer, project, page."""
+    keys = [
+        target_key(WatchTargetKind.CUSTOMER, project.customer_id),
+        target_key(WatchTargetKind.PROJECT, project.id),
+    ]
+    if page_id is not None:
+        keys.append(target_key(WatchTargetKind.PAGE, page_id))
+    return keys
+
+
+async def _watch_levels(
+    project: Project, page_id: int | None, topic_ids: Iterable[int]
+) -> dict[int, WatchLevel]:
+    """Each watcher's effective level here. The most specific watch on the customer →
+    project → page line wins (so MUTED on a page silences an inherited WATCHING); a watched
+    topic of the post counts as WATCHING unless that line says MUTED."""
+    hierarchy = _hierarchy_keys(project, page_id)
+    topics = [target_key(WatchTargetKind.TOPIC, t) for t in topic_ids]
+    watches = await Watch.filter(target_key__in=hierarchy + topics)
+    rank = {key: n for n, key in enumerate(hierarchy)}
+    chosen: dict[int, tuple[int, WatchLevel]] = {}
+    topic_watchers: set[int] = set()
+    for watch in watches:
+        if watch.target_key in rank:
+            previous = chosen.get(watch.user_id)
+            if previous is None or rank[watch.target_key] > previous[0]:
+                chosen[watch.user_id] = (rank[watch.target_key], watch.level)
+        elif watch.level is WatchLevel.WATCHING:
+            topic_watchers.add(watch.user_id)
+    levels = {user_id: level for user_id, (_, level) in chosen.items()}
+    for user_id in topic_watchers:
+        if levels.get(user_id) is not WatchLevel.MUTED:
+            levels[user_id] = WatchLevel.WATCHING
+    return levels
+
+
+async def _readers(project: Project, visibility: Visibility, user_ids: set[int]) -> set[int]:
+    """Those of these users who may read content of this visibility in the project."""
+    if not user_ids:
+        return set()
+    readers = Q(role__in=[Role.ADMIN, Role.STAFF])
+    if visibility is Visibility.SHARED:
+        members = ProjectMembership.filter(project_id=project.id).values("user_id")
+        readers |= Q(customer_id=project.customer_id) & (
+            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
+        )
+    found = await User.filter(readers, id__in=user_ids, is_active=True).values_list("id", flat=True)
+    return {int(user_id) for user_id in found}  # type: ignore[call-overload]
+
+
+async def record_notifications(
+    event: Event,
+    project: Project,
+    *,
+    page_id: int | None = None,
+    topic_ids: Iterable[int] = (),
+    involved: Mapping[int, NotificationReason] | None = None,
+) -> list[Notification]:
+    """Write the notifications of an event; call inside the action's transaction."""
+    levels = await _watch_levels(project, page_id, topic_ids)
+    recipients = {uid: R.WATCHING for uid, lvl in levels.items() if lvl is WatchLevel.WATCHING}
+    for user_id, reason in (involved or {}).items():
+        if levels.get(user_id) is not WatchLevel.MUTED:
+            recipients[user_id] = reason
+    recipients.pop(event.actor_id, None)
+    allowed = await _readers(project, event.visibility, set(recipients))
+    rows = [
+        Notification(user_id=user_id, event_id=event.id, reason=reason)
+        for user_id, reason in sorted(recipients.items())
+        if user_id in allowed
+    ]
+    if rows:
+        await Notification.bulk_create(rows)
+    return rows
+
+
+async def mark_read(user: User, notification_ids: list[int] | None) -> int:
+    """Mark some (or, with None, all) of the user's notifications read; answers how many."""
+    unread = Notification.filter(user_id=user.id, read_at=None)
+    if notification_ids is not None:
+        unread = unread.filter(id__in=notification_ids)
+    return await unread.update(read_at=now())
