@@ -18,7 +18,7 @@ from app.tokens import issue_access_token
 from graphql_schema.relay import global_id
 from models import User
 from realtime.bus import EventBus
-from tests.services import fresh_database
+from tests.services import fresh_database, own_redis  # noqa: F401 (a fixture)
 from tests.world import World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,13 +14,9 @@ import websockets
 from starlette.types import ASGIApp
 from websockets.typing import Subprotocol
 
+from tests.services import free_port
+
 PROTOCOL = "graphql-transport-ws"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services import fresh_database
+from tests.services import free_port, fresh_database
 
 EXTRANET = str(Path(sys.executable).parent / "extranet")
 SECRET = "cli-test-secret-key-long-enough-for-hs256"
@@ -93,12 +92,6 @@ async def test_create_user_refuses_weak_passwords(
     assert reason in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 LOGIN = 'mutation { login(input: {email: "anna@acme.example", password: "demo-extranet-2026"}) { accessToken } }'  # noqa: E501
 CUSTOMERS = "{ customers { edges { node { name internalNotes } } } projects { totalCount } }"
 
@@ -112,7 +105,7 @@ async def test_a_newcomer_serves_the_demo_and_a_contact_sees_only_their_own(
     assert demo.returncode == 0, demo.stderr
     assert "anna@acme.example" in demo.stdout
     assert "already has data" in (await run(cli_env, "demo", "--if-empty")).stdout
-    port = _free_port()
+    port = free_port()
     server = await asyncio.create_subprocess_exec(
         EXTRANET,
         "serve",

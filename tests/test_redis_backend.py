@@ -1,74 +1,11 @@
 """The Redis transport reconnects after a Redis restart and tells subscribers to resync."""
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from broadcaster import Broadcast
 
 from realtime._redis import RESYNC, ResilientRedisBackend
-from tests.services import in_ci
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RedisProcess:
-    """A redis-server of the test's own on a spare loopback port."""
-
-    def __init__(self, port: int, workdir: Path) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        assert REDIS_SERVER is not None
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(5)
-            self.process = None
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
-    if REDIS_SERVER is None:
-        if in_ci():
-            pytest.fail("redis-server is not installed, and CI=true requires it")
-        pytest.skip("redis-server is not installed")
-    server = RedisProcess(_free_port(), tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.services import RedisProcess
 
 
 async def _get(subscriber: object) -> str:

@@ -1,0 +1,167 @@
+"""Two server processes share PostgreSQL (or one SQLite file) and a Redis of the test's own:
+what is posted through one reaches subscribers of the other, also across a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live import GraphQLSocket
+from tests.services import RedisProcess, free_port, fresh_database
+
+EXTRANET = str(Path(sys.executable).parent / "extranet")
+PASSWORD = "demo-extranet-2026"
+LOGIN = """mutation ($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) { accessToken } }"""
+PORTAL = "{ projects(first: 5) { edges { node { id name } } } }"
+POST = """mutation ($project: ID!, $body: String!) {
+  postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
+TIMELINE = """subscription ($project: ID!) { projectTimeline(projectId: $project) {
+  ... on MicropostPosted { cursor micropost { body } } } }"""
+
+
+@asynccontextmanager
+async def server(env: dict[str, str]) -> AsyncIterator[str]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        EXTRANET,
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(f"http://{address}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        yield address
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+class Http:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.token = ""
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(
+                f"http://{self.address}/graphql",
+                json={"query": query, "variables": variables},
+                headers=headers,
+            )
+        body = response.json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    async def login(self, email: str) -> str:
+        self.token = (await self(LOGIN, email=email, password=PASSWORD))["login"]["accessToken"]
+        return self.token
+
+
+@pytest.fixture
+async def shared_env(tmp_path: Path, own_redis: RedisProcess) -> AsyncIterator[dict[str, str]]:
+    async with fresh_database(tmp_path) as url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BROADCAST_URL": own_redis.url,
+            "EXTRANET_SECRET_KEY": "multi-process-secret-key-long-enough-1234",
+            "EXTRANET_ENV": "development",
+        }
+        for step in (["migrate"], ["demo"]):
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [EXTRANET, *step],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+        yield env
+
+
+async def _bodies(sock: GraphQLSocket, count: int) -> list[str]:
+    bodies = []
+    for _ in range(count):
+        message = await sock.receive(within=20)
+        assert message["type"] == "next", message
+        bodies.append(message["payload"]["data"]["projectTimeline"]["micropost"]["body"])
+    return bodies
+
+
+async def _portal_id(http: Http) -> str:
+    edges = (await http(PORTAL))["projects"]["edges"]
+    [portal] = [e["node"]["id"] for e in edges if e["node"]["name"] == "Warehouse portal relaunch"]
+    return str(portal)
+
+
+async def test_a_post_through_one_process_reaches_a_subscriber_of_the_other(
+    shared_env: dict[str, str],
+) -> None:
+    async with server(shared_env) as first, server(shared_env) as second:
+        writer, reader = Http(first), Http(second)
+        await writer.login("sam@provider.example")
+        token = await reader.login("max@acme.example")
+        portal = await _portal_id(reader)
+        async with GraphQLSocket.open(second, token) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
+            await sock.subscribe("1", TIMELINE, {"project": portal})
+            await asyncio.sleep(0.3)
+            await writer(POST, project=portal, body="from process one")
+            assert await _bodies(sock, 1) == ["from process one"]
+
+
+async def test_every_post_arrives_once_in_order_across_a_redis_restart(
+    shared_env: dict[str, str],
+    own_redis: RedisProcess,
+) -> None:
+    async with server(shared_env) as first, server(shared_env) as second:
+        writer, reader = Http(first), Http(second)
+        await writer.login("sam@provider.example")
+        token = await reader.login("anna@acme.example")
+        portal = await _portal_id(reader)
+        async with (
+            GraphQLSocket.open(second, token) as on_second,
+            GraphQLSocket.open(first, token) as on_first,
+        ):
+            for sock in (on_second, on_first):
+                assert (await sock.receive())["type"] == "connection_ack"
+                await sock.subscribe("1", TIMELINE, {"project": portal})
+            await asyncio.sleep(0.3)
+            sent = []
+            for n in range(12):
+                if n == 4:
+                    own_redis.stop()  # posts 4..7 are made while Redis is down
+                if n == 8:
+                    own_redis.start()
+                    await asyncio.sleep(0.5)
+                sent.append(f"post {n}")
+                await writer(POST, project=portal, body=sent[-1])
+            received_second = await _bodies(on_second, len(sent))
+            received_first = await _bodies(on_first, len(sent))
+            with pytest.raises(TimeoutError):
+                await on_second.receive(within=1)
+    assert received_second == sent
+    assert received_first == sent
