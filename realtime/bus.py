@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
-from broadcaster._base import Subscriber
 
 from models import Event, Notification
+from realtime._fanout import Fanout, LocalSubscriber
 from realtime.channels import feed_channel, inbox_channel, project_channel
 from realtime.events import TimelineMessage
 
@@ -32,6 +32,7 @@ class EventBus:
             self.broadcast = Broadcast(backend=ResilientRedisBackend(url))
         else:
             self.broadcast = Broadcast(url)
+        self.fanout = Fanout(self.broadcast)
         self._connected = False
 
     async def connect(self) -> None:
@@ -49,8 +50,9 @@ class EventBus:
         return f"{self.namespace}.{channel}"
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
-        async with self.broadcast.subscribe(self._scoped(channel)) as subscriber:
+    async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscriber]:
+        """A bounded subscription; it is live upstream when this returns."""
+        async with self.fanout.subscribe(self._scoped(channel)) as subscriber:
             yield subscriber
 
     async def publish(self, events: Sequence[Event]) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from app import policy
-from app.errors import BadUserInput, Forbidden
+from app.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, Notification, User
+from realtime._fanout import FellBehind
 from realtime._redis import RESYNC
 from realtime.bus import EventBus
 from realtime.channels import feed_channel, project_channel
@@ -79,7 +80,7 @@ async def _stream(
     after: int | None,
     start: QuerySet[Event],
     allowed: Callable[[], Awaitable[bool]],
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     delivered: deque[int] = deque(maxlen=REMEMBERED)
 
     def remember(event: Event) -> Event:
@@ -92,7 +93,14 @@ async def _stream(
             last = event.id
             yield remember(event)
         while True:
-            raw = (await subscriber.get()).message
+            try:
+                raw = await subscriber.get()
+            except FellBehind:
+                raise RateLimited(
+                    "You fell behind the live stream: subscribe again with `after` set to "
+                    "the last cursor you received.",
+                    resumeAfter=encode_cursor(last),
+                ) from None
             late: int | None = None
             if raw != RESYNC:
                 message_id = TimelineMessage.decode(raw).id
@@ -117,7 +125,7 @@ async def _stream(
 
 def project_timeline(
     viewer: User, bus: EventBus, project_id: int, after: int | None
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """The project's events after the cursor (or from now on), then live ones; ends with
     FORBIDDEN as soon as the viewer may no longer read the project."""
 
@@ -139,7 +147,7 @@ def project_timeline(
     )
 
 
-def my_feed(viewer: User, bus: EventBus, after: int | None) -> AsyncIterator[Event]:
+def my_feed(viewer: User, bus: EventBus, after: int | None) -> AsyncGenerator[Event, None]:
     """The events that notified the viewer (their watches, levels and mentions), still
     readable by them, after the cursor (or from now on), then live ones."""
 

@@ -8,7 +8,9 @@ import pytest
 
 from app.actions import _common as common
 from app.actions import microposts, projects
+from app.errors import RateLimited
 from models import Event, Micropost, ProjectStatus
+from realtime import stream
 from realtime.bus import EventBus
 from realtime.channels import project_channel
 from realtime.events import TimelineMessage
@@ -43,8 +45,7 @@ async def any_bus(request: pytest.FixtureRequest, bus: EventBus) -> AsyncIterato
 async def _next_message(bus: EventBus, channel: str, ready: asyncio.Event) -> TimelineMessage:
     async with bus.subscribe(channel) as subscriber:
         ready.set()
-        event = await subscriber.get()
-        message = TimelineMessage.decode(event.message)
+        message = TimelineMessage.decode(await subscriber.get())
         # the row is already committed when the message arrives: visible to a fresh query
         assert await Event.exists(id=message.id)
         return message
@@ -120,3 +121,31 @@ async def test_event_messages_round_trip(world: World) -> None:
     assert event is not None
     message = TimelineMessage.from_event(event)
     assert TimelineMessage.decode(message.encode()) == message
+
+
+async def test_a_subscriber_that_falls_behind_is_told_where_to_resume(world: World) -> None:
+    # given a bus whose subscribers may queue only three messages
+    small = EventBus("memory://", namespace=f"test-{secrets.token_hex(4)}")
+    small.fanout._limit = 3
+    await small.connect()
+    try:
+        timeline = stream.project_timeline(world.max, small, world.portal.id, None)
+        first = asyncio.ensure_future(anext(timeline))
+        await asyncio.sleep(0.1)
+        post = await microposts.post_micropost(
+            world.sam, small, project_id=world.portal.id, body="read"
+        )
+        delivered = await asyncio.wait_for(first, 5)
+        # when five more arrive while the client reads nothing
+        for n in range(5):
+            await microposts.post_micropost(
+                world.sam, small, project_id=world.portal.id, body=f"unread {n}"
+            )
+        # then the stream ends with a coded error that names the cursor to resume from
+        with pytest.raises(RateLimited) as fell_behind:
+            await asyncio.wait_for(anext(timeline), 5)
+        await timeline.aclose()
+    finally:
+        await small.disconnect()
+    assert delivered.micropost_id == post.id
+    assert (fell_behind.value.extensions or {})["resumeAfter"] == stream.encode_cursor(delivered.id)

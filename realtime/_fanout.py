@@ -1,0 +1,110 @@
+"""In-process fan-out with bounded queues: one upstream subscription per channel, however
+many local subscribers it has, and no subscriber can grow memory without bound."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from broadcaster import Broadcast
+
+log = logging.getLogger(__name__)
+
+QUEUE_LIMIT = 256
+
+
+class FellBehind(Exception):
+    """The subscriber did not keep up and its queue overflowed: it must resume from its
+    cursor (the durable event log has everything it missed)."""
+
+
+class _Closed(Exception):
+    pass
+
+
+class LocalSubscriber:
+    def __init__(self, limit: int) -> None:
+        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
+        self._failure: BaseException | None = None
+        self._wakeup = asyncio.Event()
+
+    def offer(self, message: str) -> None:
+        if self._failure is not None:
+            return
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.fail(FellBehind())
+            while not self._queue.empty():  # free the memory at once
+                self._queue.get_nowait()
+        self._wakeup.set()
+
+    def fail(self, failure: BaseException) -> None:
+        self._failure = failure
+        self._wakeup.set()
+
+    async def get(self) -> str:
+        """The next message; raises :class:`FellBehind` after an overflow."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            if not self._queue.empty():
+                return self._queue.get_nowait()
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+
+class _Channel:
+    def __init__(self) -> None:
+        self.subscribers: set[LocalSubscriber] = set()
+        self.ready = asyncio.Event()
+        self.pump: asyncio.Task[None] | None = None
+
+
+class Fanout:
+    def __init__(self, broadcast: Broadcast, limit: int = QUEUE_LIMIT) -> None:
+        self._broadcast = broadcast
+        self._limit = limit
+        self._channels: dict[str, _Channel] = {}
+
+    def subscriber_count(self, channel: str) -> int:
+        found = self._channels.get(channel)
+        return len(found.subscribers) if found else 0
+
+    async def _pump(self, name: str, channel: _Channel) -> None:
+        try:
+            async with self._broadcast.subscribe(name) as upstream:
+                channel.ready.set()
+                while True:
+                    event = await upstream.get()
+                    for subscriber in list(channel.subscribers):
+                        subscriber.offer(event.message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("The subscription to %s failed", name)
+            for subscriber in list(channel.subscribers):
+                subscriber.fail(error)
+
+    @asynccontextmanager
+    async def subscribe(self, name: str) -> AsyncIterator[LocalSubscriber]:
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = self._channels[name] = _Channel()
+            channel.pump = asyncio.create_task(self._pump(name, channel), name=f"fanout {name}")
+        subscriber = LocalSubscriber(self._limit)
+        channel.subscribers.add(subscriber)
+        try:
+            await channel.ready.wait()  # subscribed upstream before the caller reads the log
+            yield subscriber
+        finally:
+            channel.subscribers.discard(subscriber)
+            if not channel.subscribers and self._channels.get(name) is channel:
+                del self._channels[name]
+                if channel.pump is not None:
+                    channel.pump.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await channel.pump

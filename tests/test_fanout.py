@@ -1,0 +1,43 @@
+"""A slow subscriber is cut off with its cursor instead of growing memory, and does not
+slow the others."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from broadcaster import Broadcast
+
+from realtime._fanout import Fanout, FellBehind
+
+
+@pytest.fixture
+async def fanout() -> AsyncIterator[Fanout]:
+    broadcast = Broadcast("memory://")
+    await broadcast.connect()
+    yield Fanout(broadcast, limit=5)
+    await broadcast.disconnect()
+
+
+async def test_one_upstream_subscription_serves_every_local_subscriber(fanout: Fanout) -> None:
+    async with fanout.subscribe("c") as first, fanout.subscribe("c") as second:
+        assert fanout.subscriber_count("c") == 2
+        await fanout._broadcast.publish("c", "hello")
+        assert await asyncio.wait_for(first.get(), 2) == "hello"
+        assert await asyncio.wait_for(second.get(), 2) == "hello"
+    assert fanout.subscriber_count("c") == 0
+
+
+async def test_a_subscriber_that_stops_reading_is_cut_off_and_others_carry_on(
+    fanout: Fanout,
+) -> None:
+    async with fanout.subscribe("c") as slow, fanout.subscribe("c") as fast:
+        received = []
+        for n in range(20):
+            await fanout._broadcast.publish("c", str(n))
+            await asyncio.sleep(0)
+            received.append(await asyncio.wait_for(fast.get(), 2))
+        # then the reader kept everything, the sleeper overflowed at the limit
+        assert received == [str(n) for n in range(20)]
+        with pytest.raises(FellBehind):
+            await asyncio.wait_for(slow.get(), 2)
+        assert slow._queue.qsize() == 0
