@@ -18,6 +18,7 @@ from graphql_schema.permissions import CanSeeBudget, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from models import Project as ProjectRow
 from models import ProjectStatusChange as StatusChangeRow
+from realtime.stream import encode_cursor
 
 if TYPE_CHECKING:
     from graphql_schema.microposts.types import Micropost
@@ -125,6 +126,22 @@ class Project(relay.Node):
         viewer = info.context.require_viewer()
         pages = policy.visible_pages(viewer).filter(project_id=self.row.id)
         return await paginate(pages, first=first, after=after, to_node=Page.from_row)
+
+    @strawberry.field(
+        description=(
+            "The cursor of the latest timeline event you may see here. Fetch, then subscribe "
+            "to `projectTimeline(after:)` with it, and nothing in between is missed."
+        )
+    )
+    async def timeline_cursor(self, info: Info) -> str:
+        viewer = info.context.require_viewer()
+        latest = (
+            await policy.visible_events(viewer)
+            .filter(project_id=self.row.id)
+            .order_by("-id")
+            .first()
+        )
+        return encode_cursor(latest.id if latest else 0)
 
     @strawberry.field(description="Whether you may post and edit shared pages here.")
     async def viewer_can_contribute(self, info: Info) -> bool:
