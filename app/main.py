@@ -25,6 +25,7 @@ from tortoise import connections
 from app.db import close_database, open_database
 from app.settings import Settings, load_settings
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
+from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from realtime.bus import EventBus
 
@@ -44,12 +45,14 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.bus = bus
+        self.shared_rows = SharedRowLoaders()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         sub_response = response if isinstance(response, Response) else None
         context = await build_context(request, sub_response, self.settings, self.bus)
+        context.shared_rows = self.shared_rows
         request.state.extranet_context = context
         return context
 

@@ -14,7 +14,7 @@ from strawberry.types import Info as _Info
 from app.errors import Unauthenticated
 from app.settings import Settings
 from app.tokens import decode_access_token
-from graphql_schema.loaders import Loaders
+from graphql_schema.loaders import Loaders, SharedRowLoaders
 from models import User
 from realtime.bus import EventBus
 
@@ -30,6 +30,7 @@ class Context:
     connection_params: dict[str, object] | None = None
     access_expires_at: int | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
+    shared_rows: SharedRowLoaders = field(default_factory=SharedRowLoaders)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -14,6 +15,7 @@ from app import policy
 from models import (
     AccountTeamMembership,
     Customer,
+    Event,
     Micropost,
     MicropostMention,
     MicropostTopic,
@@ -43,18 +45,51 @@ def _grouped(keys: Sequence[int], pairs: Iterable[tuple[int, M]]) -> list[list[M
     return [groups.get(k, []) for k in keys]
 
 
-class Loaders:
-    def __init__(self, viewer: User | None) -> None:
-        self.viewer = viewer
-        self.reset()
+class RowLoaders:
+    """Rows by primary key. They are reached only through references that were already
+    authorised, so they hold nothing viewer-specific and may be shared between viewers."""
 
-    def reset(self) -> None:
-        """Forget cached rows: a long-lived subscription must read what is current."""
+    def __init__(self) -> None:
         self.user = DataLoader(load_fn=_by_id(User))
         self.customer = DataLoader(load_fn=_by_id(Customer))
         self.project = DataLoader(load_fn=_by_id(Project))
         self.page = DataLoader(load_fn=_by_id(Page))
         self.micropost = DataLoader(load_fn=_by_id(Micropost))
+
+
+class SharedRowLoaders:
+    """For each recent event, one set of row loaders shared by every subscriber of this
+    process that delivers it: an event's actor, project, post or page is read once per
+    process, not once per subscriber. Owned by the application, one per process."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._recent: OrderedDict[tuple[int, datetime], RowLoaders] = OrderedDict()
+
+    def for_event(self, event: Event) -> RowLoaders:
+        key = (event.id, event.created_at)  # an id alone may be reused by a rebuilt database
+        rows = self._recent.get(key)
+        if rows is None:
+            rows = self._recent[key] = RowLoaders()
+            while len(self._recent) > self._size:
+                self._recent.popitem(last=False)
+        return rows
+
+
+class Loaders:
+    def __init__(self, viewer: User | None) -> None:
+        self.viewer = viewer
+        self.reset()
+
+    def reset(self, rows: RowLoaders | None = None) -> None:
+        """Forget cached rows (a long-lived subscription must read what is current), or
+        use the rows shared for one event."""
+        rows = rows or RowLoaders()
+        self.user = rows.user
+        self.customer = rows.customer
+        self.project = rows.project
+        self.page = rows.page
+        self.micropost = rows.micropost
         self.topics_of_micropost = DataLoader(load_fn=self._topics_of_micropost)
         self.mentions_of_micropost = DataLoader(load_fn=self._mentions_of_micropost)
         self.reply_count = DataLoader(load_fn=self._reply_count)

@@ -15,6 +15,8 @@ from realtime.events import TimelineMessage
 
 log = logging.getLogger(__name__)
 
+RIGHTS_CHANGED = "__rights__"
+
 
 class EventBus:
     """Fan-out of committed events to every server process through broadcaster.
@@ -75,6 +77,18 @@ class EventBus:
                         await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "new")
         except Exception:
             log.exception("Publishing events %s failed; subscribers will replay them", events)
+
+    async def rights_changed(self, *, project_ids: Sequence[int], user_ids: Sequence[int]) -> None:
+        """Tell the live streams of these projects and users to check their rights again
+        (after a commit that removed someone's access)."""
+        if not self._connected:
+            return
+        channels = [project_channel(p) for p in project_ids] + [feed_channel(u) for u in user_ids]
+        try:
+            for channel in channels:
+                await self.broadcast.publish(self._scoped(channel), RIGHTS_CHANGED)
+        except Exception:
+            log.exception("Publishing a change of rights failed")
 
     async def inbox_changed(self, user_id: int) -> None:
         """Tell the user's open clients that their unread count changed."""

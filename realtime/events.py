@@ -41,6 +41,21 @@ class TimelineMessage:
             created_at=event.created_at,
         )
 
+    def to_event(self) -> Event:
+        """The Event row this message announces, without reading the database."""
+        return Event(
+            id=self.id,
+            kind=self.kind,
+            customer_id=self.customer_id,
+            project_id=self.project_id,
+            actor_id=self.actor_id,
+            visibility=self.visibility,
+            micropost_id=self.micropost_id,
+            page_id=self.page_id,
+            payload=self.payload,
+            created_at=self.created_at,
+        )
+
     def encode(self) -> str:
         data = {
             "id": self.id,

@@ -1,13 +1,13 @@
-"""A viewer's gap-free stream of one project's timeline: replay from the log, then live.
+"""A viewer's gap-free stream of events: replay from the durable log, then live.
 
-The stream subscribes to the project's channel *before* it reads the durable log, so an
-event committed in between is seen twice (once replayed, once live) and never missed;
-events are delivered in id order and at most once. An event whose transaction committed
-after a later one (concurrent writers) arrives late rather than never: ids delivered
-recently are remembered, and a live message for an undelivered older id is fetched.
-A RESYNC from the transport (after a Redis reconnect) replays from the last delivered
-id. Every delivery re-checks the viewer's right to read the project and the event's
-visibility.
+The stream subscribes to its channel *before* it reads the log, so an event committed in
+between is seen twice (replayed, then live) and delivered once; events come in id order.
+An event whose transaction committed after a later one (concurrent writers) is delivered
+late rather than never: recently delivered ids are remembered. Live messages carry the
+whole event, so delivering one reads nothing from the database: its visibility is checked
+in memory, and the viewer's right to the stream is checked again whenever rights change
+(RIGHTS_CHANGED, published by the actions that remove access) and after a transport
+reconnect (RESYNC), which also replays whatever the transport may have lost.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, Notification, User
 from realtime._fanout import FellBehind
 from realtime._redis import RESYNC
-from realtime.bus import EventBus
+from realtime.bus import RIGHTS_CHANGED, EventBus
 from realtime.channels import feed_channel, project_channel
 from realtime.events import TimelineMessage
 
@@ -73,6 +73,7 @@ async def _latest_id(scope: QuerySet[Event]) -> int:
 
 
 async def _stream(
+    viewer: User,
     bus: EventBus,
     channel: str,
     scope: Scope,
@@ -101,26 +102,22 @@ async def _stream(
                     "the last cursor you received.",
                     resumeAfter=encode_cursor(last),
                 ) from None
-            late: int | None = None
-            if raw != RESYNC:
-                message_id = TimelineMessage.decode(raw).id
-                if message_id in delivered:
-                    continue
-                if message_id <= last:
-                    late = message_id
-            if not await allowed():
-                raise Forbidden("You no longer have access to this.")
-            if late is not None:
-                straggler = await scope().get_or_none(id=late)
-                if straggler is not None:
-                    yield remember(straggler)
+            if raw in (RESYNC, RIGHTS_CHANGED):
+                if not await allowed():
+                    raise Forbidden("You no longer have access to this.")
+                if raw == RESYNC:  # messages may have been lost: read them from the log
+                    async for event in _replay(scope, last):
+                        last = event.id
+                        if event.id not in delivered:
+                            yield remember(event)
                 continue
-            # Read what is new from the log: in id order, including anything whose live
-            # message was lost, and filtered by what the viewer may read now.
-            async for event in _replay(scope, last):
-                last = event.id
-                if event.id not in delivered:
-                    yield remember(event)
+            # A live event: its message carries the whole row, so no database read. Rights
+            # are re-checked when they change (RIGHTS_CHANGED above); visibility here.
+            message = TimelineMessage.decode(raw)
+            if message.id in delivered or not policy.can_see_visibility(viewer, message.visibility):
+                continue
+            last = max(last, message.id)  # an older id is a late commit: delivered, not lost
+            yield remember(message.to_event())
 
 
 def project_timeline(
@@ -138,6 +135,7 @@ def project_timeline(
         return await policy.visible_projects(viewer).filter(id=project_id).exists()
 
     return _stream(
+        viewer,
         bus,
         project_channel(project_id),
         scope,
@@ -159,5 +157,11 @@ def my_feed(viewer: User, bus: EventBus, after: int | None) -> AsyncGenerator[Ev
         return await _is_active(viewer)
 
     return _stream(
-        bus, feed_channel(viewer.id), scope, after=after, start=Event.all(), allowed=allowed
+        viewer,
+        bus,
+        feed_channel(viewer.id),
+        scope,
+        after=after,
+        start=Event.all(),
+        allowed=allowed,
     )

@@ -16,6 +16,7 @@ from app.passwords import check_strength, hash_password, verify_password
 from app.settings import Settings
 from app.tokens import hash_opaque_token, issue_access_token, new_opaque_token
 from models import Customer, Invitation, Project, ProjectMembership, RefreshToken, Role, User
+from realtime.bus import EventBus
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 INVITATION_TTL = timedelta(days=14)
@@ -208,7 +209,7 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
         return await _issue_session(settings, user)
 
 
-async def remove_contact(actor: User, *, user_id: int) -> User:
+async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
     """Deactivate a contact: sessions end, project memberships go, their content stays."""
     contact = await policy.get_visible(policy.visible_users(actor), user_id, "user")
     if contact.is_staff or contact.customer_id is None:
@@ -229,4 +230,6 @@ async def remove_contact(actor: User, *, user_id: int) -> User:
             customer=contact.customer_id,
             memberships=memberships,
         )
+    projects = await Project.filter(customer_id=contact.customer_id).values_list("id", flat=True)
+    await bus.rights_changed(project_ids=[int(p) for p in projects], user_ids=[contact.id])  # type: ignore[call-overload]
     return contact

@@ -126,7 +126,9 @@ async def add_project_member(actor: User, *, project_id: int, user_id: int) -> P
     return membership
 
 
-async def remove_project_member(actor: User, *, project_id: int, user_id: int) -> bool:
+async def remove_project_member(
+    actor: User, bus: EventBus, *, project_id: int, user_id: int
+) -> bool:
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await _require_membership_manager(actor, project)
     user = await policy.get_visible(policy.visible_users(actor), user_id, "user")
@@ -138,6 +140,7 @@ async def remove_project_member(actor: User, *, project_id: int, user_id: int) -
         await audit(
             "project.member_removed", actor=actor, target=f"project:{project.id}", user=user.id
         )
+    await bus.rights_changed(project_ids=[project.id], user_ids=[user.id])
     return True
 
 

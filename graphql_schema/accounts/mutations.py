@@ -129,6 +129,8 @@ class Mutation:
         self, info: Info, input: RemoveContactInput
     ) -> RemoveContactPayload | None:
         contact = await accounts.remove_contact(
-            info.context.require_viewer(), user_id=decode_global_id(input.user_id, "User")[1]
+            info.context.require_viewer(),
+            info.context.bus,
+            user_id=decode_global_id(input.user_id, "User")[1],
         )
         return RemoveContactPayload(contact=User.from_row(contact))

@@ -98,7 +98,9 @@ class Mutation:
     async def remove_project_member(
         self, info: Info, input: ProjectMemberInput
     ) -> ProjectMemberPayload | None:
-        await projects.remove_project_member(info.context.require_viewer(), **_ids(input))
+        await projects.remove_project_member(
+            info.context.require_viewer(), info.context.bus, **_ids(input)
+        )
         return await _member_payload(input)
 
     @strawberry.mutation(

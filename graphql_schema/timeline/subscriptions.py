@@ -31,7 +31,7 @@ class Subscription:
         cursor = stream.decode_cursor(after) if after is not None else None
         events = stream.project_timeline(viewer, info.context.bus, project.id, cursor)
         async for event in events:
-            info.context.loaders.reset()
+            info.context.loaders.reset(info.context.shared_rows.for_event(event))
             yield timeline_event(event)  # type: ignore[misc]
 
     @strawberry.subscription(
@@ -47,7 +47,7 @@ class Subscription:
         viewer = info.context.require_viewer()
         cursor = stream.decode_cursor(after) if after is not None else None
         async for event in stream.my_feed(viewer, info.context.bus, cursor):
-            info.context.loaders.reset()
+            info.context.loaders.reset(info.context.shared_rows.for_event(event))
             yield timeline_event(event)  # type: ignore[misc]
 
     @strawberry.subscription(

@@ -164,7 +164,7 @@ async def test_notifications_of_a_project_one_left_are_no_longer_shown(
 ) -> None:
     await _post(world, bus, world.sam, "@max welcome")
     await projects.remove_project_member(
-        world.sam, project_id=world.portal.id, user_id=world.max.id
+        world.sam, bus, project_id=world.portal.id, user_id=world.max.id
     )
     inbox = await api(INBOX, as_user=world.max)
     assert inbox.data["notifications"] == {"unreadCount": 0, "totalCount": 0, "edges": []}

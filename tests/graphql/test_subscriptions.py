@@ -128,7 +128,7 @@ async def test_a_removed_member_is_cut_off_with_forbidden(
         await _subscribed(sock, world.portal)
         # when sam removes max from the project and posts
         await projects.remove_project_member(
-            world.sam, project_id=world.portal.id, user_id=world.max.id
+            world.sam, bus, project_id=world.portal.id, user_id=world.max.id
         )
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="later")
         message = await sock.receive()

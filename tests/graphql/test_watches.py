@@ -285,12 +285,12 @@ UNWATCH_BY_ID = "mutation ($id: ID!) { unwatch(input: {targetId: $id}) { removed
 
 
 async def test_a_watch_whose_target_is_out_of_sight_can_still_be_removed(
-    api: Api, world: World
+    api: Api, world: World, bus: EventBus
 ) -> None:
     # given max watches the portal, then loses access to it
     await _watch(api, world.max, world.portal, "WATCHING")
     await projects.remove_project_member(
-        world.sam, project_id=world.portal.id, user_id=world.max.id
+        world.sam, bus, project_id=world.portal.id, user_id=world.max.id
     )
     [edge] = (await api(WATCH_IDS, as_user=world.max)).data["watches"]["edges"]
     assert edge["node"]["target"] is None
