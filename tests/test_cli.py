@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services import free_port, fresh_database
+from tests.live import serve_process
+from tests.services import fresh_database
 
 EXTRANET = str(Path(sys.executable).parent / "extranet")
 SECRET = "cli-test-secret-key-long-enough-for-hs256"
@@ -105,32 +106,15 @@ async def test_a_newcomer_serves_the_demo_and_a_contact_sees_only_their_own(
     assert demo.returncode == 0, demo.stderr
     assert "anna@acme.example" in demo.stdout
     assert "already has data" in (await run(cli_env, "demo", "--if-empty")).stdout
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        EXTRANET,
-        "serve",
-        "--port",
-        str(port),
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(100):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            # when a demo contact signs in and asks for customers
-            login = (await http.post("/graphql", json={"query": LOGIN})).json()
-            token = login["data"]["login"]["accessToken"]
-            headers = {"Authorization": f"Bearer {token}"}
-            body = (await http.post("/graphql", json={"query": CUSTOMERS}, headers=headers)).json()
-    finally:
-        server.terminate()
-        await asyncio.wait_for(server.wait(), 10)
+    async with (
+        serve_process(cli_env) as address,
+        httpx.AsyncClient(base_url=f"http://{address}", timeout=10) as http,
+    ):
+        # when a demo contact signs in and asks for customers
+        login = (await http.post("/graphql", json={"query": LOGIN})).json()
+        token = login["data"]["login"]["accessToken"]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = (await http.post("/graphql", json={"query": CUSTOMERS}, headers=headers)).json()
     # then only their own customer, and internalNotes refused
     assert body["data"]["customers"]["edges"] == [
         {"node": {"name": "Acme Logistics", "internalNotes": None}}

@@ -8,15 +8,14 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.live import GraphQLSocket
-from tests.services import RedisProcess, free_port, fresh_database
+from tests.live import GraphQLSocket, serve_process
+from tests.services import RedisProcess, fresh_database
 
 EXTRANET = str(Path(sys.executable).parent / "extranet")
 PASSWORD = "demo-extranet-2026"
@@ -27,33 +26,6 @@ POST = """mutation ($project: ID!, $body: String!) {
   postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
 TIMELINE = """subscription ($project: ID!) { projectTimeline(projectId: $project) {
   ... on MicropostPosted { cursor micropost { body } } } }"""
-
-
-@asynccontextmanager
-async def server(env: dict[str, str]) -> AsyncIterator[str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        EXTRANET,
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    address = f"127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"http://{address}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-        yield address
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 10)
 
 
 class Http:
@@ -120,7 +92,7 @@ async def _portal_id(http: Http) -> str:
 async def test_a_post_through_one_process_reaches_a_subscriber_of_the_other(
     shared_env: dict[str, str],
 ) -> None:
-    async with server(shared_env) as first, server(shared_env) as second:
+    async with serve_process(shared_env) as first, serve_process(shared_env) as second:
         writer, reader = Http(first), Http(second)
         await writer.login("sam@provider.example")
         token = await reader.login("max@acme.example")
@@ -137,7 +109,7 @@ async def test_every_post_arrives_once_in_order_across_a_redis_restart(
     shared_env: dict[str, str],
     own_redis: RedisProcess,
 ) -> None:
-    async with server(shared_env) as first, server(shared_env) as second:
+    async with serve_process(shared_env) as first, serve_process(shared_env) as second:
         writer, reader = Http(first), Http(second)
         await writer.login("sam@provider.example")
         token = await reader.login("anna@acme.example")

@@ -51,6 +51,14 @@ class User(relay.Node):
         return Customer.from_row(row) if row else None
 
 
+async def load_user(info: Info, user_id: int) -> User:
+    """A user reached through an authorised reference (author, actor, editor)."""
+    row = await info.context.loaders.user.load(user_id)
+    if row is None:
+        raise LookupError(f"user {user_id} is referenced but missing")
+    return User.from_row(row)
+
+
 @strawberry.type(description="A signed-in session.")
 class SessionPayload:
     access_token: str = strawberry.field(description="Send as `Authorization: Bearer …`.")

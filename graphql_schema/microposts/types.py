@@ -7,10 +7,10 @@ from strawberry import relay
 
 from app import policy
 from app.actions.watches import target_key
-from graphql_schema.accounts.types import User
+from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
-from graphql_schema.projects.types import Project
+from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from models import Micropost as MicropostRow
 from models import MicropostEdit as EditRow
@@ -55,9 +55,7 @@ class MicropostEdit:
 
     @strawberry.field
     async def editor(self, info: Info) -> User:
-        row = await info.context.loaders.user.load(self.row.editor_id)
-        assert row is not None
-        return User.from_row(row)
+        return await load_user(info, self.row.editor_id)
 
 
 @strawberry.type(description="A short Markdown post on a project timeline, or a reply.")
@@ -84,15 +82,11 @@ class Micropost(relay.Node):
 
     @strawberry.field
     async def author(self, info: Info) -> User:
-        row = await info.context.loaders.user.load(self.row.author_id)
-        assert row is not None
-        return User.from_row(row)
+        return await load_user(info, self.row.author_id)
 
     @strawberry.field
     async def project(self, info: Info) -> Project:
-        row = await info.context.loaders.project.load(self.row.project_id)
-        assert row is not None
-        return Project.from_row(row)
+        return await load_project(info, self.row.project_id)
 
     @strawberry.field(description="The post this one replies to.")
     async def parent(self, info: Info) -> Micropost | None:

@@ -6,19 +6,13 @@ import strawberry
 from strawberry import relay
 
 from app.actions.watches import effective_level
-from graphql_schema.accounts.types import User
+from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
-from graphql_schema.projects.types import Project
+from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from models import Page as PageRow
 from models import PageRevision as RevisionRow
-
-
-async def _user(info: Info, user_id: int) -> User:
-    row = await info.context.loaders.user.load(user_id)
-    assert row is not None
-    return User.from_row(row)
 
 
 @strawberry.type(description="One append-only revision of a concept page.")
@@ -45,7 +39,7 @@ class PageRevision(relay.Node):
 
     @strawberry.field
     async def author(self, info: Info) -> User:
-        return await _user(info, self.row.author_id)
+        return await load_user(info, self.row.author_id)
 
 
 @strawberry.type(description="A concept page that the account team and the customer co-edit.")
@@ -76,13 +70,11 @@ class Page(relay.Node):
 
     @strawberry.field
     async def project(self, info: Info) -> Project:
-        row = await info.context.loaders.project.load(self.row.project_id)
-        assert row is not None
-        return Project.from_row(row)
+        return await load_project(info, self.row.project_id)
 
     @strawberry.field
     async def created_by(self, info: Info) -> User:
-        return await _user(info, self.row.created_by_id)
+        return await load_user(info, self.row.created_by_id)
 
     @strawberry.field(description="Every revision, newest first.")
     async def revisions(

@@ -10,7 +10,7 @@ from strawberry import relay
 from app import policy
 from app.actions.projects import allowed_transitions
 from app.actions.watches import effective_level
-from graphql_schema.accounts.types import User
+from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import ProjectStatus, WatchLevel
@@ -45,9 +45,7 @@ class ProjectStatusChange:
 
     @strawberry.field
     async def actor(self, info: Info) -> User:
-        row = await info.context.loaders.user.load(self.row.actor_id)
-        assert row is not None
-        return User.from_row(row)
+        return await load_user(info, self.row.actor_id)
 
 
 @strawberry.type(description="A customer's project: its timeline, concept pages and status.")
@@ -158,3 +156,11 @@ class Project(relay.Node):
             customer_id=self.row.customer_id,
             project_id=self.row.id,
         )
+
+
+async def load_project(info: Info, project_id: int) -> Project:
+    """A project reached through an authorised reference (a post's, a page's, an event's)."""
+    row = await info.context.loaders.project.load(project_id)
+    if row is None:
+        raise LookupError(f"project {project_id} is referenced but missing")
+    return Project.from_row(row)

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_schema.accounts.types import User
+from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Page
-from graphql_schema.projects.types import Project
+from graphql_schema.projects.types import Project, load_project
 from models import Event as EventRow
 from models import EventKind
 from models import ProjectStatus as StatusValue
@@ -33,15 +33,11 @@ class TimelineEvent:
 
     @strawberry.field(description="Who did it.")
     async def actor(self, info: Info) -> User:
-        row = await info.context.loaders.user.load(self.row.actor_id)
-        assert row is not None
-        return User.from_row(row)
+        return await load_user(info, self.row.actor_id)
 
     @strawberry.field
     async def project(self, info: Info) -> Project:
-        row = await info.context.loaders.project.load(self.row.project_id)
-        assert row is not None
-        return Project.from_row(row)
+        return await load_project(info, self.row.project_id)
 
 
 async def _micropost(info: Info, event: EventRow) -> Micropost | None:
