@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -13,7 +14,7 @@ from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import CachedParsing, ErrorCodes
 from graphql_schema.microposts import mutations as microposts_mutations
 from graphql_schema.microposts import queries as microposts_queries
 from graphql_schema.nodes import queries as nodes_queries
@@ -70,7 +71,8 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Watch, TimelineEvent],
-        extensions=[ErrorCodes],
+        # Parsing and validation results are cached across requests (bounded LRUs).
+        extensions=[CachedParsing, ValidationCache, ErrorCodes],
         **kwargs,
     )
 
