@@ -21,10 +21,11 @@ EXTRANET = str(Path(sys.executable).parent / "extranet")
 PASSWORD = "demo-extranet-2026"
 LOGIN = """mutation ($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken } }"""
-PORTAL = "{ projects(first: 5) { edges { node { id name } } } }"
+PORTAL = "{ projects(first: 5) { edges { node { id name timelineCursor } } } }"
 POST = """mutation ($project: ID!, $body: String!) {
   postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
-TIMELINE = """subscription ($project: ID!) { projectTimeline(projectId: $project) {
+TIMELINE = """subscription ($project: ID!, $after: String) {
+  projectTimeline(projectId: $project, after: $after) {
   ... on MicropostPosted { cursor micropost { body } } } }"""
 
 
@@ -83,10 +84,11 @@ async def _bodies(sock: GraphQLSocket, count: int) -> list[str]:
     return bodies
 
 
-async def _portal_id(http: Http) -> str:
+async def _portal(http: Http) -> dict[str, str]:
+    """The portal project's ID and its timeline cursor as of now."""
     edges = (await http(PORTAL))["projects"]["edges"]
-    [portal] = [e["node"]["id"] for e in edges if e["node"]["name"] == "Warehouse portal relaunch"]
-    return str(portal)
+    [portal] = [e["node"] for e in edges if e["node"]["name"] == "Warehouse portal relaunch"]
+    return {"project": portal["id"], "after": portal["timelineCursor"]}
 
 
 async def test_a_post_through_one_process_reaches_a_subscriber_of_the_other(
@@ -96,12 +98,12 @@ async def test_a_post_through_one_process_reaches_a_subscriber_of_the_other(
         writer, reader = Http(first), Http(second)
         await writer.login("sam@provider.example")
         token = await reader.login("max@acme.example")
-        portal = await _portal_id(reader)
+        portal = await _portal(reader)
         async with GraphQLSocket.open(second, token) as sock:
             assert (await sock.receive())["type"] == "connection_ack"
-            await sock.subscribe("1", TIMELINE, {"project": portal})
+            await sock.subscribe("1", TIMELINE, portal)
             await asyncio.sleep(0.3)
-            await writer(POST, project=portal, body="from process one")
+            await writer(POST, project=portal["project"], body="from process one")
             assert await _bodies(sock, 1) == ["from process one"]
 
 
@@ -113,14 +115,14 @@ async def test_every_post_arrives_once_in_order_across_a_redis_restart(
         writer, reader = Http(first), Http(second)
         await writer.login("sam@provider.example")
         token = await reader.login("anna@acme.example")
-        portal = await _portal_id(reader)
+        portal = await _portal(reader)
         async with (
             GraphQLSocket.open(second, token) as on_second,
             GraphQLSocket.open(first, token) as on_first,
         ):
             for sock in (on_second, on_first):
                 assert (await sock.receive())["type"] == "connection_ack"
-                await sock.subscribe("1", TIMELINE, {"project": portal})
+                await sock.subscribe("1", TIMELINE, portal)
             await asyncio.sleep(0.3)
             sent = []
             for n in range(12):
@@ -130,7 +132,7 @@ async def test_every_post_arrives_once_in_order_across_a_redis_restart(
                     own_redis.start()
                     await asyncio.sleep(0.5)
                 sent.append(f"post {n}")
-                await writer(POST, project=portal, body=sent[-1])
+                await writer(POST, project=portal["project"], body=sent[-1])
             received_second = await _bodies(on_second, len(sent))
             received_first = await _bodies(on_first, len(sent))
             with pytest.raises(TimeoutError):

@@ -19,6 +19,7 @@ from models import (
     WatchTargetKind,
 )
 from realtime.bus import EventBus
+from realtime.stream import encode_cursor
 from tests.conftest import Api
 from tests.live import GraphQLSocket, serve
 from tests.world import World
@@ -188,7 +189,7 @@ async def test_my_feed_streams_what_notifies_me_and_nothing_else(
 ) -> None:
     async with GraphQLSocket.open(address, api.token_for(world.anna)) as sock:
         assert (await sock.receive())["type"] == "connection_ack"
-        await sock.subscribe("feed", FEED, {})
+        await sock.subscribe("feed", FEED, {"after": encode_cursor(0)})
         await asyncio.sleep(0.2)
         await _post(world, bus, world.sam, "not for anna")
         await _post(world, bus, world.sam, "@anna for anna")

@@ -13,8 +13,9 @@ from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
 from app.actions import microposts, pages, projects
-from models import ProjectStatus, Visibility
+from models import Event, ProjectStatus, Visibility
 from realtime.bus import EventBus
+from realtime.stream import encode_cursor
 from tests.conftest import Api, gid
 from tests.live import GraphQLSocket, serve
 from tests.world import World
@@ -50,7 +51,14 @@ async def _next(sock: GraphQLSocket, op_id: str = "1") -> dict[str, Any]:
     return dict(message["payload"]["data"]["projectTimeline"])
 
 
+async def _cursor_now(project: Any) -> str:
+    """What a client that just fetched the project would pass as `after`."""
+    latest = await Event.filter(project_id=project.id).order_by("-id").first()
+    return encode_cursor(latest.id if latest else 0)
+
+
 async def _subscribed(sock: GraphQLSocket, project: Any, after: str | None = None) -> None:
+    after = after or await _cursor_now(project)
     await _ack(sock)
     await sock.subscribe("1", TIMELINE, {"project": gid(project), "after": after})
     await asyncio.sleep(0.2)  # let the server subscribe before the test acts
@@ -196,7 +204,10 @@ async def test_the_gql_library_subscribes_and_receives(
     )
     async with Client(transport=transport) as session:
         request = gql(TIMELINE)
-        request.variable_values = {"project": gid(world.portal)}
+        request.variable_values = {
+            "project": gid(world.portal),
+            "after": await _cursor_now(world.portal),
+        }
         stream = session.subscribe(request)
         receive = asyncio.ensure_future(anext(stream))
         await asyncio.sleep(0.3)
