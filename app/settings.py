@@ -34,6 +34,7 @@ class Settings:
     token_audience: str
     access_token_ttl: int
     refresh_token_ttl: int
+    ws_init_timeout: int
 
     @property
     def is_production(self) -> bool:
@@ -64,6 +65,13 @@ def _url_setting(env: Mapping[str, str], name: str, default: str, schemes: tuple
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name} must start with one of {allowed}; got {url.split(':')[0]!r}")
     return url
+
+
+def _ws_init_timeout(env: Mapping[str, str]) -> int:
+    seconds = _int_setting(env, "EXTRANET_WS_INIT_TIMEOUT", 10, 1)
+    if seconds > 10:
+        raise SettingsError("EXTRANET_WS_INIT_TIMEOUT must be at most 10 seconds")
+    return seconds
 
 
 def _namespace_setting(env: Mapping[str, str]) -> str:
@@ -117,4 +125,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_audience=env.get("EXTRANET_TOKEN_AUDIENCE") or "extranet-api",
         access_token_ttl=_int_setting(env, "EXTRANET_ACCESS_TOKEN_TTL", 900, 30),
         refresh_token_ttl=_int_setting(env, "EXTRANET_REFRESH_TOKEN_TTL", 30 * 86400, 300),
+        ws_init_timeout=_ws_init_timeout(env),
     )

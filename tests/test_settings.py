@@ -41,6 +41,7 @@ def test_production_takes_its_urls_from_the_environment() -> None:
         ({"EXTRANET_ACCESS_TOKEN_TTL": "fifteen"}, "EXTRANET_ACCESS_TOKEN_TTL"),
         ({"EXTRANET_ACCESS_TOKEN_TTL": "5"}, "EXTRANET_ACCESS_TOKEN_TTL"),
         ({"EXTRANET_REFRESH_TOKEN_TTL": "-1"}, "EXTRANET_REFRESH_TOKEN_TTL"),
+        ({"EXTRANET_WS_INIT_TIMEOUT": "30"}, "EXTRANET_WS_INIT_TIMEOUT"),
         ({"EXTRANET_SECRET_KEY": "short"}, "EXTRANET_SECRET_KEY"),
         (
             {"EXTRANET_ENV": "production", "DATABASE_URL": "postgres://db/x"},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +15,9 @@ from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
 from app.actions import microposts, pages, projects
+from app.main import ExtranetGraphQL
+from app.settings import Settings
+from app.tokens import issue_access_token
 from models import Event, ProjectStatus, Visibility
 from realtime.bus import EventBus
 from realtime.stream import encode_cursor
@@ -182,10 +187,6 @@ async def test_the_socket_closes_when_the_access_token_expires(
     api: Api, world: World, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a token that expires in one second
-    from dataclasses import replace
-
-    from app.tokens import issue_access_token
-
     short = issue_access_token(replace(api.settings, access_token_ttl=1), world.max.id)
     async with GraphQLSocket.open(address, short) as sock:
         await _ack(sock)
@@ -215,3 +216,18 @@ async def test_the_gql_library_subscribes_and_receives(
         result = await asyncio.wait_for(receive, 10)
         await stream.aclose()
     assert result["projectTimeline"]["micropost"]["body"] == "via gql"
+
+
+async def test_a_socket_that_never_initialises_is_closed_4408(
+    app: Starlette, settings: Settings, bus: EventBus
+) -> None:
+    # given a server that waits one second for connection_init
+    view = ExtranetGraphQL(replace(settings, ws_init_timeout=1), bus)
+    async with serve(view) as address, GraphQLSocket.open(address, None, init=False) as sock:
+        # when the client says nothing, then it is closed with 4408 within the timeout
+        started = time.monotonic()
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await sock.receive(within=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4408
+    assert time.monotonic() - started < 3
