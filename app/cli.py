@@ -81,6 +81,19 @@ def cmd_create_customer(settings: Settings, args: argparse.Namespace) -> int:
     return _run_with_database(settings, job)
 
 
+def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.actions.events import prune_events
+
+    async def job(_bus: EventBus) -> int:
+        deleted = await prune_events(timedelta(days=args.older_than_days))
+        print(f"Pruned {deleted} events older than {args.older_than_days} days.")
+        return 0
+
+    return _run_with_database(settings, job)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
@@ -135,6 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     customer.add_argument("name")
     customer.add_argument("--slug", help="URL name; made from the name if left out")
     customer.set_defaults(handler=cmd_create_customer)
+
+    prune = sub.add_parser("prune-events", help="delete old events from the event log")
+    prune.add_argument("--older-than-days", type=int, default=180)
+    prune.set_defaults(handler=cmd_prune_events)
 
     user = sub.add_parser("create-user", help="add a user; the password is read from stdin")
     user.add_argument("email")

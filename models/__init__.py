@@ -2,7 +2,7 @@
 
 from models._base import Role, Visibility
 from models.customers import AccountTeamMembership, Customer
-from models.events import Event, EventKind
+from models.events import Event, EventKind, EventLogHorizon
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageRevision
@@ -16,6 +16,7 @@ __all__ = [
     "Customer",
     "Event",
     "EventKind",
+    "EventLogHorizon",
     "Invitation",
     "Micropost",
     "MicropostEdit",

@@ -46,3 +46,15 @@ class Event(TimestampedModel):
     class Meta:
         table = "events"
         indexes = (("project_id", "id"),)
+
+
+class EventLogHorizon(TimestampedModel):
+    """How far back the event log reaches: events with smaller ids were pruned, so a
+    cursor before ``oldest_kept_id`` can no longer be replayed. One row, id 1."""
+
+    id = fields.IntField(primary_key=True)
+    oldest_kept_id = fields.BigIntField(default=0)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "event_log_horizon"

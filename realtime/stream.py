@@ -16,13 +16,14 @@ import base64
 import binascii
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from app import policy
 from app.errors import BadUserInput, Forbidden, RateLimited
-from models import Event, Notification, User
+from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind
 from realtime._redis import RESYNC
 from realtime.bus import RIGHTS_CHANGED, EventBus
@@ -49,6 +50,19 @@ def decode_cursor(cursor: str) -> int:
 
 
 Scope = Callable[[], QuerySet[Event]]
+
+
+@dataclass(frozen=True, slots=True)
+class ResyncRequired:
+    """The cursor is older than the event log reaches: refetch, then carry on from
+    ``cursor`` (the stream continues live from there)."""
+
+    cursor: int
+
+
+async def _before_horizon(after: int) -> bool:
+    horizon = await EventLogHorizon.get_or_none(id=1)
+    return horizon is not None and after < horizon.oldest_kept_id - 1
 
 
 async def _is_active(viewer: User) -> bool:
@@ -81,7 +95,7 @@ async def _stream(
     after: int | None,
     start: QuerySet[Event],
     allowed: Callable[[], Awaitable[bool]],
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Event | ResyncRequired, None]:
     delivered: deque[int] = deque(maxlen=REMEMBERED)
 
     def remember(event: Event) -> Event:
@@ -90,6 +104,9 @@ async def _stream(
 
     async with bus.subscribe(channel) as subscriber:
         last = after if after is not None else await _latest_id(start)
+        if after is not None and await _before_horizon(after):
+            last = await _latest_id(start)
+            yield ResyncRequired(cursor=last)
         async for event in _replay(scope, last):
             last = event.id
             yield remember(event)
@@ -122,7 +139,7 @@ async def _stream(
 
 def project_timeline(
     viewer: User, bus: EventBus, project_id: int, after: int | None
-) -> AsyncGenerator[Event, None]:
+) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The project's events after the cursor (or from now on), then live ones; ends with
     FORBIDDEN as soon as the viewer may no longer read the project."""
 
@@ -145,7 +162,9 @@ def project_timeline(
     )
 
 
-def my_feed(viewer: User, bus: EventBus, after: int | None) -> AsyncGenerator[Event, None]:
+def my_feed(
+    viewer: User, bus: EventBus, after: int | None
+) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The events that notified the viewer (their watches, levels and mentions), still
     readable by them, after the cursor (or from now on), then live ones."""
 

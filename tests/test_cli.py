@@ -73,6 +73,9 @@ async def test_migrate_then_create_a_customer_and_its_contact(cli_env: dict[str,
     assert "initech-gmbh" in customer.stdout
     assert contact.returncode == 0, contact.stderr
     assert "peter@initech.example" in contact.stdout
+    pruned = await run(cli_env, "prune-events", "--older-than-days", "0")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "Pruned 0 events" in pruned.stdout
     again = await run(cli_env, "create-customer", "Initech GmbH")
     assert again.returncode == 1
     assert "already exists" in again.stderr

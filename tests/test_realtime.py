@@ -147,5 +147,6 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_resume(world: Wor
         await timeline.aclose()
     finally:
         await small.disconnect()
+    assert isinstance(delivered, Event)
     assert delivered.micropost_id == post.id
     assert (fell_behind.value.extensions or {})["resumeAfter"] == stream.encode_cursor(delivered.id)

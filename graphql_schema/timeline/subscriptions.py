@@ -9,7 +9,8 @@ from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
-from graphql_schema.timeline.types import ProjectTimelineEvent, timeline_event
+from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
+from models import Event as EventRow
 from realtime import stream
 from realtime.channels import inbox_channel
 
@@ -31,8 +32,9 @@ class Subscription:
         cursor = stream.decode_cursor(after) if after is not None else None
         events = stream.project_timeline(viewer, info.context.bus, project.id, cursor)
         async for event in events:
-            info.context.loaders.reset(info.context.shared_rows.for_event(event))
-            yield timeline_event(event)  # type: ignore[misc]
+            if isinstance(event, EventRow):
+                info.context.loaders.reset(info.context.shared_rows.for_event(event))
+            yield stream_item(event)  # type: ignore[misc]
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),
@@ -47,8 +49,9 @@ class Subscription:
         viewer = info.context.require_viewer()
         cursor = stream.decode_cursor(after) if after is not None else None
         async for event in stream.my_feed(viewer, info.context.bus, cursor):
-            info.context.loaders.reset(info.context.shared_rows.for_event(event))
-            yield timeline_event(event)  # type: ignore[misc]
+            if isinstance(event, EventRow):
+                info.context.loaders.reset(info.context.shared_rows.for_event(event))
+            yield stream_item(event)  # type: ignore[misc]
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),

@@ -16,6 +16,7 @@ from graphql_schema.projects.types import Project, load_project
 from models import Event as EventRow
 from models import EventKind
 from models import ProjectStatus as StatusValue
+from realtime import stream
 from realtime.stream import encode_cursor
 
 
@@ -105,8 +106,23 @@ class PageUpdated(TimelineEvent):
         return await _page(info, self.row)
 
 
+@strawberry.type(
+    description=(
+        "Your cursor is older than the event log reaches: refetch what you show, then keep "
+        "`cursor` as your new position. The subscription carries on live from there."
+    )
+)
+class ResyncRequired:
+    cursor: str
+
+
 ProjectTimelineEvent = Annotated[
-    MicropostPosted | MicropostEdited | ProjectStatusChanged | PageCreated | PageUpdated,
+    MicropostPosted
+    | MicropostEdited
+    | ProjectStatusChanged
+    | PageCreated
+    | PageUpdated
+    | ResyncRequired,
     strawberry.union("ProjectTimelineEvent", description="One change on a project timeline."),
 ]
 
@@ -121,3 +137,9 @@ _BY_KIND: dict[EventKind, type[TimelineEvent]] = {
 
 def timeline_event(row: EventRow) -> TimelineEvent:
     return _BY_KIND[row.kind](row=row)
+
+
+def stream_item(item: EventRow | stream.ResyncRequired) -> TimelineEvent | ResyncRequired:
+    if isinstance(item, stream.ResyncRequired):
+        return ResyncRequired(cursor=stream.encode_cursor(item.cursor))
+    return timeline_event(item)

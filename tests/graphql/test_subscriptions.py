@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
 from app.actions import microposts, pages, projects
+from app.actions.events import prune_events
 from app.main import ExtranetGraphQL
 from app.settings import Settings
 from app.tokens import issue_access_token
@@ -231,3 +233,49 @@ async def test_a_socket_that_never_initialises_is_closed_4408(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4408
     assert time.monotonic() - started < 3
+
+
+RESUME = """
+subscription ($project: ID!, $after: String) {
+  projectTimeline(projectId: $project, after: $after) {
+    __typename
+    ... on ResyncRequired { cursor }
+    ... on MicropostPosted { cursor micropost { body } }
+  }
+}
+"""
+
+
+async def test_a_cursor_older_than_the_log_asks_the_client_to_resync(
+    api: Api, world: World, bus: EventBus, address: str
+) -> None:
+    # given a client's cursor from before the log was pruned
+    old = encode_cursor((await Event.filter(project_id=world.portal.id).order_by("id").first()).id)  # type: ignore[union-attr]
+    assert await prune_events(timedelta(0)) > 0
+    latest_kept = await Event.all().count()
+    # when it resumes from that cursor
+    async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+        await _ack(sock)
+        await sock.subscribe("1", RESUME, {"project": gid(world.portal), "after": old})
+        first = await _next(sock)
+        await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="new")
+        then = await _next(sock)
+    # then it is told to refetch, and the stream carries on live
+    assert first["__typename"] == "ResyncRequired"
+    assert latest_kept == 0
+    assert then["__typename"] == "MicropostPosted"
+    assert then["micropost"] == {"body": "new"}
+
+
+async def test_a_cursor_within_the_log_replays_without_resync(
+    api: Api, world: World, bus: EventBus, address: str
+) -> None:
+    assert await prune_events(timedelta(0)) > 0
+    await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="kept 1")
+    cursor = await _cursor_now(world.portal)
+    await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="kept 2")
+    async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+        await _ack(sock)
+        await sock.subscribe("1", RESUME, {"project": gid(world.portal), "after": cursor})
+        replayed = await _next(sock)
+    assert replayed["micropost"] == {"body": "kept 2"}
