@@ -76,6 +76,18 @@ def visible_users(viewer: User) -> QuerySet[User]:
     return User.filter(Q(role__in=[Role.ADMIN, Role.STAFF]) | Q(customer_id=viewer.customer_id))
 
 
+def readers_of(project: Project, visibility: Visibility) -> QuerySet[User]:
+    """The active users who may read content of this visibility in the project: staff, and
+    for SHARED content also the customer's lead contacts and the project's members."""
+    readers = Q(role__in=[Role.ADMIN, Role.STAFF])
+    if visibility is Visibility.SHARED:
+        members = ProjectMembership.filter(project_id=project.id).values("user_id")
+        readers |= Q(customer_id=project.customer_id) & (
+            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
+        )
+    return User.filter(readers, is_active=True)
+
+
 def visible_topics(viewer: User) -> QuerySet[Topic]:
     """Topic names are shared across customers, but a contact only learns of a topic used in
     a post they may see: a name that only another customer uses is that customer's data."""

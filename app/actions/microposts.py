@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from app import policy
@@ -19,8 +18,6 @@ from models import (
     MicropostTopic,
     NotificationReason,
     Project,
-    ProjectMembership,
-    Role,
     Topic,
     User,
     Visibility,
@@ -35,13 +32,7 @@ async def readers_among(project: Project, visibility: Visibility, handles: list[
     """
     if not handles:
         return []
-    readers = Q(role__in=[Role.ADMIN, Role.STAFF])
-    if visibility is Visibility.SHARED:
-        members = ProjectMembership.filter(project_id=project.id).values("user_id")
-        readers |= Q(customer_id=project.customer_id) & (
-            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
-        )
-    return await User.filter(readers, handle__in=handles, is_active=True)
+    return await policy.readers_of(project, visibility).filter(handle__in=handles)
 
 
 async def _link_references(post: Micropost, project: Project) -> tuple[set[int], set[int]]:

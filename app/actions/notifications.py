@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from tortoise.expressions import Q, Subquery
-
+from app import policy
 from app.actions._common import now
 from app.actions.watches import target_key
 from models import (
@@ -14,8 +13,6 @@ from models import (
     Notification,
     NotificationReason,
     Project,
-    ProjectMembership,
-    Role,
     User,
     Visibility,
     Watch,
@@ -67,13 +64,8 @@ async def _readers(project: Project, visibility: Visibility, user_ids: set[int])
     """Those of these users who may read content of this visibility in the project."""
     if not user_ids:
         return set()
-    readers = Q(role__in=[Role.ADMIN, Role.STAFF])
-    if visibility is Visibility.SHARED:
-        members = ProjectMembership.filter(project_id=project.id).values("user_id")
-        readers |= Q(customer_id=project.customer_id) & (
-            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
-        )
-    found = await User.filter(readers, id__in=user_ids, is_active=True).values_list("id", flat=True)
+    readers = policy.readers_of(project, visibility).filter(id__in=user_ids)
+    found = await readers.values_list("id", flat=True)
     return {int(user_id) for user_id in found}  # type: ignore[call-overload]
 
 
