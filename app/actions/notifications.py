@@ -19,6 +19,7 @@ from models import (
     WatchLevel,
     WatchTargetKind,
 )
+from realtime.bus import EventBus
 
 R = NotificationReason
 
@@ -95,9 +96,13 @@ async def record_notifications(
     return rows
 
 
-async def mark_read(user: User, notification_ids: list[int] | None) -> int:
-    """Mark some (or, with None, all) of the user's notifications read; answers how many."""
+async def mark_read(user: User, bus: EventBus, notification_ids: list[int] | None) -> int:
+    """Mark some (or, with None, all) of the user's notifications read; answers how many,
+    and tells the user's open clients that their unread count changed."""
     unread = Notification.filter(user_id=user.id, read_at=None)
     if notification_ids is not None:
         unread = unread.filter(id__in=notification_ids)
-    return await unread.update(read_at=now())
+    marked = await unread.update(read_at=now())
+    if marked:
+        await bus.inbox_changed(user.id)
+    return marked

@@ -32,8 +32,6 @@ class Mutation:
         ids = None
         if input.notification_ids is not None:
             ids = global_ids_to_ints(input.notification_ids, "Notification")
-        marked = await notifications.mark_read(viewer, ids)
-        if marked:
-            await info.context.bus.inbox_changed(viewer.id)
+        marked = await notifications.mark_read(viewer, info.context.bus, ids)
         unread = await readable_notifications(viewer).filter(read_at=None).count()
         return MarkNotificationsReadPayload(marked=marked, unread_count=unread)
