@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
@@ -12,6 +11,7 @@ from strawberry import relay
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from app import cursors
 from app.errors import BadUserInput, NotFound
 
 MAX_PAGE_SIZE = 100
@@ -74,20 +74,16 @@ class Connection(Generic[NodeT]):
 
 
 def _encode_cursor(row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"cursor:{row_id}".encode()).decode()
+    return cursors.encode("cursor", row_id)
 
 
 def _decode_cursor(cursor: str) -> int:
-    try:
-        prefix, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        row_id = int(raw)
-        if prefix != "cursor" or not 0 < row_id <= MAX_ROW_ID:
-            raise ValueError(cursor)
-        return row_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    row_id = cursors.decode("cursor", cursor, lowest=1, highest=MAX_ROW_ID)
+    if row_id is None:
         raise BadUserInput(
             "`after` must be a cursor taken from this list's edges or pageInfo.", field="after"
-        ) from None
+        )
+    return row_id
 
 
 def check_page_size(first: int) -> int:

@@ -12,8 +12,6 @@ reconnect (RESYNC), which also replays whatever the transport may have lost.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from dataclasses import dataclass
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from app import policy
+from app import cursors, policy
 from app.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind
@@ -35,18 +33,14 @@ REMEMBERED = 1024
 
 
 def encode_cursor(event_id: int) -> str:
-    return base64.urlsafe_b64encode(f"event:{event_id}".encode()).decode()
+    return cursors.encode("event", event_id)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        prefix, _, raw = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        value = int(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        value, prefix = -1, ""
-    if prefix != "event" or not 0 <= value < 2**63:
+    event_id = cursors.decode("event", cursor, lowest=0, highest=2**63 - 1)
+    if event_id is None:
         raise BadUserInput("`after` must be a cursor taken from an earlier event.", field="after")
-    return value
+    return event_id
 
 
 Scope = Callable[[], QuerySet[Event]]
