@@ -51,8 +51,9 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         sub_response = response if isinstance(response, Response) else None
-        context = await build_context(request, sub_response, self.settings, self.bus)
-        context.shared_rows = self.shared_rows
+        context = await build_context(
+            request, sub_response, self.settings, self.bus, self.shared_rows
+        )
         request.state.extranet_context = context
         return context
 
@@ -71,7 +72,6 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
         user, expires_at = signed_in
         context.act_as(user)
-        context.access_expires_at = expires_at
         if isinstance(context.request, WebSocket):
             context.closers.append(
                 asyncio.create_task(_close_at_expiry(context.request, expires_at))

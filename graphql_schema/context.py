@@ -26,11 +26,10 @@ class Context:
     settings: Settings
     bus: EventBus
     viewer: User | None
+    shared_rows: SharedRowLoaders
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
-    access_expires_at: int | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
-    shared_rows: SharedRowLoaders = field(default_factory=SharedRowLoaders)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
@@ -85,10 +84,19 @@ async def build_context(
     response: Response | None,
     settings: Settings,
     bus: EventBus,
+    shared_rows: SharedRowLoaders,
 ) -> Context:
-    if isinstance(request, WebSocket):
-        # Websockets authenticate with the connection_init payload (see on_ws_connect).
-        return Context(request=request, response=None, settings=settings, bus=bus, viewer=None)
-    token = bearer_token(request.headers.get("authorization"))
-    viewer = await viewer_from_token(settings, token)
-    return Context(request=request, response=response, settings=settings, bus=bus, viewer=viewer)
+    viewer = None
+    if isinstance(request, Request):
+        # Websockets authenticate with the connection_init payload instead (on_ws_connect).
+        viewer = await viewer_from_token(
+            settings, bearer_token(request.headers.get("authorization"))
+        )
+    return Context(
+        request=request,
+        response=response,
+        settings=settings,
+        bus=bus,
+        viewer=viewer,
+        shared_rows=shared_rows,
+    )
