@@ -209,3 +209,21 @@ async def test_the_unread_count_follows_new_and_read_notifications(
         await api(MARK, {"ids": None}, as_user=world.anna)
         counts.append((await sock.receive())["payload"]["data"]["unreadNotificationCount"])
     assert counts == [0, 1, 0]
+
+
+async def test_nobody_reads_another_users_notification_by_id(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given anna's notification
+    await _post(world, bus, world.sam, "@anna private")
+    inbox = await api(INBOX, as_user=world.anna)
+    [edge] = inbox.data["notifications"]["edges"]
+    node = "query ($id: ID!) { node(id: $id) { ... on Notification { reason } } }"
+    # when her colleague and another customer's contact ask for it
+    colleague = await api(node, {"id": edge["node"]["id"]}, as_user=world.max)
+    stranger = await api(node, {"id": edge["node"]["id"]}, as_user=world.gina)
+    own = await api(node, {"id": edge["node"]["id"]}, as_user=world.anna)
+    # then only she reads it
+    assert colleague.codes == stranger.codes == ["NOT_FOUND"]
+    assert colleague.data == stranger.data == {"node": None}
+    assert own.data == {"node": {"reason": "MENTIONED"}}
