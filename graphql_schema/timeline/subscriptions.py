@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
@@ -13,6 +13,17 @@ from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
 from models import Event as EventRow
 from realtime import stream
 from realtime.channels import inbox_channel
+
+
+async def _delivered(
+    info: Info, events: AsyncIterator[EventRow | stream.ResyncRequired]
+) -> AsyncGenerator[ProjectTimelineEvent, None]:
+    """Stream items as GraphQL objects; each event's rows come from the per-process cache
+    shared by every subscriber that delivers it."""
+    async for event in events:
+        if isinstance(event, EventRow):
+            info.context.loaders.reset(info.context.shared_rows.for_event(event))
+        yield stream_item(event)  # type: ignore[misc]
 
 
 @strawberry.type
@@ -31,10 +42,8 @@ class Subscription:
         project = await fetch_by_global_id(policy.visible_projects(viewer), project_id, "Project")
         cursor = stream.decode_cursor(after) if after is not None else None
         events = stream.project_timeline(viewer, info.context.bus, project.id, cursor)
-        async for event in events:
-            if isinstance(event, EventRow):
-                info.context.loaders.reset(info.context.shared_rows.for_event(event))
-            yield stream_item(event)  # type: ignore[misc]
+        async for item in _delivered(info, events):
+            yield item
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),
@@ -48,10 +57,8 @@ class Subscription:
     ) -> AsyncGenerator[ProjectTimelineEvent, None]:
         viewer = info.context.require_viewer()
         cursor = stream.decode_cursor(after) if after is not None else None
-        async for event in stream.my_feed(viewer, info.context.bus, cursor):
-            if isinstance(event, EventRow):
-                info.context.loaders.reset(info.context.shared_rows.for_event(event))
-            yield stream_item(event)  # type: ignore[misc]
+        async for item in _delivered(info, stream.my_feed(viewer, info.context.bus, cursor)):
+            yield item
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),
