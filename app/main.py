@@ -9,16 +9,22 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
@@ -27,13 +33,47 @@ from app.settings import Settings, load_settings
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
+from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
 from realtime.bus import EventBus
 
 log = logging.getLogger("extranet")
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """strawberry's graphql-transport-ws handler; each subscription operation gets a
+    :class:`Delivery`, through which its events are sent as shared frames."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        delivery = None
+        if isinstance(payload, dict) and isinstance(payload.get("query"), str):
+            view = cast("ExtranetGraphQL", self.view)
+            delivery = Delivery(
+                self._send_text,
+                view.shared_payloads,
+                operation_id=str(message.get("id")),
+                query=payload["query"],
+                variables=payload.get("variables") or None,
+                operation_name=payload.get("operationName"),
+            )
+        token = deliver_to(delivery)  # the operation's task starts with this context
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            stop_delivering(token)
+
+    async def _send_text(self, text: str) -> None:
+        websocket = cast("ASGIWebSocketAdapter", self.websocket)
+        try:
+            await websocket.ws.send_text(text)
+        except WebSocketDisconnect as gone:
+            raise WebSocketDisconnected from gone
+
+
 class ExtranetGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with the typed per-request context."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, settings: Settings, bus: EventBus) -> None:
         super().__init__(
@@ -46,13 +86,18 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.bus = bus
         self.shared_rows = SharedRowLoaders()
+        self.shared_payloads = SharedPayloads()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         sub_response = response if isinstance(response, Response) else None
         context = await build_context(
-            request, sub_response, self.settings, self.bus, self.shared_rows
+            request,
+            sub_response,
+            self.settings,
+            self.bus,
+            self.shared_rows,
         )
         request.state.extranet_context = context
         return context

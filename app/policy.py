@@ -99,6 +99,15 @@ def visible_topics(viewer: User) -> QuerySet[Topic]:
     )
 
 
+def audience(viewer: User) -> tuple[object, ...]:
+    """What every ``visible_*`` scope and every role rule depends on: viewers with the same
+    audience read the same rows everywhere. A customer member's scope also depends on the
+    projects they are a member of, so each member is an audience of their own."""
+    if viewer.role is Role.CUSTOMER_MEMBER:
+        return (viewer.role.value, viewer.customer_id, viewer.id)
+    return (viewer.role.value, viewer.customer_id)
+
+
 def can_see_visibility(viewer: User, visibility: Visibility) -> bool:
     return viewer.is_staff or visibility is Visibility.SHARED
 

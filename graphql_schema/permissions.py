@@ -8,12 +8,14 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from graphql_schema.context import Info
+from graphql_schema.varies import Varies
 from models import Role
 
 
 class IsAuthenticated(BasePermission):
     message = "Sign in first: send a valid access token."
     error_extensions = {"code": "UNAUTHENTICATED"}
+    varies = Varies.NOT  # whoever receives a result is signed in
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.viewer is not None
@@ -22,6 +24,7 @@ class IsAuthenticated(BasePermission):
 class IsStaff(BasePermission):
     message = "Only the provider's staff may read or do this."
     error_extensions = {"code": "FORBIDDEN"}
+    varies = Varies.BY_AUDIENCE
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.require_viewer().is_staff
@@ -30,6 +33,7 @@ class IsStaff(BasePermission):
 class IsAdmin(BasePermission):
     message = "Only administrators may do this."
     error_extensions = {"code": "FORBIDDEN"}
+    varies = Varies.BY_AUDIENCE
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         # Without a valid token the caller must sign in (UNAUTHENTICATED), not lacks a role.
@@ -41,6 +45,7 @@ class CanSeeBudget(BasePermission):
 
     message = "Only staff and the customer's lead contacts may see budgets."
     error_extensions = {"code": "FORBIDDEN"}
+    varies = Varies.BY_AUDIENCE
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer
@@ -57,6 +62,7 @@ class CanSeeEmail(BasePermission):
 
     message = "Only staff, the user themself and their customer's lead contacts see emails."
     error_extensions = {"code": "FORBIDDEN"}
+    varies = Varies.BY_VIEWER
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer

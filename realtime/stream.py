@@ -12,7 +12,7 @@ reconnect (RESYNC), which also replays whatever the transport may have lost.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -30,6 +30,7 @@ from realtime.events import TimelineMessage
 
 REPLAY_BATCH = 500
 REMEMBERED = 1024
+DECODED = 256
 
 
 def encode_cursor(event_id: int) -> str:
@@ -52,6 +53,39 @@ class ResyncRequired:
     ``cursor`` (the stream continues live from there)."""
 
     cursor: int
+
+
+class _Recent:
+    """The ids of the last ``size`` delivered events, with constant-time lookup."""
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._size = size
+
+    def __contains__(self, event_id: int) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_id: int) -> None:
+        self._order.append(event_id)
+        self._ids.add(event_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+
+
+_decoded: OrderedDict[str, tuple[TimelineMessage, Event]] = OrderedDict()
+
+
+def _live_event(raw: str) -> tuple[TimelineMessage, Event]:
+    """A live message and its event, decoded once per process: every subscriber of the
+    channel receives the same message (the rows are only read, never changed)."""
+    found = _decoded.get(raw)
+    if found is None:
+        message = TimelineMessage.decode(raw)
+        found = _decoded[raw] = (message, message.to_event())
+        while len(_decoded) > DECODED:
+            _decoded.popitem(last=False)
+    return found
 
 
 async def _before_horizon(after: int) -> bool:
@@ -90,10 +124,10 @@ async def _stream(
     start: QuerySet[Event],
     allowed: Callable[[], Awaitable[bool]],
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
-    delivered: deque[int] = deque(maxlen=REMEMBERED)
+    delivered = _Recent(REMEMBERED)
 
     def remember(event: Event) -> Event:
-        delivered.append(event.id)
+        delivered.add(event.id)
         return event
 
     async with bus.subscribe(channel) as subscriber:
@@ -124,11 +158,11 @@ async def _stream(
                 continue
             # A live event: its message carries the whole row, so no database read. Rights
             # are re-checked when they change (RIGHTS_CHANGED above); visibility here.
-            message = TimelineMessage.decode(raw)
+            message, event = _live_event(raw)
             if message.id in delivered or not policy.can_see_visibility(viewer, message.visibility):
                 continue
             last = max(last, message.id)  # an older id is a late commit: delivered, not lost
-            yield remember(message.to_event())
+            yield remember(event)
 
 
 def project_timeline(

@@ -9,6 +9,7 @@ from strawberry import relay
 from graphql_schema.context import Info
 from graphql_schema.enums import Role
 from graphql_schema.permissions import CanSeeEmail, rule
+from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import User as UserRow
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ class User(relay.Node):
     def email(self) -> str | None:
         return self.row.email
 
-    @strawberry.field(description="The customer a contact belongs to; null for staff.")
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="The customer a contact belongs to; null for staff.",
+    )
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("graphql_schema.customers.types")] | None:

@@ -14,6 +14,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus, WatchLevel
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Customer as CustomerRow
 
 if TYPE_CHECKING:
@@ -40,12 +41,15 @@ class Customer(relay.Node):
     def annual_budget(self) -> Decimal | None:
         return self.row.annual_budget
 
-    @strawberry.field(description="The provider's staff who look after this customer.")
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="The provider's staff who look after this customer.",
+    )
     async def account_team(self, info: Info) -> list[User]:
         members = await info.context.loaders.account_team.load(self.row.id)
         return [User.from_row(u) for u in sorted(members, key=lambda u: u.name)]
 
-    @strawberry.field(description="The customer's contacts.")
+    @strawberry.field(metadata=BY_AUDIENCE, description="The customer's contacts.")
     async def contacts(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[User]:
@@ -53,7 +57,7 @@ class Customer(relay.Node):
         users = policy.visible_users(viewer).filter(customer_id=self.row.id, is_active=True)
         return await paginate(users, first=first, after=after, to_node=User.from_row)
 
-    @strawberry.field(description="The customer's projects that you may see.")
+    @strawberry.field(metadata=BY_AUDIENCE, description="The customer's projects that you may see.")
     async def projects(
         self,
         info: Info,

@@ -12,6 +12,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Micropost as MicropostRow
 from models import MicropostEdit as EditRow
 from models import Topic as TopicRow
@@ -28,7 +29,9 @@ class Topic(relay.Node):
     def from_row(cls, row: TopicRow) -> Topic:
         return cls(id=row.id, name=row.name, row=row)
 
-    @strawberry.field(description="Posts with this topic that you may see, newest first.")
+    @strawberry.field(
+        metadata=BY_AUDIENCE, description="Posts with this topic that you may see, newest first."
+    )
     async def microposts(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Micropost]:
@@ -53,7 +56,7 @@ class MicropostEdit:
     created_at: datetime
     row: strawberry.Private[EditRow]
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def editor(self, info: Info) -> User:
         return await load_user(info, self.row.editor_id)
 
@@ -80,22 +83,22 @@ class Micropost(relay.Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
         return await load_user(info, self.row.author_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def project(self, info: Info) -> Project:
         return await load_project(info, self.row.project_id)
 
-    @strawberry.field(description="The post this one replies to.")
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER, description="The post this one replies to.")
     async def parent(self, info: Info) -> Micropost | None:
         if self.row.parent_id is None:
             return None
         row = await info.context.loaders.micropost.load(self.row.parent_id)
         return Micropost.from_row(row) if row else None
 
-    @strawberry.field(description="Replies you may see, oldest first.")
+    @strawberry.field(metadata=BY_AUDIENCE, description="Replies you may see, oldest first.")
     async def replies(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Micropost]:
@@ -103,16 +106,19 @@ class Micropost(relay.Node):
         posts = policy.visible_microposts(viewer).filter(parent_id=self.row.id)
         return await paginate(posts, first=first, after=after, to_node=Micropost.from_row)
 
-    @strawberry.field(description="How many replies you may see.")
+    @strawberry.field(metadata=BY_AUDIENCE, description="How many replies you may see.")
     async def reply_count(self, info: Info) -> int:
         return int(await info.context.loaders.reply_count.load(self.row.id))
 
-    @strawberry.field(description="Users mentioned with @handle who may read this post.")
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="Users mentioned with @handle who may read this post.",
+    )
     async def mentions(self, info: Info) -> list[User]:
         users = await info.context.loaders.mentions_of_micropost.load(self.row.id)
         return [User.from_row(u) for u in users]
 
-    @strawberry.field(description="The #topics in this post.")
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER, description="The #topics in this post.")
     async def topics(self, info: Info) -> list[Topic]:
         topics = await info.context.loaders.topics_of_micropost.load(self.row.id)
         return [Topic.from_row(t) for t in topics]

@@ -11,6 +11,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Page as PageRow
 from models import PageRevision as RevisionRow
 
@@ -37,7 +38,7 @@ class PageRevision(relay.Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
         return await load_user(info, self.row.author_id)
 
@@ -68,11 +69,11 @@ class Page(relay.Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def project(self, info: Info) -> Project:
         return await load_project(info, self.row.project_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def created_by(self, info: Info) -> User:
         return await load_user(info, self.row.created_by_id)
 

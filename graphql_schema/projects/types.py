@@ -16,6 +16,7 @@ from graphql_schema.customers.types import Customer
 from graphql_schema.enums import ProjectStatus, WatchLevel
 from graphql_schema.permissions import CanSeeBudget, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Project as ProjectRow
 from models import ProjectStatusChange as StatusChangeRow
 from realtime.stream import encode_cursor
@@ -43,7 +44,7 @@ class ProjectStatusChange:
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def actor(self, info: Info) -> User:
         return await load_user(info, self.row.actor_id)
 
@@ -80,13 +81,13 @@ class Project(relay.Node):
     def allowed_transitions(self) -> list[ProjectStatus]:
         return list(allowed_transitions(self.row.status))
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def customer(self, info: Info) -> Customer:
         row = await info.context.loaders.customer.load(self.row.customer_id)
         assert row is not None
         return Customer.from_row(row)
 
-    @strawberry.field(description="The project's members.")
+    @strawberry.field(metadata=BY_AUDIENCE, description="The project's members.")
     async def members(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[User]:
@@ -103,7 +104,9 @@ class Project(relay.Node):
             changes, first=first, after=after, to_node=ProjectStatusChange.from_row
         )
 
-    @strawberry.field(description="Top-level posts of the timeline, newest first.")
+    @strawberry.field(
+        metadata=BY_AUDIENCE, description="Top-level posts of the timeline, newest first."
+    )
     async def timeline(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Annotated[Micropost, strawberry.lazy("graphql_schema.microposts.types")]]:
@@ -115,7 +118,9 @@ class Project(relay.Node):
             posts, first=first, after=after, to_node=Micropost.from_row, newest_first=True
         )
 
-    @strawberry.field(description="The project's concept pages that you may see.")
+    @strawberry.field(
+        metadata=BY_AUDIENCE, description="The project's concept pages that you may see."
+    )
     async def pages(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Annotated[Page, strawberry.lazy("graphql_schema.pages.types")]]:
@@ -126,10 +131,11 @@ class Project(relay.Node):
         return await paginate(pages, first=first, after=after, to_node=Page.from_row)
 
     @strawberry.field(
+        metadata=BY_AUDIENCE,
         description=(
             "The cursor of the latest timeline event you may see here. Fetch, then subscribe "
             "to `projectTimeline(after:)` with it, and nothing in between is missed."
-        )
+        ),
     )
     async def timeline_cursor(self, info: Info) -> str:
         viewer = info.context.require_viewer()

@@ -9,6 +9,7 @@ from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
+from graphql_schema.sharing import current_delivery
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
 from models import Event as EventRow
 from realtime import stream
@@ -18,12 +19,17 @@ from realtime.channels import inbox_channel
 async def _delivered(
     info: Info, events: AsyncIterator[EventRow | stream.ResyncRequired]
 ) -> AsyncGenerator[ProjectTimelineEvent, None]:
-    """Stream items as GraphQL objects; each event's rows come from the per-process cache
-    shared by every subscriber that delivers it."""
+    """The stream's events, each executed once per sharing key and sent as shared text
+    (see graphql_schema/sharing.py); what is not an event is yielded to strawberry."""
+    delivery = current_delivery()
     async for event in events:
+        item = stream_item(event)
+        if delivery is not None and isinstance(event, EventRow):
+            await delivery.send(info, event, item)
+            continue
         if isinstance(event, EventRow):
             info.context.loaders.reset(info.context.shared_rows.for_event(event))
-        yield stream_item(event)  # type: ignore[misc]
+        yield item  # type: ignore[misc]
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Page
 from graphql_schema.projects.types import Project, load_project
+from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
 from models import EventKind
 from models import ProjectStatus as StatusValue
@@ -32,11 +33,11 @@ class TimelineEvent:
     def occurred_at(self) -> datetime:
         return self.row.created_at
 
-    @strawberry.field(description="Who did it.")
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER, description="Who did it.")
     async def actor(self, info: Info) -> User:
         return await load_user(info, self.row.actor_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def project(self, info: Info) -> Project:
         return await load_project(info, self.row.project_id)
 
@@ -57,14 +58,14 @@ async def _page(info: Info, event: EventRow) -> Page | None:
 
 @strawberry.type(description="A post or reply appeared on the timeline.")
 class MicropostPosted(TimelineEvent):
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def micropost(self, info: Info) -> Micropost | None:
         return await _micropost(info, self.row)
 
 
 @strawberry.type(description="A post was edited; its earlier text is in `edits`.")
 class MicropostEdited(TimelineEvent):
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def micropost(self, info: Info) -> Micropost | None:
         return await _micropost(info, self.row)
 
@@ -86,7 +87,7 @@ class ProjectStatusChanged(TimelineEvent):
 
 @strawberry.type(description="A concept page was created.")
 class PageCreated(TimelineEvent):
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def page(self, info: Info) -> Page | None:
         return await _page(info, self.row)
 
@@ -101,7 +102,7 @@ class PageUpdated(TimelineEvent):
     def summary(self) -> str:
         return str(self.row.payload.get("summary", ""))
 
-    @strawberry.field
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def page(self, info: Info) -> Page | None:
         return await _page(info, self.row)
 
