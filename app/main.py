@@ -28,6 +28,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
+from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.settings import Settings, load_settings
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await open_database(settings.database_url)
         await bus.connect()
+        tune_collector()
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -114,6 +115,22 @@ class Clients:
         self.tasks.clear()
 
 
+def start_profiler(pid: int, output: str | None) -> subprocess.Popen[bytes] | None:
+    if output is None:
+        return None
+    command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--rate", "250"]
+    command += ["--format", "raw", "--output", output, "--nonblocking"]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the first message
+    return profiler
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        profiler.wait(30)
+
+
 async def gather_limited(jobs: list[Callable[[], Awaitable[None]]], limit: int = 200) -> None:
     gate = asyncio.Semaphore(limit)
 
@@ -190,7 +207,7 @@ async def bench_raw(n: int, m: int, frame: str) -> dict[str, float]:
         server.wait(10)
 
 
-async def bench_graphql(n: int, m: int) -> tuple[dict[str, float], str]:
+async def bench_graphql(n: int, m: int, profile: str | None) -> tuple[dict[str, float], str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="extranet-bench-")
     env = {
@@ -285,12 +302,14 @@ async def bench_graphql(n: int, m: int) -> tuple[dict[str, float], str]:
                 r.clear()
 
             sent: list[float] = []
+            profiler = start_profiler(server.pid, profile)
             cpu0 = cpu_seconds(server.pid)
             for k in range(m):
                 sent.append(time.perf_counter())
                 await gql(POST, staff, p=portal["id"], b=f"message {k}")
                 await clients.wait_for(k + 1, 600)
             cpu = cpu_seconds(server.pid) - cpu0 - mutations_only
+            stop_profiler(profiler)
             row = summary("graphql", cpu, n * m, latencies(sent, clients), memory)
 
             cursor = (await gql(PROJECTS, contact))["projects"]["edges"]
@@ -315,9 +334,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the GraphQL server's stacks while the messages are delivered, with "
+        "py-spy (pip install py-spy), into FILE in its raw (collapsed) format",
+    )
     args = parser.parse_args()
     print(f"{args.subscribers} subscribers, {args.messages} messages, {os.cpu_count()} cores")
-    graphql, _ = await bench_graphql(args.subscribers, args.messages)
+    graphql, _ = await bench_graphql(args.subscribers, args.messages, args.profile)
     frame = json.dumps({"id": "1", "type": "next", "payload": {"data": {"projectTimeline": {
         "__typename": "MicropostPosted", "cursor": "ZXZlbnQ6MTI=", "occurredAt":
         "2026-11-22T20:00:00+00:00", "actor": {"name": "Sam Account-Manager"},

@@ -211,13 +211,19 @@ class _Shared:
     """One event executed for one sharing key: the ``next`` payload as JSON text, once
     the execution (a task of its own) finishes."""
 
-    __slots__ = ("error", "ready", "task", "text")
+    __slots__ = ("error", "task", "text", "waiters")
 
     def __init__(self) -> None:
-        self.ready = asyncio.Event()
         self.text: str | None = None
         self.error: BaseException | None = None
         self.task: asyncio.Future[str] | None = None
+        # One future per waiting subscriber: a subscriber that leaves cancels only its own
+        # (nothing to remove: thousands of waiters cost linear time, not quadratic).
+        self.waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def done(self) -> bool:
+        return self.text is not None or self.error is not None
 
     def finish(self, task: asyncio.Future[str]) -> None:
         if task.cancelled():
@@ -226,7 +232,10 @@ class _Shared:
             self.error = error
         else:
             self.text = task.result()
-        self.ready.set()
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
 
 class SharedPayloads:
@@ -239,6 +248,11 @@ class SharedPayloads:
         self._recent: OrderedDict[Hashable, _Shared] = OrderedDict()
         self.executions = 0
 
+    def ready(self, key: Hashable) -> str | None:
+        """The payload for ``key`` if it has been executed successfully."""
+        shared = self._recent.get(key)
+        return None if shared is None else shared.text
+
     async def payload(self, key: Hashable, execute: Callable[[], Awaitable[str]]) -> str:
         shared = self._recent.get(key)
         if shared is None:
@@ -248,8 +262,10 @@ class SharedPayloads:
             self.executions += 1
             shared.task = asyncio.ensure_future(execute())
             shared.task.add_done_callback(shared.finish)
-        if not shared.ready.is_set():
-            await shared.ready.wait()
+        if not shared.done:
+            waiter = asyncio.get_running_loop().create_future()
+            shared.waiters.append(waiter)
+            await waiter
         if shared.error is not None:
             raise shared.error
         assert shared.text is not None
@@ -297,13 +313,15 @@ class Delivery:
             self._shape = (self._query, self._operation_name, variables, readers)
         return self._shape
 
-    async def send(self, info: Info, event: Event, item: object) -> None:
-        """Send ``item``, the GraphQL object of ``event``, to this operation's client."""
+    async def send(self, info: Info, event: Event, item: Callable[[], object]) -> None:
+        """Send the event (``item()`` makes its GraphQL object) to this operation's client."""
         key = (self._sharing_shape(info), event.id, event.created_at)
-        payload = await self._shared.payload(key, lambda: self._execute(info, event, item))
+        payload = self._shared.ready(key)  # most subscribers find it executed already
+        if payload is None:
+            payload = await self._shared.payload(key, lambda: self._execute(info, event, item))
         await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
 
-    async def _execute(self, info: Info, event: Event, item: object) -> str:
+    async def _execute(self, info: Info, event: Event, item: Callable[[], object]) -> str:
         context = info.context
         # the event's rows are current, and shared with every subscriber delivering it
         context.loaders.reset(context.shared_rows.for_event(event))
@@ -311,7 +329,7 @@ class Delivery:
             self._query,
             variable_values=self._variables,
             context_value=context,
-            root_value=item,
+            root_value=item(),
             operation_name=self._operation_name,
             allowed_operation_types=(OperationType.SUBSCRIPTION,),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,35 +27,53 @@ class _Closed(Exception):
 
 
 class LocalSubscriber:
+    """A bounded queue with one reader: offering wakes the reader, if it waits, through a
+    single future (the cheapest wake-up asyncio has; thousands happen per message)."""
+
+    __slots__ = ("_failure", "_limit", "_messages", "_waiter")
+
     def __init__(self, limit: int) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
+        self._messages: deque[str] = deque()
+        self._limit = limit
         self._failure: BaseException | None = None
-        self._wakeup = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        """Messages offered and not read yet."""
+        return len(self._messages)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def offer(self, message: str) -> None:
         if self._failure is not None:
             return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if len(self._messages) >= self._limit:
+            self._messages.clear()  # free the memory at once
             self.fail(FellBehind())
-            while not self._queue.empty():  # free the memory at once
-                self._queue.get_nowait()
-        self._wakeup.set()
+            return
+        self._messages.append(message)
+        self._wake()
 
     def fail(self, failure: BaseException) -> None:
         self._failure = failure
-        self._wakeup.set()
+        self._wake()
 
     async def get(self) -> str:
         """The next message; raises :class:`FellBehind` after an overflow."""
         while True:
             if self._failure is not None:
                 raise self._failure
-            if not self._queue.empty():
-                return self._queue.get_nowait()
-            self._wakeup.clear()
-            await self._wakeup.wait()
+            if self._messages:
+                return self._messages.popleft()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
 
 class _Channel:

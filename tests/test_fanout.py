@@ -40,4 +40,4 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_and_others_carry_on(
         assert received == [str(n) for n in range(20)]
         with pytest.raises(FellBehind):
             await asyncio.wait_for(slow.get(), 2)
-        assert slow._queue.qsize() == 0
+        assert slow.pending == 0

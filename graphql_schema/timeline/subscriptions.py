@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 
 import strawberry
 
@@ -23,13 +24,12 @@ async def _delivered(
     (see graphql_schema/sharing.py); what is not an event is yielded to strawberry."""
     delivery = current_delivery()
     async for event in events:
-        item = stream_item(event)
         if delivery is not None and isinstance(event, EventRow):
-            await delivery.send(info, event, item)
+            await delivery.send(info, event, partial(stream_item, event))
             continue
         if isinstance(event, EventRow):
             info.context.loaders.reset(info.context.shared_rows.for_event(event))
-        yield item  # type: ignore[misc]
+        yield stream_item(event)  # type: ignore[misc]
 
 
 @strawberry.type
