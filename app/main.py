@@ -175,4 +175,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.bus = bus
+    app.state.graphql = graphql
     return app
