@@ -98,7 +98,9 @@ async def test_a_selection_of_rows_is_executed_once_for_every_reader(
     # given five readers of four kinds, resuming from different cursors
     readers = [world.max, world.anna, world.anna, world.sam, world.admin]
     now = await _cursor_now()
-    variables = [{"project": gid(world.portal), "after": now} for _ in readers]
+    variables: list[dict[str, Any]] = [
+        {"project": gid(world.portal), "after": now} for _ in readers
+    ]
     variables[1]["after"] = None
     async with AsyncExitStack() as stack:
         sockets = await _subscribe_all(stack, address, api, readers, ROWS_ONLY, variables)
