@@ -53,9 +53,11 @@ from strawberry.types.graphql import OperationType
 from app import policy
 from graphql_schema.varies import KEY, Varies
 from models import Event
+from realtime import stream
 
 if TYPE_CHECKING:
     from graphql_schema.context import Info
+    from realtime.bus import EventBus
 
 _GLOBAL_ID = relay.Node._id.__func__  # the `id` of every Node: its type name and row id
 
@@ -272,6 +274,10 @@ class SharedPayloads:
         return shared.text
 
 
+Root = Callable[[Event], object]
+"""The GraphQL object an event is executed as."""
+
+
 class Delivery:
     """Where one ``subscribe`` message of a graphql-transport-ws connection sends its
     events: each one executed once per sharing key and sent as that shared text with this
@@ -313,15 +319,32 @@ class Delivery:
             self._shape = (self._query, self._operation_name, variables, readers)
         return self._shape
 
-    async def send(self, info: Info, event: Event, item: Callable[[], object]) -> None:
-        """Send the event (``item()`` makes its GraphQL object) to this operation's client."""
-        key = (self._sharing_shape(info), event.id, event.created_at)
-        payload = self._shared.ready(key)  # most subscribers find it executed already
-        if payload is None:
-            payload = await self._shared.payload(key, lambda: self._execute(info, event, item))
+    async def send(self, info: Info, event: Event, root: Root) -> None:
+        """Send the event (``root(event)`` is its GraphQL object) to this operation's client."""
+        payload = await self._payload(info, event, root)
         await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
 
-    async def _execute(self, info: Info, event: Event, item: Callable[[], object]) -> str:
+    async def _payload(self, info: Info, event: Event, root: Root) -> str:
+        key = (self._sharing_shape(info), event.id, event.created_at)
+        payload = self._shared.ready(key)  # executed already, usually by a preparer
+        if payload is None:
+            payload = await self._shared.payload(key, lambda: self._execute(info, event, root))
+        return payload
+
+    def prepare_on(self, info: Info, bus: EventBus, channel: str, root: Root) -> Callable[[], None]:
+        """Have each live event of ``channel`` executed for this operation's sharing key
+        before the channel's subscribers are woken for it, so that they find it ready
+        instead of all waiting for it. Returns the function that stops this."""
+        viewer = info.context.require_viewer()
+
+        async def prepare(raw: str) -> None:
+            live = stream.live_event(raw)
+            if live is not None and policy.can_see_visibility(viewer, live[0].visibility):
+                await self._payload(info, live[1], root)
+
+        return bus.prepare(channel, (self._sharing_shape(info), viewer.is_staff), prepare)
+
+    async def _execute(self, info: Info, event: Event, root: Root) -> str:
         context = info.context
         # the event's rows are current, and shared with every subscriber delivering it
         context.loaders.reset(context.shared_rows.for_event(event))
@@ -329,7 +352,7 @@ class Delivery:
             self._query,
             variable_values=self._variables,
             context_value=context,
-            root_value=item(),
+            root_value=root(event),
             operation_name=self._operation_name,
             allowed_operation_types=(OperationType.SUBSCRIPTION,),
         )

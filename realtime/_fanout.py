@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
@@ -15,6 +15,9 @@ from broadcaster import Broadcast
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 256
+PREPARE_TIMEOUT = 5.0
+
+Prepare = Callable[[str], Awaitable[None]]
 
 
 class FellBehind(Exception):
@@ -88,6 +91,39 @@ class Fanout:
         self._broadcast = broadcast
         self._limit = limit
         self._channels: dict[str, _Channel] = {}
+        self._preparers: dict[str, dict[Hashable, list[Prepare]]] = {}
+
+    def prepare(self, name: str, key: Hashable, prepare: Prepare) -> Callable[[], None]:
+        """Run ``prepare(message)`` before the channel's subscribers get each message, once
+        per ``key`` however many registered it: work they would all wait for otherwise
+        (thousands of subscribers woken at once, then woken again when it is done). A
+        preparer that fails or takes longer than PREPARE_TIMEOUT only costs its time: the
+        subscribers get the message regardless. Returns the function that unregisters it."""
+        registered = self._preparers.setdefault(name, {}).setdefault(key, [])
+        registered.append(prepare)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                registered.remove(prepare)
+            keyed = self._preparers.get(name, {})
+            if not registered and keyed.get(key) is registered:
+                del keyed[key]
+                if not keyed:
+                    self._preparers.pop(name, None)
+
+        return remove
+
+    async def _prepared(self, name: str, message: str) -> None:
+        keyed = self._preparers.get(name)
+        if not keyed:
+            return
+        jobs = [asyncio.ensure_future(fns[-1](message)) for fns in keyed.values() if fns]
+        done, pending = await asyncio.wait(jobs, timeout=PREPARE_TIMEOUT)
+        for job in pending:
+            job.cancel()
+        for job in done:
+            if not job.cancelled() and (error := job.exception()) is not None:
+                log.warning("Preparing a message of %s failed: %r", name, error)
 
     def subscriber_count(self, channel: str) -> int:
         found = self._channels.get(channel)
@@ -99,6 +135,7 @@ class Fanout:
                 channel.ready.set()
                 while True:
                     event = await upstream.get()
+                    await self._prepared(name, event.message)
                     for subscriber in list(channel.subscribers):
                         subscriber.offer(event.message)
         except asyncio.CancelledError:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
 
 from models import Event, Notification
-from realtime._fanout import Fanout, LocalSubscriber
+from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.channels import feed_channel, inbox_channel, project_channel
 from realtime.events import TimelineMessage
 
@@ -56,6 +56,11 @@ class EventBus:
         """A bounded subscription; it is live upstream when this returns."""
         async with self.fanout.subscribe(self._scoped(channel)) as subscriber:
             yield subscriber
+
+    def prepare(self, channel: str, key: Hashable, prepare: Prepare) -> Callable[[], None]:
+        """See :meth:`Fanout.prepare`: work done once per message before this process's
+        subscribers of the channel get it."""
+        return self.fanout.prepare(self._scoped(channel), key, prepare)
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Announce committed events on their project's channel, and to every user they

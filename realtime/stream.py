@@ -76,9 +76,12 @@ class _Recent:
 _decoded: OrderedDict[str, tuple[TimelineMessage, Event]] = OrderedDict()
 
 
-def _live_event(raw: str) -> tuple[TimelineMessage, Event]:
+def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
     """A live message and its event, decoded once per process: every subscriber of the
-    channel receives the same message (the rows are only read, never changed)."""
+    channel receives the same message (the rows are only read, never changed). None for
+    the transport's own signals (RESYNC, RIGHTS_CHANGED)."""
+    if raw in (RESYNC, RIGHTS_CHANGED):
+        return None
     found = _decoded.get(raw)
     if found is None:
         message = TimelineMessage.decode(raw)
@@ -158,7 +161,9 @@ async def _stream(
                 continue
             # A live event: its message carries the whole row, so no database read. Rights
             # are re-checked when they change (RIGHTS_CHANGED above); visibility here.
-            message, event = _live_event(raw)
+            live = live_event(raw)
+            assert live is not None
+            message, event = live
             if message.id in delivered or not policy.can_see_visibility(viewer, message.visibility):
                 continue
             last = max(last, message.id)  # an older id is a late commit: delivered, not lost

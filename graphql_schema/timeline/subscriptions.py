@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from functools import partial
 
 import strawberry
 
@@ -14,22 +13,30 @@ from graphql_schema.sharing import current_delivery
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
 from models import Event as EventRow
 from realtime import stream
-from realtime.channels import inbox_channel
+from realtime.channels import feed_channel, inbox_channel, project_channel
 
 
 async def _delivered(
-    info: Info, events: AsyncIterator[EventRow | stream.ResyncRequired]
+    info: Info, channel: str, events: AsyncIterator[EventRow | stream.ResyncRequired]
 ) -> AsyncGenerator[ProjectTimelineEvent, None]:
-    """The stream's events, each executed once per sharing key and sent as shared text
-    (see graphql_schema/sharing.py); what is not an event is yielded to strawberry."""
+    """The stream's events, each executed once per sharing key (before the channel's
+    subscribers are woken for it) and sent as shared text (see graphql_schema/sharing.py);
+    what is not an event is yielded to strawberry."""
     delivery = current_delivery()
-    async for event in events:
-        if delivery is not None and isinstance(event, EventRow):
-            await delivery.send(info, event, partial(stream_item, event))
-            continue
-        if isinstance(event, EventRow):
-            info.context.loaders.reset(info.context.shared_rows.for_event(event))
-        yield stream_item(event)  # type: ignore[misc]
+    stop_preparing = (
+        delivery.prepare_on(info, info.context.bus, channel, stream_item) if delivery else None
+    )
+    try:
+        async for event in events:
+            if delivery is not None and isinstance(event, EventRow):
+                await delivery.send(info, event, stream_item)
+                continue
+            if isinstance(event, EventRow):
+                info.context.loaders.reset(info.context.shared_rows.for_event(event))
+            yield stream_item(event)  # type: ignore[misc]
+    finally:
+        if stop_preparing is not None:
+            stop_preparing()
 
 
 @strawberry.type
@@ -48,7 +55,7 @@ class Subscription:
         project = await fetch_by_global_id(policy.visible_projects(viewer), project_id, "Project")
         cursor = stream.decode_cursor(after) if after is not None else None
         events = stream.project_timeline(viewer, info.context.bus, project.id, cursor)
-        async for item in _delivered(info, events):
+        async for item in _delivered(info, project_channel(project.id), events):
             yield item
 
     @strawberry.subscription(
@@ -63,7 +70,8 @@ class Subscription:
     ) -> AsyncGenerator[ProjectTimelineEvent, None]:
         viewer = info.context.require_viewer()
         cursor = stream.decode_cursor(after) if after is not None else None
-        async for item in _delivered(info, stream.my_feed(viewer, info.context.bus, cursor)):
+        events = stream.my_feed(viewer, info.context.bus, cursor)
+        async for item in _delivered(info, feed_channel(viewer.id), events):
             yield item
 
     @strawberry.subscription(
