@@ -5,7 +5,7 @@ from models.customers import AccountTeamMembership, Customer
 from models.events import Event, EventKind, EventLogHorizon
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
-from models.pages import Page, PageRevision
+from models.pages import Page, PageDraft, PageRevision
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
 from models.users import AuditEntry, Invitation, RefreshToken, User
 from models.watches import Watch, WatchLevel, WatchTargetKind
@@ -25,6 +25,7 @@ __all__ = [
     "Notification",
     "NotificationReason",
     "Page",
+    "PageDraft",
     "PageRevision",
     "Project",
     "ProjectMembership",

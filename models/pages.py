@@ -54,3 +54,25 @@ class PageRevision(TimestampedModel):
     class Meta:
         table = "page_revisions"
         unique_together = (("page", "number"),)
+
+
+class PageDraft(TimestampedModel):
+    """An edit that could not be merged into the page, kept for its author to resolve."""
+
+    id = fields.IntField(primary_key=True)
+    page: fields.ForeignKeyRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="drafts", on_delete=fields.CASCADE
+    )
+    page_id: int
+    author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    author_id: int
+    base_revision = fields.IntField()
+    title = fields.CharField(max_length=200, null=True)
+    body = fields.TextField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "page_drafts"
+        unique_together = (("page", "author"),)

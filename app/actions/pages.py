@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tortoise.transactions import in_transaction
 
 from app import policy
@@ -16,11 +18,13 @@ from app.actions._common import (
 from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
 from app.markdown import render_markdown
+from app.merging import ConflictHunk, merge_text, merge_title
 from models import (
     Event,
     EventKind,
     NotificationReason,
     Page,
+    PageDraft,
     PageRevision,
     Project,
     User,
@@ -113,6 +117,27 @@ async def _append_revision(
     return revision, event
 
 
+@dataclass(frozen=True, slots=True)
+class PageUpdate:
+    page: Page
+    revision: PageRevision
+    merged: bool = False
+
+
+async def _merge_stale_edit(
+    page: Page, base_revision: int, title: str | None, body: str | None
+) -> tuple[str, str, tuple[ConflictHunk, ...]]:
+    """The title and body an edit made on an older revision gives, merged with what was
+    written since, or the conflicting hunks."""
+    base = await PageRevision.get(page_id=page.id, number=base_revision)
+    titled = merge_title(base.title, page.title, title) if title is not None else None
+    bodied = merge_text("body", base.body, page.body, body) if body is not None else None
+    conflicts = (titled.conflicts if titled else ()) + (bodied.conflicts if bodied else ())
+    new_title = titled.text if titled and titled.text is not None else page.title
+    new_body = bodied.text if bodied and bodied.text is not None else page.body
+    return new_title, new_body, conflicts
+
+
 async def update_page(
     actor: User,
     bus: EventBus,
@@ -122,8 +147,10 @@ async def update_page(
     title: str | None = None,
     body: str | None = None,
     summary: str = "",
-) -> tuple[Page, PageRevision]:
-    """Write the next revision, provided the editor started from the current one."""
+) -> PageUpdate:
+    """Write the next revision. An edit made on an older revision is merged with what was
+    written since; where both changed the same lines, the answer is CONFLICT with both
+    sides of each hunk, and the edit is kept as the author's draft of the page."""
     if title is not None:
         title = required_text(title, "title", TITLE_MAX_LENGTH)
     if body is not None:
@@ -132,6 +159,7 @@ async def update_page(
     if title is None and body is None:
         raise BadUserInput("Nothing to change: give a new title, a new body or both.")
     page, project = await _writable_page(actor, page_id)
+    conflicts: tuple[ConflictHunk, ...] = ()
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
         if base_revision < 1 or base_revision > locked.revision:
@@ -141,27 +169,61 @@ async def update_page(
                 field="baseRevision",
                 currentRevision=locked.revision,
             )
-        if base_revision != locked.revision:
-            raise Conflict(
-                f"The page changed since revision {base_revision}: it is now at revision "
-                f"{locked.revision}. Fetch it, reapply your change and submit again.",
-                currentRevision=locked.revision,
+        merged = base_revision != locked.revision
+        if merged:
+            new_title, new_body, conflicts = await _merge_stale_edit(
+                locked, base_revision, title, body
             )
-        new_title = title if title is not None else locked.title
-        new_body = body if body is not None else locked.body
-        if (new_title, new_body) == (locked.title, locked.body):
-            current = await PageRevision.get(page_id=locked.id, number=locked.revision)
-            return locked, current  # nothing changed: no empty revision, no event
-        revision, event = await _append_revision(
-            actor, locked, project, title=new_title, body=new_body, summary=summary
+        else:
+            new_title = title if title is not None else locked.title
+            new_body = body if body is not None else locked.body
+        if not conflicts:
+            await PageDraft.filter(page_id=locked.id, author_id=actor.id).delete()
+            if len(new_body) > PAGE_MAX_LENGTH:
+                raise BadUserInput(
+                    f"Merged with the changes since revision {base_revision}, the page would "
+                    f"be longer than {PAGE_MAX_LENGTH} characters.",
+                    field="body",
+                )
+            if (new_title, new_body) == (locked.title, locked.body):
+                current = await PageRevision.get(page_id=locked.id, number=locked.revision)
+                return PageUpdate(locked, current)  # nothing changed: no revision, no event
+            revision, event = await _append_revision(
+                actor, locked, project, title=new_title, body=new_body, summary=summary
+            )
+    if conflicts:
+        await _keep_draft(actor, locked, base_revision, title, body)
+        raise Conflict(
+            f"The page changed since revision {base_revision} (it is now at revision "
+            f"{locked.revision}) in the same places as your edit. Your text is kept as your "
+            "draft of this page: resolve the conflicting hunks and submit again from the "
+            "current revision.",
+            currentRevision=locked.revision,
+            conflicts=[hunk.as_extension() for hunk in conflicts],
+            draftSaved=True,
         )
     await bus.publish([event])
-    return locked, revision
+    return PageUpdate(locked, revision, merged=merged)
+
+
+async def _keep_draft(
+    actor: User, page: Page, base_revision: int, title: str | None, body: str | None
+) -> None:
+    await PageDraft.update_or_create(
+        page_id=page.id,
+        author_id=actor.id,
+        defaults={"base_revision": base_revision, "title": title, "body": body},
+    )
+
+
+async def discard_draft(actor: User, *, page_id: int) -> bool:
+    page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
+    return bool(await PageDraft.filter(page_id=page.id, author_id=actor.id).delete())
 
 
 async def restore_page_revision(
     actor: User, bus: EventBus, *, page_id: int, revision: int, summary: str = ""
-) -> tuple[Page, PageRevision]:
+) -> PageUpdate:
     """Make an earlier revision's text the current one, as a new revision."""
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
     page, project = await _writable_page(actor, page_id)
@@ -186,4 +248,4 @@ async def restore_page_revision(
             revision=new_revision.number,
         )
     await bus.publish([event])
-    return locked, new_revision
+    return PageUpdate(locked, new_revision)

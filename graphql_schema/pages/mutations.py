@@ -46,6 +46,31 @@ class RestorePageRevisionInput:
 class PageRevisionPayload:
     page: Page
     revision: PageRevision
+    merged: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when the edit was made on an older revision and merged with what was "
+            "written since (the changes did not overlap)."
+        ),
+    )
+
+    @classmethod
+    def from_update(cls, update: pages.PageUpdate) -> PageRevisionPayload:
+        return cls(
+            page=Page.from_row(update.page),
+            revision=PageRevision.from_row(update.revision),
+            merged=update.merged,
+        )
+
+
+@strawberry.input
+class DiscardPageDraftInput:
+    page_id: strawberry.ID
+
+
+@strawberry.type
+class DiscardPageDraftPayload:
+    discarded: bool
 
 
 @strawberry.type
@@ -65,10 +90,15 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
-        description="Write the next revision of a page, from the revision the edit started on.",
+        description=(
+            "Write the next revision of a page, from the revision the edit started on. An "
+            "edit of an older revision is merged with what was written since; overlapping "
+            "changes answer CONFLICT with `extensions.conflicts` (both sides of each hunk) "
+            "and keep the edit as your `draft` of the page."
+        ),
     )
     async def update_page(self, info: Info, input: UpdatePageInput) -> PageRevisionPayload | None:
-        page, revision = await pages.update_page(
+        update = await pages.update_page(
             info.context.require_viewer(),
             info.context.bus,
             page_id=decode_global_id(input.page_id, "Page")[1],
@@ -77,9 +107,7 @@ class Mutation:
             body=input.body,
             summary=input.summary,
         )
-        return PageRevisionPayload(
-            page=Page.from_row(page), revision=PageRevision.from_row(revision)
-        )
+        return PageRevisionPayload.from_update(update)
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
@@ -88,13 +116,23 @@ class Mutation:
     async def restore_page_revision(
         self, info: Info, input: RestorePageRevisionInput
     ) -> PageRevisionPayload | None:
-        page, revision = await pages.restore_page_revision(
+        update = await pages.restore_page_revision(
             info.context.require_viewer(),
             info.context.bus,
             page_id=decode_global_id(input.page_id, "Page")[1],
             revision=input.revision,
             summary=input.summary,
         )
-        return PageRevisionPayload(
-            page=Page.from_row(page), revision=PageRevision.from_row(revision)
+        return PageRevisionPayload.from_update(update)
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Throw away your draft of a page (an edit that did not merge).",
+    )
+    async def discard_page_draft(
+        self, info: Info, input: DiscardPageDraftInput
+    ) -> DiscardPageDraftPayload | None:
+        discarded = await pages.discard_draft(
+            info.context.require_viewer(), page_id=decode_global_id(input.page_id, "Page")[1]
         )
+        return DiscardPageDraftPayload(discarded=discarded)

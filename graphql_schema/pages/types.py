@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
 
 from app.actions.watches import effective_level
+from app.diffing import diff_text
+from app.errors import NotFound
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
@@ -13,6 +16,7 @@ from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Page as PageRow
+from models import PageDraft as DraftRow
 from models import PageRevision as RevisionRow
 
 
@@ -41,6 +45,50 @@ class PageRevision(relay.Node):
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
         return await load_user(info, self.row.author_id)
+
+
+@strawberry.type(
+    description=(
+        "Your edit of a page that could not be merged with what others wrote since "
+        "`baseRevision`: resolve it and submit it again from the current revision."
+    )
+)
+class PageDraft:
+    base_revision: int
+    title: str | None = strawberry.field(description="Null when the edit kept the title.")
+    body: str | None = strawberry.field(description="Null when the edit kept the body.")
+    updated_at: datetime
+
+
+@strawberry.enum(description="How a line of a diff relates the two revisions.")
+class DiffLineKind(Enum):
+    CONTEXT = "context"
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+@strawberry.type
+class DiffLine:
+    kind: DiffLineKind
+    text: str
+
+
+@strawberry.type(description="A run of changed lines with up to three lines of context.")
+class DiffHunk:
+    old_start: int
+    old_lines: int
+    new_start: int
+    new_lines: int
+    lines: list[DiffLine]
+
+
+@strawberry.type(description="What changed between two revisions of a page.")
+class PageDiff:
+    from_revision: int
+    to_revision: int
+    title_changed: bool
+    hunks: list[DiffHunk]
+    unified: str = strawberry.field(description="The same, as a unified diff.")
 
 
 @strawberry.type(description="A concept page that the account team and the customer co-edit.")
@@ -84,6 +132,48 @@ class Page(relay.Node):
         revisions = RevisionRow.filter(page_id=self.row.id)
         return await paginate(
             revisions, first=first, after=after, to_node=PageRevision.from_row, newest_first=True
+        )
+
+    @strawberry.field(description="Your draft of this page: an edit that did not merge.")
+    async def draft(self, info: Info) -> PageDraft | None:
+        viewer = info.context.require_viewer()
+        row = await DraftRow.get_or_none(page_id=self.row.id, author_id=viewer.id)
+        if row is None:
+            return None
+        return PageDraft(
+            base_revision=row.base_revision,
+            title=row.title,
+            body=row.body,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(description="What changed from one revision to another (any two).")
+    async def diff(self, from_revision: int, to_revision: int) -> PageDiff:
+        found = {
+            r.number: r
+            for r in await RevisionRow.filter(
+                page_id=self.row.id, number__in=[from_revision, to_revision]
+            )
+        }
+        if from_revision not in found or to_revision not in found:
+            raise NotFound("page revision")
+        old, new = found[from_revision], found[to_revision]
+        diff = diff_text(old.body, new.body, f"revision {old.number}", f"revision {new.number}")
+        return PageDiff(
+            from_revision=old.number,
+            to_revision=new.number,
+            title_changed=old.title != new.title,
+            unified=diff.unified,
+            hunks=[
+                DiffHunk(
+                    old_start=h.old_start,
+                    old_lines=h.old_lines,
+                    new_start=h.new_start,
+                    new_lines=h.new_lines,
+                    lines=[DiffLine(kind=DiffLineKind(kind), text=text) for kind, text in h.lines],
+                )
+                for h in diff.hunks
+            ],
         )
 
     @strawberry.field(description="The watch level that applies to you here, inherited or own.")

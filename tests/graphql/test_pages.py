@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.actions import pages
-from models import AuditEntry, Event, EventKind, Page, PageRevision, User
+from models import AuditEntry, Event, EventKind, Page, PageDraft, PageRevision, User
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
 from tests.world import World
@@ -136,7 +136,7 @@ async def test_an_edit_from_the_current_revision_writes_the_next_one(
     assert [(e.actor_id, e.payload["revision"]) for e in events] == [(world.max.id, 2)]
 
 
-async def test_a_stale_base_revision_is_a_conflict_and_writes_nothing(
+async def test_an_overlapping_edit_of_an_older_revision_is_a_conflict_and_writes_no_revision(
     api: Api, world: World, bus: EventBus
 ) -> None:
     # given
@@ -151,6 +151,9 @@ async def test_a_stale_base_revision_is_a_conflict_and_writes_nothing(
     assert "revision 3" in result.errors[0]["message"]
     assert await _rows() == before
     assert (await Page.get(id=world.portal_page.id)).body == "Body 3"
+    # the edit is not lost: it is max's draft (tests/graphql/test_page_merges.py)
+    draft = await PageDraft.get(page_id=world.portal_page.id)
+    assert (draft.author_id, draft.base_revision, draft.body) == (world.max.id, 2, "My older edit")
 
 
 @pytest.mark.parametrize("base", [4, 0, -1])

@@ -85,6 +85,8 @@ ANONYMOUS_DOCUMENTS = {
     'body: "x"}) { page { body } } }',
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
+    "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '
+    "{ discarded } }",
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",

@@ -135,6 +135,11 @@ MUTATIONS = {
         "portal_page",
         None,
     ),
+    "discardPageDraft": (
+        mutation("discardPageDraft", "pageId: $id", "discarded"),
+        "portal_page",
+        None,
+    ),
     "changeProjectStatus": (
         mutation("changeProjectStatus", "projectId: $id, status: ACTIVE", "project { status }"),
         "portal",
