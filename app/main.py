@@ -54,7 +54,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 view.shared_payloads,
                 operation_id=str(message.get("id")),
                 query=payload["query"],
-                variables=payload.get("variables") or None,
+                variables=variables
+                if isinstance(variables := payload.get("variables"), dict)
+                else None,
                 operation_name=payload.get("operationName"),
             )
         token = deliver_to(delivery)  # the operation's task starts with this context

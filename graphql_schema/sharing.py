@@ -257,7 +257,7 @@ class SharedPayloads:
 
     async def payload(self, key: Hashable, execute: Callable[[], Awaitable[str]]) -> str:
         shared = self._recent.get(key)
-        if shared is None:
+        if shared is None or shared.error is not None:  # a failed execution is retried
             shared = self._recent[key] = _Shared()
             while len(self._recent) > self._size:
                 self._recent.popitem(last=False)

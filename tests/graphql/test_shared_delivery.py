@@ -260,3 +260,10 @@ async def test_a_failed_execution_fails_every_waiting_subscriber() -> None:
     assert [str(r) for r in results] == ["the database went away"] * 2
     assert shared.executions == 1
     assert shared.ready("key") is None
+
+    # a later subscriber tries again
+    async def recovered() -> str:
+        return '{"data":{}}'
+
+    assert await shared.payload("key", recovered) == '{"data":{}}'
+    assert shared.executions == 2
