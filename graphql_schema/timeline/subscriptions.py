@@ -13,6 +13,7 @@ from graphql_schema.sharing import current_delivery
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
 from models import Event as EventRow
 from realtime import stream
+from realtime._fanout import FellBehind
 from realtime.channels import feed_channel, inbox_channel, project_channel
 
 
@@ -81,11 +82,16 @@ class Subscription:
     async def unread_notification_count(self, info: Info) -> AsyncGenerator[int, None]:
         viewer = info.context.require_viewer()
         unread = readable_notifications(viewer).filter(read_at=None)
-        async with info.context.bus.subscribe(inbox_channel(viewer.id)) as changes:
-            last: int | None = None
-            while True:
-                count = await unread.count()
-                if count != last:
-                    last = count
-                    yield count
-                await changes.get()
+        last: int | None = None
+        while True:
+            async with info.context.bus.subscribe(inbox_channel(viewer.id)) as changes:
+                try:
+                    while True:
+                        count = await unread.count()
+                        if count != last:
+                            last = count
+                            yield count
+                        await changes.get()
+                except FellBehind:
+                    # only "the count changed" signals were dropped: subscribe again, recount
+                    continue

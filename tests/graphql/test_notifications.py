@@ -211,6 +211,29 @@ async def test_the_unread_count_follows_new_and_read_notifications(
     assert counts == [0, 1, 0]
 
 
+async def test_an_unread_count_that_fell_behind_recounts_instead_of_failing(
+    api: Api, world: World, bus: EventBus, address: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a subscriber whose queue holds a single signal
+    monkeypatch.setattr(bus.fanout, "_limit", 1)
+    async with GraphQLSocket.open(address, api.token_for(world.anna)) as sock:
+        assert (await sock.receive())["type"] == "connection_ack"
+        await sock.subscribe("n", UNREAD, {})
+        assert (await sock.receive())["payload"]["data"]["unreadNotificationCount"] == 0
+        # when many changes arrive before it reads one
+        await _post(world, bus, world.sam, "@anna one")
+        for _ in range(5):
+            await bus.inbox_changed(world.anna.id)
+        await _post(world, bus, world.sam, "@anna two")
+        # then it still answers counts, and the right one at the end
+        counts = [(await sock.receive())["payload"]["data"]["unreadNotificationCount"]]
+        while counts[-1] != 2:
+            message = await sock.receive()
+            assert message["type"] == "next", message
+            counts.append(message["payload"]["data"]["unreadNotificationCount"])
+    assert counts[-1] == 2
+
+
 async def test_nobody_reads_another_users_notification_by_id(
     api: Api, world: World, bus: EventBus
 ) -> None:
