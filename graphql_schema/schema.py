@@ -24,6 +24,7 @@ from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import queries as pages_queries
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
+from graphql_schema.search import queries as search_queries
 from graphql_schema.timeline.subscriptions import Subscription
 from graphql_schema.timeline.types import TimelineEvent
 from graphql_schema.watches import mutations as watches_mutations
@@ -41,6 +42,7 @@ Query = merge_types(
         microposts_queries.Query,
         watches_queries.Query,
         notifications_queries.Query,
+        search_queries.Query,
     ),
 )
 

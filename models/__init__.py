@@ -7,6 +7,7 @@ from models.microposts import Micropost, MicropostEdit, MicropostMention, Microp
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
+from models.search import SearchDocument, SearchKind
 from models.users import AuditEntry, Invitation, RefreshToken, User
 from models.watches import Watch, WatchLevel, WatchTargetKind
 
@@ -33,6 +34,8 @@ __all__ = [
     "ProjectStatusChange",
     "RefreshToken",
     "Role",
+    "SearchDocument",
+    "SearchKind",
     "Topic",
     "User",
     "Visibility",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app import policy
+from app import policy, search
 from app.actions._common import MICROPOST_MAX_LENGTH, now, record_event, required_text
 from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden
@@ -88,6 +88,7 @@ async def post_micropost(
             visibility=visibility,
         )
         mentioned, topic_ids = await _link_references(post, project)
+        await search.index_micropost(post)
         event = await record_event(
             EventKind.MICROPOST_POSTED,
             project,
@@ -120,6 +121,7 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
         locked.body_html = render_markdown(body)
         locked.edited_at = now()
         await locked.save(update_fields=["body", "body_html", "edited_at"])
+        await search.index_micropost(locked)
         already = set(
             await MicropostMention.filter(micropost_id=locked.id).values_list("user_id", flat=True)
         )

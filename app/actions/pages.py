@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from app import policy
+from app import policy, search
 from app.actions._common import (
     PAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -62,6 +62,7 @@ async def create_page(
             revision=1,
             created_by_id=actor.id,
         )
+        await search.index_page(page)
         await PageRevision.create(
             page_id=page.id,
             number=1,
@@ -103,6 +104,7 @@ async def _append_revision(
     page.body_html = render_markdown(body)
     page.revision = number
     await page.save(update_fields=["title", "body", "body_html", "revision", "updated_at"])
+    await search.index_page(page)
     event = await record_event(
         EventKind.PAGE_UPDATED,
         project,

@@ -85,6 +85,7 @@ ANONYMOUS_DOCUMENTS = {
     'body: "x"}) { page { body } } }',
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
+    "search": '{ search(query: "portal") { totalCount } }',
     "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '
     "{ discarded } }",
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from models._base import TimestampedModel, Visibility
+
+
+class SearchKind(StrEnum):
+    PAGE = "PAGE"
+    MICROPOST = "MICROPOST"
+
+
+class SearchDocument(TimestampedModel):
+    """The searchable text of one page or post, written with it by the actions. A full-text
+    index over it is kept by the database: FTS5 in SQLite, a tsvector in PostgreSQL."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(SearchKind, max_length=12)
+    object_id = fields.IntField()
+    project_id = fields.IntField(db_index=True)
+    visibility = fields.CharEnumField(Visibility, max_length=10)
+    title = fields.CharField(max_length=200, default="")
+    body = fields.TextField(default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "search_documents"
+        unique_together = (("kind", "object_id"),)
