@@ -41,6 +41,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=args.proxy_headers,
         log_level="info",
+        # a dead connection is noticed within 20 s: page presence drops it within 30 s
+        ws_ping_interval=10.0,
+        ws_ping_timeout=10.0,
     )
     return 0
 

@@ -21,11 +21,12 @@ from graphql_schema.nodes import queries as nodes_queries
 from graphql_schema.notifications import mutations as notifications_mutations
 from graphql_schema.notifications import queries as notifications_queries
 from graphql_schema.pages import mutations as pages_mutations
+from graphql_schema.pages import presence as pages_presence
 from graphql_schema.pages import queries as pages_queries
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
 from graphql_schema.search import queries as search_queries
-from graphql_schema.timeline.subscriptions import Subscription
+from graphql_schema.timeline import subscriptions as timeline_subscriptions
 from graphql_schema.timeline.types import TimelineEvent
 from graphql_schema.watches import mutations as watches_mutations
 from graphql_schema.watches import queries as watches_queries
@@ -54,9 +55,15 @@ Mutation = merge_types(
         projects_mutations.Mutation,
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
+        pages_presence.Mutation,
         watches_mutations.Mutation,
         notifications_mutations.Mutation,
     ),
+)
+
+
+Subscription = merge_types(
+    "Subscription", (timeline_subscriptions.Subscription, pages_presence.Subscription)
 )
 
 

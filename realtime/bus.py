@@ -10,8 +10,9 @@ from broadcaster import Broadcast
 
 from models import Event, Notification
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
-from realtime.channels import feed_channel, inbox_channel, project_channel
+from realtime.channels import feed_channel, inbox_channel, presence_channel, project_channel
 from realtime.events import TimelineMessage
+from realtime.presence import presence_store
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class EventBus:
         else:
             self.broadcast = Broadcast(url)
         self.fanout = Fanout(self.broadcast)
+        self.presence = presence_store(url, namespace)
         self._connected = False
 
     async def connect(self) -> None:
@@ -46,6 +48,7 @@ class EventBus:
         if self._connected:
             self._connected = False
             await self.broadcast.disconnect()
+            await self.presence.close()
 
     def _scoped(self, channel: str) -> str:
         """Deployments (and test runs) sharing one Redis never hear each other."""
@@ -94,6 +97,14 @@ class EventBus:
                 await self.broadcast.publish(self._scoped(channel), RIGHTS_CHANGED)
         except Exception:
             log.exception("Publishing a change of rights failed")
+
+    async def presence_changed(self, page_id: int) -> None:
+        """Tell the page's presence subscribers, in every process, to look again."""
+        if self._connected:
+            try:
+                await self.broadcast.publish(self._scoped(presence_channel(page_id)), "changed")
+            except Exception:
+                log.exception("Publishing a presence change of page %s failed", page_id)
 
     async def inbox_changed(self, user_id: int) -> None:
         """Tell the user's open clients that their unread count changed."""

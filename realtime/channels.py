@@ -19,3 +19,8 @@ def feed_channel(user_id: int) -> str:
 def inbox_channel(user_id: int) -> str:
     """Any change of this user's unread count."""
     return f"user.{user_id}.inbox"
+
+
+def presence_channel(page_id: int) -> str:
+    """Someone arrived on, left or started or stopped editing this page."""
+    return f"page.{page_id}.presence"

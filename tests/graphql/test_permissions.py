@@ -86,6 +86,8 @@ ANONYMOUS_DOCUMENTS = {
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
+    "setPageEditing": f'mutation {{ setPageEditing(input: {{pageId: "{_PG}", editing: true}}) '
+    "{ editing } }",
     "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '
     "{ discarded } }",
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',

@@ -140,6 +140,11 @@ MUTATIONS = {
         "portal_page",
         None,
     ),
+    "setPageEditing": (
+        mutation("setPageEditing", "pageId: $id, editing: true", "editing"),
+        "portal_page",
+        None,
+    ),
     "changeProjectStatus": (
         mutation("changeProjectStatus", "projectId: $id, status: ACTIVE", "project { status }"),
         "portal",
