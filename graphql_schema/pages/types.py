@@ -91,6 +91,33 @@ class PageDiff:
     unified: str = strawberry.field(description="The same, as a unified diff.")
 
 
+async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageDiff:
+    found = {
+        r.number: r
+        for r in await RevisionRow.filter(page_id=page_id, number__in=[from_revision, to_revision])
+    }
+    if from_revision not in found or to_revision not in found:
+        raise NotFound("page revision")
+    old, new = found[from_revision], found[to_revision]
+    diff = diff_text(old.body, new.body, f"revision {old.number}", f"revision {new.number}")
+    return PageDiff(
+        from_revision=old.number,
+        to_revision=new.number,
+        title_changed=old.title != new.title,
+        unified=diff.unified,
+        hunks=[
+            DiffHunk(
+                old_start=h.old_start,
+                old_lines=h.old_lines,
+                new_start=h.new_start,
+                new_lines=h.new_lines,
+                lines=[DiffLine(kind=DiffLineKind(kind), text=text) for kind, text in h.lines],
+            )
+            for h in diff.hunks
+        ],
+    )
+
+
 @strawberry.type(description="A concept page that the account team and the customer co-edit.")
 class Page(relay.Node):
     id: relay.NodeID[int]
@@ -149,32 +176,7 @@ class Page(relay.Node):
 
     @strawberry.field(description="What changed from one revision to another (any two).")
     async def diff(self, from_revision: int, to_revision: int) -> PageDiff:
-        found = {
-            r.number: r
-            for r in await RevisionRow.filter(
-                page_id=self.row.id, number__in=[from_revision, to_revision]
-            )
-        }
-        if from_revision not in found or to_revision not in found:
-            raise NotFound("page revision")
-        old, new = found[from_revision], found[to_revision]
-        diff = diff_text(old.body, new.body, f"revision {old.number}", f"revision {new.number}")
-        return PageDiff(
-            from_revision=old.number,
-            to_revision=new.number,
-            title_changed=old.title != new.title,
-            unified=diff.unified,
-            hunks=[
-                DiffHunk(
-                    old_start=h.old_start,
-                    old_lines=h.old_lines,
-                    new_start=h.new_start,
-                    new_lines=h.new_lines,
-                    lines=[DiffLine(kind=DiffLineKind(kind), text=text) for kind, text in h.lines],
-                )
-                for h in diff.hunks
-            ],
-        )
+        return await page_diff(self.row.id, from_revision, to_revision)
 
     @strawberry.field(description="The watch level that applies to you here, inherited or own.")
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:

@@ -11,7 +11,7 @@ from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
-from graphql_schema.pages.types import Page
+from graphql_schema.pages.types import Page, PageDiff, page_diff
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
@@ -101,6 +101,13 @@ class PageUpdated(TimelineEvent):
     @strawberry.field
     def summary(self) -> str:
         return str(self.row.payload.get("summary", ""))
+
+    @strawberry.field(description="What this update changed: its revision against the one before.")
+    async def diff(self) -> PageDiff | None:
+        revision = int(self.row.payload["revision"])
+        if self.row.page_id is None or revision < 2:
+            return None
+        return await page_diff(self.row.page_id, revision - 1, revision)
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def page(self, info: Info) -> Page | None:

@@ -254,3 +254,27 @@ async def test_editors_of_the_same_line_at_once_keep_every_word(
     draft = await PageDraft.get()
     assert {final.body, draft.body} == {sams, maxs}
     assert draft.author_id == (world.max.id if final.body == sams else world.sam.id)
+
+
+WHAT_CHANGED = """
+{ notifications(first: 5) { edges { node { event {
+  __typename ... on PageUpdated { revision summary diff { fromRevision toRevision unified } }
+} } } } }
+"""
+
+
+async def test_a_watcher_is_told_what_changed_with_the_diff(
+    api: Api, world: World, page: Page
+) -> None:
+    # when max edits the page sam wrote
+    await _update(api, world.max, page, 2, body=BASE.replace("May", "June"), summary="Later")
+    # then sam's notification carries the summary and the change itself
+    edges = (await api(WHAT_CHANGED, as_user=world.sam)).data["notifications"]["edges"]
+    updates = [
+        e["node"]["event"] for e in edges if e["node"]["event"]["__typename"] == "PageUpdated"
+    ]
+    assert updates[0]["revision"] == 3
+    assert updates[0]["summary"] == "Later"
+    diff = updates[0]["diff"]
+    assert (diff["fromRevision"], diff["toRevision"]) == (2, 3)
+    assert "-Pilot in May.\n+Pilot in June." in diff["unified"]
