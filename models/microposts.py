@@ -7,6 +7,7 @@ from tortoise import fields
 from models._base import TimestampedModel, Visibility
 
 if TYPE_CHECKING:
+    from models.pages import Page
     from models.projects import Project
     from models.users import User
 
@@ -37,6 +38,10 @@ class Micropost(TimestampedModel):
         "models.Micropost", related_name="replies", null=True, on_delete=fields.CASCADE
     )
     parent_id: int | None
+    page: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="comments", null=True, on_delete=fields.CASCADE
+    )
+    page_id: int | None
     body = fields.TextField()
     body_html = fields.TextField()
     visibility = fields.CharEnumField(Visibility, max_length=10, default=Visibility.SHARED)

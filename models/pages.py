@@ -24,6 +24,10 @@ class Page(TimestampedModel):
     body_html = fields.TextField(default="")
     visibility = fields.CharEnumField(Visibility, max_length=10, default=Visibility.SHARED)
     revision = fields.IntField(default=1)
+    parent: fields.ForeignKeyNullableRelation[Page] = fields.ForeignKeyField(
+        "models.Page", related_name="children", null=True, on_delete=fields.SET_NULL
+    )
+    parent_id: int | None
     created_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )

@@ -53,7 +53,12 @@ async def _link_references(post: Micropost, project: Project) -> tuple[set[int],
 
 
 def _event_payload(post: Micropost) -> dict[str, object]:
-    return {"micropostId": post.id, "parentId": post.parent_id, "authorId": post.author_id}
+    return {
+        "micropostId": post.id,
+        "parentId": post.parent_id,
+        "pageId": post.page_id,
+        "authorId": post.author_id,
+    }
 
 
 async def post_micropost(
@@ -64,7 +69,10 @@ async def post_micropost(
     body: str,
     visibility: Visibility = Visibility.SHARED,
     parent_id: int | None = None,
+    page_id: int | None = None,
 ) -> Micropost:
+    """A post on the project's timeline: a reply to ``parent_id``, or a comment on the
+    concept page ``page_id`` (a reply to a comment belongs to the same page)."""
     body = required_text(body, "body", MICROPOST_MAX_LENGTH)
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await policy.require_contributor(actor, project)
@@ -78,11 +86,21 @@ async def post_micropost(
             raise BadUserInput("A reply belongs in the project of the post it answers.")
         if parent.visibility is Visibility.INTERNAL:
             visibility = Visibility.INTERNAL
+        if page_id is not None and page_id != parent.page_id:
+            raise BadUserInput("A reply belongs on the page of the comment it answers.")
+        page_id = parent.page_id
+    elif page_id is not None:
+        page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
+        if page.project_id != project.id:
+            raise BadUserInput("A comment belongs in the project of its page.", field="pageId")
+        if page.visibility is Visibility.INTERNAL:
+            visibility = Visibility.INTERNAL
     async with in_transaction():
         post = await Micropost.create(
             project_id=project.id,
             author_id=actor.id,
             parent_id=parent_id,
+            page_id=page_id,
             body=body,
             body_html=render_markdown(body),
             visibility=visibility,
@@ -98,7 +116,9 @@ async def post_micropost(
             payload=_event_payload(post),
         )
         involved.update(dict.fromkeys(mentioned, NotificationReason.MENTIONED))
-        await record_notifications(event, project, topic_ids=topic_ids, involved=involved)
+        await record_notifications(
+            event, project, page_id=page_id, topic_ids=topic_ids, involved=involved
+        )
     await bus.publish([event])
     return post
 
@@ -135,6 +155,8 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
             payload=_event_payload(locked),
         )
         newly = dict.fromkeys(mentioned - already, NotificationReason.MENTIONED)
-        await record_notifications(event, project, topic_ids=topic_ids, involved=newly)
+        await record_notifications(
+            event, project, page_id=locked.page_id, topic_ids=topic_ids, involved=newly
+        )
     await bus.publish([event])
     return locked

@@ -44,6 +44,7 @@ async def create_page(
     body: str = "",
     visibility: Visibility = Visibility.SHARED,
     summary: str = "",
+    parent_id: int | None = None,
 ) -> Page:
     title = required_text(title, "title", TITLE_MAX_LENGTH)
     body = limited_text(body, "body", PAGE_MAX_LENGTH)
@@ -52,9 +53,12 @@ async def create_page(
     await policy.require_contributor(actor, project)
     if visibility is Visibility.INTERNAL and not actor.is_staff:
         raise Forbidden("Only staff may create internal pages.")
+    if parent_id is not None:
+        await _parent_for(actor, project, visibility, parent_id)
     async with in_transaction():
         page = await Page.create(
             project_id=project.id,
+            parent_id=parent_id,
             title=title,
             body=body,
             body_html=render_markdown(body),
@@ -82,6 +86,41 @@ async def create_page(
         await record_notifications(event, project)
     await bus.publish([event])
     return page
+
+
+async def _parent_for(
+    actor: User, project: Project, visibility: Visibility, parent_id: int
+) -> Page:
+    """A page that may hold a child page of this visibility in this project."""
+    parent = await policy.get_visible(policy.visible_pages(actor), parent_id, "parent page")
+    if parent.project_id != project.id:
+        raise BadUserInput("A page's parent must be a page of the same project.", field="parentId")
+    if parent.visibility is Visibility.INTERNAL and visibility is Visibility.SHARED:
+        raise BadUserInput(
+            "A shared page cannot sit under an internal one: the customer could not reach it.",
+            field="parentId",
+        )
+    return parent
+
+
+async def move_page(actor: User, *, page_id: int, parent_id: int | None) -> Page:
+    """Put a page under another page of its project, or at the top (``parent_id`` None)."""
+    page, project = await _writable_page(actor, page_id)
+    async with in_transaction():
+        locked = await Page.filter(id=page.id).select_for_update().get()
+        if parent_id is not None:
+            await _parent_for(actor, project, locked.visibility, parent_id)
+            ancestor: int | None = parent_id
+            while ancestor is not None:  # the new parent must not be the page or below it
+                if ancestor == locked.id:
+                    raise BadUserInput(
+                        "A page cannot be moved under itself or one of its own subpages.",
+                        field="parentId",
+                    )
+                ancestor = (await Page.get(id=ancestor)).parent_id
+        locked.parent_id = parent_id
+        await locked.save(update_fields=["parent_id", "updated_at"])
+    return locked
 
 
 async def _writable_page(actor: User, page_id: int) -> tuple[Page, Project]:

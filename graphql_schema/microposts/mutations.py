@@ -16,6 +16,9 @@ class PostMicropostInput:
     body: str = strawberry.field(description="Markdown, at most 5,000 characters.")
     visibility: Visibility = Visibility.SHARED
     in_reply_to_id: strawberry.ID | None = None
+    page_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Comment on this concept page of the project."
+    )
 
 
 @strawberry.input
@@ -48,6 +51,7 @@ class Mutation:
             body=input.body,
             visibility=input.visibility,
             parent_id=parent_id,
+            page_id=None if input.page_id is None else decode_global_id(input.page_id, "Page")[1],
         )
         return MicropostPayload(micropost=Micropost.from_row(post))
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -17,6 +18,9 @@ from models import Micropost as MicropostRow
 from models import MicropostEdit as EditRow
 from models import Topic as TopicRow
 from models import Watch, WatchTargetKind
+
+if TYPE_CHECKING:
+    from graphql_schema.pages.types import Page
 
 
 @strawberry.type(description="A #hashtag shared across projects.")
@@ -97,6 +101,20 @@ class Micropost(relay.Node):
             return None
         row = await info.context.loaders.micropost.load(self.row.parent_id)
         return Micropost.from_row(row) if row else None
+
+    @strawberry.field(
+        metadata=BY_AUDIENCE, description="The concept page this comment discusses, if any."
+    )
+    async def page(
+        self, info: Info
+    ) -> Annotated[Page, strawberry.lazy("graphql_schema.pages.types")] | None:
+        from graphql_schema.pages.types import Page
+
+        if self.row.page_id is None:
+            return None
+        scope = policy.visible_pages(info.context.require_viewer())
+        row = await scope.get_or_none(id=self.row.page_id)
+        return Page.from_row(row) if row else None
 
     @strawberry.field(metadata=BY_AUDIENCE, description="Replies you may see, oldest first.")
     async def replies(

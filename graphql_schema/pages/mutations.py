@@ -17,10 +17,26 @@ class CreatePageInput:
     body: str = ""
     visibility: Visibility = Visibility.SHARED
     summary: str = ""
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Put the page under this page of the same project."
+    )
 
 
 @strawberry.type
 class CreatePagePayload:
+    page: Page
+
+
+@strawberry.input
+class MovePageInput:
+    page_id: strawberry.ID
+    parent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The new parent page; null puts the page at the top."
+    )
+
+
+@strawberry.type
+class MovePagePayload:
     page: Page
 
 
@@ -73,6 +89,10 @@ class DiscardPageDraftPayload:
     discarded: bool
 
 
+def _page_id(value: strawberry.ID | None) -> int | None:
+    return None if value is None else decode_global_id(value, "Page")[1]
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(extensions=rule(IsAuthenticated))
@@ -85,8 +105,21 @@ class Mutation:
             body=input.body,
             visibility=input.visibility,
             summary=input.summary,
+            parent_id=_page_id(input.parent_id),
         )
         return CreatePagePayload(page=Page.from_row(page))
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description="Move a page under another page of its project, or to the top.",
+    )
+    async def move_page(self, info: Info, input: MovePageInput) -> MovePagePayload | None:
+        page = await pages.move_page(
+            info.context.require_viewer(),
+            page_id=decode_global_id(input.page_id, "Page")[1],
+            parent_id=_page_id(input.parent_id),
+        )
+        return MovePagePayload(page=Page.from_row(page))
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),

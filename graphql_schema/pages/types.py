@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+from app import policy
 from app.actions.watches import effective_level
 from app.diffing import diff_text
 from app.errors import NotFound
@@ -14,8 +16,11 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
-from graphql_schema.varies import SAME_FOR_EVERY_READER
+from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Page as PageRow
+
+if TYPE_CHECKING:
+    from graphql_schema.microposts.types import Micropost
 from models import PageDraft as DraftRow
 from models import PageRevision as RevisionRow
 
@@ -160,6 +165,35 @@ class Page(relay.Node):
         return await paginate(
             revisions, first=first, after=after, to_node=PageRevision.from_row, newest_first=True
         )
+
+    @strawberry.field(metadata=BY_AUDIENCE, description="The page this one sits under.")
+    async def parent(self, info: Info) -> Page | None:
+        if self.row.parent_id is None:
+            return None
+        scope = policy.visible_pages(info.context.require_viewer())
+        row = await scope.get_or_none(id=self.row.parent_id)
+        return Page.from_row(row) if row else None
+
+    @strawberry.field(metadata=BY_AUDIENCE, description="Pages under this one that you may see.")
+    async def children(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Page]:
+        scope = policy.visible_pages(info.context.require_viewer())
+        children = scope.filter(parent_id=self.row.id)
+        return await paginate(children, first=first, after=after, to_node=Page.from_row)
+
+    @strawberry.field(
+        metadata=BY_AUDIENCE,
+        description="The discussion of this page: comments you may see, oldest first.",
+    )
+    async def comments(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Connection[Annotated[Micropost, strawberry.lazy("graphql_schema.microposts.types")]]:
+        from graphql_schema.microposts.types import Micropost
+
+        scope = policy.visible_microposts(info.context.require_viewer())
+        comments = scope.filter(page_id=self.row.id, parent_id=None)
+        return await paginate(comments, first=first, after=after, to_node=Micropost.from_row)
 
     @strawberry.field(description="Your draft of this page: an edit that did not merge.")
     async def draft(self, info: Info) -> PageDraft | None:

@@ -86,6 +86,7 @@ ANONYMOUS_DOCUMENTS = {
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
+    "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}"}}) {{ page {{ id }} }} }}',
     "setPageEditing": f'mutation {{ setPageEditing(input: {{pageId: "{_PG}", editing: true}}) '
     "{ editing } }",
     "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '

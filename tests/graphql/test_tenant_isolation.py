@@ -140,6 +140,16 @@ MUTATIONS = {
         "portal_page",
         None,
     ),
+    "movePage-page": (
+        mutation("movePage", "pageId: $id", "page { id title }"),
+        "portal_page",
+        None,
+    ),
+    "movePage-parent": (
+        mutation("movePage", "pageId: $own, parentId: $id", "page { id title }"),
+        "portal_page",
+        "loyalty_page",
+    ),
     "setPageEditing": (
         mutation("setPageEditing", "pageId: $id, editing: true", "editing"),
         "portal_page",
@@ -390,6 +400,7 @@ async def test_mutation_on_an_acme_id_answers_like_a_missing_id_and_changes_noth
     query, key, own = MUTATIONS[case]
     own_ids = {"loyalty": gid(world.loyalty), "globex": gid(world.globex)}
     own_ids |= {"gina": gid(world.gina), "gus": gid(world.gus)}
+    own_ids |= {"loyalty_page": gid(world.loyalty_page)}
     variables = {"own": own_ids[own]} if own else {}
     before = await row_counts()
     # when
