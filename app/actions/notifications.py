@@ -12,6 +12,7 @@ from models import (
     Event,
     Notification,
     NotificationReason,
+    Page,
     Project,
     User,
     Visibility,
@@ -68,6 +69,16 @@ async def _readers(project: Project, visibility: Visibility, user_ids: set[int])
     readers = policy.readers_of(project, visibility).filter(id__in=user_ids)
     found = await readers.values_list("id", flat=True)
     return {int(user_id) for user_id in found}  # type: ignore[call-overload]
+
+
+async def watchers_of_page(page: Page) -> list[tuple[int, WatchLevel]]:
+    """Who is told of the page's updates: every effective watch on it (own, or inherited
+    from its project or customer) that is not MUTED, of people who may read it."""
+    project = await Project.get(id=page.project_id)
+    levels = await _watch_levels(project, page.id, ())
+    active = {user: level for user, level in levels.items() if level is not WatchLevel.MUTED}
+    readers = await _readers(project, page.visibility, set(active))
+    return sorted((user, level) for user, level in active.items() if user in readers)
 
 
 async def record_notifications(

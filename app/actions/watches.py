@@ -5,8 +5,9 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app import policy
-from app.errors import NotFound
-from models import User, Watch, WatchLevel, WatchTargetKind
+from app.actions._common import audit
+from app.errors import BadUserInput, Forbidden, NotFound
+from models import Project, User, Watch, WatchLevel, WatchTargetKind
 
 
 async def _check_target(actor: User, kind: WatchTargetKind, target_id: int) -> None:
@@ -75,3 +76,33 @@ async def effective_level(
         if key in found:
             return found[key]
     return None
+
+
+async def add_page_watcher(
+    actor: User, *, page_id: int, user_id: int, level: WatchLevel = WatchLevel.WATCHING
+) -> tuple[Watch, User]:
+    """Staff of the customer's account team (or an administrator) make one of the
+    customer's contacts who may read the page watch it; recorded in the audit trail."""
+    if not actor.is_staff:
+        raise Forbidden("Only the provider's staff add watchers to a page.")
+    page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
+    project = await Project.get(id=page.project_id)
+    if not await policy.can_manage_contacts(actor, project.customer_id):
+        raise Forbidden("Only the customer's account team or an administrator add watchers.")
+    contact = await User.get_or_none(id=user_id, customer_id=project.customer_id, is_active=True)
+    if contact is None:
+        raise NotFound("contact of this customer")
+    if not await policy.readers_of(project, page.visibility).filter(id=contact.id).exists():
+        raise BadUserInput(
+            "That contact may not read this page: add them to the project first.", field="userId"
+        )
+    async with in_transaction():
+        watched = await watch(contact, kind=WatchTargetKind.PAGE, target_id=page.id, level=level)
+        await audit(
+            "watch.added",
+            actor=actor,
+            target=f"page:{page.id}",
+            user=contact.id,
+            level=level.value,
+        )
+    return watched, contact

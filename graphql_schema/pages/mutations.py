@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import pages
+from app.actions import pages, watches
+from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
-from graphql_schema.enums import Visibility
-from graphql_schema.pages.types import Page, PageRevision
+from graphql_schema.enums import Visibility, WatchLevel
+from graphql_schema.pages.types import Page, PageRevision, PageWatcher
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id
 
@@ -25,6 +26,18 @@ class CreatePageInput:
 @strawberry.type
 class CreatePagePayload:
     page: Page
+
+
+@strawberry.input
+class AddPageWatcherInput:
+    page_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="A contact of the page's customer.")
+    level: WatchLevel = WatchLevel.WATCHING
+
+
+@strawberry.type
+class AddPageWatcherPayload:
+    watcher: PageWatcher
 
 
 @strawberry.input
@@ -108,6 +121,26 @@ class Mutation:
             parent_id=_page_id(input.parent_id),
         )
         return CreatePagePayload(page=Page.from_row(page))
+
+    @strawberry.mutation(
+        extensions=rule(IsAuthenticated),
+        description=(
+            "Make a contact of the customer watch a page (the customer's account team and "
+            "administrators); recorded in the audit trail."
+        ),
+    )
+    async def add_page_watcher(
+        self, info: Info, input: AddPageWatcherInput
+    ) -> AddPageWatcherPayload | None:
+        watched, contact = await watches.add_page_watcher(
+            info.context.require_viewer(),
+            page_id=decode_global_id(input.page_id, "Page")[1],
+            user_id=decode_global_id(input.user_id, "User")[1],
+            level=input.level,
+        )
+        return AddPageWatcherPayload(
+            watcher=PageWatcher(user=User.from_row(contact), level=watched.level)
+        )
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),

@@ -8,12 +8,14 @@ import strawberry
 from strawberry import relay
 
 from app import policy
+from app.actions.notifications import watchers_of_page
 from app.actions.watches import effective_level
 from app.diffing import diff_text
 from app.errors import NotFound
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
+from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
@@ -94,6 +96,12 @@ class PageDiff:
     title_changed: bool
     hunks: list[DiffHunk]
     unified: str = strawberry.field(description="The same, as a unified diff.")
+
+
+@strawberry.type(description="Someone who is told of a page's updates, and at what level.")
+class PageWatcher:
+    user: User
+    level: WatchLevel
 
 
 async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageDiff:
@@ -194,6 +202,19 @@ class Page(relay.Node):
         scope = policy.visible_microposts(info.context.require_viewer())
         comments = scope.filter(page_id=self.row.id, parent_id=None)
         return await paginate(comments, first=first, after=after, to_node=Micropost.from_row)
+
+    @strawberry.field(
+        extensions=rule(IsStaff),
+        description=(
+            "Who is told of this page's updates: their own watch on it or one inherited from "
+            "the project or customer, unless muted; staff only."
+        ),
+    )
+    async def watchers(self, info: Info) -> list[PageWatcher] | None:
+        return [
+            PageWatcher(user=await load_user(info, user_id), level=level)
+            for user_id, level in await watchers_of_page(self.row)
+        ]
 
     @strawberry.field(description="Your draft of this page: an edit that did not merge.")
     async def draft(self, info: Info) -> PageDraft | None:

@@ -86,6 +86,8 @@ ANONYMOUS_DOCUMENTS = {
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
+    "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '
+    "{ watcher { level } } }",
     "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}"}}) {{ page {{ id }} }} }}',
     "setPageEditing": f'mutation {{ setPageEditing(input: {{pageId: "{_PG}", editing: true}}) '
     "{ editing } }",
