@@ -28,9 +28,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
+from app import files
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.settings import Settings, load_settings
+from app.storage import DirectoryStorage
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
@@ -172,10 +174,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
+            Route("/attachments/{attachment}", files.download, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.storage = DirectoryStorage(settings.attachments_dir)
     app.state.bus = bus
     app.state.graphql = graphql
     return app

@@ -16,6 +16,7 @@ from tortoise.queryset import QuerySet
 from app.errors import Forbidden, NotFound
 from models import (
     AccountTeamMembership,
+    Attachment,
     Customer,
     Event,
     Micropost,
@@ -59,6 +60,10 @@ def _project_scope(viewer: User) -> Q:
 
 def visible_pages(viewer: User) -> QuerySet[Page]:
     return Page.all() if viewer.is_staff else Page.filter(_project_scope(viewer))
+
+
+def visible_attachments(viewer: User) -> QuerySet[Attachment]:
+    return Attachment.filter(page_id__in=Subquery(visible_pages(viewer).values("id")))
 
 
 def visible_microposts(viewer: User) -> QuerySet[Micropost]:

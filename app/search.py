@@ -20,7 +20,7 @@ from tortoise import connections
 
 from app import policy
 from app.errors import BadUserInput
-from models import Micropost, Page, SearchDocument, SearchKind, User, Visibility
+from models import Attachment, Micropost, Page, SearchDocument, SearchKind, User, Visibility
 
 QUERY_MAX_LENGTH = 200
 MAX_TERMS = 12
@@ -57,6 +57,27 @@ async def _index(
             "body": body,
         },
     )
+
+
+async def index_attachment(attachment: Attachment, page: Page) -> None:
+    await _index(
+        SearchKind.ATTACHMENT,
+        attachment.id,
+        page.project_id,
+        page.visibility,
+        attachment.name,
+        # the words of the name on their own: PostgreSQL reads "racks.pdf" as one file name
+        f"{' '.join(_WORD.findall(attachment.name))}, version {attachment.version}, "
+        f"on {page.title}",
+    )
+
+
+async def forget_attachments(attachment_ids: list[int]) -> None:
+    """Older versions: a search finds a file once, at its latest version."""
+    if attachment_ids:
+        await SearchDocument.filter(
+            kind=SearchKind.ATTACHMENT, object_id__in=attachment_ids
+        ).delete()
 
 
 def terms(query: str) -> list[str]:

@@ -35,6 +35,8 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     ws_init_timeout: int
+    attachments_dir: Path
+    attachment_max_bytes: int
 
     @property
     def is_production(self) -> bool:
@@ -45,14 +47,16 @@ class Settings:
         return not self.is_production
 
 
-def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def _int_setting(
+    env: Mapping[str, str], name: str, default: int, minimum: int, unit: str = "seconds"
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a whole number of {unit}, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
@@ -126,4 +130,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         access_token_ttl=_int_setting(env, "EXTRANET_ACCESS_TOKEN_TTL", 900, 30),
         refresh_token_ttl=_int_setting(env, "EXTRANET_REFRESH_TOKEN_TTL", 30 * 86400, 300),
         ws_init_timeout=_ws_init_timeout(env),
+        attachments_dir=Path(env.get("EXTRANET_ATTACHMENTS_DIR") or VAR_DIR / "attachments"),
+        attachment_max_bytes=_int_setting(
+            env, "EXTRANET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, 1, unit="bytes"
+        ),
     )

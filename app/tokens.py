@@ -59,6 +59,48 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         return None
 
 
+DOWNLOAD_TTL = 300
+
+
+def _download_audience(settings: Settings) -> str:
+    return f"{settings.token_audience}:download"
+
+
+def issue_download_token(
+    settings: Settings, user_id: int, attachment_id: int, *, now: float | None = None
+) -> str:
+    """A short-lived token for one user to fetch one attachment (a link a browser can
+    follow). Its audience differs from access tokens', so neither stands in for the other."""
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": str(user_id),
+        "att": attachment_id,
+        "iss": settings.token_issuer,
+        "aud": _download_audience(settings),
+        "iat": issued,
+        "exp": issued + DOWNLOAD_TTL,
+    }
+    return str(jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM))
+
+
+def decode_download_token(settings: Settings, token: str) -> tuple[int, int] | None:
+    """(user id, attachment id) of a valid download token, otherwise None."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[ALGORITHM],
+            audience=_download_audience(settings),
+            issuer=settings.token_issuer,
+            options={"require_exp": True, "require_sub": True, "require_aud": True},
+        )
+        return int(claims["sub"]), int(claims["att"])
+    except (JWTError, KeyError, ValueError, TypeError):
+        return None
+
+
 def new_opaque_token() -> str:
     return secrets.token_urlsafe(32)
 

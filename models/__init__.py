@@ -1,6 +1,7 @@
 """Database models (Tortoise ORM). Every model the app uses is importable from here."""
 
 from models._base import Role, Visibility
+from models.attachments import Attachment
 from models.customers import AccountTeamMembership, Customer
 from models.events import Event, EventKind, EventLogHorizon
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
@@ -13,6 +14,7 @@ from models.watches import Watch, WatchLevel, WatchTargetKind
 
 __all__ = [
     "AccountTeamMembership",
+    "Attachment",
     "AuditEntry",
     "Customer",
     "Event",

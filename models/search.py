@@ -10,14 +10,17 @@ from models._base import TimestampedModel, Visibility
 class SearchKind(StrEnum):
     PAGE = "PAGE"
     MICROPOST = "MICROPOST"
+    ATTACHMENT = "ATTACHMENT"
 
 
 class SearchDocument(TimestampedModel):
     """The searchable text of one page or post, written with it by the actions. A full-text
-    index over it is kept by the database: FTS5 in SQLite, a tsvector in PostgreSQL."""
+    index over it is kept by the database: FTS5 in SQLite, a tsvector in PostgreSQL.
+    In SQLite, triggers keep the index current (migration 0005): a migration that makes
+    SQLite rebuild this table drops them and must create them again."""
 
     id = fields.IntField(primary_key=True)
-    kind = fields.CharEnumField(SearchKind, max_length=12)
+    kind = fields.CharEnumField(SearchKind, max_length=12, description="What was indexed")
     object_id = fields.IntField()
     project_id = fields.IntField(db_index=True)
     visibility = fields.CharEnumField(Visibility, max_length=10)

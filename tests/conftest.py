@@ -40,7 +40,8 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
 async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlette]:
     async with fresh_database(tmp_path_factory.mktemp("db")) as url:
         await migrate(url)
-        application = create_app(make_settings(url))
+        files = tmp_path_factory.mktemp("attachments")
+        application = create_app(make_settings(url, EXTRANET_ATTACHMENTS_DIR=str(files)))
         async with application.router.lifespan_context(application):
             yield application
 

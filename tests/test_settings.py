@@ -42,6 +42,8 @@ def test_production_takes_its_urls_from_the_environment() -> None:
         ({"EXTRANET_ACCESS_TOKEN_TTL": "5"}, "EXTRANET_ACCESS_TOKEN_TTL"),
         ({"EXTRANET_REFRESH_TOKEN_TTL": "-1"}, "EXTRANET_REFRESH_TOKEN_TTL"),
         ({"EXTRANET_WS_INIT_TIMEOUT": "30"}, "EXTRANET_WS_INIT_TIMEOUT"),
+        ({"EXTRANET_ATTACHMENT_MAX_BYTES": "25MB"}, "EXTRANET_ATTACHMENT_MAX_BYTES"),
+        ({"EXTRANET_ATTACHMENT_MAX_BYTES": "0"}, "EXTRANET_ATTACHMENT_MAX_BYTES"),
         ({"EXTRANET_SECRET_KEY": "short"}, "EXTRANET_SECRET_KEY"),
         (
             {"EXTRANET_ENV": "production", "DATABASE_URL": "postgres://db/x"},

@@ -18,7 +18,7 @@ from graphql_schema.customers.types import Customer
 from graphql_schema.microposts.types import Micropost, Topic
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.notifications.types import Notification
-from graphql_schema.pages.types import Page, PageRevision
+from graphql_schema.pages.types import Attachment, Page, PageRevision
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.projects.types import Project
 from graphql_schema.relay import decode_global_id
@@ -44,6 +44,7 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "Project": (policy.visible_projects, Project.from_row),
     "Page": (policy.visible_pages, Page.from_row),
     "PageRevision": (_revisions, PageRevision.from_row),
+    "Attachment": (policy.visible_attachments, Attachment.from_row),
     "Micropost": (policy.visible_microposts, Micropost.from_row),
     "Topic": (policy.visible_topics, Topic.from_row),
     "Watch": (_own_watches, Watch.from_row),

@@ -12,13 +12,15 @@ from app.actions.notifications import watchers_of_page
 from app.actions.watches import effective_level
 from app.diffing import diff_text
 from app.errors import NotFound
+from app.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project, load_project
-from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, global_id, paginate
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
+from models import Attachment as AttachmentRow
 from models import Page as PageRow
 
 if TYPE_CHECKING:
@@ -96,6 +98,57 @@ class PageDiff:
     title_changed: bool
     hunks: list[DiffHunk]
     unified: str = strawberry.field(description="The same, as a unified diff.")
+
+
+@strawberry.type(description="A file attached to a concept page, in one of its versions.")
+class Attachment(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    version: int = strawberry.field(description="Uploading the same name again adds one.")
+    content_type: str = strawberry.field(description="Told from the content itself.")
+    size: int = strawberry.field(description="In bytes.")
+    created_at: datetime
+    row: strawberry.Private[AttachmentRow]
+
+    @classmethod
+    def from_row(cls, row: AttachmentRow) -> Attachment:
+        return cls(
+            id=row.id,
+            name=row.name,
+            version=row.version,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
+    async def uploaded_by(self, info: Info) -> User:
+        return await load_user(info, self.row.uploaded_by_id)
+
+    @strawberry.field(metadata=SAME_FOR_EVERY_READER)
+    async def page(self, info: Info) -> Page:
+        row = await info.context.loaders.page.load(self.row.page_id)
+        assert row is not None
+        return Page.from_row(row)
+
+    @strawberry.field(description="Every version of this file, newest first.")
+    async def versions(self) -> list[Attachment]:
+        rows = await AttachmentRow.filter(page_id=self.row.page_id, name=self.row.name).order_by(
+            "-version"
+        )
+        return [Attachment.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description=(
+            "Where to fetch the content (relative to this API's origin): a link for you "
+            "alone, valid for five minutes."
+        )
+    )
+    def download_url(self, info: Info) -> str:
+        viewer = info.context.require_viewer()
+        token = issue_download_token(info.context.settings, viewer.id, self.row.id)
+        return f"/attachments/{global_id('Attachment', self.row.id)}?token={token}"
 
 
 @strawberry.type(description="Someone who is told of a page's updates, and at what level.")
@@ -215,6 +268,14 @@ class Page(relay.Node):
             PageWatcher(user=await load_user(info, user_id), level=level)
             for user_id, level in await watchers_of_page(self.row)
         ]
+
+    @strawberry.field(description="The latest version of each attached file, by name.")
+    async def attachments(self) -> list[Attachment]:
+        rows = await AttachmentRow.filter(page_id=self.row.id).order_by("name", "-version")
+        latest: dict[str, AttachmentRow] = {}
+        for row in rows:
+            latest.setdefault(row.name, row)
+        return [Attachment.from_row(row) for row in latest.values()]
 
     @strawberry.field(description="Your draft of this page: an edit that did not merge.")
     async def draft(self, info: Info) -> PageDraft | None:

@@ -6,7 +6,7 @@ from app import cursors, policy, search
 from app.errors import BadUserInput
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Micropost
-from graphql_schema.pages.types import Page
+from graphql_schema.pages.types import Attachment, Page
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, Edge, PageInfo, check_page_size
 from graphql_schema.search.types import SearchItem, SearchResult
@@ -29,7 +29,8 @@ class Query:
     @strawberry.field(
         extensions=rule(IsAuthenticated),
         description=(
-            "Full-text search over the pages (title and body) and posts you may read, best "
+            "Full-text search over the pages (title and body), posts and attachment names "
+            "you may read, best "
             "first. Every word must match; the last one may be the start of a word."
         ),
     )
@@ -53,6 +54,12 @@ class Query:
                 id__in=[h.object_id for h in hits if h.kind is SearchKind.MICROPOST]
             )
         }
+        files = {
+            a.id: a
+            for a in await policy.visible_attachments(viewer).filter(
+                id__in=[h.object_id for h in hits if h.kind is SearchKind.ATTACHMENT]
+            )
+        }
         edges = []
         for position, hit in enumerate(hits, start=offset + 1):
             node: SearchItem | None = None
@@ -60,6 +67,8 @@ class Query:
                 node = Page.from_row(pages[hit.object_id])
             elif hit.kind is SearchKind.MICROPOST and hit.object_id in posts:
                 node = Micropost.from_row(posts[hit.object_id])
+            elif hit.kind is SearchKind.ATTACHMENT and hit.object_id in files:
+                node = Attachment.from_row(files[hit.object_id])
             if node is not None:
                 result = SearchResult(node=node, snippet=hit.snippet, score=hit.score)
                 edges.append(Edge(cursor=cursors.encode("search", position), node=result))

@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 
 from graphql_schema.microposts.types import Micropost
-from graphql_schema.pages.types import Page
+from graphql_schema.pages.types import Attachment, Page
 
 SearchItem = Annotated[
-    Page | Micropost,
+    Page | Micropost | Attachment,
     strawberry.union("SearchItem", description="Something a search can find."),
 ]
 

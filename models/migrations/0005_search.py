@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('kind', fields.CharEnumField(description='PAGE: PAGE\nMICROPOST: MICROPOST', enum_type=SearchKind, max_length=12)),
+                ('kind', fields.CharEnumField(description='What was indexed', enum_type=SearchKind, max_length=12)),
                 ('object_id', fields.IntField()),
                 ('project_id', fields.IntField(db_index=True)),
                 ('visibility', fields.CharEnumField(description='SHARED: SHARED\nINTERNAL: INTERNAL', enum_type=Visibility, max_length=10)),

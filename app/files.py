@@ -1,0 +1,116 @@
+"""HTTP endpoints for attachment contents; GraphQL carries everything else about them.
+
+Upload: ``POST /pages/{pageId}/attachments?name=quote.pdf`` with the file as the request
+body and ``Authorization: Bearer <access token>``. Credentials travel only in that header
+(never in cookies), so another site cannot make a browser upload on someone's behalf.
+
+Download: the ``downloadUrl`` of an ``Attachment`` in GraphQL, ``GET /attachments/{id}?
+token=…``, valid for five minutes, for the user it was made for, who must still be allowed
+to read the page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from app.actions import attachments
+from app.errors import AppError, BadUserInput, NotFound, Unauthenticated
+from app.settings import Settings
+from app.storage import BlobStorage
+from app.tokens import decode_access_token, decode_download_token
+from graphql_schema.relay import decode_global_id, global_id
+from models import User
+
+STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "BAD_USER_INPUT": 400,
+    "CONFLICT": 409,
+    "RATE_LIMITED": 429,
+}
+
+
+def _error(error: AppError, status: int | None = None) -> JSONResponse:
+    extensions = dict(error.extensions or {})
+    code = str(extensions.get("code", "INTERNAL"))
+    body = {"errors": [{"message": error.message, "extensions": extensions}]}
+    return JSONResponse(body, status_code=status or STATUS.get(code, 500))
+
+
+async def _signed_in(request: Request, settings: Settings) -> User:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    claims = decode_access_token(settings, token.strip()) if scheme.lower() == "bearer" else None
+    user = await User.get_or_none(id=claims.user_id, is_active=True) if claims else None
+    if user is None:
+        raise Unauthenticated("Sign in: send a valid access token as `Authorization: Bearer …`.")
+    return user
+
+
+async def upload(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    storage: BlobStorage = request.app.state.storage
+    try:
+        viewer = await _signed_in(request, settings)
+        page_id = decode_global_id(request.path_params["page"], "Page")[1]
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.attachment_max_bytes:
+            raise _too_large(settings.attachment_max_bytes)  # refused before reading it
+        attachment = await attachments.attach(
+            viewer,
+            storage,
+            page_id=page_id,
+            name=request.query_params.get("name", ""),
+            chunks=request.stream(),
+            max_bytes=settings.attachment_max_bytes,
+        )
+    except AppError as error:
+        size_error = (error.extensions or {}).get("maxBytes") is not None
+        return _error(error, 413 if size_error else None)
+    body = {
+        "data": {
+            "attachment": {
+                "id": global_id("Attachment", attachment.id),
+                "name": attachment.name,
+                "version": attachment.version,
+                "contentType": attachment.content_type,
+                "size": attachment.size,
+            }
+        }
+    }
+    return JSONResponse(body, status_code=201)
+
+
+def _too_large(limit: int) -> AppError:
+    return BadUserInput(
+        f"The file is larger than the limit of {limit} bytes.", field="file", maxBytes=limit
+    )
+
+
+async def download(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    storage: BlobStorage = request.app.state.storage
+    try:
+        attachment_id = decode_global_id(request.path_params["attachment"], "Attachment")[1]
+        claims = decode_download_token(settings, request.query_params.get("token", ""))
+        if claims is None or claims[1] != attachment_id:
+            raise NotFound("attachment")  # an expired or foreign link looks like no file
+        viewer = await User.get_or_none(id=claims[0], is_active=True)
+        if viewer is None:
+            raise NotFound("attachment")
+        attachment = await attachments.for_download(viewer, attachment_id)
+    except AppError as error:
+        return _error(error)
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.name)}",
+        "Content-Length": str(attachment.size),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+    }
+    return StreamingResponse(
+        storage.read(attachment.content_key), media_type=attachment.content_type, headers=headers
+    )
