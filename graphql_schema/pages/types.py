@@ -290,6 +290,13 @@ class Page(relay.Node):
             updated_at=row.updated_at,
         )
 
+    @strawberry.field(description="One revision of this page by its number.")
+    async def revision_by_number(self, number: int) -> PageRevision | None:
+        row = await RevisionRow.get_or_none(page_id=self.row.id, number=number)
+        if row is None:
+            raise NotFound("page revision")
+        return PageRevision.from_row(row)
+
     @strawberry.field(description="What changed from one revision to another (any two).")
     async def diff(self, from_revision: int, to_revision: int) -> PageDiff:
         return await page_diff(self.row.id, from_revision, to_revision)

@@ -278,3 +278,17 @@ async def test_a_watcher_is_told_what_changed_with_the_diff(
     diff = updates[0]["diff"]
     assert (diff["fromRevision"], diff["toRevision"]) == (2, 3)
     assert "-Pilot in May.\n+Pilot in June." in diff["unified"]
+
+
+async def test_any_revision_is_fetched_by_its_number(api: Api, world: World, page: Page) -> None:
+    query = """query ($id: ID!, $n: Int!) { page(id: $id) {
+      revisionByNumber(number: $n) { number body author { handle } } } }"""
+    first = await api(query, {"id": gid(page), "n": 1}, as_user=world.anna)
+    assert first.data["page"]["revisionByNumber"] == {
+        "number": 1,
+        "body": "# Goals",
+        "author": {"handle": "sam"},
+    }
+    missing = await api(query, {"id": gid(page), "n": 7}, as_user=world.anna)
+    assert missing.codes == ["NOT_FOUND"]
+    assert missing.data == {"page": {"revisionByNumber": None}}
