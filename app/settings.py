@@ -19,6 +19,19 @@ BROADCAST_SCHEMES = ("memory", "redis", "rediss")
 MIN_SECRET_LENGTH = 32
 
 
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """What one GraphQL request may ask (graphql_schema/limits.py enforces them)."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2_000
+    max_document_bytes: int = 20_000
+    max_directives: int = 5
+    max_cost: int = 10_000
+    production: bool = False
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -37,6 +50,7 @@ class Settings:
     ws_init_timeout: int
     attachments_dir: Path
     attachment_max_bytes: int
+    query_limits: QueryLimits
 
     @property
     def is_production(self) -> bool:
@@ -134,4 +148,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         attachment_max_bytes=_int_setting(
             env, "EXTRANET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, 1, unit="bytes"
         ),
+        query_limits=_query_limits(env, production),
+    )
+
+
+def _query_limits(env: Mapping[str, str], production: bool) -> QueryLimits:
+    default = QueryLimits()
+
+    def limit(name: str, value: int, unit: str) -> int:
+        return _int_setting(env, name, value, 1, unit=unit)
+
+    return QueryLimits(
+        max_depth=limit("EXTRANET_MAX_QUERY_DEPTH", default.max_depth, "levels"),
+        max_aliases=limit("EXTRANET_MAX_ALIASES", default.max_aliases, "aliases"),
+        max_tokens=limit("EXTRANET_MAX_TOKENS", default.max_tokens, "tokens"),
+        max_document_bytes=limit(
+            "EXTRANET_MAX_DOCUMENT_BYTES", default.max_document_bytes, "bytes"
+        ),
+        max_directives=limit("EXTRANET_MAX_DIRECTIVES", default.max_directives, "directives"),
+        max_cost=limit("EXTRANET_MAX_QUERY_COST", default.max_cost, "cost units"),
+        production=production,
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.extensions import MaskErrors
 
 from app.errors import ERROR_CODES
 
@@ -59,19 +58,3 @@ class ErrorCodes(MaskErrors):
             path=error.path,
             extensions=extensions,
         )
-
-
-class CachedParsing(ParserCache):
-    """strawberry's parser cache, except that a document that does not parse is left to
-    strawberry's own parsing step, which reports the syntax error like any other error
-    (so it gets its code) instead of escaping the extension hook."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
-        yield

@@ -6,7 +6,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -14,7 +13,8 @@ from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
-from graphql_schema.errors import CachedParsing, ErrorCodes
+from graphql_schema.errors import ErrorCodes
+from graphql_schema.limits import CheckedDocuments
 from graphql_schema.microposts import mutations as microposts_mutations
 from graphql_schema.microposts import queries as microposts_queries
 from graphql_schema.nodes import queries as nodes_queries
@@ -80,8 +80,8 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Watch, TimelineEvent],
-        # Parsing and validation results are cached across requests (bounded LRUs).
-        extensions=[CachedParsing, ValidationCache, ErrorCodes],
+        # Parsed and validated within the request limits, both cached by document text.
+        extensions=[CheckedDocuments, ErrorCodes],
         **kwargs,
     )
 
