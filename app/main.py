@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -87,11 +88,14 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            allowed_origins=settings.ws_allowed_origins,
         )
         self.settings = settings
         self.bus = bus
         self.shared_rows = SharedRowLoaders()
         self.shared_payloads = SharedPayloads()
+        self.sockets_per_user: Counter[int] = Counter()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -121,6 +125,10 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         if signed_in is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
         user, expires_at = signed_in
+        if self.sockets_per_user[user.id] >= self.settings.ws_max_connections_per_user:
+            raise ConnectionRejectionError({"message": "Too many open connections."})
+        self.sockets_per_user[user.id] += 1
+        context.counted_socket = True
         context.act_as(user)
         if isinstance(context.request, WebSocket):
             context.closers.append(
@@ -136,6 +144,10 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             if isinstance(context, Context):
                 for task in context.closers:
                     task.cancel()
+                if context.counted_socket and context.viewer is not None:
+                    self.sockets_per_user[context.viewer.id] -= 1
+                    if self.sockets_per_user[context.viewer.id] <= 0:
+                        del self.sockets_per_user[context.viewer.id]
 
 
 async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:

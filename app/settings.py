@@ -51,6 +51,9 @@ class Settings:
     attachments_dir: Path
     attachment_max_bytes: int
     query_limits: QueryLimits
+    ws_allowed_origins: tuple[str, ...] = ()
+    ws_max_subscriptions: int = 50
+    ws_max_connections_per_user: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -149,7 +152,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EXTRANET_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024, 1, unit="bytes"
         ),
         query_limits=_query_limits(env, production),
+        ws_allowed_origins=_origins(env),
+        ws_max_subscriptions=_int_setting(
+            env, "EXTRANET_WS_MAX_SUBSCRIPTIONS", 50, 1, unit="subscriptions"
+        ),
+        ws_max_connections_per_user=_int_setting(
+            env, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER", 20, 1, unit="connections"
+        ),
     )
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Other sites whose pages may open websockets here (same-origin pages and clients
+    that send no Origin, such as apps and scripts, always may)."""
+    origins = tuple(o.strip() for o in (env.get("EXTRANET_WS_ALLOWED_ORIGINS") or "").split(","))
+    for origin in origins:
+        if origin and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", origin):
+            raise SettingsError(
+                "EXTRANET_WS_ALLOWED_ORIGINS is a comma-separated list of origins such as "
+                f"https://portal.example.com; got {origin!r}"
+            )
+    return tuple(o for o in origins if o)
 
 
 def _query_limits(env: Mapping[str, str], production: bool) -> QueryLimits:

@@ -50,6 +50,9 @@ def test_production_takes_its_urls_from_the_environment() -> None:
         ({"EXTRANET_MAX_DOCUMENT_BYTES": "20KB"}, "EXTRANET_MAX_DOCUMENT_BYTES"),
         ({"EXTRANET_MAX_DIRECTIVES": "many"}, "EXTRANET_MAX_DIRECTIVES"),
         ({"EXTRANET_MAX_QUERY_COST": "0"}, "EXTRANET_MAX_QUERY_COST"),
+        ({"EXTRANET_WS_ALLOWED_ORIGINS": "partner.example"}, "EXTRANET_WS_ALLOWED_ORIGINS"),
+        ({"EXTRANET_WS_MAX_SUBSCRIPTIONS": "0"}, "EXTRANET_WS_MAX_SUBSCRIPTIONS"),
+        ({"EXTRANET_WS_MAX_CONNECTIONS_PER_USER": "x"}, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER"),
         ({"EXTRANET_SECRET_KEY": "short"}, "EXTRANET_SECRET_KEY"),
         (
             {"EXTRANET_ENV": "production", "DATABASE_URL": "postgres://db/x"},
