@@ -34,6 +34,7 @@ from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
+from app.throttle import LoginThrottle, attempt_store
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
@@ -96,6 +97,9 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self.shared_rows = SharedRowLoaders()
         self.shared_payloads = SharedPayloads()
         self.sockets_per_user: Counter[int] = Counter()
+        self.throttle = LoginThrottle(
+            attempt_store(settings.broadcast_url, settings.broadcast_namespace)
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -107,6 +111,7 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             self.settings,
             self.bus,
             self.shared_rows,
+            self.throttle,
         )
         request.state.extranet_context = context
         return context
@@ -178,6 +183,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await bus.disconnect()
+            await graphql.throttle.store.close()
             await close_database()
 
     graphql = ExtranetGraphQL(settings, bus)

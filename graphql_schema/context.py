@@ -13,6 +13,7 @@ from strawberry.types import Info as _Info
 
 from app.errors import Unauthenticated
 from app.settings import Settings
+from app.throttle import LoginThrottle
 from app.tokens import decode_access_token
 from graphql_schema.loaders import Loaders, SharedRowLoaders
 from models import User
@@ -27,6 +28,7 @@ class Context:
     bus: EventBus
     viewer: User | None
     shared_rows: SharedRowLoaders
+    throttle: LoginThrottle
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -86,6 +88,7 @@ async def build_context(
     settings: Settings,
     bus: EventBus,
     shared_rows: SharedRowLoaders,
+    throttle: LoginThrottle,
 ) -> Context:
     viewer = None
     if isinstance(request, Request):
@@ -100,4 +103,5 @@ async def build_context(
         bus=bus,
         viewer=viewer,
         shared_rows=shared_rows,
+        throttle=throttle,
     )

@@ -14,6 +14,7 @@ from app.actions._common import NAME_MAX_LENGTH, audit, now, required_text
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from app.passwords import check_strength, hash_password, verify_password
 from app.settings import Settings
+from app.throttle import LoginThrottle
 from app.tokens import hash_opaque_token, issue_access_token, new_opaque_token
 from models import Customer, Invitation, Project, ProjectMembership, RefreshToken, Role, User
 from realtime.bus import EventBus
@@ -96,8 +97,17 @@ async def _issue_session(settings: Settings, user: User, family: str | None = No
 _BAD_LOGIN = "The email address or password is wrong."
 
 
-async def login(settings: Settings, email: str, password: str, client_address: str) -> Session:
-    """Sign in; a wrong password and an unknown email answer alike, in the same time."""
+async def login(
+    settings: Settings,
+    email: str,
+    password: str,
+    client_address: str,
+    throttle: LoginThrottle | None = None,
+) -> Session:
+    """Sign in; a wrong password and an unknown email answer alike, in the same time, and
+    too many failures for an account or from an address lock further tries for a while."""
+    if throttle is not None:
+        await throttle.check(email, client_address)
     user = await User.get_or_none(email=email.strip().lower(), is_active=True)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         await audit(
@@ -106,7 +116,11 @@ async def login(settings: Settings, email: str, password: str, client_address: s
             target=f"user:{user.id}" if user else "",
             client_address=client_address,
         )
+        if throttle is not None:
+            await throttle.failed(email, client_address)
         raise Unauthenticated(_BAD_LOGIN)
+    if throttle is not None:
+        await throttle.succeeded(email)
     user.last_login_at = now()
     await user.save(update_fields=["last_login_at"])
     await audit("login", actor=user, target=f"user:{user.id}", client_address=client_address)

@@ -80,7 +80,7 @@ class Mutation:
     async def login(self, info: Info, input: LoginInput) -> SessionPayload | None:
         ctx = info.context
         session = await accounts.login(
-            ctx.settings, input.email, input.password, ctx.client_address
+            ctx.settings, input.email, input.password, ctx.client_address, ctx.throttle
         )
         return _session(info, session)
 
