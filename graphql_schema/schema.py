@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
+from graphql_schema.audit import queries as audit_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
 from graphql_schema.errors import ErrorCodes
@@ -44,6 +45,7 @@ Query = merge_types(
         watches_queries.Query,
         notifications_queries.Query,
         search_queries.Query,
+        audit_queries.Query,
     ),
 )
 

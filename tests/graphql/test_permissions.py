@@ -86,6 +86,7 @@ ANONYMOUS_DOCUMENTS = {
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
+    "auditLog": "{ auditLog { totalCount } }",
     "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '
     "{ watcher { level } } }",
     "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}"}}) {{ page {{ id }} }} }}',
