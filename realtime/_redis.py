@@ -25,6 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = logging.getLogger(__name__)
 
 RESYNC = "__resync__"
+SUBSCRIBE_TIMEOUT = 5.0
 _LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
@@ -37,7 +38,7 @@ class ResilientRedisBackend(BroadcastBackend):
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         # The listening side handles loss itself (to resubscribe and announce RESYNC).
-        self._listening = aioredis.Redis.from_url(url)
+        self._listening = aioredis.Redis.from_url(url, socket_connect_timeout=5)
         self._pubsub: Any = None
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
@@ -65,9 +66,11 @@ class ResilientRedisBackend(BroadcastBackend):
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
         try:
-            await self._pubsub.subscribe(channel)
-        except _LOST:
-            log.warning("Redis unreachable while subscribing; the listener will resubscribe")
+            # a SUBSCRIBE that does not complete (seen under heavy load) must not hold the
+            # subscriber forever: the listener reconnects, resubscribes and sends RESYNC
+            await asyncio.wait_for(self._pubsub.subscribe(channel), SUBSCRIBE_TIMEOUT)
+        except (*_LOST, TimeoutError):
+            log.warning("Redis did not confirm a subscription; the listener will resubscribe")
             self._broken = True
         self._has_channels.set()
 

@@ -18,7 +18,7 @@ from typing import Protocol
 import orjson
 import redis.asyncio as aioredis
 
-TTL = 20.0
+TTL = 15.0
 HEARTBEAT = 5.0
 
 

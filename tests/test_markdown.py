@@ -1,5 +1,6 @@
 """Untrusted Markdown never yields executable HTML."""
 
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -109,3 +110,47 @@ def test_ordinary_markdown_still_renders() -> None:
 )
 def test_link_schemes(url: str, safe: bool) -> None:
     assert is_safe_link(url) is safe
+
+
+PATHOLOGICAL = {
+    "100 KB of [": "[" * 100_000,
+    "100 KB of ]": "]" * 100_000,
+    "deeply nested brackets": "[" * 50_000 + "]" * 50_000,
+    "unclosed links": "[a](" * 25_000,
+    "unclosed images": "![a](" * 20_000,
+    "emphasis runs": "*a" * 50_000,
+    "underscores": "_a" * 50_000,
+    "nested quotes": ">" * 100_000,
+    "nested lists": "".join("  " * (n % 60) + "- x\n" for n in range(1_600)),
+    "entities": "&#" * 50_000,
+    "angle brackets": "<div>" * 20_000,
+    "paragraphs of unclosed brackets": ("[" * 64 + "a\n\n") * 1_500,
+}
+
+
+def _fastest(text: str, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        render_markdown(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize("case", PATHOLOGICAL)
+def test_pathological_input_renders_within_a_budget_of_plain_text(case: str) -> None:
+    # 100 KB of `[` took seven seconds before inline markup that no text needs was set aside
+    text = PATHOLOGICAL[case]
+    plain = _fastest("word " * (len(text) // 5))
+    assert _fastest(text, runs=1) < max(plain * 150, 0.05), case
+
+
+def test_markup_set_aside_still_shows_as_itself_and_stays_escaped() -> None:
+    html = render_markdown("[" * 70 + "<script>alert(1)</script> *a*" * 3)
+    assert "<script>" not in html
+    assert "[" * 70 + "&lt;script&gt;" in html
+    # ordinary links, nesting of two and escapes are untouched
+    assert render_markdown("[![logo](/l.png)](/home) \\[x]") == (
+        '<p><a href="/home" rel="nofollow noopener noreferrer ugc"><img src="/l.png" '
+        'alt="logo"></a> [x]</p>\n'
+    )
