@@ -72,10 +72,6 @@ async def _presence(
     renew_at = time.monotonic() + presence.HEARTBEAT
     while True:
         async with bus.subscribe(presence_channel(page_id)) as changes:
-            # on the page only once its changes are heard, so nobody is shown who would not
-            # also be taken off again
-            await bus.presence.renew(page_id, session)
-            await bus.presence_changed(page_id)
             try:
                 while True:
                     people = _people(await bus.presence.sessions(page_id))
@@ -103,11 +99,6 @@ async def _presence(
                 continue  # only "look again" signals were dropped: subscribe again, look again
 
 
-async def _leave(bus: EventBus, page_id: int, session: str) -> None:
-    await bus.presence.leave(page_id, session)
-    await bus.presence_changed(page_id)
-
-
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -125,12 +116,14 @@ class Subscription:
         page = await fetch_by_global_id(policy.visible_pages(viewer), page_id, "Page")
         bus = info.context.bus
         session = presence.Session(uuid.uuid4().hex, viewer.id, editing, time.time())
+        await bus.presence.renew(page.id, session)
+        await bus.presence_changed(page.id)
         try:
             async for state in _presence(info, bus, page.id, session):
                 yield state
         finally:
-            # the operation is being cancelled (the window closed): finish leaving regardless
-            await asyncio.shield(_leave(bus, page.id, session.session))
+            await bus.presence.leave(page.id, session.session)
+            await bus.presence_changed(page.id)
 
 
 @strawberry.type
