@@ -20,7 +20,8 @@ from app.actions import attachments
 from app.errors import AppError, BadUserInput, NotFound, Unauthenticated
 from app.settings import Settings
 from app.storage import BlobStorage
-from app.tokens import decode_access_token, decode_download_token
+from app.tokens import decode_download_token
+from graphql_schema.context import bearer_token, viewer_from_token
 from graphql_schema.relay import decode_global_id, global_id
 from models import User
 
@@ -42,9 +43,7 @@ def _error(error: AppError, status: int | None = None) -> JSONResponse:
 
 
 async def _signed_in(request: Request, settings: Settings) -> User:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    claims = decode_access_token(settings, token.strip()) if scheme.lower() == "bearer" else None
-    user = await User.get_or_none(id=claims.user_id, is_active=True) if claims else None
+    user = await viewer_from_token(settings, bearer_token(request.headers.get("authorization")))
     if user is None:
         raise Unauthenticated("Sign in: send a valid access token as `Authorization: Bearer …`.")
     return user

@@ -11,9 +11,10 @@ from tortoise.transactions import in_transaction
 
 from app import policy, search
 from app.actions._common import audit
+from app.actions.pages import writable_page
 from app.errors import BadUserInput
 from app.storage import BlobStorage, StoredBlob, TooLarge
-from models import Attachment, Page, Project, User, Visibility
+from models import Attachment, Page, User, Visibility
 
 NAME_MAX_LENGTH = 200
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
@@ -43,14 +44,6 @@ def sniff(head: bytes) -> str:
     return "text/plain"
 
 
-async def writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
-    """The page, if the actor may attach files to it (checked before any byte is read)."""
-    page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
-    project = await Project.get(id=page.project_id)
-    await policy.require_contributor(actor, project)
-    return page, project
-
-
 async def attach(
     actor: User,
     storage: BlobStorage,
@@ -62,7 +55,7 @@ async def attach(
 ) -> Attachment:
     """Store the file and record it as the next version of ``name`` on the page."""
     name = clean_name(name)
-    page, _project = await writable_page(actor, page_id)
+    page, _project = await writable_page(actor, page_id)  # before any byte is read
     try:
         blob: StoredBlob = await storage.put(chunks, max_bytes)
     except TooLarge:

@@ -105,7 +105,7 @@ async def _parent_for(
 
 async def move_page(actor: User, *, page_id: int, parent_id: int | None) -> Page:
     """Put a page under another page of its project, or at the top (``parent_id`` None)."""
-    page, project = await _writable_page(actor, page_id)
+    page, project = await writable_page(actor, page_id)
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
         if parent_id is not None:
@@ -123,7 +123,8 @@ async def move_page(actor: User, *, page_id: int, parent_id: int | None) -> Page
     return locked
 
 
-async def _writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
+async def writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
+    """The page and its project, if the actor may write on the page."""
     page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
     project = await Project.get(id=page.project_id)
     await policy.require_contributor(actor, project)
@@ -199,7 +200,7 @@ async def update_page(
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
     if title is None and body is None:
         raise BadUserInput("Nothing to change: give a new title, a new body or both.")
-    page, project = await _writable_page(actor, page_id)
+    page, project = await writable_page(actor, page_id)
     conflicts: tuple[ConflictHunk, ...] = ()
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
@@ -267,7 +268,7 @@ async def restore_page_revision(
 ) -> PageUpdate:
     """Make an earlier revision's text the current one, as a new revision."""
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
-    page, project = await _writable_page(actor, page_id)
+    page, project = await writable_page(actor, page_id)
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
         old = await PageRevision.get_or_none(page_id=locked.id, number=revision)

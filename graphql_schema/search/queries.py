@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
+from tortoise.queryset import QuerySet
 
 from app import cursors, policy, search
 from app.errors import BadUserInput
@@ -10,7 +14,7 @@ from graphql_schema.pages.types import Attachment, Page
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, Edge, PageInfo, check_page_size
 from graphql_schema.search.types import SearchItem, SearchResult
-from models import SearchKind
+from models import SearchKind, User
 
 MAX_OFFSET = 1_000
 
@@ -22,6 +26,13 @@ def _offset(after: str | None) -> int:
     if offset is None:
         raise BadUserInput("`after` must be a cursor taken from these results.", field="after")
     return offset
+
+
+_KINDS: dict[SearchKind, tuple[Callable[[User], QuerySet[Any]], Callable[[Any], Any]]] = {
+    SearchKind.PAGE: (policy.visible_pages, Page.from_row),
+    SearchKind.MICROPOST: (policy.visible_microposts, Micropost.from_row),
+    SearchKind.ATTACHMENT: (policy.visible_attachments, Attachment.from_row),
+}
 
 
 @strawberry.type
@@ -42,33 +53,15 @@ class Query:
         offset = _offset(after)
         hits, total = await search.search(viewer, query, limit=first, offset=offset)
         # the scope is part of the search already; the rows are read through it once more
-        pages = {
-            p.id: p
-            for p in await policy.visible_pages(viewer).filter(
-                id__in=[h.object_id for h in hits if h.kind is SearchKind.PAGE]
-            )
-        }
-        posts = {
-            p.id: p
-            for p in await policy.visible_microposts(viewer).filter(
-                id__in=[h.object_id for h in hits if h.kind is SearchKind.MICROPOST]
-            )
-        }
-        files = {
-            a.id: a
-            for a in await policy.visible_attachments(viewer).filter(
-                id__in=[h.object_id for h in hits if h.kind is SearchKind.ATTACHMENT]
-            )
-        }
+        found: dict[tuple[SearchKind, int], SearchItem] = {}
+        for kind, (scope, to_node) in _KINDS.items():
+            ids = [h.object_id for h in hits if h.kind is kind]
+            if ids:
+                for row in await scope(viewer).filter(id__in=ids):
+                    found[(kind, row.id)] = to_node(row)
         edges = []
         for position, hit in enumerate(hits, start=offset + 1):
-            node: SearchItem | None = None
-            if hit.kind is SearchKind.PAGE and hit.object_id in pages:
-                node = Page.from_row(pages[hit.object_id])
-            elif hit.kind is SearchKind.MICROPOST and hit.object_id in posts:
-                node = Micropost.from_row(posts[hit.object_id])
-            elif hit.kind is SearchKind.ATTACHMENT and hit.object_id in files:
-                node = Attachment.from_row(files[hit.object_id])
+            node = found.get((hit.kind, hit.object_id))
             if node is not None:
                 result = SearchResult(node=node, snippet=hit.snippet, score=hit.score)
                 edges.append(Edge(cursor=cursors.encode("search", position), node=result))
