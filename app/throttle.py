@@ -11,9 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from app.errors import RateLimited
+from realtime.redis_clients import bounded, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +81,13 @@ class MemoryAttempts:
 
 class RedisAttempts:
     def __init__(self, url: str, namespace: str) -> None:
-        self._redis = aioredis.from_url(url)
+        self._redis = redis_client(url)
         self._namespace = namespace
 
     def _key(self, key: str, kind: str) -> str:
         return f"{self._namespace}.signin.{kind}.{key}"
 
+    @bounded
     async def fail(self, key: str, window: int) -> int:
         name = self._key(key, "failures")
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -96,14 +96,17 @@ class RedisAttempts:
             count, _ = await pipe.execute()
         return int(count)
 
+    @bounded
     async def lock(self, key: str, seconds: int) -> None:
         await self._redis.set(self._key(key, "lock"), 1, ex=seconds)
         await self._redis.delete(self._key(key, "failures"))
 
+    @bounded
     async def locked_for(self, key: str) -> int:
         left = await self._redis.ttl(self._key(key, "lock"))
         return max(0, int(left))
 
+    @bounded
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._key(key, "failures"))
 

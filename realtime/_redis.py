@@ -14,13 +14,14 @@ import asyncio
 import logging
 from typing import Any
 
-import redis.asyncio as aioredis
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from realtime.redis_clients import bounded, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ _LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 class ResilientRedisBackend(BroadcastBackend):
     def __init__(self, url: str, *, initial_backoff: float = 0.1, max_backoff: float = 5.0) -> None:
         self._url = url
-        self._publisher = aioredis.Redis.from_url(
+        self._publisher = redis_client(
             url,
             retry=Retry(ExponentialBackoff(cap=max_backoff, base=initial_backoff), retries=3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         # The listening side handles loss itself (to resubscribe and announce RESYNC).
-        self._listening = aioredis.Redis.from_url(url, socket_connect_timeout=5)
+        self._listening = redis_client(url)
         self._pubsub: Any = None
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
@@ -68,7 +69,8 @@ class ResilientRedisBackend(BroadcastBackend):
         try:
             # a SUBSCRIBE that does not complete (seen under heavy load) must not hold the
             # subscriber forever: the listener reconnects, resubscribes and sends RESYNC
-            await asyncio.wait_for(self._pubsub.subscribe(channel), SUBSCRIBE_TIMEOUT)
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await self._pubsub.subscribe(channel)
         except (*_LOST, TimeoutError):
             log.warning("Redis did not confirm a subscription; the listener will resubscribe")
             self._broken = True
@@ -79,10 +81,13 @@ class ResilientRedisBackend(BroadcastBackend):
         if not self._channels:
             self._has_channels.clear()
         try:
-            await self._pubsub.unsubscribe(channel)
-        except _LOST:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await self._pubsub.unsubscribe(channel)
+        except (*_LOST, TimeoutError):
             log.debug("Redis unreachable while unsubscribing from %s", channel)
+            self._broken = True  # a new connection subscribes to the channels in use only
 
+    @bounded
     async def publish(self, channel: str, message: Any) -> None:
         await self._publisher.publish(channel, message)
 

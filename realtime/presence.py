@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
-import redis.asyncio as aioredis
+
+from realtime.redis_clients import bounded, redis_client
 
 TTL = 15.0
 HEARTBEAT = 5.0
@@ -91,7 +92,7 @@ class RedisPresence:
     def __init__(self, url: str, namespace: str, ttl: float = TTL) -> None:
         self.ttl = ttl
         self._namespace = namespace
-        self._redis = aioredis.from_url(url)
+        self._redis = redis_client(url)
 
     def _keys(self, page_id: int) -> tuple[str, str]:
         return (
@@ -99,6 +100,7 @@ class RedisPresence:
             f"{self._namespace}.presence-expiry.{page_id}",
         )
 
+    @bounded
     async def renew(self, page_id: int, session: Session) -> None:
         sessions, expiry = self._keys(page_id)
         known = await self._redis.hget(sessions, session.session)
@@ -111,6 +113,7 @@ class RedisPresence:
             pipe.expire(expiry, int(self.ttl * 3))
             await pipe.execute()
 
+    @bounded
     async def leave(self, page_id: int, session: str) -> None:
         sessions, expiry = self._keys(page_id)
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -118,6 +121,7 @@ class RedisPresence:
             pipe.zrem(expiry, session)
             await pipe.execute()
 
+    @bounded
     async def set_editing(self, page_id: int, user_id: int, editing: bool) -> bool:
         sessions, _ = self._keys(page_id)
         found = False
@@ -128,6 +132,7 @@ class RedisPresence:
                 found = True
         return found
 
+    @bounded
     async def sessions(self, page_id: int) -> list[Session]:
         sessions, expiry = self._keys(page_id)
         expired = await self._redis.zrangebyscore(expiry, "-inf", time.time())

@@ -139,3 +139,38 @@ async def test_every_post_arrives_once_in_order_across_a_redis_restart(
                 await on_second.receive(within=1)
     assert received_second == sent
     assert received_first == sent
+
+
+PAGES = """{ projects(first: 5) { edges { node { name
+  pages(first: 5) { edges { node { id title } } } } } } }"""
+PRESENCE = """subscription ($page: ID!) {
+  pagePresence(pageId: $page) { people { user { name } } } }"""
+
+
+async def _present(sock: GraphQLSocket, within: float = 20) -> list[str]:
+    message = await sock.receive(within=within)
+    assert message["type"] == "next", message
+    return [p["user"]["name"] for p in message["payload"]["data"]["pagePresence"]["people"]]
+
+
+async def test_people_on_a_page_see_each_other_across_processes(
+    shared_env: dict[str, str],
+) -> None:
+    async with serve_process(shared_env) as first, serve_process(shared_env) as second:
+        on_first, on_second = Http(first), Http(second)
+        anna = await on_first.login("anna@acme.example")
+        max_ = await on_second.login("max@acme.example")
+        edges = (await on_first(PAGES))["projects"]["edges"]
+        [portal] = [e["node"] for e in edges if e["node"]["name"] == "Warehouse portal relaunch"]
+        page = {"page": portal["pages"]["edges"][0]["node"]["id"]}
+        async with GraphQLSocket.open(first, anna) as anna_sock:
+            assert (await anna_sock.receive())["type"] == "connection_ack"
+            await anna_sock.subscribe("p", PRESENCE, page)
+            assert await _present(anna_sock) == ["Anna Lead (Acme)"]
+            async with GraphQLSocket.open(second, max_) as max_sock:
+                assert (await max_sock.receive())["type"] == "connection_ack"
+                await max_sock.subscribe("p", PRESENCE, page)
+                assert await _present(anna_sock) == ["Anna Lead (Acme)", "Max Member (Acme)"]
+                # max leaves the page (the client stops the subscription)
+                await max_sock.send({"id": "p", "type": "complete"})
+                assert await _present(anna_sock) == ["Anna Lead (Acme)"]

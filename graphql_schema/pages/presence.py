@@ -69,7 +69,8 @@ async def _presence(
 ) -> AsyncGenerator[PagePresence, None]:
     viewer = info.context.require_viewer()
     last: list[tuple[int, bool, float]] | None = None
-    renew_at = time.monotonic() + presence.HEARTBEAT
+    loop = asyncio.get_running_loop()
+    renew_at = loop.time() + presence.HEARTBEAT
     while True:
         async with bus.subscribe(presence_channel(page_id)) as changes:
             try:
@@ -88,13 +89,15 @@ async def _presence(
                             ]
                         )
                     try:
-                        wait = max(0.0, renew_at - time.monotonic())
-                        await asyncio.wait_for(changes.get(), wait)
+                        # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for swallows
+                        # the cancellation that ends the subscription when a change arrives with it
+                        async with asyncio.timeout_at(renew_at):
+                            await changes.get()
                     except TimeoutError:
                         if not await _still_readable(viewer, page_id):
                             raise Forbidden("You no longer have access to this page.") from None
                         await bus.presence.renew(page_id, session)
-                        renew_at = time.monotonic() + presence.HEARTBEAT
+                        renew_at = loop.time() + presence.HEARTBEAT
             except FellBehind:
                 continue  # only "look again" signals were dropped: subscribe again, look again
 
