@@ -45,6 +45,20 @@ class RateLimited(AppError):
     code = "RATE_LIMITED"
 
 
+class MfaRequired(AppError):
+    """The password was right; now a code from the authenticator app (or a recovery
+    code) with ``completeLogin`` and the ``mfaToken`` in the error's extensions."""
+
+    code = "MFA_REQUIRED"
+
+
+class MfaEnrolmentRequired(AppError):
+    """The password was right, and this account must set up two-factor sign-in first:
+    ``enrollTotp`` and ``confirmTotp`` with the ``enrolmentToken`` in the extensions."""
+
+    code = "MFA_ENROLMENT_REQUIRED"
+
+
 ERROR_CODES = frozenset(
     {
         "UNAUTHENTICATED",
@@ -53,6 +67,8 @@ ERROR_CODES = frozenset(
         "BAD_USER_INPUT",
         "CONFLICT",
         "RATE_LIMITED",
+        "MFA_REQUIRED",
+        "MFA_ENROLMENT_REQUIRED",
         "INTERNAL",
     }
 )

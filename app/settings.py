@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -54,6 +55,23 @@ class Settings:
     ws_allowed_origins: tuple[str, ...] = ()
     ws_max_subscriptions: int = 50
     ws_max_connections_per_user: int = 20
+    previous_secret_keys: tuple[str, ...] = ()
+    mfa_issuer: str = "Extranet"
+    persisted_queries: str = "automatic"  # or "registered"; see app/persisted.py
+    persisted_query_cache_size: int = 1000
+
+    @property
+    def signing_key_id(self) -> str:
+        """The ``kid`` of the key that signs new tokens."""
+        return key_id(self.secret_key)
+
+    @property
+    def verification_keys(self) -> dict[str, str]:
+        """Every key a token may be signed with, by ``kid``: the signing key and the
+        previous ones, kept while tokens they signed may still be in use."""
+        keys = {key_id(key): key for key in self.previous_secret_keys}
+        keys[self.signing_key_id] = self.secret_key
+        return keys
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +80,11 @@ class Settings:
     @property
     def graphiql(self) -> bool:
         return not self.is_production
+
+
+def key_id(key: str) -> str:
+    """A key's public name: derived from the key, so rotating needs no second setting."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _int_setting(
@@ -136,6 +159,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if len(secret_key) < MIN_SECRET_LENGTH:
         raise SettingsError(f"EXTRANET_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
 
+    previous = tuple(
+        k.strip() for k in (env.get("EXTRANET_PREVIOUS_SECRET_KEYS") or "").split(",") if k.strip()
+    )
+    if any(len(k) < MIN_SECRET_LENGTH for k in previous):
+        raise SettingsError(
+            "EXTRANET_PREVIOUS_SECRET_KEYS is a comma-separated list of keys of at least "
+            f"{MIN_SECRET_LENGTH} characters each"
+        )
+
     return Settings(
         environment=environment,
         database_url=database_url,
@@ -159,7 +191,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_max_connections_per_user=_int_setting(
             env, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER", 20, 1, unit="connections"
         ),
+        previous_secret_keys=previous,
+        mfa_issuer=(env.get("EXTRANET_MFA_ISSUER") or "Extranet").strip()[:64] or "Extranet",
+        persisted_queries=_persisted_queries(env),
+        persisted_query_cache_size=_int_setting(
+            env, "EXTRANET_PERSISTED_QUERY_CACHE_SIZE", 1000, 1, unit="documents"
+        ),
     )
+
+
+PERSISTED_QUERY_MODES = ("automatic", "registered")
+
+
+def _persisted_queries(env: Mapping[str, str]) -> str:
+    """``automatic``: any document, and Apollo's automatic persisted queries; ``registered``:
+    only the documents of clients/operations and those an administrator registered."""
+    mode = (env.get("EXTRANET_PERSISTED_QUERIES") or "automatic").strip().lower()
+    if mode not in PERSISTED_QUERY_MODES:
+        raise SettingsError(
+            f"EXTRANET_PERSISTED_QUERIES must be one of {', '.join(PERSISTED_QUERY_MODES)}; "
+            f"got {mode!r}"
+        )
+    return mode
 
 
 def _origins(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -1,4 +1,11 @@
-"""Access tokens (short-lived JWTs) and opaque refresh tokens (stored only as hashes)."""
+"""Signed tokens (short-lived JWTs) and opaque refresh tokens (stored only as hashes).
+
+Every JWT names its signing key in the ``kid`` header. New tokens are signed with
+``EXTRANET_SECRET_KEY``; tokens signed with a key listed in
+``EXTRANET_PREVIOUS_SECRET_KEYS`` stay valid until they expire, so a key is rotated
+without signing anyone out. A token without a ``kid``, with an unknown one, with any
+algorithm but HS256, or failing any claim check is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from jose import JWTError, jwt
 
@@ -13,6 +21,8 @@ from app.settings import Settings
 
 ALGORITHM = "HS256"
 MAX_TOKEN_LENGTH = 4096
+DOWNLOAD_TTL = 300
+SECOND_FACTOR_TTL = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,45 +31,68 @@ class AccessClaims:
     expires_at: int
 
 
-def issue_access_token(settings: Settings, user_id: int, *, now: float | None = None) -> str:
+def _sign(settings: Settings, claims: dict[str, Any]) -> str:
+    headers = {"kid": settings.signing_key_id}
+    return str(jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM, headers=headers))
+
+
+def _verified(
+    settings: Settings, token: str, audience: str, required: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The claims of a token signed by one of our keys and valid in every respect."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            return None
+        key = settings.verification_keys.get(str(header.get("kid")))
+        if key is None:
+            return None
+        options = {"require_exp": True, "require_aud": True, "require_iss": True}
+        options.update({f"require_{claim}": True for claim in required})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=settings.token_issuer,
+            options=options,
+        )
+    except (JWTError, KeyError, ValueError, TypeError, AttributeError):
+        return None
+    return dict(claims)
+
+
+def _claims(
+    settings: Settings, user_id: int, audience: str, ttl: int, now: float | None
+) -> dict[str, Any]:
     issued = int(now if now is not None else time.time())
-    claims = {
+    return {
         "sub": str(user_id),
         "iss": settings.token_issuer,
-        "aud": settings.token_audience,
+        "aud": audience,
         "iat": issued,
         "nbf": issued,
-        "exp": issued + settings.access_token_ttl,
+        "exp": issued + ttl,
         "jti": secrets.token_hex(8),
     }
-    return str(jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM))
+
+
+def issue_access_token(settings: Settings, user_id: int, *, now: float | None = None) -> str:
+    claims = _claims(settings, user_id, settings.token_audience, settings.access_token_ttl, now)
+    return _sign(settings, claims)
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
     """The token's claims when it is valid in every respect, otherwise None."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    claims = _verified(settings, token, settings.token_audience, ("iat", "sub"))
+    if claims is None:
         return None
     try:
-        claims = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[ALGORITHM],
-            audience=settings.token_audience,
-            issuer=settings.token_issuer,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_aud": True,
-                "require_iss": True,
-            },
-        )
         return AccessClaims(user_id=int(claims["sub"]), expires_at=int(claims["exp"]))
-    except (JWTError, KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):
         return None
-
-
-DOWNLOAD_TTL = 300
 
 
 def _download_audience(settings: Settings) -> str:
@@ -71,33 +104,41 @@ def issue_download_token(
 ) -> str:
     """A short-lived token for one user to fetch one attachment (a link a browser can
     follow). Its audience differs from access tokens', so neither stands in for the other."""
-    issued = int(now if now is not None else time.time())
-    claims = {
-        "sub": str(user_id),
-        "att": attachment_id,
-        "iss": settings.token_issuer,
-        "aud": _download_audience(settings),
-        "iat": issued,
-        "exp": issued + DOWNLOAD_TTL,
-    }
-    return str(jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM))
+    claims = _claims(settings, user_id, _download_audience(settings), DOWNLOAD_TTL, now)
+    claims["att"] = attachment_id
+    return _sign(settings, claims)
 
 
 def decode_download_token(settings: Settings, token: str) -> tuple[int, int] | None:
     """(user id, attachment id) of a valid download token, otherwise None."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    claims = _verified(settings, token, _download_audience(settings), ("sub",))
+    if claims is None:
         return None
     try:
-        claims = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[ALGORITHM],
-            audience=_download_audience(settings),
-            issuer=settings.token_issuer,
-            options={"require_exp": True, "require_sub": True, "require_aud": True},
-        )
         return int(claims["sub"]), int(claims["att"])
-    except (JWTError, KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _second_factor_audience(settings: Settings, purpose: str) -> str:
+    return f"{settings.token_audience}:{purpose}"
+
+
+def issue_second_factor_token(
+    settings: Settings, user_id: int, purpose: str, *, now: float | None = None
+) -> str:
+    """Proof that the password was right, good for SECOND_FACTOR_TTL seconds and for
+    ``purpose`` only (``mfa-login``: give a code; ``mfa-enrol``: set up a second factor)."""
+    audience = _second_factor_audience(settings, purpose)
+    return _sign(settings, _claims(settings, user_id, audience, SECOND_FACTOR_TTL, now))
+
+
+def decode_second_factor_token(settings: Settings, token: str, purpose: str) -> int | None:
+    """The user ID of a valid token for ``purpose``, otherwise None."""
+    claims = _verified(settings, token, _second_factor_audience(settings, purpose), ("sub",))
+    try:
+        return int(claims["sub"]) if claims is not None else None
+    except (KeyError, ValueError, TypeError):
         return None
 
 

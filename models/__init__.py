@@ -9,7 +9,14 @@ from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
 from models.search import SearchDocument, SearchKind
-from models.users import AuditEntry, Invitation, RefreshToken, User
+from models.users import (
+    AuditEntry,
+    Invitation,
+    RecoveryCode,
+    RefreshToken,
+    SiteSetting,
+    User,
+)
 from models.watches import Watch, WatchLevel, WatchTargetKind
 
 __all__ = [
@@ -34,10 +41,12 @@ __all__ = [
     "ProjectMembership",
     "ProjectStatus",
     "ProjectStatusChange",
+    "RecoveryCode",
     "RefreshToken",
     "Role",
     "SearchDocument",
     "SearchKind",
+    "SiteSetting",
     "Topic",
     "User",
     "Visibility",

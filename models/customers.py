@@ -18,6 +18,9 @@ class Customer(TimestampedModel):
     slug = fields.CharField(max_length=64, unique=True)
     internal_notes = fields.TextField(default="")
     annual_budget = fields.DecimalField(max_digits=14, decimal_places=2, null=True)
+    mfa_required = fields.BooleanField(
+        default=False, description="Its contacts must sign in with a second factor"
+    )
 
     class Meta:
         table = "customers"

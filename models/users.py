@@ -25,6 +25,16 @@ class User(TimestampedModel):
     password_hash = fields.CharField(max_length=255, null=True)
     is_active = fields.BooleanField(default=True)
     last_login_at = fields.DatetimeField(null=True)
+    totp_secret = fields.CharField(
+        max_length=64, null=True, description="Set while two-factor sign-in is on"
+    )
+    totp_pending_secret = fields.CharField(
+        max_length=64, null=True, description="Enrolled, not confirmed yet"
+    )
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_last_step = fields.BigIntField(
+        null=True, description="The time step of the last code accepted (no replays)"
+    )
 
     class Meta:
         table = "users"
@@ -54,6 +64,32 @@ class RefreshToken(TimestampedModel):
 
     class Meta:
         table = "refresh_tokens"
+
+
+class RecoveryCode(TimestampedModel):
+    """A single-use two-factor recovery code, kept only as a hash."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    user_id: int
+    code_hash = fields.CharField(max_length=64, unique=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "recovery_codes"
+
+
+class SiteSetting(TimestampedModel):
+    """A setting that administrators change at run time (shared by every process)."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=64, unique=True)
+    value: dict[str, object] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "site_settings"
 
 
 class Invitation(TimestampedModel):

@@ -10,17 +10,34 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 from app import policy
+from app.actions import mfa
 from app.actions._common import NAME_MAX_LENGTH, audit, now, required_text
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from app.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    MfaEnrolmentRequired,
+    MfaRequired,
+    NotFound,
+    Unauthenticated,
+)
 from app.passwords import check_strength, hash_password, verify_password
 from app.settings import Settings
 from app.throttle import LoginThrottle
-from app.tokens import hash_opaque_token, issue_access_token, new_opaque_token
+from app.tokens import (
+    decode_second_factor_token,
+    hash_opaque_token,
+    issue_access_token,
+    issue_second_factor_token,
+    new_opaque_token,
+)
 from models import Customer, Invitation, Project, ProjectMembership, RefreshToken, Role, User
 from realtime.bus import EventBus
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 INVITATION_TTL = timedelta(days=14)
+MFA_LOGIN = "mfa-login"
+MFA_ENROL = "mfa-enrol"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +136,103 @@ async def login(
         if throttle is not None:
             await throttle.failed(email, client_address)
         raise Unauthenticated(_BAD_LOGIN)
+    if user.totp_secret:
+        # the password alone signs no one in: failures of the second step count against
+        # the same limits, so they are cleared only when it passes
+        await audit(
+            "login.password_accepted",
+            actor=user,
+            target=f"user:{user.id}",
+            client_address=client_address,
+        )
+        raise MfaRequired(
+            "Enter the code from your authenticator app (or a recovery code) with completeLogin.",
+            mfaToken=issue_second_factor_token(settings, user.id, MFA_LOGIN),
+        )
+    if await mfa.must_use_mfa(user):
+        raise MfaEnrolmentRequired(
+            "This account must use two-factor sign-in: set it up with enrollTotp and confirmTotp.",
+            enrolmentToken=issue_second_factor_token(settings, user.id, MFA_ENROL),
+        )
+    return await _signed_in(settings, user, client_address, throttle, mfa=False)
+
+
+async def _signed_in(
+    settings: Settings,
+    user: User,
+    client_address: str,
+    throttle: LoginThrottle | None,
+    *,
+    mfa: bool,
+) -> Session:
     if throttle is not None:
-        await throttle.succeeded(email)
+        await throttle.succeeded(user.email)
     user.last_login_at = now()
     await user.save(update_fields=["last_login_at"])
-    await audit("login", actor=user, target=f"user:{user.id}", client_address=client_address)
+    await audit(
+        "login", actor=user, target=f"user:{user.id}", client_address=client_address, mfa=mfa
+    )
     return await _issue_session(settings, user)
+
+
+async def complete_login(
+    settings: Settings,
+    mfa_token: str,
+    code: str,
+    client_address: str,
+    throttle: LoginThrottle | None = None,
+) -> Session:
+    """The second step of signing in: the token from ``MFA_REQUIRED`` and a code."""
+    user_id = decode_second_factor_token(settings, mfa_token, MFA_LOGIN)
+    user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
+    if user is None:
+        raise Unauthenticated("This sign-in has expired. Sign in again with your password.")
+    if throttle is not None:
+        await throttle.check(user.email, client_address)
+    if not await mfa.passes_second_factor(user, code, client_address):
+        await audit(
+            "login.failed",
+            actor=user,
+            target=f"user:{user.id}",
+            client_address=client_address,
+            factor="code",
+        )
+        if throttle is not None:
+            await throttle.failed(user.email, client_address)
+        raise Unauthenticated("That code is wrong, expired or used already.")
+    return await _signed_in(settings, user, client_address, throttle, mfa=True)
+
+
+async def enrolling_user(
+    settings: Settings, viewer: User | None, enrolment_token: str | None
+) -> User:
+    """Who is setting up a second factor: the signed-in viewer, or the holder of the
+    token that ``MFA_ENROLMENT_REQUIRED`` gave."""
+    if enrolment_token:
+        user_id = decode_second_factor_token(settings, enrolment_token, MFA_ENROL)
+        user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
+        if user is None:
+            raise Unauthenticated("This sign-in has expired. Sign in again with your password.")
+        return user
+    if viewer is None:
+        raise Unauthenticated("Sign in, or give the enrolmentToken from MFA_ENROLMENT_REQUIRED.")
+    return viewer
+
+
+async def confirm_enrolment(
+    settings: Settings,
+    viewer: User | None,
+    enrolment_token: str | None,
+    code: str,
+    client_address: str,
+) -> tuple[list[str], Session | None]:
+    """Turn two-factor sign-in on; someone signing in with an enrolment token is then
+    signed in."""
+    user = await enrolling_user(settings, viewer, enrolment_token)
+    codes = await mfa.confirm(user, code, client_address)
+    if not enrolment_token:
+        return codes, None
+    return codes, await _signed_in(settings, user, client_address, None, mfa=True)
 
 
 async def refresh_session(settings: Settings, refresh_token: str) -> Session:
@@ -148,6 +256,10 @@ async def refresh_session(settings: Settings, refresh_token: str) -> Session:
             user = await User.get_or_none(id=token.user_id, is_active=True)
             if user is None:
                 raise refused
+            if not user.totp_secret and await mfa.must_use_mfa(user):
+                raise Unauthenticated(
+                    "This account must now use two-factor sign-in. Sign in again to set it up."
+                )
             session = await _issue_session(settings, user, token.family)
     if reused:
         raise refused
@@ -220,7 +332,13 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
         invitation.accepted_at = now()
         await invitation.save(update_fields=["accepted_at"])
         await audit("contact.joined", actor=user, target=f"user:{user.id}")
-        return await _issue_session(settings, user)
+    if await mfa.must_use_mfa(user):  # the password is set; the second factor comes next
+        raise MfaEnrolmentRequired(
+            "Your password is set. This account must use two-factor sign-in: set it up with "
+            "enrollTotp and confirmTotp.",
+            enrolmentToken=issue_second_factor_token(settings, user.id, MFA_ENROL),
+        )
+    return await _issue_session(settings, user)
 
 
 async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:

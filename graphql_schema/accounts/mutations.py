@@ -64,7 +64,7 @@ class AcceptInvitationInput:
     password: str
 
 
-def _session(info: Info, session: accounts.Session) -> SessionPayload:
+def session_payload(info: Info, session: accounts.Session) -> SessionPayload:
     info.context.act_as(session.user)
     return SessionPayload(
         access_token=session.access_token,
@@ -82,14 +82,14 @@ class Mutation:
         session = await accounts.login(
             ctx.settings, input.email, input.password, ctx.client_address, ctx.throttle
         )
-        return _session(info, session)
+        return session_payload(info, session)
 
     @strawberry.mutation(description="Exchange a refresh token for a new session (rotation).")
     async def refresh_session(
         self, info: Info, input: RefreshSessionInput
     ) -> SessionPayload | None:
         session = await accounts.refresh_session(info.context.settings, input.refresh_token)
-        return _session(info, session)
+        return session_payload(info, session)
 
     @strawberry.mutation(description="End the session that the refresh token belongs to.")
     async def logout(self, input: LogoutInput) -> LogoutPayload | None:
@@ -102,7 +102,7 @@ class Mutation:
         session = await accounts.accept_invitation(
             info.context.settings, input.token, input.password
         )
-        return _session(info, session)
+        return session_payload(info, session)
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),

@@ -41,6 +41,13 @@ class User(relay.Node):
         return self.row.email
 
     @strawberry.field(
+        extensions=rule(CanSeeEmail),
+        description="Whether two-factor sign-in is on (seen by whoever may see the email).",
+    )
+    def mfa_enabled(self) -> bool | None:
+        return self.row.totp_secret is not None
+
+    @strawberry.field(
         metadata=SAME_FOR_EVERY_READER,
         description="The customer a contact belongs to; null for staff.",
     )

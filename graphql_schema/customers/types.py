@@ -37,6 +37,13 @@ class Customer(relay.Node):
     def internal_notes(self) -> str | None:
         return self.row.internal_notes
 
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="Whether its contacts must sign in with a second factor.",
+    )
+    def mfa_required(self) -> bool:
+        return self.row.mfa_required
+
     @strawberry.field(extensions=rule(IsStaff), description="Commercial figure, staff only.")
     def annual_budget(self) -> Decimal | None:
         return self.row.annual_budget

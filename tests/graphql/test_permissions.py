@@ -16,7 +16,16 @@ from models import Customer, Micropost, Project, ProjectMembership, ProjectStatu
 from tests.conftest import Api, gid
 from tests.world import World
 
-PUBLIC = {"login", "refreshSession", "logout", "acceptInvitation"}
+# Public: they identify the person themselves (a password, a token, a code).
+PUBLIC = {
+    "login",
+    "refreshSession",
+    "logout",
+    "acceptInvitation",
+    "completeLogin",
+    "enrollTotp",
+    "confirmTotp",
+}
 
 CUSTOMER_NOTES = "query($id: ID!) { customer(id: $id) { name internalNotes } }"
 CUSTOMER_BUDGET = "query($id: ID!) { customer(id: $id) { name annualBudget } }"
@@ -99,6 +108,11 @@ ANONYMOUS_DOCUMENTS = {
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
     "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '
     "{ contact { name } } }",
+    "disableTotp": 'mutation { disableTotp(input: {password: "x", code: "123456"}) { disabled } }',
+    "regenerateRecoveryCodes": 'mutation { regenerateRecoveryCodes(input: {code: "123456"}) '
+    "{ recoveryCodes } }",
+    "setMfaRequirement": "mutation { setMfaRequirement(input: {required: true}) "
+    "{ staffRequired } }",
 }
 
 
