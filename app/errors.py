@@ -27,10 +27,13 @@ class Forbidden(AppError):
 class NotFound(AppError):
     code = "NOT_FOUND"
 
-    def __init__(self, what: str = "object", **extensions: Any) -> None:
+    def __init__(self, what: str = "object", *, outside_scope: str = "", **extensions: Any) -> None:
         super().__init__(
             f"No {what} with that ID exists, or you may not see it. Check the ID.", **extensions
         )
+        # The client is told only NOT_FOUND; the audit trail learns that the object exists
+        # outside the caller's scope ("Project:12"): a probe across tenants, or a stale link.
+        self.outside_scope = outside_scope
 
 
 class BadUserInput(AppError):

@@ -121,10 +121,18 @@ M = TypeVar("M", bound=Model)
 
 
 async def get_visible(queryset: QuerySet[M], object_id: int, what: str) -> M:
+    """The object within the viewer's scope (``queryset``), or NOT_FOUND: the same answer
+    whether it does not exist or lies outside the scope (the audit trail tells them apart)."""
     found = await queryset.get_or_none(id=object_id)
     if found is None:
-        raise NotFound(what)
+        raise await not_found(queryset, object_id, what)
     return found
+
+
+async def not_found(queryset: QuerySet[M], object_id: int, what: str) -> NotFound:
+    model = queryset.model
+    exists = await model.exists(id=object_id)
+    return NotFound(what, outside_scope=f"{model.__name__}:{object_id}" if exists else "")
 
 
 async def is_on_account_team(user: User, customer_id: int) -> bool:

@@ -11,7 +11,7 @@ from strawberry import relay
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app import cursors
+from app import cursors, policy
 from app.errors import BadUserInput, NotFound
 
 MAX_PAGE_SIZE = 100
@@ -136,10 +136,7 @@ async def fetch_by_global_id(
 ) -> RowT:
     """The row behind a global ID of this type, within the viewer's scope, or NOT_FOUND."""
     _, node_id = decode_global_id(value, type_name)
-    row = await queryset.get_or_none(id=node_id)
-    if row is None:
-        raise NotFound(type_name[:1].lower() + type_name[1:])
-    return row
+    return await policy.get_visible(queryset, node_id, type_name[:1].lower() + type_name[1:])
 
 
 def global_ids_to_ints(values: Sequence[str], type_name: str) -> list[int]:

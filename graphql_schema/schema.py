@@ -15,6 +15,7 @@ from graphql_schema.accounts import queries as accounts_queries
 from graphql_schema.audit import queries as audit_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
+from graphql_schema.denials import AuditDenials
 from graphql_schema.errors import ErrorCodes
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.microposts import mutations as microposts_mutations
@@ -85,7 +86,7 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
         subscription=Subscription,
         types=[Watch, TimelineEvent],
         # Parsed and validated within the request limits, both cached by document text.
-        extensions=[CheckedDocuments, ErrorCodes],
+        extensions=[CheckedDocuments, ErrorCodes, AuditDenials],
         **kwargs,
     )
 

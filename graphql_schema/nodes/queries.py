@@ -64,7 +64,4 @@ class Query:
         if type_name not in NODE_TYPES:
             raise NotFound()
         scope, to_node = NODE_TYPES[type_name]
-        row = await scope(viewer).get_or_none(id=node_id)
-        if row is None:
-            raise NotFound()
-        return to_node(row)
+        return to_node(await policy.get_visible(scope(viewer), node_id, "object"))

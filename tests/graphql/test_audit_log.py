@@ -3,7 +3,11 @@ in the API changes it."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.actions._common import audit
+from graphql_schema.relay import global_id
+from models import AuditEntry
 from tests.conftest import Api, gid
 from tests.world import World
 
@@ -74,3 +78,58 @@ def test_no_operation_changes_or_removes_an_entry() -> None:
     mutations = schema._schema.mutation_type
     assert mutations is not None
     assert not [name for name in mutations.fields if "audit" in name.lower()]
+
+
+NOTES = "query ($id: ID!) { customer(id: $id) { name internalNotes } }"
+PROJECT = "query ($id: ID!) { project(id: $id) { name } }"
+NODE = "query ($id: ID!) { node(id: $id) { id } }"
+CHANGE_STATUS = """mutation ($id: ID!) {
+  changeProjectStatus(input: {projectId: $id, status: ON_HOLD}) { project { status } } }"""
+
+
+async def _denials() -> list[AuditEntry]:
+    return await AuditEntry.filter(action="permission.denied").order_by("id")
+
+
+async def test_a_refused_field_is_recorded_with_who_and_where(api: Api, world: World) -> None:
+    # when a contact asks for the account team's notes on her own customer
+    result = await api(NOTES, {"id": gid(world.acme)}, as_user=world.anna)
+    # then she gets the rest, the field is refused, and the trail records it
+    assert result.codes == ["FORBIDDEN"]
+    assert result.data["customer"]["name"] == "Acme Logistics"
+    [entry] = await _denials()
+    assert entry.actor_id == world.anna.id
+    assert entry.target == "customer.internalNotes"
+    assert entry.client_address == "203.0.113.7"
+    assert entry.details["fields"] == ["customer.internalNotes"]
+    assert entry.details["outside_scope"] == []
+
+
+async def test_a_refused_mutation_is_recorded(api: Api, world: World) -> None:
+    result = await api(CHANGE_STATUS, {"id": gid(world.portal)}, as_user=world.max)
+    assert result.codes == ["FORBIDDEN"]
+    [entry] = await _denials()
+    assert (entry.actor_id, entry.target) == (world.max.id, "changeProjectStatus")
+
+
+@pytest.mark.parametrize("query", [PROJECT, NODE], ids=["project", "node"])
+async def test_another_customers_id_is_recorded_though_the_answer_is_not_found(
+    api: Api, world: World, query: str
+) -> None:
+    # when gina (Globex) asks for Acme's project, and for one that does not exist
+    foreign = await api(query, {"id": gid(world.portal)}, as_user=world.gina)
+    missing = await api(query, {"id": global_id("Project", 999999)}, as_user=world.gina)
+    # then both answers are the same NOT_FOUND
+    assert foreign.codes == missing.codes == ["NOT_FOUND"]
+    assert foreign.errors[0]["message"] == missing.errors[0]["message"]
+    # and only the probe of an existing object outside her scope is recorded
+    [entry] = await _denials()
+    assert entry.actor_id == world.gina.id
+    assert entry.target == f"Project:{world.portal.id}"
+    assert entry.details["outside_scope"] == [f"Project:{world.portal.id}"]
+
+
+async def test_permitted_reads_record_nothing(api: Api, world: World) -> None:
+    result = await api(NOTES, {"id": gid(world.acme)}, as_user=world.sam)
+    assert result.errors == []
+    assert await _denials() == []

@@ -68,12 +68,13 @@ async def _restore(api: Api, editor: User, page: Page, revision: int) -> Result:
 
 
 async def _rows() -> tuple[int, int, int, int]:
-    """Pages, revisions, events and audit entries: what a refused input must leave as it was."""
+    """Pages, revisions, events and audit entries other than the record of a refusal: what a
+    refused input must leave as it was."""
     return (
         await Page.all().count(),
         await PageRevision.all().count(),
         await Event.all().count(),
-        await AuditEntry.all().count(),
+        await AuditEntry.exclude(action="permission.denied").count(),
     )
 
 
