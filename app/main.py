@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -100,6 +101,14 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self.throttle = LoginThrottle(
             attempt_store(settings.broadcast_url, settings.broadcast_namespace)
         )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body is a JSON object: strawberry reads fields of whatever JSON it
+        gets, and a string or a number made it fail with a 500."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # a list is a batch, refused with a 400 later
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
