@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -41,6 +40,7 @@ from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
 from realtime.bus import EventBus
+from realtime.sockets import keep_counted, socket_registry
 
 log = logging.getLogger("extranet")
 
@@ -97,7 +97,7 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self.bus = bus
         self.shared_rows = SharedRowLoaders()
         self.shared_payloads = SharedPayloads()
-        self.sockets_per_user: Counter[int] = Counter()
+        self.sockets = socket_registry(settings.broadcast_url, settings.broadcast_namespace)
         self.throttle = LoginThrottle(
             attempt_store(settings.broadcast_url, settings.broadcast_namespace)
         )
@@ -139,10 +139,14 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         if signed_in is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
         user, expires_at = signed_in
-        if self.sockets_per_user[user.id] >= self.settings.ws_max_connections_per_user:
-            raise ConnectionRejectionError({"message": "Too many open connections."})
-        self.sockets_per_user[user.id] += 1
-        context.counted_socket = True
+        try:
+            key = await self.sockets.open(user.id, self.settings.ws_max_connections_per_user)
+        except Exception:  # the count is unavailable (Redis away): serve, and say so
+            log.exception("Counting open websockets is unavailable")
+        else:
+            if key is None:
+                raise ConnectionRejectionError({"message": "Too many open connections."})
+            context.socket_key = key
         context.act_as(user)
         if isinstance(context.request, WebSocket):
             context.closers.append(
@@ -158,10 +162,11 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             if isinstance(context, Context):
                 for task in context.closers:
                     task.cancel()
-                if context.counted_socket and context.viewer is not None:
-                    self.sockets_per_user[context.viewer.id] -= 1
-                    if self.sockets_per_user[context.viewer.id] <= 0:
-                        del self.sockets_per_user[context.viewer.id]
+                if context.socket_key is not None and context.viewer is not None:
+                    try:
+                        await self.sockets.close(context.viewer.id, context.socket_key)
+                    except Exception:  # it stops counting when its renewals stop
+                        log.exception("Uncounting a websocket failed")
 
 
 async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
@@ -188,9 +193,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await open_database(settings.database_url)
         await bus.connect()
         tune_collector()
+        renewals = asyncio.create_task(keep_counted(graphql.sockets), name="websocket count")
         try:
             yield
         finally:
+            renewals.cancel()
+            await asyncio.gather(renewals, return_exceptions=True)
+            await graphql.sockets.aclose()
             await bus.disconnect()
             await graphql.throttle.store.close()
             await close_database()

@@ -32,7 +32,7 @@ class Context:
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
-    counted_socket: bool = False  # counted against the user's open websockets
+    socket_key: str | None = None  # counted against the user's open websockets
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)

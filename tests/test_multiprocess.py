@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.live import GraphQLSocket, serve_process
 from tests.services import RedisProcess, fresh_database
@@ -174,3 +175,23 @@ async def test_people_on_a_page_see_each_other_across_processes(
                 # max leaves the page (the client stops the subscription)
                 await max_sock.send({"id": "p", "type": "complete"})
                 assert await _present(anna_sock) == ["Anna Lead (Acme)"]
+
+
+async def test_a_users_sockets_are_limited_across_processes(
+    shared_env: dict[str, str],
+) -> None:
+    env = {**shared_env, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER": "2"}
+    async with serve_process(env) as first, serve_process(env) as second:
+        token = await Http(first).login("max@acme.example")
+        async with (
+            GraphQLSocket.open(first, token) as on_first,
+            GraphQLSocket.open(second, token) as on_second,
+        ):
+            for sock in (on_first, on_second):
+                assert (await sock.receive())["type"] == "connection_ack"
+            # a third socket, on either process, is refused
+            async with GraphQLSocket.open(first, token) as third:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await third.receive()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403

@@ -13,8 +13,10 @@ from starlette.applications import Starlette
 from strawberry.http.websocket_origin import normalize_allowed_origins
 from websockets.typing import Origin, Subprotocol
 
+from realtime.sockets import RedisSockets
 from tests.conftest import Api, gid
 from tests.live import GraphQLSocket, serve
+from tests.services import RedisProcess
 from tests.world import World
 
 TIMELINE = "subscription ($p: ID!) { projectTimeline(projectId: $p) { __typename } }"
@@ -101,13 +103,53 @@ async def test_a_user_holds_a_limited_number_of_connections(
             # another user is not affected
             async with GraphQLSocket.open(address, api.token_for(world.anna)) as other:
                 assert (await other.receive())["type"] == "connection_ack"
-        # once they are closed, the user may connect again
-        async with GraphQLSocket.open(address, token) as again:
+        # once they are closed (the server notices shortly after), both places are free
+        await asyncio.sleep(0.3)
+        async with (
+            GraphQLSocket.open(address, token) as again,
+            GraphQLSocket.open(address, token) as and_again,
+        ):
             assert (await again.receive())["type"] == "connection_ack"
+            assert (await and_again.receive())["type"] == "connection_ack"
     finally:
         view.settings = settings
-    for _ in range(100):  # the server notices the last close shortly after
-        if not view.sockets_per_user:
-            break
-        await asyncio.sleep(0.02)
-    assert view.sockets_per_user == {}
+
+
+async def test_every_process_counts_a_users_sockets_together(own_redis: RedisProcess) -> None:
+    # given two server processes' registries on one Redis
+    first = RedisSockets(own_redis.url, "limits")
+    second = RedisSockets(own_redis.url, "limits")
+    try:
+        held = [await first.open(7, limit=3), await second.open(7, limit=3)]
+        held.append(await first.open(7, limit=3))
+        # then a fourth socket anywhere is refused, and another user is not affected
+        assert await second.open(7, limit=3) is None
+        assert await second.open(8, limit=3) is not None
+        # when one closes, the place is free in the other process
+        key = held[0]
+        assert key is not None
+        await first.close(7, key)
+        assert await second.open(7, limit=3) is not None
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_the_sockets_of_a_process_that_died_stop_counting(own_redis: RedisProcess) -> None:
+    # given a process that counted two sockets and then stopped renewing them
+    dead = RedisSockets(own_redis.url, "limits", ttl=0.5)
+    alive = RedisSockets(own_redis.url, "limits", ttl=0.5)
+    try:
+        assert await dead.open(7, limit=2) is not None
+        assert await alive.open(7, limit=2) is not None
+        assert await alive.open(7, limit=2) is None
+        # the living process keeps its own socket counted past the TTL
+        for _ in range(4):
+            await asyncio.sleep(0.2)
+            await alive.renew()
+        # then only the dead process's place is free again
+        assert await alive.open(7, limit=2) is not None
+        assert await alive.open(7, limit=2) is None
+    finally:
+        await dead.aclose()
+        await alive.aclose()

@@ -1,0 +1,131 @@
+"""How many websockets each user holds open, across every server process.
+
+With Redis (production) each open socket is an entry of the user's sorted set, scored by
+the time it expires unless renewed; the process that holds it renews it every RENEW
+seconds and removes it when it closes. A process that dies without closing its sockets
+stops renewing them, so they stop counting within TTL. Without Redis, one process is the
+whole deployment and a counter in memory is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter
+from typing import Protocol
+
+from realtime.redis_clients import bounded, redis_client
+
+log = logging.getLogger(__name__)
+
+TTL = 90.0
+RENEW = 30.0
+
+# Drop what has expired, count, and add the socket only while under the limit: atomically.
+_OPEN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+class SocketRegistry(Protocol):
+    async def open(self, user_id: int, limit: int) -> str | None:
+        """Count a new socket of the user: its key, or None when they hold ``limit``."""
+        ...
+
+    async def close(self, user_id: int, key: str) -> None: ...
+
+    async def renew(self) -> None:
+        """Keep this process's open sockets counted (Redis only)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class MemorySockets:
+    def __init__(self) -> None:
+        self.open_per_user: Counter[int] = Counter()
+
+    async def open(self, user_id: int, limit: int) -> str | None:
+        if self.open_per_user[user_id] >= limit:
+            return None
+        self.open_per_user[user_id] += 1
+        return uuid.uuid4().hex
+
+    async def close(self, user_id: int, key: str) -> None:
+        self.open_per_user[user_id] -= 1
+        if self.open_per_user[user_id] <= 0:
+            del self.open_per_user[user_id]
+
+    async def renew(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self.open_per_user.clear()
+
+
+class RedisSockets:
+    def __init__(self, url: str, namespace: str, ttl: float = TTL) -> None:
+        self._redis = redis_client(url)
+        self._namespace = namespace
+        self._ttl = ttl
+        self._open_script = self._redis.register_script(_OPEN)
+        self._held: dict[str, int] = {}  # this process's sockets: key -> user
+
+    def _key(self, user_id: int) -> str:
+        return f"{self._namespace}.sockets.{user_id}"
+
+    @bounded
+    async def open(self, user_id: int, limit: int) -> str | None:
+        key = uuid.uuid4().hex
+        now = time.time()
+        added = await self._open_script(
+            keys=[self._key(user_id)],
+            args=[now, now + self._ttl, limit, key, int(self._ttl * 2)],
+        )
+        if not added:
+            return None
+        self._held[key] = user_id
+        return key
+
+    @bounded
+    async def close(self, user_id: int, key: str) -> None:
+        self._held.pop(key, None)
+        await self._redis.zrem(self._key(user_id), key)
+
+    @bounded
+    async def renew(self) -> None:
+        if not self._held:
+            return
+        expires = time.time() + self._ttl
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, user_id in self._held.items():
+                pipe.zadd(self._key(user_id), {key: expires}, xx=True)
+                pipe.expire(self._key(user_id), int(self._ttl * 2))
+            await pipe.execute()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def socket_registry(url: str, namespace: str) -> SocketRegistry:
+    if url.startswith(("redis://", "rediss://")):
+        return RedisSockets(url, namespace)
+    return MemorySockets()
+
+
+async def keep_counted(registry: SocketRegistry, every: float = RENEW) -> None:
+    """Renew this process's sockets until cancelled (a task of the application's life)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await registry.renew()
+        except Exception:  # Redis away for a while: the next round tries again
+            log.warning("Renewing the count of open websockets failed", exc_info=True)
