@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test check format lint types schema migrations clean
+.PHONY: install web run test check format lint types schema migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +13,33 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+## The web client served at / (clients/web/dist), built with Node.js and npm when it is
+## missing or older than its sources; without npm the server runs and / says how to build it.
+WEB := clients/web
+WEB_SOURCES := $(WEB)/package.json $(WEB)/build.mjs $(WEB)/tsconfig.json $(WEB)/index.html \
+	$(WEB)/icon.svg $(wildcard $(WEB)/src/*) $(wildcard clients/operations/*.graphql)
+
+ifeq ($(shell command -v npm 2>/dev/null),)
+web:
+	@echo "npm not found: the web client (clients/web) is not built; install Node.js 20 and npm, then run make web"
+else
+web: $(WEB)/dist/index.html
+endif
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+
 ## Serve on http://127.0.0.1:8000/graphql with the embedded defaults (SQLite, in-memory fan-out).
-run: install
+run: install web
 	$(BIN)/extranet migrate
 	$(BIN)/extranet demo --if-empty
 	$(BIN)/extranet serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 ## The test suite (SQLite by default; DATABASE_URL/BROADCAST_URL select PostgreSQL/Redis).
-test: install
+test: install web
 	$(BIN)/pytest -q
 
 format: install
@@ -46,4 +65,4 @@ migrations: install
 	$(BIN)/python -m tortoise -c tortoise_config.TORTOISE_ORM makemigrations
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist

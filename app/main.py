@@ -8,10 +8,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,21 +21,26 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
 from app import files
 from app.collector import tune_collector
 from app.db import close_database, open_database
+from app.errors import AppError
+from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
+from app.web import web_client_routes
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
@@ -50,10 +56,28 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     :class:`Delivery`, through which its events are sent as shared frames."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        view = cast("ExtranetGraphQL", self.view)
         payload = message.get("payload")
+        if (
+            self.connection_acknowledged
+            and message.get("id") not in self.operations
+            and isinstance(payload, dict)
+        ):
+            # a persisted query's hash stands for its text; a refused one ends here
+            try:
+                query = await view.persisted.resolve(
+                    payload.get("query"), payload.get("extensions"), self.context.viewer
+                )
+            except AppError as error:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                )
+                return
+            if query is not None:
+                payload = {**payload, "query": query}
+                message = {**message, "payload": payload}
         delivery = None
         if isinstance(payload, dict) and isinstance(payload.get("query"), str):
-            view = cast("ExtranetGraphQL", self.view)
             delivery = Delivery(
                 self._send_text,
                 view.shared_payloads,
@@ -100,6 +124,43 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         self.sockets = socket_registry(settings.broadcast_url, settings.broadcast_namespace)
         self.throttle = LoginThrottle(
             attempt_store(settings.broadcast_url, settings.broadcast_namespace)
+        )
+        self.persisted = PersistedQueries(
+            settings.persisted_queries,
+            document_cache(
+                settings.broadcast_url,
+                settings.broadcast_namespace,
+                settings.persisted_query_cache_size,
+            ),
+            schema._schema,
+            settings.query_limits,
+            operation_documents(OPERATIONS_DIR),
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the request's document, or the persisted one its hash names
+        (app/persisted.py); a refused hash or text answers with one coded error."""
+        try:
+            query = await self.persisted.resolve(
+                request_data.query, request_data.extensions, context.viewer
+            )
+        except AppError as error:
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=replace(request_data, query=query),
         )
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -202,6 +263,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.sockets.aclose()
             await bus.disconnect()
             await graphql.throttle.store.close()
+            await graphql.persisted.close()
             await close_database()
 
     graphql = ExtranetGraphQL(settings, bus)
@@ -212,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
+            *web_client_routes(),
         ],
         lifespan=lifespan,
     )

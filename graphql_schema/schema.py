@@ -26,6 +26,7 @@ from graphql_schema.notifications import queries as notifications_queries
 from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import presence as pages_presence
 from graphql_schema.pages import queries as pages_queries
+from graphql_schema.persisted import mutations as persisted_mutations
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
 from graphql_schema.search import queries as search_queries
@@ -63,6 +64,7 @@ Mutation = merge_types(
         pages_presence.Mutation,
         watches_mutations.Mutation,
         notifications_mutations.Mutation,
+        persisted_mutations.Mutation,
     ),
 )
 

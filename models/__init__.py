@@ -7,6 +7,7 @@ from models.events import Event, EventKind, EventLogHorizon
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
+from models.persisted import PersistedDocument
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
 from models.search import SearchDocument, SearchKind
 from models.users import (
@@ -37,6 +38,7 @@ __all__ = [
     "Page",
     "PageDraft",
     "PageRevision",
+    "PersistedDocument",
     "Project",
     "ProjectMembership",
     "ProjectStatus",

@@ -21,6 +21,22 @@ from websockets.typing import Subprotocol
 from tests.services import free_port
 
 PROTOCOL = "graphql-transport-ws"
+EXTRANET = str(Path(sys.executable).parent / "extranet")
+
+
+async def load_demo(env: dict[str, str]) -> None:
+    """`extranet migrate` and `extranet demo` against the database of ``env``."""
+    for step in (["migrate"], ["demo"]):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [EXTRANET, *step],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
 
 
 @asynccontextmanager
@@ -49,9 +65,10 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serve_process(env: dict[str, str]) -> AsyncIterator[str]:
-    """`extranet serve` as its own process on a spare port; yields ``host:port``."""
-    port = free_port()
+async def serve_process(env: dict[str, str], *, port: int | None = None) -> AsyncIterator[str]:
+    """`extranet serve` as its own process on a spare port (or ``port``); yields
+    ``host:port``."""
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "extranet"),
         "serve",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,9 @@ import httpx
 import pytest
 import websockets
 
-from tests.live import GraphQLSocket, serve_process
+from tests.live import GraphQLSocket, load_demo, serve_process
 from tests.services import RedisProcess, fresh_database
 
-EXTRANET = str(Path(sys.executable).parent / "extranet")
 PASSWORD = "demo-extranet-2026"
 LOGIN = """mutation ($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken } }"""
@@ -62,17 +59,7 @@ async def shared_env(tmp_path: Path, own_redis: RedisProcess) -> AsyncIterator[d
             "EXTRANET_SECRET_KEY": "multi-process-secret-key-long-enough-1234",
             "EXTRANET_ENV": "development",
         }
-        for step in (["migrate"], ["demo"]):
-            done = await asyncio.to_thread(
-                subprocess.run,
-                [EXTRANET, *step],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, done.stderr
+        await load_demo(env)
         yield env
 
 

@@ -12,7 +12,15 @@ from tortoise import Tortoise
 
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
-from models import Customer, Micropost, Project, ProjectMembership, ProjectStatusChange, User
+from models import (
+    Customer,
+    Micropost,
+    PersistedDocument,
+    Project,
+    ProjectMembership,
+    ProjectStatusChange,
+    User,
+)
 from tests.conftest import Api, gid
 from tests.world import World
 
@@ -56,6 +64,11 @@ mutation($input: InviteContactInput!) {
 ADD_MEMBER = """
 mutation($input: ProjectMemberInput!) {
   addProjectMember(input: $input) { user { name } }
+}
+"""
+REGISTER_PERSISTED_QUERY = """
+mutation($input: RegisterPersistedQueryInput!) {
+  registerPersistedQuery(input: $input) { persistedQuery { sha256Hash } }
 }
 """
 
@@ -108,6 +121,8 @@ ANONYMOUS_DOCUMENTS = {
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
     "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '
     "{ contact { name } } }",
+    "registerPersistedQuery": 'mutation { registerPersistedQuery(input: {query: "{ me { id } }"}) '
+    "{ created } }",
     "disableTotp": 'mutation { disableTotp(input: {password: "x", code: "123456"}) { disabled } }',
     "regenerateRecoveryCodes": 'mutation { regenerateRecoveryCodes(input: {code: "123456"}) '
     "{ recoveryCodes } }",
@@ -369,6 +384,12 @@ MUTATIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], type[Any
         lambda w: {"projectId": gid(w.portal), "userId": gid(w.mia)},
         ProjectMembership,
     ),
+    "registerPersistedQuery": (
+        REGISTER_PERSISTED_QUERY,
+        "registerPersistedQuery",
+        lambda w: {"query": "query Me { me { id name } }"},
+        PersistedDocument,
+    ),
 }
 
 
@@ -387,6 +408,7 @@ OUTCOMES = {
     ),
     "inviteContact": outcomes("admin sam anna", forbidden="stan max mia", not_found="gina"),
     "addProjectMember": outcomes("admin sam anna", forbidden="stan max", not_found="mia gina"),
+    "registerPersistedQuery": outcomes("admin", forbidden="sam stan anna max mia gina"),
 }
 
 

@@ -3,6 +3,7 @@ answers exactly as an ID that does not exist, in queries, nested fields and muta
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -525,3 +526,26 @@ async def test_staff_read_internal_content_by_id(
     assert result.errors == []
     [found] = result.data.values()
     assert found[field] == value
+
+
+async def test_a_document_one_customers_client_persisted_is_unknown_to_another_customer(
+    api: Api, world: World
+) -> None:
+    # given Anna's client persisted a search with a literal (automatic persisted queries)
+    document = '{ search(query: "acme merger talks") { totalCount } }'
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+    async def send(user: User, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {api.token_for(user)}"}
+        response = await api.client.post("/graphql", json=body, headers=headers)
+        return dict(response.json())
+
+    persisted = await send(world.anna, {"query": document, "extensions": extensions})
+    # when Gina's client (Globex) and Max's (Acme) send only the hash
+    gina = await send(world.gina, {"extensions": extensions})
+    max_ = await send(world.max, {"extensions": extensions})
+    # then whether somebody sent that text does not reach Globex
+    assert "errors" not in persisted
+    assert [e["extensions"]["code"] for e in gina["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert "errors" not in max_

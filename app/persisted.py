@@ -1,0 +1,332 @@
+"""Persisted queries: Apollo's automatic persisted queries (APQ), and a mode that runs only
+registered documents.
+
+A request (an HTTP POST, or a websocket ``subscribe``) may carry
+``extensions: {persistedQuery: {version: 1, sha256Hash: "<hex>"}}``:
+
+* the hash alone: the document with that hash runs if the server knows it; otherwise the
+  answer is ``PERSISTED_QUERY_NOT_FOUND`` and the client sends the text with the hash;
+* the text and its hash: the hash must be the SHA-256 of the text exactly as sent
+  (``BAD_USER_INPUT`` otherwise); a valid document is remembered (an LRU in process memory
+  with a size cap, shared through Redis when the deployment uses it) and runs.
+
+Documents a client persisted are found again only by requests of the same tenant (the same
+customer's contacts, the provider's staff, or anonymous callers): whether a hash is known
+would otherwise tell a contact that somebody sent a document, literals and all.
+
+With ``EXTRANET_PERSISTED_QUERIES=registered`` only registered documents run: those in
+``clients/operations/`` (hashed at start-up) and those an administrator registered
+(``registerPersistedQuery``, kept in the database). Any other text or hash is refused with
+``FORBIDDEN`` and ``reason: PERSISTED_QUERY_NOT_REGISTERED``. A text counts as registered when
+it, or its form as graphql-core prints it (what gql and other clients that parse documents
+send), has the hash of a registered document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from graphql import GraphQLError, GraphQLSchema, parse, print_ast, specified_rules, validate
+from tortoise.expressions import Q
+
+from app.errors import AppError, BadUserInput, Forbidden
+from app.settings import PROJECT_ROOT, QueryLimits
+from models import PersistedDocument, User
+from realtime.redis_clients import bounded, redis_client
+
+log = logging.getLogger(__name__)
+
+OPERATIONS_DIR = PROJECT_ROOT / "clients" / "operations"
+_HASH = re.compile(r"[0-9a-fA-F]{64}")
+REGISTERED_IN_MEMORY = 1000  # registered documents a process keeps at hand
+
+
+class PersistedQueryNotFound(AppError):
+    """Apollo's answer to a hash the server does not know: send the text with it."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class NotRegistered(Forbidden):
+    def __init__(self) -> None:
+        super().__init__(
+            "This server runs only registered operations: send the sha256Hash (or the text) "
+            "of a document in clients/operations or of one an administrator registered.",
+            reason="PERSISTED_QUERY_NOT_REGISTERED",
+        )
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalized(text: str, limits: QueryLimits) -> str | None:
+    """The document as graphql-core prints it; None for one that does not parse within the
+    request limits."""
+    if len(text.encode()) > limits.max_document_bytes:
+        return None
+    try:
+        return print_ast(parse(text, max_tokens=limits.max_tokens, no_location=True))
+    except GraphQLError:
+        return None
+
+
+def document_errors(schema: GraphQLSchema, text: str, limits: QueryLimits) -> list[str]:
+    """Why the document cannot run (an empty list when it can, variables aside)."""
+    if len(text.encode()) > limits.max_document_bytes:
+        return [f"The document is larger than {limits.max_document_bytes} bytes."]
+    try:
+        document = parse(text, max_tokens=limits.max_tokens)
+    except GraphQLError as error:
+        return [error.message]
+    return [e.message for e in validate(schema, document, specified_rules, max_errors=10)]
+
+
+def tenant_scope(viewer: User | None) -> str:
+    """Who shares the documents their clients persisted."""
+    if viewer is None:
+        return "anonymous"
+    return "staff" if viewer.customer_id is None else f"customer:{viewer.customer_id}"
+
+
+def requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
+    """The ``sha256Hash`` of ``extensions.persistedQuery``, lower-case; None without one."""
+    persisted = (extensions or {}).get("persistedQuery")
+    if persisted is None:
+        return None
+    if not isinstance(persisted, Mapping) or persisted.get("version") != 1:
+        raise BadUserInput(
+            "extensions.persistedQuery must be {version: 1, sha256Hash: <hex>}.",
+            field="persistedQuery",
+        )
+    digest = persisted.get("sha256Hash")
+    if not isinstance(digest, str) or not _HASH.fullmatch(digest):
+        raise BadUserInput(
+            "persistedQuery.sha256Hash must be the SHA-256 of the query, in 64 hex digits.",
+            field="sha256Hash",
+        )
+    return digest.lower()
+
+
+class _Recent:
+    """A least-recently-used map of at most ``size`` documents by hash."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, key: str) -> str | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: str) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class DocumentCache(Protocol):
+    """Where automatically persisted documents are kept, by the SHA-256 of their text."""
+
+    async def get(self, digest: str) -> str | None: ...
+
+    async def put(self, digest: str, text: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryDocuments:
+    def __init__(self, size: int) -> None:
+        self.recent = _Recent(size)
+
+    async def get(self, digest: str) -> str | None:
+        return self.recent.get(digest)
+
+    async def put(self, digest: str, text: str) -> None:
+        self.recent.put(digest, text)
+
+    async def close(self) -> None:
+        pass
+
+
+# Texts in a hash, their last use in a sorted set; the least recently used beyond the cap go.
+_PUT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if excess > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+end
+return excess
+"""
+
+
+class RedisDocuments:
+    """Shared by every process through Redis, with at most ``size`` documents there; each
+    process keeps the ones it used lately in memory too (a hash names its text for ever, so
+    a local copy is never stale). When Redis fails, the process goes on with its own."""
+
+    def __init__(self, url: str, namespace: str, size: int) -> None:
+        self.size = size
+        self.recent = _Recent(size)
+        self._redis = redis_client(url)
+        self._texts = f"{namespace}.apq.documents"
+        self._used = f"{namespace}.apq.used"
+        self._put = self._redis.register_script(_PUT)
+
+    async def get(self, digest: str) -> str | None:
+        text = self.recent.get(digest)
+        if text is not None:
+            return text
+        try:
+            text = await self._shared(digest)
+        except Exception:
+            log.exception("Persisted queries: Redis is unavailable")
+            return None
+        if text is not None:
+            self.recent.put(digest, text)
+        return text
+
+    @bounded
+    async def _shared(self, digest: str) -> str | None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self._texts, digest)
+            pipe.zadd(self._used, {digest: time.time()}, xx=True)
+            raw, _ = await pipe.execute()
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def put(self, digest: str, text: str) -> None:
+        self.recent.put(digest, text)
+        try:
+            await self._share(digest, text)
+        except Exception:
+            log.exception("Persisted queries: Redis is unavailable")
+
+    @bounded
+    async def _share(self, digest: str, text: str) -> None:
+        await self._put(keys=[self._texts, self._used], args=[digest, text, time.time(), self.size])
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
+    if url.startswith(("redis://", "rediss://")):
+        return RedisDocuments(url, namespace, size)
+    return MemoryDocuments(size)
+
+
+def operation_documents(directory: Path) -> Iterable[str]:
+    """The texts of the clients' operations (``*.graphql``)."""
+    if not directory.is_dir():
+        log.warning("Persisted queries: %s does not exist; no operations registered", directory)
+        return []
+    return [path.read_text() for path in sorted(directory.glob("*.graphql"))]
+
+
+class PersistedQueries:
+    """Turns a request's query and extensions into the text to run, or refuses it."""
+
+    def __init__(
+        self,
+        mode: str,
+        cache: DocumentCache,
+        schema: GraphQLSchema,
+        limits: QueryLimits,
+        operations: Iterable[str] = (),
+    ) -> None:
+        self.registered_only = mode == "registered"
+        self.cache = cache
+        self.schema = schema
+        self.limits = limits
+        self.known: dict[str, str] = {}  # hash → text of the clients' operations
+        for text in operations:
+            for variant in (text, text.strip(), normalized(text, limits)):
+                if variant:
+                    self.known[sha256_hex(variant)] = variant
+        # Registered documents found in the database, also under the hash of the text a
+        # client sent for them (another layout of the same document).
+        self.registered = _Recent(REGISTERED_IN_MEMORY)
+
+    async def resolve(
+        self, query: str | None, extensions: Mapping[str, Any] | None, viewer: User | None
+    ) -> str | None:
+        """The document to run for ``query`` and ``extensions`` sent by ``viewer``; raises
+        an :class:`AppError` when there is none or it may not run."""
+        digest = requested_hash(extensions)
+        scope = tenant_scope(viewer)
+        if digest is None:
+            if query is not None and self.registered_only:
+                await self._require_registered(query)
+            return query
+        if query is None:
+            text = await self._lookup(digest, scope)
+            if text is None:
+                raise NotRegistered() if self.registered_only else PersistedQueryNotFound()
+            return text
+        if sha256_hex(query) != digest:
+            raise BadUserInput(
+                "persistedQuery.sha256Hash is not the SHA-256 of the query: hash the exact "
+                "text you send (UTF-8), in hex.",
+                field="sha256Hash",
+            )
+        if self.registered_only:
+            await self._require_registered(query)
+        elif digest not in self.known:
+            await self._remember(f"{scope}:{digest}", query)
+        return query
+
+    async def _remember(self, key: str, text: str) -> None:
+        """Keep a document that can run (so junk cannot crowd out the others)."""
+        if await self.cache.get(key) is None and not document_errors(
+            self.schema, text, self.limits
+        ):
+            await self.cache.put(key, text)
+
+    async def _lookup(self, digest: str, scope: str) -> str | None:
+        text = self.known.get(digest) or self.registered.get(digest)
+        if text is None and not self.registered_only:
+            text = await self.cache.get(f"{scope}:{digest}")
+        if text is None:
+            row = await PersistedDocument.filter(
+                Q(sha256=digest) | Q(normalized_sha256=digest)
+            ).first()
+            if row is not None:
+                text = row.query
+                self.registered.put(digest, text)
+        return text
+
+    async def _require_registered(self, text: str) -> None:
+        digest = sha256_hex(text)
+        if digest in self.known or self.registered.get(digest) is not None:
+            return
+        form = normalized(text, self.limits)
+        if form is None:
+            raise NotRegistered()
+        if sha256_hex(form) in self.known:
+            return
+        match = Q(sha256=digest) | Q(normalized_sha256=sha256_hex(form))
+        if not await PersistedDocument.filter(match).exists():
+            raise NotRegistered()
+        self.registered.put(digest, text)
+
+    async def close(self) -> None:
+        await self.cache.close()

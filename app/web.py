@@ -1,0 +1,80 @@
+"""The web client (``clients/web``), served by the application: its page at ``/`` and its
+built files under ``/assets/``. Without a build, ``/`` says how to make one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+from app.settings import PROJECT_ROOT
+
+WEB_CLIENT_DIR = PROJECT_ROOT / "clients" / "web" / "dist"
+
+# The client loads nothing from elsewhere; the server's sanitised HTML may link out.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Extranet: web client not built</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body>
+<h1>The web client is not built</h1>
+<p>The server runs, but <code>clients/web/dist/</code> is missing. Build the client with
+Node.js 20 and npm, then reload this page:</p>
+<pre>make web</pre>
+<p>(or <code>cd clients/web &amp;&amp; npm ci &amp;&amp; npm run build</code>).
+<code>make run</code> builds it too when npm is installed.</p>
+<p>The API is at <a href="/graphql">/graphql</a>.</p>
+</body></html>
+"""
+
+
+class _Assets(StaticFiles):
+    """Built files; their names carry a content hash, so they never change."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if message["status"] == 200:
+                    headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_headers)
+
+
+def web_client_routes(directory: Path = WEB_CLIENT_DIR) -> list[BaseRoute]:
+    """``/`` (the client's page, or how to build it) and ``/assets/…``."""
+
+    async def index(_request: Request) -> Response:
+        page = directory / "index.html"
+        response: Response
+        if page.is_file():
+            response = FileResponse(page, media_type="text/html; charset=utf-8")
+        else:
+            response = HTMLResponse(NOT_BUILT, status_code=503)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    return [
+        Route("/", index, methods=["GET"]),
+        Mount("/assets", app=_Assets(directory=directory / "assets", check_dir=False)),
+    ]

@@ -1,0 +1,45 @@
+// Bundle src/main.ts and src/style.css into dist/ (content-hashed names under dist/assets/)
+// and write dist/index.html that loads them. The GraphQL documents are the files in
+// clients/operations/, imported as text, so the client sends exactly what CI validates.
+import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "dist");
+const assets = join(dist, "assets");
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(assets, { recursive: true });
+
+const result = await esbuild.build({
+  entryPoints: { app: join(here, "src/main.ts"), style: join(here, "src/style.css") },
+  bundle: true,
+  format: "esm",
+  target: ["es2020", "chrome90", "firefox90", "safari15"],
+  minify: true,
+  sourcemap: "linked",
+  outdir: assets,
+  entryNames: "[name]-[hash]",
+  loader: { ".graphql": "text" },
+  metafile: true,
+  logLevel: "warning",
+  legalComments: "linked",
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((path) => basename(path));
+const pick = (prefix, suffix) => {
+  const name = outputs.find((file) => file.startsWith(prefix) && file.endsWith(suffix));
+  if (!name) throw new Error(`esbuild wrote no ${prefix}*${suffix}`);
+  return `assets/${name}`;
+};
+
+await copyFile(join(here, "icon.svg"), join(assets, "icon.svg"));
+const template = await readFile(join(here, "index.html"), "utf8");
+const html = template
+  .replace("{{APP_JS}}", pick("app-", ".js"))
+  .replace("{{APP_CSS}}", pick("style-", ".css"));
+// written last: the Makefile and the server take index.html as "the build is complete"
+await writeFile(join(dist, "index.html"), html);
+console.log(`web client built: ${outputs.filter((f) => !f.endsWith(".map")).join(", ")}`);

@@ -1,0 +1,203 @@
+// Subscriptions over one websocket (graphql-ws, the graphql-transport-ws protocol).
+//
+// graphql-ws reconnects by itself after a dropped connection and sends each subscription
+// again with the same payload object, so a subscription that keeps its cursor in
+// `payload.variables.after` resumes from the last event it received. Where graphql-ws gives
+// up (the server closed with 4401 because the access token expired, or refused the token
+// with 4403), the subscription is started again here, with a fresh token.
+
+import { createClient, type Client, type ExecutionResult } from "graphql-ws";
+import {
+  GraphQLRequestError,
+  SessionEnded,
+  type GraphQLErrorShape,
+  type Session,
+} from "./session";
+
+export type ConnectionState = "idle" | "connecting" | "live" | "reconnecting";
+
+const PONG_TIMEOUT_MS = 8_000; // a socket that does not answer a ping is given up
+const KEEP_ALIVE_MS = 15_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function backoff(attempt: number): number {
+  return Math.min(500 * 2 ** attempt, 10_000) + Math.random() * 500;
+}
+
+function isCloseEvent(value: unknown): value is { code: number; reason: string } {
+  return typeof value === "object" && value !== null && "code" in value && "reason" in value;
+}
+
+function websocketUrl(): string {
+  const url = new URL("/graphql", window.location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
+export class Live {
+  readonly client: Client;
+  state: ConnectionState = "idle";
+  private active = 0;
+  private stateListeners = new Set<(state: ConnectionState) => void>();
+  private disposed = false;
+
+  constructor(readonly session: Session) {
+    let pongTimer: ReturnType<typeof setTimeout> | undefined;
+    this.client = createClient({
+      url: websocketUrl,
+      connectionParams: async () => ({ authorization: `Bearer ${await session.accessToken()}` }),
+      lazy: true,
+      lazyCloseTimeout: 2_000,
+      keepAlive: KEEP_ALIVE_MS,
+      retryAttempts: Infinity,
+      shouldRetry: () => !this.disposed,
+      retryWait: (retries) => sleep(backoff(retries)),
+      on: {
+        connecting: (isRetry) => this.setState(isRetry ? "reconnecting" : "connecting"),
+        connected: () => this.setState("live"),
+        closed: () => {
+          clearTimeout(pongTimer);
+          this.setState(this.active > 0 && !this.disposed ? "reconnecting" : "idle");
+        },
+        ping: (received) => {
+          if (!received) pongTimer = setTimeout(() => this.client.terminate(), PONG_TIMEOUT_MS);
+        },
+        pong: (received) => {
+          if (received) clearTimeout(pongTimer);
+        },
+      },
+    });
+  }
+
+  onState(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    listener(this.state);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  /** Start a subscription; `stop()` the returned handle when the view goes away. */
+  subscribe<T>(query: string, variables: Record<string, unknown>, handlers: Handlers<T>): LiveSubscription<T> {
+    return new LiveSubscription<T>(this, query, variables, handlers);
+  }
+
+  opened(): void {
+    this.active += 1;
+  }
+
+  closed(): void {
+    this.active -= 1;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.setState("idle");
+    this.stateListeners.clear();
+    await this.client.dispose();
+  }
+}
+
+export interface Handlers<T> {
+  next(data: T): void;
+  /** The subscription ended with an error the view should show (NOT_FOUND, FORBIDDEN…). */
+  error?(error: GraphQLRequestError): void;
+  /** The cursor to resume from, for subscriptions that take `after`. */
+  cursor?(data: T): string | undefined;
+}
+
+export class LiveSubscription<T> {
+  private readonly payload: { query: string; variables: Record<string, unknown> };
+  private dispose: (() => void) | null = null;
+  private stopped = false;
+  private attempts = 0;
+
+  constructor(
+    private readonly live: Live,
+    query: string,
+    variables: Record<string, unknown>,
+    private readonly handlers: Handlers<T>,
+  ) {
+    this.payload = { query, variables: { ...variables } };
+    live.opened();
+    this.start();
+  }
+
+  /** Where a resumed subscription starts: every (re)subscription sends the latest value. */
+  get after(): unknown {
+    return this.payload.variables.after;
+  }
+
+  set after(cursor: unknown) {
+    this.payload.variables.after = cursor;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.live.closed();
+    this.dispose?.();
+  }
+
+  private start(): void {
+    this.dispose = this.live.client.subscribe<T>(this.payload, {
+      next: (result: ExecutionResult<T>) => {
+        if (result.errors?.length && result.data == null) {
+          this.failed([...result.errors] as unknown as GraphQLErrorShape[]);
+          return;
+        }
+        this.attempts = 0;
+        if (result.data == null) return;
+        const cursor = this.handlers.cursor?.(result.data);
+        if (cursor !== undefined) this.after = cursor;
+        this.handlers.next(result.data);
+      },
+      error: (error: unknown) => this.failed(error),
+      complete: () => {},
+    });
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopped) return;
+    if (error instanceof SessionEnded) return; // the app goes back to the sign-in form
+    if (Array.isArray(error)) {
+      const errors = error as GraphQLErrorShape[];
+      const resume = errors.find((e) => e.extensions?.code === "RATE_LIMITED")?.extensions?.resumeAfter;
+      if (typeof resume === "string") {
+        this.after = resume; // we fell behind: pick up from where the server says
+        this.restartLater();
+        return;
+      }
+      if (errors.some((e) => e.extensions?.code === "UNAUTHENTICATED")) {
+        this.live.session.expireAccessToken();
+        this.restartLater();
+        return;
+      }
+      this.dispose = null;
+      this.handlers.error?.(new GraphQLRequestError(errors));
+      return;
+    }
+    if (isCloseEvent(error) && (error.code === 4401 || error.code === 4403)) {
+      this.live.session.expireAccessToken(); // the next connection_init refreshes it first
+    }
+    this.restartLater();
+  }
+
+  private restartLater(): void {
+    this.dispose?.();
+    this.dispose = null;
+    this.live.setState("reconnecting");
+    const wait = this.attempts === 0 ? 100 : backoff(this.attempts);
+    this.attempts += 1;
+    setTimeout(() => {
+      if (!this.stopped) this.start();
+    }, wait);
+  }
+}

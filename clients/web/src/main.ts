@@ -1,0 +1,139 @@
+// The web client: sign-in, then a shell (navigation, unread badge, connection state) around
+// one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/inbox.
+
+import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
+import type { AppContext, View } from "./app";
+import { h, replaceChildren } from "./dom";
+import { homeView } from "./home";
+import { inboxView } from "./inbox";
+import { Live, type ConnectionState } from "./live";
+import { loginView } from "./login";
+import { pageView } from "./page";
+import { projectView } from "./project";
+import { Session } from "./session";
+
+const root = document.getElementById("app")!;
+const session = Session.restore();
+
+const STATE_TEXT: Record<ConnectionState, string> = {
+  idle: "Offline",
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+};
+
+let signedIn: { live: Live; view: View | null; main: HTMLElement; ctx: AppContext; stop: () => void } | null = null;
+
+function signIn(message?: string): void {
+  loginView(root, session, () => start(), message);
+}
+
+session.onEnded = (message) => {
+  void stopShell();
+  signIn(message);
+};
+
+async function stopShell(): Promise<void> {
+  const shell = signedIn;
+  signedIn = null;
+  if (!shell) return;
+  shell.view?.destroy();
+  shell.stop();
+  await shell.live.dispose();
+}
+
+function start(): void {
+  const user = session.user;
+  if (!user) {
+    signIn();
+    return;
+  }
+  const live = new Live(session);
+  const unreadListeners = new Set<(count: number) => void>();
+  const ctx: AppContext = {
+    session,
+    live,
+    user,
+    onUnread(listener) {
+      unreadListeners.add(listener);
+      return () => unreadListeners.delete(listener);
+    },
+  };
+
+  const badge = h("span", { class: "badge", hidden: true, "data-testid": "unread-count" });
+  const inboxLink = h("a", { href: "#/inbox", "aria-label": "Inbox" }, "Inbox ", badge);
+  const state = h("span", { class: "connection", role: "status", "data-testid": "connection" });
+  const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
+  const main = h("main", { id: "main" });
+  replaceChildren(
+    root,
+    h("a", { class: "skip", href: "#main", onclick: (event: Event) => { event.preventDefault(); main.focus(); } }, "Skip to content"),
+    h(
+      "header",
+      { class: "topbar" },
+      h("a", { class: "brand", href: "#/" }, "Extranet"),
+      h("nav", { "aria-label": "Main" }, h("a", { href: "#/" }, "Projects"), inboxLink),
+      state,
+      h("span", { class: "who" }, user.name),
+      signOut,
+    ),
+    main,
+    h("div", { id: "announcer", class: "visually-hidden", "aria-live": "polite" }),
+  );
+  main.tabIndex = -1;
+
+  const stopState = live.onState((now) => {
+    state.textContent = STATE_TEXT[now];
+    state.dataset.state = now;
+  });
+  const unread = live.subscribe<{ unreadNotificationCount: number }>(UNREAD_NOTIFICATION_COUNT, {}, {
+    next: ({ unreadNotificationCount: count }) => {
+      badge.hidden = count === 0;
+      badge.textContent = String(count);
+      badge.dataset.count = String(count);
+      inboxLink.setAttribute("aria-label", count ? `Inbox, ${count} unread` : "Inbox");
+      for (const listener of unreadListeners) listener(count);
+    },
+  });
+  signOut.addEventListener("click", async () => {
+    await stopShell();
+    await session.logout();
+    window.location.hash = "#/";
+    signIn("You are signed out.");
+  });
+
+  signedIn = {
+    live,
+    view: null,
+    main,
+    ctx,
+    stop: () => {
+      stopState();
+      unread.stop();
+    },
+  };
+  route();
+}
+
+function route(): void {
+  if (!signedIn) return;
+  signedIn.view?.destroy();
+  const { ctx, main } = signedIn;
+  const [, kind = "", rawId = ""] = window.location.hash.replace(/^#/, "").split("/");
+  let id = "";
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    id = rawId;
+  }
+  document.title = "Extranet";
+  if (kind === "projects" && id) signedIn.view = projectView(ctx, main, id);
+  else if (kind === "pages" && id) signedIn.view = pageView(ctx, main, id);
+  else if (kind === "inbox") signedIn.view = inboxView(ctx, main);
+  else signedIn.view = homeView(ctx, main);
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener("hashchange", route);
+if (session.user) start();
+else signIn();

@@ -1,0 +1,515 @@
+// A concept page: the rendered text, editing from a base revision with the merge or
+// conflict outcome, revision history with diffs, and who else is on the page.
+
+import DISCARD_PAGE_DRAFT from "../../operations/DiscardPageDraft.graphql";
+import PAGE_DIFF from "../../operations/PageDiff.graphql";
+import PAGE_PRESENCE from "../../operations/PagePresence.graphql";
+import PAGE_VIEW from "../../operations/PageView.graphql";
+import PROJECT_EVENTS from "../../operations/ProjectEvents.graphql";
+import SET_PAGE_EDITING from "../../operations/SetPageEditing.graphql";
+import UPDATE_PAGE from "../../operations/UpdatePage.graphql";
+import { describe, isNotFound, link, type AppContext, type View } from "./app";
+import { field, h, notice, replaceChildren, serverHtml, time } from "./dom";
+import type { LiveSubscription } from "./live";
+import { notFound } from "./project";
+import { GraphQLRequestError } from "./session";
+import type { ConflictHunk, PageData, PageDiffData, PresenceData, ProjectEventsData } from "./types";
+import { watchControl } from "./watch";
+
+interface Editing {
+  base: number;
+  baseTitle: string;
+  baseBody: string;
+  title: HTMLInputElement;
+  body: HTMLTextAreaElement;
+}
+
+export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): View {
+  let page: PageData | null = null;
+  let editing: Editing | null = null;
+  let conflictShown = false; // the conflict panel stands in for the draft notice
+  let destroyed = false;
+  const subscriptions: LiveSubscription<unknown>[] = [];
+
+  const title = h("h1", { tabindex: -1 });
+  const meta = h("p", { class: "muted meta" });
+  const content = h("div");
+  const outcome = h("div", { class: "outcome" });
+  const liveNotice = h("div", { "aria-live": "polite" });
+  const editorSlot = h("div");
+  const draftSlot = h("div");
+  const actions = h("div", { class: "row" });
+  const attachments = h("div");
+  const revisions = h("ol", { class: "revisions", "aria-label": "Revisions, newest first" });
+  const compare = h("div");
+  const diffSlot = h("div", { "aria-live": "polite" });
+  const people = h("ul", { class: "presence", "aria-label": "People on this page" });
+
+  replaceChildren(main, h("p", { class: "muted" }, "Loading…"));
+  void load();
+
+  async function fetchPage(): Promise<PageData | null> {
+    const data = await ctx.session.request<{ page: PageData | null }>(PAGE_VIEW, { id: pageId });
+    return data.page;
+  }
+
+  async function load(): Promise<void> {
+    let fetched: PageData | null;
+    try {
+      fetched = await fetchPage();
+    } catch (error) {
+      if (destroyed) return;
+      if (isNotFound(error)) notFound(main, "Page");
+      else replaceChildren(main, h("h1", {}, "Page"), notice("error", describe(error)));
+      return;
+    }
+    if (destroyed) return;
+    if (!fetched) {
+      notFound(main, "Page");
+      return;
+    }
+    page = fetched;
+    layout(fetched);
+    show(fetched);
+    subscribe(fetched);
+  }
+
+  async function reload(): Promise<void> {
+    try {
+      const fetched = await fetchPage();
+      if (fetched && !destroyed) {
+        page = fetched;
+        show(fetched);
+      }
+    } catch (error) {
+      replaceChildren(liveNotice, notice("error", describe(error)));
+    }
+  }
+
+  function layout(p: PageData): void {
+    replaceChildren(
+      main,
+      h(
+        "nav",
+        { class: "breadcrumb", "aria-label": "Breadcrumb" },
+        h("a", { href: "#/" }, "Projects"),
+        " › ",
+        p.project.customer.name,
+        " › ",
+        h("a", { href: link("projects", p.project.id) }, p.project.name),
+      ),
+      h("header", { class: "page-header" }, title, meta),
+      h(
+        "div",
+        { class: "columns" },
+        h(
+          "div",
+          { class: "primary" },
+          liveNotice,
+          outcome,
+          draftSlot,
+          editorSlot,
+          actions,
+          h("article", { class: "panel page-body", "aria-labelledby": "page-title" }, content),
+          attachments,
+          h("section", { class: "panel history", "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), revisions, compare, diffSlot),
+        ),
+        h(
+          "aside",
+          { class: "secondary" },
+          h("section", { class: "panel", "aria-labelledby": "presence-heading" }, h("h2", { id: "presence-heading" }, "On this page now"), people),
+          watchControl(ctx, p.id, p.viewerWatchLevel, "page"),
+        ),
+      ),
+    );
+    title.id = "page-title";
+    title.focus();
+  }
+
+  function show(p: PageData): void {
+    replaceChildren(title, p.title, p.visibility === "INTERNAL" ? h("span", { class: "tag internal" }, "Internal") : null);
+    replaceChildren(
+      meta,
+      h("span", { "data-testid": "page-revision" }, `Revision ${p.revision}`),
+      " · updated ",
+      time(p.updatedAt),
+      ` · started by ${p.createdBy.name}`,
+    );
+    replaceChildren(content, serverHtml("markdown", p.bodyHtml));
+    replaceChildren(actions);
+    if (p.project.viewerCanContribute && !editing) {
+      actions.append(h("button", { type: "button", onclick: () => openEditor() }, "Edit page"));
+    }
+    showDraft(p);
+    showAttachments(p);
+    showHistory(p);
+  }
+
+  function showDraft(p: PageData): void {
+    if (!p.draft || editing || conflictShown) {
+      replaceChildren(draftSlot);
+      return;
+    }
+    const draft = p.draft;
+    replaceChildren(
+      draftSlot,
+      notice(
+        "info",
+        `You have a draft of this page, begun on revision ${draft.baseRevision}, that did not merge. `,
+        h(
+          "button",
+          {
+            type: "button",
+            onclick: () => openEditor({ title: draft.title ?? p.title, body: draft.body ?? p.body }),
+          },
+          "Continue with my draft",
+        ),
+        " ",
+        h("button", { type: "button", class: "secondary", onclick: () => void discardDraft() }, "Discard my draft"),
+      ),
+    );
+  }
+
+  function showAttachments(p: PageData): void {
+    if (p.attachments.length === 0) {
+      replaceChildren(attachments);
+      return;
+    }
+    replaceChildren(
+      attachments,
+      h(
+        "section",
+        { class: "panel", "aria-label": "Attachments" },
+        h("h2", {}, "Attachments"),
+        h(
+          "ul",
+          {},
+          p.attachments.map((file) =>
+            h(
+              "li",
+              {},
+              h("a", { href: file.downloadUrl, download: file.name }, file.name),
+              h("small", { class: "muted" }, ` version ${file.version}, ${Math.ceil(file.size / 1024)} KB`),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function showHistory(p: PageData): void {
+    const numbers = p.revisions.edges.map((edge) => edge.node.number);
+    replaceChildren(
+      revisions,
+      p.revisions.edges.map(({ node }) =>
+        h(
+          "li",
+          {},
+          h("strong", {}, `Revision ${node.number}`),
+          ` by ${node.author.name}, `,
+          time(node.createdAt),
+          node.summary ? h("q", {}, node.summary) : null,
+          node.number > 1
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "link",
+                  "aria-label": `Changes in revision ${node.number}`,
+                  onclick: () => void showDiff(node.number - 1, node.number),
+                },
+                "Changes",
+              )
+            : null,
+        ),
+      ),
+    );
+    if (numbers.length < 2) {
+      replaceChildren(compare);
+      return;
+    }
+    const choose = (name: string, selected: number) =>
+      h(
+        "select",
+        { name },
+        numbers.map((n) => h("option", { value: n, selected: n === selected }, `Revision ${n}`)),
+      );
+    const from = choose("from", numbers[numbers.length - 1]!);
+    const to = choose("to", numbers[0]!);
+    replaceChildren(
+      compare,
+      h(
+        "form",
+        {
+          class: "compare row",
+          "aria-label": "Compare two revisions",
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            void showDiff(Number(from.value), Number(to.value));
+          },
+        },
+        field("From", from),
+        field("To", to),
+        h("button", { type: "submit", class: "secondary" }, "Compare"),
+      ),
+    );
+  }
+
+  async function showDiff(from: number, to: number): Promise<void> {
+    try {
+      const data = await ctx.session.request<PageDiffData>(PAGE_DIFF, { id: pageId, from, to });
+      const diff = data.page?.diff;
+      if (!diff) return;
+      replaceChildren(
+        diffSlot,
+        h(
+          "figure",
+          { class: "diff" },
+          h("figcaption", {}, `Changes from revision ${diff.fromRevision} to revision ${diff.toRevision}`),
+          diff.titleChanged ? h("p", {}, "The title changed.") : null,
+          diff.hunks.length === 0 ? h("p", { class: "muted" }, "The text is the same.") : null,
+          diff.hunks.map((hunk) =>
+            h(
+              "div",
+              { class: "hunk" },
+              h(
+                "div",
+                { class: "hunk-header" },
+                `Lines ${hunk.oldStart}–${hunk.oldStart + Math.max(hunk.oldLines - 1, 0)} → ${hunk.newStart}–${hunk.newStart + Math.max(hunk.newLines - 1, 0)}`,
+              ),
+              h(
+                "pre",
+                {},
+                hunk.lines.map((line) =>
+                  line.kind === "ADDED"
+                    ? h("ins", { class: "line added" }, `+ ${line.text}`)
+                    : line.kind === "REMOVED"
+                      ? h("del", { class: "line removed" }, `− ${line.text}`)
+                      : h("span", { class: "line context" }, `  ${line.text}`),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    } catch (error) {
+      replaceChildren(diffSlot, notice("error", describe(error)));
+    }
+  }
+
+  function openEditor(start?: { title: string; body: string }): void {
+    const p = page;
+    if (!p || editing) return;
+    const titleInput = h("input", { type: "text", name: "title", required: true, maxlength: 200 });
+    const bodyInput = h("textarea", { name: "body", rows: 14 });
+    const summary = h("input", { type: "text", name: "summary", maxlength: 500 });
+    titleInput.value = start?.title ?? p.title;
+    bodyInput.value = start?.body ?? p.body;
+    editing = { base: p.revision, baseTitle: p.title, baseBody: p.body, title: titleInput, body: bodyInput };
+    conflictShown = false;
+    const saveButton = h("button", { type: "submit" }, "Save");
+    replaceChildren(outcome);
+    replaceChildren(draftSlot);
+    replaceChildren(actions);
+    replaceChildren(
+      editorSlot,
+      h(
+        "form",
+        {
+          class: "panel editor",
+          "aria-label": "Edit page",
+          onsubmit: async (event: Event) => {
+            event.preventDefault();
+            saveButton.disabled = true;
+            try {
+              await save(summary.value.trim());
+            } finally {
+              saveButton.disabled = false;
+            }
+          },
+        },
+        h("p", { "data-testid": "base-revision" }, `Editing from revision ${p.revision}.`),
+        field("Title", titleInput),
+        field("Text (Markdown)", bodyInput),
+        field("Summary of your change", summary, "Optional; shown in the history."),
+        h("div", { class: "row" }, saveButton, h("button", { type: "button", class: "secondary", onclick: () => closeEditor() }, "Cancel")),
+      ),
+    );
+    bodyInput.focus();
+    void setEditing(true);
+  }
+
+  function closeEditor(): void {
+    editing = null;
+    replaceChildren(editorSlot);
+    replaceChildren(liveNotice);
+    if (page) show(page);
+    void setEditing(false);
+  }
+
+  async function save(summary: string): Promise<void> {
+    const edit = editing;
+    if (!edit) return;
+    const yours = { title: edit.title.value.trim(), body: edit.body.value };
+    try {
+      const data = await ctx.session.request<{
+        updatePage: { merged: boolean; page: { revision: number }; revision: { number: number } };
+      }>(UPDATE_PAGE, {
+        pageId,
+        baseRevision: edit.base,
+        title: yours.title !== edit.baseTitle ? yours.title : null,
+        body: yours.body !== edit.baseBody ? yours.body : null,
+        summary,
+      });
+      const result = data.updatePage;
+      closeEditor();
+      await reload();
+      replaceChildren(
+        outcome,
+        result.merged
+          ? notice(
+              "success",
+              h("strong", {}, "Merged. "),
+              `Your edit began on revision ${edit.base}; others changed the page since, in other places. `,
+              `Both are kept in revision ${result.revision.number}.`,
+            )
+          : result.revision.number === edit.base
+            ? notice("info", "Nothing changed, so no new revision was made.")
+            : notice("success", h("strong", {}, "Saved "), `as revision ${result.revision.number}.`),
+      );
+    } catch (error) {
+      if (error instanceof GraphQLRequestError && error.hasCode("CONFLICT")) {
+        conflictShown = true;
+        closeEditor();
+        showConflict(error, edit.base, yours);
+        await reload(); // show the revision the edit collided with
+      } else {
+        replaceChildren(outcome, notice("error", describe(error)));
+      }
+    }
+  }
+
+  function showConflict(error: GraphQLRequestError, base: number, yours: { title: string; body: string }): void {
+    const extensions = error.errors.find((e) => e.extensions?.code === "CONFLICT")?.extensions ?? {};
+    const hunks = (extensions.conflicts ?? []) as ConflictHunk[];
+    const current = typeof extensions.currentRevision === "number" ? extensions.currentRevision : null;
+    const side = (caption: string, text: string, kind: string) =>
+      h("figure", { class: `side ${kind}` }, h("figcaption", {}, caption), h("pre", {}, text || "(nothing)"));
+    replaceChildren(
+      outcome,
+      h(
+        "section",
+        { class: "conflict", role: "alert", "aria-labelledby": "conflict-heading" },
+        h("h2", { id: "conflict-heading" }, "Not saved: your edit overlaps with changes made meanwhile"),
+        h("p", {}, error.message),
+        hunks.map((hunk) =>
+          h(
+            "div",
+            { class: "conflict-hunk" },
+            h("h3", {}, hunk.field === "title" ? "Title" : `Text, from line ${hunk.baseStartLine}`),
+            h(
+              "div",
+              { class: "sides" },
+              side(`Revision ${base}, where you began`, hunk.base, "base"),
+              side(current ? `Now, in revision ${current}` : "Now", hunk.current, "current"),
+              side("Yours", hunk.yours, "yours"),
+            ),
+          ),
+        ),
+        h(
+          "div",
+          { class: "row" },
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: async () => {
+                await reload();
+                replaceChildren(outcome);
+                openEditor(yours);
+              },
+            },
+            current ? `Edit again from revision ${current}` : "Edit again",
+          ),
+          h("button", { type: "button", class: "secondary", onclick: () => void discardDraft() }, "Discard my draft"),
+        ),
+      ),
+    );
+  }
+
+  async function discardDraft(): Promise<void> {
+    try {
+      await ctx.session.request(DISCARD_PAGE_DRAFT, { pageId });
+      conflictShown = false;
+      replaceChildren(outcome, notice("info", "Your draft is discarded."));
+      await reload();
+    } catch (error) {
+      replaceChildren(outcome, notice("error", describe(error)));
+    }
+  }
+
+  async function setEditing(flag: boolean): Promise<void> {
+    try {
+      await ctx.session.request(SET_PAGE_EDITING, { pageId, editing: flag });
+    } catch {
+      // presence is a courtesy: not being shown as editing is no reason to stop
+    }
+  }
+
+  function subscribe(p: PageData): void {
+    subscriptions.push(
+      ctx.live.subscribe<PresenceData>(PAGE_PRESENCE, { pageId }, {
+        next: (data) =>
+          replaceChildren(
+            people,
+            data.pagePresence.people.map((person) =>
+              h(
+                "li",
+                { "data-user-id": person.user.id },
+                person.user.name,
+                person.user.id === ctx.user.id ? h("small", { class: "muted" }, " (you)") : null,
+                person.editing ? h("span", { class: "tag editing" }, "editing") : null,
+              ),
+            ),
+          ),
+      }) as LiveSubscription<unknown>,
+      ctx.live.subscribe<ProjectEventsData>(
+        PROJECT_EVENTS,
+        { projectId: p.project.id, after: p.project.timelineCursor },
+        {
+          cursor: (data) => data.projectTimeline.cursor,
+          next: (data) => {
+            const event = data.projectTimeline;
+            if (event.__typename === "ResyncRequired") {
+              if (!editing) void reload();
+              return;
+            }
+            if (event.__typename !== "PageUpdated" || event.page?.id !== pageId) return;
+            if (event.actor.id === ctx.user.id) return; // our own save reloads by itself
+            if (editing) {
+              replaceChildren(
+                liveNotice,
+                notice(
+                  "info",
+                  `${event.actor.name} saved revision ${event.revision} while you were editing. `,
+                  "When you save, your edit is merged with it, or you are shown where the two overlap.",
+                ),
+              );
+            } else {
+              replaceChildren(liveNotice, notice("info", `${event.actor.name} saved revision ${event.revision}.`));
+              if (!conflictShown) replaceChildren(outcome);
+              void reload();
+            }
+          },
+        },
+      ) as LiveSubscription<unknown>,
+    );
+  }
+
+  return {
+    destroy() {
+      destroyed = true;
+      for (const subscription of subscriptions) subscription.stop();
+    },
+  };
+}

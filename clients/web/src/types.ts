@@ -1,0 +1,173 @@
+// Shapes of the answers to the documents in clients/operations/ that the web client uses.
+
+export type ProjectStatus = "PROPOSED" | "ACTIVE" | "ON_HOLD" | "COMPLETED" | "CANCELLED";
+export type WatchLevel = "WATCHING" | "PARTICIPATING" | "MUTED";
+export type Visibility = "SHARED" | "INTERNAL";
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  handle: string;
+  role: "ADMIN" | "STAFF" | "CUSTOMER_ADMIN" | "CUSTOMER_MEMBER";
+}
+
+export interface Connection<T> {
+  totalCount?: number;
+  pageInfo?: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: T }[];
+}
+
+export interface HomeData {
+  me: SessionUser & { customer: { id: string; name: string } | null };
+  customers: Connection<{
+    id: string;
+    name: string;
+    projects: Connection<{ id: string; name: string; status: ProjectStatus; updatedAt: string }>;
+  }>;
+}
+
+export interface Post {
+  id: string;
+  body: string;
+  bodyHtml: string;
+  visibility: Visibility;
+  createdAt: string;
+  editedAt: string | null;
+  author: { id: string; name: string };
+  parent: { id: string } | null;
+}
+
+export interface PageSummary {
+  id: string;
+  title: string;
+  visibility: Visibility;
+  revision: number;
+  updatedAt: string;
+}
+
+export interface ProjectViewData {
+  project: {
+    id: string;
+    name: string;
+    status: ProjectStatus;
+    descriptionHtml: string;
+    allowedTransitions: ProjectStatus[];
+    viewerCanContribute: boolean;
+    viewerCanManage: boolean;
+    viewerWatchLevel: WatchLevel | null;
+    timelineCursor: string;
+    customer: { id: string; name: string };
+    pages: Connection<PageSummary>;
+    timeline: Connection<Post & { replies: Connection<Post> }>;
+  } | null;
+}
+
+interface EventBase {
+  cursor: string;
+  occurredAt: string;
+  actor: { id: string; name: string };
+}
+
+export type TimelineEvent =
+  | (EventBase & { __typename: "MicropostPosted"; micropost: Post | null })
+  | (EventBase & { __typename: "MicropostEdited"; micropost: Post | null })
+  | (EventBase & {
+      __typename: "ProjectStatusChanged";
+      fromStatus: ProjectStatus;
+      toStatus: ProjectStatus;
+      reason: string;
+      project: { id: string; status: ProjectStatus; allowedTransitions: ProjectStatus[] };
+    })
+  | (EventBase & { __typename: "PageCreated"; page: PageSummary | null })
+  | (EventBase & {
+      __typename: "PageUpdated";
+      revision: number;
+      summary: string;
+      page: PageSummary | null;
+    })
+  | { __typename: "ResyncRequired"; cursor: string };
+
+export interface ProjectEventsData {
+  projectTimeline: TimelineEvent;
+}
+
+export interface PageRevisionSummary {
+  number: number;
+  summary: string;
+  createdAt: string;
+  author: { name: string };
+}
+
+export interface PageData {
+  id: string;
+  title: string;
+  body: string;
+  bodyHtml: string;
+  revision: number;
+  visibility: Visibility;
+  updatedAt: string;
+  viewerWatchLevel: WatchLevel | null;
+  createdBy: { name: string };
+  project: {
+    id: string;
+    name: string;
+    timelineCursor: string;
+    viewerCanContribute: boolean;
+    customer: { name: string };
+  };
+  draft: { baseRevision: number; title: string | null; body: string | null; updatedAt: string } | null;
+  attachments: { id: string; name: string; version: number; size: number; downloadUrl: string }[];
+  revisions: Connection<PageRevisionSummary>;
+}
+
+export interface PageDiffData {
+  page: {
+    id: string;
+    diff: {
+      fromRevision: number;
+      toRevision: number;
+      titleChanged: boolean;
+      unified: string;
+      hunks: {
+        oldStart: number;
+        oldLines: number;
+        newStart: number;
+        newLines: number;
+        lines: { kind: "CONTEXT" | "ADDED" | "REMOVED"; text: string }[];
+      }[];
+    };
+  } | null;
+}
+
+export interface ConflictHunk {
+  field: string;
+  baseStartLine: number;
+  base: string;
+  current: string;
+  yours: string;
+}
+
+export interface PresenceData {
+  pagePresence: { people: { user: { id: string; name: string }; editing: boolean; since: string }[] };
+}
+
+type NotificationEvent =
+  | { __typename: "MicropostPosted" | "MicropostEdited"; micropost: { id: string; bodyHtml: string } | null }
+  | { __typename: "ProjectStatusChanged"; fromStatus: ProjectStatus; toStatus: ProjectStatus; reason: string }
+  | { __typename: "PageCreated"; page: { id: string; title: string } | null }
+  | { __typename: "PageUpdated"; revision: number; summary: string; page: { id: string; title: string } | null }
+  | { __typename: "ResyncRequired" };
+
+export interface InboxData {
+  notifications: Connection<{
+    id: string;
+    reason: "MENTIONED" | "REPLIED" | "PARTICIPATING" | "WATCHING";
+    createdAt: string;
+    readAt: string | null;
+    event: NotificationEvent & {
+      occurredAt?: string;
+      actor?: { name: string };
+      project?: { id: string; name: string };
+    };
+  }> & { unreadCount: number };
+}

@@ -1,0 +1,1 @@
+"""Registered documents for servers that run only registered operations."""

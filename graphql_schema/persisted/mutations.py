@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.actions import persisted
+from graphql_schema.context import Info
+from graphql_schema.permissions import IsAdmin, rule
+from graphql_schema.persisted.types import PersistedQuery
+
+
+@strawberry.input
+class RegisterPersistedQueryInput:
+    query: str = strawberry.field(description="The document's text, exactly as clients send it.")
+
+
+@strawberry.type
+class RegisterPersistedQueryPayload:
+    persisted_query: PersistedQuery
+    created: bool = strawberry.field(description="False when it was registered before.")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        extensions=rule(IsAdmin),
+        description="Register a document that a server running only registered operations "
+        "accepts (administrators; audited).",
+    )
+    async def register_persisted_query(
+        self, info: Info, input: RegisterPersistedQueryInput
+    ) -> RegisterPersistedQueryPayload | None:
+        ctx = info.context
+        row, created = await persisted.register_persisted_query(
+            ctx.require_viewer(),
+            input.query,
+            schema=info.schema._schema,
+            limits=ctx.settings.query_limits,
+            client_address=ctx.client_address,
+        )
+        return RegisterPersistedQueryPayload(
+            persisted_query=PersistedQuery.from_row(row), created=created
+        )

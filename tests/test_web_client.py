@@ -1,0 +1,521 @@
+"""The web client (clients/web) end to end, in a real headless Chromium: Debian's
+``chromium`` driven by Playwright (never a browser Playwright downloads), against
+``extranet serve`` started here on a spare loopback port with the demo data.
+
+* Sam (staff, a desktop screen) and Anna (Acme's lead contact, a phone-sized screen) open
+  the same project; Sam posts, edits his post and changes the status; Anna sees all of it
+  appear live, without a reload. Gina (a contact of another customer) sees none of it: the
+  project is not in her list, and its URL answers "not found".
+* A concept page: each sees the other on it, an edit begun on an older revision merges, an
+  overlapping one shows the conflict with both sides, and the history shows a diff.
+* The connection drops (the server restarts): the client says "Reconnecting…", and a post
+  made while it was away appears once it is back, resumed from its last cursor.
+* The access token runs out (a server with the shortest lifetime, 30 s): the server closes
+  the socket, and the client renews the token with ``refreshSession`` and carries on.
+* Two-factor sign-in: set up at the first sign-in where an administrator requires it, then
+  a code (here a recovery code) as the second step.
+
+Screenshots of the main screens (sign-in, project timeline, concept page, conflict,
+reconnecting; phone-sized and desktop) are saved as artefacts in ``var/screenshots/``
+(gitignored), replaced on every run.
+
+The web client is built first (``make web``) when it is missing or stale. Without
+``chromium``, Node.js or npm the tests are skipped; under ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
+
+from app import totp
+from tests.live import EXTRANET, load_demo
+from tests.services import free_port, fresh_database, in_ci
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "demo-extranet-2026"
+PORTAL = "Warehouse portal relaunch"
+PAGE = "Booking flow concept"
+PHONE = ViewportSize(width=390, height=844)
+DESKTOP = ViewportSize(width=1280, height=900)
+
+expect.set_options(timeout=15_000)
+
+
+def _missing(reason: str) -> NoReturn:
+    if in_ci():
+        pytest.fail(f"{reason}; CI=true requires it")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def web_build() -> None:
+    """The web client, built (``make web``) if it is missing or older than its sources."""
+    if CHROMIUM is None:
+        _missing("chromium is not installed (apt-get install chromium)")
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        _missing("Node.js and npm are needed to build the web client (clients/web)")
+    if shutil.which("make") is None:
+        _missing("make is needed to build the web client (make web)")
+    done = subprocess.run(
+        ["make", "-s", "web"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (ROOT / "clients" / "web" / "dist" / "index.html").is_file(), done.stdout
+
+
+class Server:
+    """``extranet serve`` as its own process, on one port that it keeps across a restart."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = free_port()
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    async def start(self) -> None:
+        with self.log.open("a") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                EXTRANET, "serve", "--port", str(self.port), env=self.env, stdout=log, stderr=log
+            )
+        async with httpx.AsyncClient(timeout=5) as http:
+            for _ in range(400):
+                try:
+                    if (await http.get(f"{self.url}healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"extranet serve did not start:\n{self.log.read_text()[-3000:]}")
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            await asyncio.wait_for(self.process.wait(), 15)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
+
+
+@asynccontextmanager
+async def demo_server(tmp: Path, **settings: str) -> AsyncIterator[Server]:
+    """A fresh database with the demo data, served."""
+    async with fresh_database(tmp) as url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BROADCAST_URL": os.environ.get("BROADCAST_URL", "memory://"),
+            "BROADCAST_NAMESPACE": f"web-{secrets.token_hex(4)}",
+            "EXTRANET_SECRET_KEY": "web-client-test-secret-key-long-enough-1234",
+            "EXTRANET_ENV": "development",
+            "EXTRANET_ATTACHMENTS_DIR": str(tmp / "attachments"),
+            **settings,
+        }
+        await load_demo(env)
+        running = Server(env, tmp / "server.log")
+        await running.start()
+        try:
+            yield running
+        finally:
+            await running.stop()
+
+
+@pytest.fixture(scope="module")
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
+    async with demo_server(tmp_path_factory.mktemp("web-client")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def browser(web_build: None) -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+class People:
+    """Browser windows of signed-in people; each in a context of its own (its own storage)."""
+
+    def __init__(self, browser: Browser, server: Server) -> None:
+        self.browser = browser
+        self.server = server
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+        self.sockets_closed: Counter[str] = Counter()
+
+    async def sign_in(self, email: str, viewport: ViewportSize, shot: str | None = None) -> Page:
+        context = await self.browser.new_context(viewport=viewport)
+        self.contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(f"{email}: {error}"))
+        page.on(
+            "websocket",
+            lambda socket: socket.on("close", lambda _: self.sockets_closed.update([email])),
+        )
+        await page.goto(self.server.url)
+        await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        if shot:
+            await screenshot(page, shot)
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Projects", level=1)).to_be_visible()
+        return page
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+
+@pytest.fixture
+async def people(browser: Browser, server: Server) -> AsyncIterator[People]:
+    crowd = People(browser, server)
+    try:
+        yield crowd
+    finally:
+        await crowd.close()
+    assert crowd.errors == [], "the web client threw in the browser"
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def open_project(page: Page) -> str:
+    """Open the portal project from the list; its URL."""
+    await page.get_by_role("link", name=PORTAL).click()
+    await expect(page.get_by_role("heading", name=PORTAL, level=1)).to_be_visible()
+    await expect(page.get_by_test_id("connection")).to_have_text("Live")
+    return page.url
+
+
+async def unread(page: Page) -> int:
+    """The unread count on the inbox badge, once the server has told it."""
+    badge = page.get_by_test_id("unread-count")
+    await expect(badge).to_have_attribute("data-count", re.compile(r"^\d+$"))
+    return int(await badge.get_attribute("data-count") or "")
+
+
+async def test_two_people_follow_a_project_live_and_another_customer_sees_none_of_it(
+    people: People,
+) -> None:
+    # given: Sam (staff) on a desktop and Anna (Acme's lead contact) on a phone, one project
+    sam = await people.sign_in("sam@provider.example", DESKTOP, shot="login-desktop")
+    anna = await people.sign_in("anna@acme.example", PHONE, shot="login-phone")
+    project_url = await open_project(sam)
+    await open_project(anna)
+    await anna.evaluate("window.notReloaded = true")
+    unread_before = await unread(anna)
+
+    # when: Sam posts, mentioning Anna, and puts the project on hold
+    await sam.get_by_label("New post").fill("Yard test plan is ready, @anna: see #yard-tests")
+    await sam.get_by_role("button", name="Post", exact=True).click()
+    await sam.get_by_label("New status").select_option("ON_HOLD")
+    await sam.get_by_label("Reason").fill("Waiting for the pilot result")
+    await sam.get_by_role("button", name="Change status").click()
+
+    # then: Anna sees both appear, and her unread count goes up
+    post = anna.locator("article.post", has_text="Yard test plan is ready")
+    await expect(post).to_be_visible()
+    await expect(post.locator(".post-body")).to_contain_text("@anna: see #yard-tests")
+    await expect(anna.locator("#project-status")).to_have_text("On hold")
+    await expect(anna.locator("li.activity").first).to_contain_text("Waiting for the pilot result")
+    await expect(anna.get_by_test_id("unread-count")).not_to_have_attribute(
+        "data-count", str(unread_before)
+    )
+    assert await unread(anna) > unread_before
+
+    # when: Sam edits his post
+    await (
+        sam.locator("article.post", has_text="Yard test plan is ready")
+        .get_by_role("button", name="Edit")
+        .click()
+    )
+    await sam.get_by_label("Edit your post").fill("Yard test plan v2 is ready, @anna #yard-tests")
+    await sam.get_by_role("button", name="Save").click()
+
+    # then: the edit reaches Anna too, still without a reload
+    edited = anna.locator("article.post", has_text="Yard test plan v2 is ready")
+    await expect(edited).to_be_visible()
+    await expect(edited).to_contain_text("(edited)")
+    assert await anna.evaluate("window.notReloaded") is True
+    await screenshot(sam, "project-desktop")
+    await screenshot(anna, "project-phone")
+
+    # and Gina, of another customer, sees none of it
+    gina = await people.sign_in("gina@globex.example", DESKTOP)
+    await expect(gina.get_by_role("link", name="Loyalty app")).to_be_visible()
+    await expect(gina.get_by_text(PORTAL)).to_have_count(0)
+    await expect(gina.get_by_text("Acme")).to_have_count(0)
+    await gina.goto(project_url)
+    await expect(gina.get_by_role("heading", name="Project not found")).to_be_visible()
+    await gina.get_by_role("link", name=re.compile(r"^Inbox")).click()
+    await expect(gina.get_by_role("heading", name="Inbox")).to_be_visible()
+    await expect(gina.locator("main p.muted").first).not_to_be_empty()
+    text = await gina.locator("body").inner_text()
+    assert "Yard test plan" not in text
+    assert PORTAL not in text
+
+
+async def test_a_concept_page_shows_who_is_there_merges_edits_and_shows_conflicts(
+    people: People,
+) -> None:
+    # given: Sam and Anna on the same concept page
+    sam = await people.sign_in("sam@provider.example", DESKTOP)
+    anna = await people.sign_in("anna@acme.example", PHONE)
+    for person in (sam, anna):
+        await open_project(person)
+        await person.get_by_role("link", name=PAGE).click()
+        await expect(person.get_by_role("heading", name=PAGE, level=1)).to_be_visible()
+
+    # then: each sees the other on it
+    await expect(anna.locator("ul.presence")).to_contain_text("Sam Account-Manager")
+    await expect(sam.locator("ul.presence")).to_contain_text("Anna Lead (Acme)")
+
+    # when: Anna starts editing, and Sam saves a change to another line meanwhile
+    await anna.get_by_role("button", name="Edit page").click()
+    await expect(anna.get_by_test_id("base-revision")).to_have_text("Editing from revision 1.")
+    await expect(sam.locator("ul.presence li", has_text="Anna Lead (Acme)")).to_contain_text(
+        "editing"
+    )
+    await sam.get_by_role("button", name="Edit page").click()
+    sam_text = sam.get_by_label("Text (Markdown)")
+    await sam_text.fill(
+        (await sam_text.input_value()).replace(
+            "offline in the yard", "offline in the yard and depot"
+        )
+    )
+    await sam.get_by_label("Summary of your change").fill("The depot too")
+    await sam.get_by_role("button", name="Save").click()
+    await expect(sam.locator(".outcome")).to_contain_text("Saved as revision 2")
+    await expect(anna.get_by_text("saved revision 2 while you were editing")).to_be_visible()
+    anna_text = anna.get_by_label("Text (Markdown)")
+    await anna_text.fill(
+        (await anna_text.input_value()).replace("## Goals", "## Goals of the pilot")
+    )
+    await anna.get_by_role("button", name="Save").click()
+
+    # then: Anna's edit of revision 1 is merged with Sam's, and Sam sees the result live
+    await expect(anna.locator(".outcome")).to_contain_text("Merged")
+    await expect(anna.locator(".outcome")).to_contain_text("revision 3")
+    for person in (anna, sam):
+        await expect(person.locator(".page-body")).to_contain_text("Goals of the pilot")
+        await expect(person.locator(".page-body")).to_contain_text("the yard and depot")
+
+    # when: both change the same line; Anna saves first
+    await sam.get_by_role("button", name="Edit page").click()
+    await anna.get_by_role("button", name="Edit page").click()
+    await anna_text.fill((await anna_text.input_value()).replace("three taps", "two taps"))
+    await anna.get_by_role("button", name="Save").click()
+    await expect(anna.locator(".outcome")).to_contain_text("Saved as revision 4")
+    await sam_text.fill((await sam_text.input_value()).replace("three taps", "one tap"))
+    await sam.get_by_role("button", name="Save").click()
+
+    # then: Sam is shown the conflict, with both sides and where he began
+    conflict = sam.locator(".conflict")
+    await expect(conflict).to_contain_text("Not saved")
+    await expect(conflict.locator(".side.base")).to_contain_text("three taps")
+    await expect(conflict.locator(".side.current")).to_contain_text("two taps")
+    await expect(conflict.locator(".side.yours")).to_contain_text("one tap")
+    await screenshot(sam, "page-conflict-desktop")
+
+    # when: he edits again from the current revision, keeping his text
+    await conflict.get_by_role("button", name="Edit again from revision 4").click()
+    await expect(sam.get_by_test_id("base-revision")).to_have_text("Editing from revision 4.")
+    await expect(sam_text).to_have_value(re.compile("one tap"))
+    await sam_text.fill((await sam_text.input_value()).replace("one tap", "two taps or one"))
+    await sam.get_by_role("button", name="Save").click()
+    await expect(sam.locator(".outcome")).to_contain_text("Saved as revision 5")
+
+    # then: the history shows what each revision changed
+    await expect(anna.locator(".page-body")).to_contain_text("two taps or one")
+    await anna.get_by_role("button", name="Changes in revision 2").click()
+    diff = anna.locator("figure.diff")
+    await expect(diff).to_contain_text("revision 1 to revision 2")
+    await expect(diff.locator("ins")).to_contain_text("offline in the yard and depot")
+    await expect(diff.locator("del")).to_contain_text("offline in the yard")
+    await screenshot(anna, "page-phone")
+    await screenshot(sam, "page-desktop")
+
+    # and Gina cannot open the page by its URL
+    gina = await people.sign_in("gina@globex.example", PHONE)
+    await gina.goto(sam.url)
+    await expect(gina.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert "Goals" not in await gina.locator("body").inner_text()
+
+
+LOGIN = """mutation ($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password}) { accessToken } }"""
+POST = """mutation ($project: ID!, $body: String!) {
+  postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
+SESSION_TOKEN = "JSON.parse(sessionStorage.getItem('extranet.session')).accessToken"
+CUSTOMERS = "{ customers { edges { node { id name } } } }"
+REQUIRE_MFA = """mutation ($customer: ID!) {
+  setMfaRequirement(input: {required: true, customerId: $customer}) { customer { name } } }"""
+
+
+async def _api(server: Server, email: str, query: str, **variables: str) -> dict[str, Any]:
+    """One operation over HTTP as the user (signed in with the password alone)."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+        login = await http.post(
+            "graphql", json={"query": LOGIN, "variables": {"email": email, "password": PASSWORD}}
+        )
+        token = login.json()["data"]["login"]["accessToken"]
+        answer = await http.post(
+            "graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = answer.json()
+    assert "errors" not in body, body
+    return dict(body["data"])
+
+
+async def test_after_a_dropped_connection_the_timeline_resumes_from_its_cursor(
+    people: People, server: Server
+) -> None:
+    # given: Anna follows the project
+    anna = await people.sign_in("anna@acme.example", PHONE)
+    url = await open_project(anna)
+    project_id = unquote(url.rsplit("/", 1)[1])
+    await anna.evaluate("window.notReloaded = true")
+
+    # when: the server goes away, the client says so
+    await server.stop()
+    await expect(anna.get_by_test_id("connection")).to_have_text("Reconnecting…")
+    await screenshot(anna, "reconnecting-phone")
+
+    # and Sam posts while Anna's browser cannot reach the server yet
+    await anna.context.set_offline(True)
+    await server.start()
+    await _api(
+        server, "sam@provider.example", POST, project=project_id, body="Posted while Anna was away"
+    )
+    await anna.wait_for_timeout(1000)
+    assert await anna.get_by_text("Posted while Anna was away").count() == 0
+
+    # then: once she is back, the post is replayed from her cursor, without a reload
+    await anna.context.set_offline(False)
+    await expect(anna.locator("article.post", has_text="Posted while Anna was away")).to_be_visible(
+        timeout=30_000
+    )
+    await expect(anna.get_by_test_id("connection")).to_have_text("Live")
+    assert await anna.locator("article.post", has_text="Posted while Anna was away").count() == 1
+    assert await anna.evaluate("window.notReloaded") is True
+
+
+async def test_when_the_access_token_runs_out_it_is_renewed_and_the_timeline_carries_on(
+    browser: Browser, tmp_path: Path
+) -> None:
+    async with demo_server(tmp_path, EXTRANET_ACCESS_TOKEN_TTL="30") as short:
+        crowd = People(browser, short)
+        try:
+            # given: Anna follows the project on a server whose access tokens last 30 s
+            anna = await crowd.sign_in("anna@acme.example", PHONE)
+            url = await open_project(anna)
+            project_id = unquote(url.rsplit("/", 1)[1])
+            await anna.evaluate("window.notReloaded = true")
+            first_token = await anna.evaluate(SESSION_TOKEN)
+
+            # when: the token runs out, the server closes her socket (4401), and her client
+            # renews the token to connect again
+            for _ in range(90):  # the page's CSP allows no wait_for_function (it evaluates)
+                if await anna.evaluate(SESSION_TOKEN) != first_token:
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                raise AssertionError("the access token was not renewed within 45 s")
+            assert crowd.sockets_closed["anna@acme.example"] >= 1
+            await _api(short, "sam@provider.example", POST, project=project_id, body="Still here")
+
+            # then: her client renews the token, reconnects, and the post reaches her
+            post = anna.locator("article.post", has_text="Still here")
+            await expect(post).to_be_visible(timeout=30_000)
+            await expect(anna.get_by_test_id("connection")).to_have_text("Live")
+            assert await anna.evaluate("window.notReloaded") is True
+            # and her requests over HTTP go on working
+            await anna.get_by_role("link", name=re.compile(r"^Inbox")).click()
+            await expect(anna.get_by_role("heading", name="Inbox")).to_be_visible()
+            await expect(anna.locator(".notification").first).to_be_visible()
+            await expect(anna.get_by_role("alert")).to_have_count(0)
+        finally:
+            await crowd.close()
+        assert crowd.errors == []
+
+
+async def test_two_factor_sign_in_is_set_up_when_required_and_then_asked_for(
+    people: People, server: Server
+) -> None:
+    # given: the administrator requires two-factor sign-in of Globex's contacts
+    customers = (await _api(server, "admin@provider.example", CUSTOMERS))["customers"]["edges"]
+    [globex] = [c["node"]["id"] for c in customers if c["node"]["name"] == "Globex Retail"]
+    await _api(server, "admin@provider.example", REQUIRE_MFA, customer=globex)
+    context = await people.browser.new_context(viewport=PHONE)
+    people.contexts.append(context)
+    gina = await context.new_page()
+    gina.on("pageerror", lambda error: people.errors.append(f"gina: {error}"))
+    await gina.goto(server.url)
+
+    # when: Gina signs in with her password, she is asked to set it up first
+    await gina.get_by_label("Email").fill("gina@globex.example")
+    await gina.get_by_label("Password").fill(PASSWORD)
+    await gina.get_by_role("button", name="Sign in").click()
+    secret = await gina.get_by_test_id("totp-secret").inner_text()
+    await gina.get_by_label("Code from your authenticator app").fill(totp.current_code(secret))
+    await screenshot(gina, "two-factor-setup-phone")
+    await gina.get_by_role("button", name="Turn it on and sign in").click()
+
+    # then: she gets her recovery codes once, and is signed in
+    codes = (await gina.get_by_test_id("recovery-codes").inner_text()).split()
+    assert len(codes) >= 5
+    await gina.get_by_role("button", name="I have kept them: continue").click()
+    await expect(gina.get_by_role("link", name="Loyalty app")).to_be_visible()
+
+    # when: she signs in again, the password is not enough: a code (here a recovery code) is
+    await gina.get_by_role("button", name="Sign out").click()
+    await gina.get_by_label("Email").fill("gina@globex.example")
+    await gina.get_by_label("Password").fill(PASSWORD)
+    await gina.get_by_role("button", name="Sign in").click()
+    await gina.get_by_label("Code from your authenticator app").fill("000000")
+    await gina.get_by_role("button", name="Continue").click()
+    await expect(gina.get_by_role("alert")).to_be_visible()
+    await gina.get_by_label("Code from your authenticator app").fill(codes[0])
+    await gina.get_by_role("button", name="Continue").click()
+
+    # then
+    await expect(gina.get_by_role("link", name="Loyalty app")).to_be_visible()
