@@ -31,6 +31,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -290,6 +291,38 @@ async def test_two_people_follow_a_project_live_and_another_customer_sees_none_o
     text = await gina.locator("body").inner_text()
     assert "Yard test plan" not in text
     assert PORTAL not in text
+
+
+async def test_a_post_from_the_terminal_client_appears_live_in_the_browser(
+    people: People, server: Server, tmp_path: Path
+) -> None:
+    # given: Anna follows the project in her browser
+    anna = await people.sign_in("anna@acme.example", DESKTOP)
+    await open_project(anna)
+    await anna.evaluate("window.notReloaded = true")
+    # when: Max posts to it from a terminal with extranet-client
+    client = str(Path(sys.executable).parent / "extranet-client")
+    env = {**server.env, "XDG_CONFIG_HOME": str(tmp_path), "EXTRANET_SERVER": server.url}
+    for args, stdin in (
+        (["login"], f"max@acme.example\n{PASSWORD}\n"),
+        (["post", PORTAL, "Pallet labels printed, from my terminal #yard-tests"], ""),
+    ):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [client, *args],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    # then: it appears in Anna's timeline without a reload
+    post = anna.locator("article.post", has_text="Pallet labels printed, from my terminal")
+    await expect(post).to_be_visible()
+    await expect(post).to_contain_text("Max")
+    assert await anna.evaluate("window.notReloaded") is True
 
 
 async def test_a_concept_page_shows_who_is_there_merges_edits_and_shows_conflicts(
