@@ -216,6 +216,8 @@ async def bench_graphql(n: int, m: int, profile: str | None) -> tuple[dict[str, 
         "BROADCAST_URL": "memory://",
         "EXTRANET_SECRET_KEY": "benchmark-secret-key-that-is-long-enough",
         "EXTRANET_ACCESS_TOKEN_TTL": "3600",
+        # a few demo users hold all the benchmark's sockets
+        "EXTRANET_WS_MAX_CONNECTIONS_PER_USER": str(n),
     }
     for step in (["migrate"], ["demo"]):
         subprocess.run([str(BIN / "extranet"), *step], env=env, check=True, capture_output=True)
