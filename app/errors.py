@@ -27,13 +27,17 @@ class Forbidden(AppError):
 class NotFound(AppError):
     code = "NOT_FOUND"
 
-    def __init__(self, what: str = "object", *, outside_scope: str = "", **extensions: Any) -> None:
+    def __init__(
+        self, what: str = "object", *, looked_up: tuple[type, int] | None = None, **extensions: Any
+    ) -> None:
         super().__init__(
             f"No {what} with that ID exists, or you may not see it. Check the ID.", **extensions
         )
-        # The client is told only NOT_FOUND; the audit trail learns that the object exists
-        # outside the caller's scope ("Project:12"): a probe across tenants, or a stale link.
-        self.outside_scope = outside_scope
+        # The client is told only NOT_FOUND. After the answer has gone, the audit trail checks
+        # whether the (model, id) looked up exists outside the caller's scope: a probe across
+        # tenants, or a stale link. Checking before answering would make the answer's timing
+        # tell the two apart.
+        self.looked_up = looked_up
 
 
 class BadUserInput(AppError):

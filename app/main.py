@@ -42,6 +42,7 @@ from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
 from app.web import web_client_routes
 from graphql_schema.context import Context, bearer_token, build_context, session_from_token
+from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
@@ -261,6 +262,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             renewals.cancel()
             await asyncio.gather(renewals, return_exceptions=True)
             await graphql.sockets.aclose()
+            await denials_recorded()
             await bus.disconnect()
             await graphql.throttle.store.close()
             await graphql.persisted.close()

@@ -271,6 +271,10 @@ class PersistedQueries:
     ) -> str | None:
         """The document to run for ``query`` and ``extensions`` sent by ``viewer``; raises
         an :class:`AppError` when there is none or it may not run."""
+        if query is not None and not isinstance(query, str):  # JSON may carry anything
+            raise BadUserInput("The query must be a string.", field="query")
+        if extensions is not None and not isinstance(extensions, Mapping):
+            raise BadUserInput("The extensions must be an object.", field="extensions")
         digest = requested_hash(extensions)
         scope = tenant_scope(viewer)
         if digest is None:

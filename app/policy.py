@@ -125,14 +125,8 @@ async def get_visible(queryset: QuerySet[M], object_id: int, what: str) -> M:
     whether it does not exist or lies outside the scope (the audit trail tells them apart)."""
     found = await queryset.get_or_none(id=object_id)
     if found is None:
-        raise await not_found(queryset, object_id, what)
+        raise NotFound(what, looked_up=(queryset.model, object_id))
     return found
-
-
-async def not_found(queryset: QuerySet[M], object_id: int, what: str) -> NotFound:
-    model = queryset.model
-    exists = await model.exists(id=object_id)
-    return NotFound(what, outside_scope=f"{model.__name__}:{object_id}" if exists else "")
 
 
 async def is_on_account_team(user: User, customer_id: int) -> bool:

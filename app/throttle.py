@@ -128,13 +128,20 @@ class LoginThrottle:
     def _keys(email: str, address: str) -> tuple[str, str]:
         return f"account:{email.strip().lower()}", f"address:{address or 'unknown'}"
 
-    async def check(self, email: str, address: str) -> None:
-        """Refuse with RATE_LIMITED while the account or the address is locked."""
+    async def check(self, email: str, address: str, *, fail_closed: bool = False) -> None:
+        """Refuse with RATE_LIMITED while the account or the address is locked. When the
+        store is down, a password is still checked (unprotected, and logged), but a
+        six-digit code is not (``fail_closed``): a million codes are guessed quickly."""
         account, client = self._keys(email, address)
         try:
             wait = max(await self.store.locked_for(account), await self.store.locked_for(client))
-        except Exception:  # the store is down: sign-in goes on, unprotected, and says so
+        except Exception:
             log.exception("Sign-in protection is unavailable")
+            if fail_closed:
+                raise RateLimited(
+                    "Codes cannot be checked for a moment. Try again in 30 seconds.",
+                    retryAfter=30,
+                ) from None
             return
         if wait:
             raise RateLimited(

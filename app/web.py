@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
@@ -48,6 +49,10 @@ class _Assets(StaticFiles):
     """Built files; their names carry a content hash, so they never change."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.directory is None or not await anyio.Path(self.directory).is_dir():  # unbuilt
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+            return
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)

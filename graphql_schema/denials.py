@@ -1,42 +1,130 @@
 """Permission denials go to the audit trail: one entry per request that was refused
 something, naming the fields refused and the IDs of objects outside the caller's scope
-(another customer's project, say), which the caller was told do not exist."""
+(another customer's project, say), which the caller was told do not exist.
+
+The entry is written after the answer has gone, by a task of its own: whether the object
+exists is looked up only then, so the answer takes the same time for another customer's ID
+as for one that exists nowhere. A caller gets at most MAX_PER_MINUTE entries a minute per
+process; the next entry says how many were left out.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
+from tortoise.models import Model
 
 from app.actions._common import audit
+from models import User
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 20  # a list of a thousand refused items is one entry naming twenty
+MAX_PER_MINUTE = 30
+_pending: set[asyncio.Task[None]] = set()
 
 
 def _field_path(error: GraphQLError) -> str:
     return ".".join(str(p) for p in (error.path or ()) if not isinstance(p, int))
 
 
-def denials(errors: list[GraphQLError]) -> tuple[list[str], list[str]]:
-    """(paths of refused fields, objects outside the caller's scope) among the errors."""
+def denials(errors: list[GraphQLError]) -> tuple[list[str], list[tuple[type[Model], int]]]:
+    """(paths of refused fields, (model, id) looked up in vain) among the errors."""
     fields: list[str] = []
-    outside: list[str] = []
+    looked_up: list[tuple[type[Model], int]] = []
     for error in errors:
-        target = getattr(error.original_error, "outside_scope", None) or getattr(
-            error, "outside_scope", None
+        probe = getattr(error.original_error, "looked_up", None) or getattr(
+            error, "looked_up", None
         )
-        if target and target not in outside:
-            outside.append(target)
+        if probe and probe not in looked_up:
+            looked_up.append(probe)
         elif (error.extensions or {}).get("code") == "FORBIDDEN":
             path = _field_path(error)
             if path not in fields:
                 fields.append(path)
-    return fields[:MAX_LISTED], outside[:MAX_LISTED]
+    return fields[:MAX_LISTED], looked_up[:MAX_LISTED]
+
+
+@dataclass
+class _Allowance:
+    """Entries a caller still gets this minute."""
+
+    minute: float = 0.0
+    written: int = 0
+    left_out: int = 0
+
+
+@dataclass
+class _Limiter:
+    callers: dict[int, _Allowance] = field(default_factory=dict)
+
+    def take(self, caller: int) -> int | None:
+        """How many entries were left out before this one, or None to leave it out too."""
+        now = time.monotonic()
+        if len(self.callers) > 10_000:  # forget callers quiet for a minute
+            self.callers = {k: a for k, a in self.callers.items() if now - a.minute < 60}
+        allowance = self.callers.setdefault(caller, _Allowance(now))
+        if now - allowance.minute >= 60:
+            allowance.minute, allowance.written = now, 0
+        if allowance.written >= MAX_PER_MINUTE:
+            allowance.left_out += 1
+            return None
+        allowance.written += 1
+        left_out, allowance.left_out = allowance.left_out, 0
+        return left_out
+
+
+_limiter = _Limiter()
+
+
+def forget_callers() -> None:
+    """Start every caller's allowance afresh."""
+    _limiter.callers.clear()
+
+
+async def _record(
+    viewer: User | None,
+    client_address: str,
+    operation: str,
+    fields: list[str],
+    looked_up: list[tuple[type[Model], int]],
+) -> None:
+    try:
+        outside = [
+            f"{model.__name__}:{object_id}"
+            for model, object_id in looked_up
+            if await model.exists(id=object_id)
+        ]
+        if not fields and not outside:
+            return
+        left_out = _limiter.take(viewer.id if viewer else 0)
+        if left_out is None:
+            return
+        await audit(
+            "permission.denied",
+            actor=viewer,
+            target=outside[0] if outside else fields[0],
+            client_address=client_address,
+            operation=operation,
+            fields=fields,
+            outside_scope=outside,
+            **({"left_out_before": left_out} if left_out else {}),
+        )
+    except Exception:  # the answer has gone regardless; the log keeps the gap visible
+        log.exception("Recording a permission denial failed")
+
+
+async def settled() -> None:
+    """Wait until every denial seen so far is recorded (tests, and shutting down)."""
+    while _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
 class AuditDenials(SchemaExtension):
@@ -46,24 +134,22 @@ class AuditDenials(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context
-        result = context.result
-        errors = getattr(result, "errors", None)
+        errors = getattr(context.result, "errors", None)
         if not errors or context.operation_type is OperationType.SUBSCRIPTION:
             return
-        fields, outside = denials(errors)
-        if not fields and not outside:
+        fields, looked_up = denials(errors)
+        if not fields and not looked_up:
             return
         request = context.context
-        viewer = getattr(request, "viewer", None)
-        try:
-            await audit(
-                "permission.denied",
-                actor=viewer,
-                target=outside[0] if outside else fields[0],
-                client_address=str(getattr(request, "client_address", "")),
-                operation=context.operation_name or "",
-                fields=fields,
-                outside_scope=outside,
-            )
-        except Exception:  # the answer goes out regardless; the log keeps the gap visible
-            log.exception("Recording a permission denial failed")
+        task = asyncio.create_task(
+            _record(
+                getattr(request, "viewer", None),
+                str(getattr(request, "client_address", "")),
+                context.operation_name or "",
+                fields,
+                looked_up,
+            ),
+            name="audit a denial",
+        )
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)

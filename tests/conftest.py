@@ -16,6 +16,7 @@ from app.main import create_app
 from app.settings import Settings, load_settings
 from app.throttle import attempt_store
 from app.tokens import issue_access_token
+from graphql_schema import denials
 from graphql_schema.relay import global_id
 from models import User
 from realtime.bus import EventBus
@@ -75,6 +76,8 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
     if "app" not in request.fixturenames:
         return
     application: Starlette = request.getfixturevalue("app")
+    await denials.settled()  # an earlier test's refusals are recorded before the tables empty
+    denials.forget_callers()
     await _empty_all_tables(application.state.settings.database_url)
     # sign-in failures of earlier tests (all from one test client address) count for none
     settings = application.state.settings

@@ -32,6 +32,8 @@ async def test_without_a_build_the_root_says_how_to_make_one(
     assert response.status_code == 503
     assert "The web client is not built" in response.text
     assert "make web" in response.text
+    # and its assets are simply not there
+    assert (await client.get("/assets/app.js")).status_code == 404
 
 
 async def test_the_built_page_and_assets_are_served_with_a_strict_policy(

@@ -188,7 +188,7 @@ async def complete_login(
     if user is None:
         raise Unauthenticated("This sign-in has expired. Sign in again with your password.")
     if throttle is not None:
-        await throttle.check(user.email, client_address)
+        await throttle.check(user.email, client_address, fail_closed=True)
     if not await mfa.passes_second_factor(user, code, client_address):
         await audit(
             "login.failed",
@@ -211,7 +211,7 @@ async def enrolling_user(
     if enrolment_token:
         user_id = decode_second_factor_token(settings, enrolment_token, MFA_ENROL)
         user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
-        if user is None:
+        if user is None or user.totp_secret:  # spent once a second factor is on
             raise Unauthenticated("This sign-in has expired. Sign in again with your password.")
         return user
     if viewer is None:

@@ -11,6 +11,7 @@ from app.actions._common import audit, now
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from app.passwords import verify_password
 from app.settings import Settings
+from app.throttle import LoginThrottle
 from app.totp import (
     hash_recovery_code,
     looks_like_totp,
@@ -43,13 +44,17 @@ async def must_use_mfa(user: User) -> bool:
     return await Customer.filter(id=user.customer_id, mfa_required=True).exists()
 
 
+_ALREADY_ON = "Two-factor sign-in is on already; turn it off first to change it."
+
+
 async def enroll(settings: Settings, user: User) -> Enrolment:
-    """A new secret to scan; two-factor sign-in is on once a code from it is confirmed."""
-    if user.totp_secret:
-        raise Conflict("Two-factor sign-in is on already; turn it off first to change it.")
+    """A new secret to scan; two-factor sign-in is on once a code from it is confirmed.
+    Never while it is on (checked in the write itself, so a request racing a confirmation
+    cannot slip a secret in)."""
     secret = new_secret()
+    if not await User.filter(id=user.id, totp_secret=None).update(totp_pending_secret=secret):
+        raise Conflict(_ALREADY_ON)
     user.totp_pending_secret = secret
-    await user.save(update_fields=["totp_pending_secret"])
     return Enrolment(secret, provisioning_uri(secret, user.email, settings.mfa_issuer))
 
 
@@ -118,16 +123,46 @@ async def passes_second_factor(user: User, code: str, client_address: str = "") 
     return bool(spent)
 
 
-async def disable(user: User, password: str, code: str, client_address: str = "") -> None:
+async def _proves_possession(
+    user: User,
+    code: str,
+    client_address: str,
+    throttle: LoginThrottle | None,
+    password: str | None = None,
+) -> None:
+    """The password (when asked) and a code, under the same limits as signing in: a stolen
+    session must not be a way to guess either."""
+    if throttle is not None:
+        await throttle.check(user.email, client_address, fail_closed=True)
+    wrong_password = password is not None and not verify_password(user.password_hash, password)
+    if wrong_password or not await passes_second_factor(user, code, client_address):
+        await audit(
+            "mfa.check_failed",
+            actor=user,
+            target=f"user:{user.id}",
+            client_address=client_address,
+            factor="password" if wrong_password else "code",
+        )
+        if throttle is not None:
+            await throttle.failed(user.email, client_address)
+        if wrong_password:
+            raise Unauthenticated("The password or the code is wrong.")
+        raise BadUserInput(_WRONG_CODE, field="code")
+
+
+async def disable(
+    user: User,
+    password: str,
+    code: str,
+    client_address: str = "",
+    throttle: LoginThrottle | None = None,
+) -> None:
     """Turn two-factor sign-in off: needs the password and a current or recovery code."""
     if not user.totp_secret:
         raise BadUserInput("Two-factor sign-in is not on.")
-    if not verify_password(user.password_hash, password):
-        raise Unauthenticated("The password is wrong.")
-    if not await passes_second_factor(user, code, client_address):
-        raise BadUserInput(_WRONG_CODE, field="code")
-    if await must_use_mfa(user):
+    if await must_use_mfa(user):  # before a code is spent on it
         raise Forbidden("An administrator requires two-factor sign-in for this account.")
+    await _proves_possession(user, code, client_address, throttle, password)
     async with in_transaction():
         await User.filter(id=user.id).update(
             totp_secret=None, totp_pending_secret=None, totp_enabled_at=None, totp_last_step=None
@@ -138,12 +173,13 @@ async def disable(user: User, password: str, code: str, client_address: str = ""
         )
 
 
-async def regenerate_recovery_codes(user: User, code: str, client_address: str = "") -> list[str]:
+async def regenerate_recovery_codes(
+    user: User, code: str, client_address: str = "", throttle: LoginThrottle | None = None
+) -> list[str]:
     """New recovery codes for a current code; the old ones stop working."""
     if not user.totp_secret:
         raise BadUserInput("Two-factor sign-in is not on.")
-    if not await passes_second_factor(user, code, client_address):
-        raise BadUserInput(_WRONG_CODE, field="code")
+    await _proves_possession(user, code, client_address, throttle)
     async with in_transaction():
         codes = await _new_recovery_codes(user)
         await audit(

@@ -128,7 +128,9 @@ class Mutation:
     )
     async def disable_totp(self, info: Info, input: DisableTotpInput) -> DisableTotpPayload | None:
         ctx = info.context
-        await mfa.disable(ctx.require_viewer(), input.password, input.code, ctx.client_address)
+        await mfa.disable(
+            ctx.require_viewer(), input.password, input.code, ctx.client_address, ctx.throttle
+        )
         return DisableTotpPayload(disabled=True)
 
     @strawberry.mutation(
@@ -140,7 +142,7 @@ class Mutation:
     ) -> RecoveryCodesPayload | None:
         ctx = info.context
         codes = await mfa.regenerate_recovery_codes(
-            ctx.require_viewer(), input.code, ctx.client_address
+            ctx.require_viewer(), input.code, ctx.client_address, ctx.throttle
         )
         return RecoveryCodesPayload(recovery_codes=codes)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.actions._common import audit
+from graphql_schema.denials import MAX_PER_MINUTE, settled
 from graphql_schema.relay import global_id
 from models import AuditEntry
 from tests.conftest import Api, gid
@@ -88,6 +89,7 @@ CHANGE_STATUS = """mutation ($id: ID!) {
 
 
 async def _denials() -> list[AuditEntry]:
+    await settled()  # written after the answer has gone
     return await AuditEntry.filter(action="permission.denied").order_by("id")
 
 
@@ -133,3 +135,15 @@ async def test_permitted_reads_record_nothing(api: Api, world: World) -> None:
     result = await api(NOTES, {"id": gid(world.acme)}, as_user=world.sam)
     assert result.errors == []
     assert await _denials() == []
+
+
+async def test_a_prober_gets_a_bounded_number_of_entries(api: Api, world: World) -> None:
+    # when gina tries more of Acme's IDs in a minute than the trail records
+    for _ in range(MAX_PER_MINUTE + 5):
+        probe = await api(PROJECT, {"id": gid(world.portal)}, as_user=world.gina)
+        assert probe.codes == ["NOT_FOUND"]
+    # then the trail holds MAX_PER_MINUTE entries of hers, and sam's refusal is not crowded out
+    await api(CHANGE_STATUS, {"id": gid(world.portal)}, as_user=world.max)
+    entries = await _denials()
+    assert sum(e.actor_id == world.gina.id for e in entries) == MAX_PER_MINUTE
+    assert sum(e.actor_id == world.max.id for e in entries) == 1

@@ -334,3 +334,20 @@ async def test_only_administrators_register_documents(api: Api, world: World, ro
     assert result.codes == ["FORBIDDEN"]
     assert result.data == {"registerPersistedQuery": None}
     assert await PersistedDocument.all().count() == 0
+
+
+async def test_a_query_that_is_not_text_is_refused_on_the_websocket(
+    api: Api, world: World, app: Starlette
+) -> None:
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": "a" * 64}}
+    async with serve(app) as address, GraphQLSocket.open(address, api.token_for(world.anna)) as ws:
+        assert (await ws.receive())["type"] == "connection_ack"
+        await ws.send(
+            {"id": "1", "type": "subscribe", "payload": {"query": 5, "extensions": extensions}}
+        )
+        refused = await ws.receive()
+        assert refused["type"] == "error"
+        assert [e["extensions"]["code"] for e in refused["payload"]] == ["BAD_USER_INPUT"]
+        # and the connection goes on
+        await ws.send({"type": "ping"})
+        assert (await ws.receive())["type"] == "pong"

@@ -9,8 +9,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from starlette.applications import Starlette
 
 from app import totp
+from app.actions import mfa
+from app.errors import Conflict
 from models import AuditEntry, RecoveryCode, User
 from tests.conftest import Api, gid
 from tests.world import PASSWORD, World
@@ -247,3 +250,67 @@ async def test_who_sees_whether_someone_uses_it(
     node = result.data["node"]
     assert node["mfaEnabled"] is (True if sees else None)
     assert result.codes == ([] if sees else ["FORBIDDEN"])
+
+
+async def test_an_enrolment_cannot_replace_a_factor_that_is_on(api: Api, world: World) -> None:
+    # given the admin requires it of Acme, and max holds an enrolment token
+    await api(REQUIRE, {"required": True, "customer": gid(world.acme)}, as_user=world.admin)
+    token = (await _password_step(api, "max@acme.example"))["enrolmentToken"]
+    secret = (await api(ENROLL, {"token": token})).data["enrollTotp"]["secret"]
+    # and someone else with his password got a token too, and read his row before he confirmed
+    stale = await User.get(id=world.max.id)
+    assert (await api(CONFIRM, {"code": _code(secret), "token": token})).errors == []
+    # when that one enrols and confirms a secret of their own
+    assert await User.filter(id=world.max.id, totp_secret=secret).exists()
+    with pytest.raises(Conflict):
+        await mfa.enroll(api.settings, stale)
+    again = await api(ENROLL, {"token": token})
+    taken = await api(CONFIRM, {"code": _code(secret, 1), "token": token})
+    # then max's factor stays his, and the spent token opens nothing
+    assert again.codes == ["UNAUTHENTICATED"]
+    assert taken.codes == ["UNAUTHENTICATED"]
+    assert await User.filter(id=world.max.id, totp_secret=secret).exists()
+
+
+async def test_turning_it_off_while_required_spends_no_code(api: Api, world: World) -> None:
+    _, codes = await _enrol(api, world.anna)
+    await api(REQUIRE, {"required": True, "customer": gid(world.acme)}, as_user=world.admin)
+    refused = await api(DISABLE, {"password": PASSWORD, "code": codes[0]}, as_user=world.anna)
+    assert refused.codes == ["FORBIDDEN"]
+    assert await RecoveryCode.filter(user_id=world.anna.id, used_at=None).count() == 10
+
+
+@pytest.mark.parametrize("operation", ["disable", "renew"])
+async def test_a_stolen_session_cannot_guess_codes_or_the_password(
+    api: Api, world: World, operation: str
+) -> None:
+    secret, _ = await _enrol(api, world.anna)
+    document, variables = (
+        (DISABLE, {"password": PASSWORD, "code": "000000"})
+        if operation == "disable"
+        else (RENEW, {"code": "000000"})
+    )
+    for _ in range(5):
+        wrong = await api(document, variables, as_user=world.anna)
+        assert wrong.codes == ["BAD_USER_INPUT"]
+    # then even the right code waits
+    right = await api(document, {**variables, "code": _code(secret, 1)}, as_user=world.anna)
+    assert right.codes == ["RATE_LIMITED"]
+    assert await AuditEntry.filter(action="mfa.check_failed", actor_id=world.anna.id).count() == 5
+
+
+async def test_codes_are_not_checked_while_the_limits_cannot_be(
+    api: Api, world: World, app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret, _ = await _enrol(api, world.anna)
+    token = (await _password_step(api, "anna@acme.example"))["mfaToken"]
+
+    async def unavailable(key: str) -> int:
+        raise ConnectionError("the store is down")
+
+    monkeypatch.setattr(app.state.graphql.throttle.store, "locked_for", unavailable)
+    # a password is still checked (unprotected, logged), a six-digit code is not
+    assert (await _password_step(api, "anna@acme.example"))["code"] == "MFA_REQUIRED"
+    refused = await api(COMPLETE, {"token": token, "code": _code(secret, 1)})
+    assert refused.codes == ["RATE_LIMITED"]
+    assert refused.errors[0]["extensions"]["retryAfter"] == 30
