@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -45,12 +45,14 @@ from playwright.async_api import (
     Browser,
     BrowserContext,
     Page,
+    Route,
     ViewportSize,
     async_playwright,
     expect,
 )
 
 from app import totp
+from graphql_schema.relay import global_id
 from tests.live import EXTRANET, load_demo
 from tests.services import free_port, fresh_database, in_ci
 
@@ -323,6 +325,36 @@ async def test_a_post_from_the_terminal_client_appears_live_in_the_browser(
     await expect(post).to_be_visible()
     await expect(post).to_contain_text("Max")
     assert await anna.evaluate("window.notReloaded") is True
+
+
+async def test_an_answer_that_comes_late_does_not_replace_where_the_reader_went(
+    browser: Browser, server: Server
+) -> None:
+    # given: the list of projects answers slowly (a busy server, a slow network)
+    context = await browser.new_context(viewport=DESKTOP)
+    try:
+        page = await context.new_page()
+
+        async def slow_home(route: Route) -> None:
+            if "query Home" in (route.request.post_data or ""):
+                await asyncio.sleep(2)
+            await route.continue_()
+
+        await page.route("**/graphql", slow_home)
+        await page.goto(server.url)
+        await page.get_by_label("Email").fill("gina@globex.example")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="Projects", level=1)).to_be_visible()
+        # when: Gina follows a link to a page before the list has come
+        await page.goto(f"{server.url}#/pages/{quote(global_id('Page', 1))}")
+        await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        # then: the list that comes afterwards does not take the page's place
+        await page.wait_for_timeout(2500)
+        await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        await expect(page.get_by_role("heading", name="Projects", level=1)).to_have_count(0)
+    finally:
+        await context.close()
 
 
 async def test_a_concept_page_shows_who_is_there_merges_edits_and_shows_conflicts(

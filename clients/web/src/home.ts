@@ -6,9 +6,12 @@ import type { HomeData } from "./types";
 /** My customers and their projects, with status. */
 export function homeView(ctx: AppContext, main: HTMLElement): View {
   replaceChildren(main, h("h1", { tabindex: -1 }, "Projects"), h("p", { class: "muted" }, "Loading…"));
+  // an answer that comes after the reader went elsewhere must not replace that view
+  let destroyed = false;
   void (async () => {
     try {
       const data = await ctx.session.request<HomeData>(HOME);
+      if (destroyed) return;
       const customers = data.customers.edges.map((edge) => edge.node);
       replaceChildren(
         main,
@@ -42,8 +45,12 @@ export function homeView(ctx: AppContext, main: HTMLElement): View {
       );
       main.querySelector("h1")?.focus();
     } catch (error) {
-      replaceChildren(main, h("h1", {}, "Projects"), notice("error", describe(error)));
+      if (!destroyed) replaceChildren(main, h("h1", {}, "Projects"), notice("error", describe(error)));
     }
   })();
-  return { destroy() {} };
+  return {
+    destroy() {
+      destroyed = true;
+    },
+  };
 }
