@@ -39,7 +39,7 @@ from tortoise.expressions import Q
 from app.errors import AppError, BadUserInput, Forbidden
 from app.settings import PROJECT_ROOT, QueryLimits
 from models import PersistedDocument, User
-from realtime.redis_clients import bounded, redis_client
+from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class RedisDocuments:
 
 
 def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
-    if url.startswith(("redis://", "rediss://")):
+    if is_redis_url(url):
         return RedisDocuments(url, namespace, size)
     return MemoryDocuments(size)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.errors import RateLimited
-from realtime.redis_clients import bounded, redis_client
+from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class RedisAttempts:
 
 
 def attempt_store(url: str, namespace: str) -> AttemptStore:
-    if url.startswith(("redis://", "rediss://")):
+    if is_redis_url(url):
         return RedisAttempts(url, namespace)
     return MemoryAttempts()
 

@@ -13,6 +13,7 @@ from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.channels import feed_channel, inbox_channel, presence_channel, project_channel
 from realtime.events import TimelineMessage
 from realtime.presence import presence_store
+from realtime.redis_clients import is_redis_url
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class EventBus:
     def __init__(self, url: str, namespace: str = "extranet") -> None:
         self.url = url
         self.namespace = namespace
-        if url.startswith(("redis://", "rediss://")):
+        if is_redis_url(url):
             from realtime._redis import ResilientRedisBackend
 
             self.broadcast = Broadcast(backend=ResilientRedisBackend(url))

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import orjson
 
-from realtime.redis_clients import bounded, redis_client
+from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 TTL = 15.0
 HEARTBEAT = 5.0
@@ -153,6 +153,6 @@ class RedisPresence:
 
 
 def presence_store(url: str, namespace: str) -> PresenceStore:
-    if url.startswith(("redis://", "rediss://")):
+    if is_redis_url(url):
         return RedisPresence(url, namespace)
     return MemoryPresence()

@@ -25,6 +25,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether a fan-out URL names Redis (``memory://`` keeps everything in one process)."""
+    return url.startswith(("redis://", "rediss://"))
+
+
 def redis_client(url: str, **options: Any) -> aioredis.Redis:
     """A client whose operations can always be cancelled; see the module's docstring."""
     return aioredis.Redis.from_url(

@@ -16,7 +16,7 @@ import uuid
 from collections import Counter
 from typing import Protocol
 
-from realtime.redis_clients import bounded, redis_client
+from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class RedisSockets:
 
 
 def socket_registry(url: str, namespace: str) -> SocketRegistry:
-    if url.startswith(("redis://", "rediss://")):
+    if is_redis_url(url):
         return RedisSockets(url, namespace)
     return MemorySockets()
 

@@ -187,18 +187,7 @@ async def complete_login(
     user = await User.get_or_none(id=user_id, is_active=True) if user_id else None
     if user is None:
         raise Unauthenticated("This sign-in has expired. Sign in again with your password.")
-    if throttle is not None:
-        await throttle.check(user.email, client_address, fail_closed=True)
-    if not await mfa.passes_second_factor(user, code, client_address):
-        await audit(
-            "login.failed",
-            actor=user,
-            target=f"user:{user.id}",
-            client_address=client_address,
-            factor="code",
-        )
-        if throttle is not None:
-            await throttle.failed(user.email, client_address)
+    if await mfa.failed_proof(user, code, client_address, throttle, failure="login.failed"):
         raise Unauthenticated("That code is wrong, expired or used already.")
     return await _signed_in(settings, user, client_address, throttle, mfa=True)
 

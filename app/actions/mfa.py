@@ -123,6 +123,32 @@ async def passes_second_factor(user: User, code: str, client_address: str = "") 
     return bool(spent)
 
 
+async def failed_proof(
+    user: User,
+    code: str,
+    client_address: str,
+    throttle: LoginThrottle | None,
+    *,
+    failure: str,
+    password: str | None = None,
+) -> str | None:
+    """Check the password (when asked) and a code under the sign-in limits: a stolen
+    session or password must not be a way to guess either. None when both pass; otherwise
+    which failed ("password" or "code"), audited as ``failure`` and counted."""
+    if throttle is not None:
+        await throttle.check(user.email, client_address, fail_closed=True)
+    wrong_password = password is not None and not verify_password(user.password_hash, password)
+    if not wrong_password and await passes_second_factor(user, code, client_address):
+        return None
+    factor = "password" if wrong_password else "code"
+    await audit(
+        failure, actor=user, target=f"user:{user.id}", client_address=client_address, factor=factor
+    )
+    if throttle is not None:
+        await throttle.failed(user.email, client_address)
+    return factor
+
+
 async def _proves_possession(
     user: User,
     code: str,
@@ -130,23 +156,12 @@ async def _proves_possession(
     throttle: LoginThrottle | None,
     password: str | None = None,
 ) -> None:
-    """The password (when asked) and a code, under the same limits as signing in: a stolen
-    session must not be a way to guess either."""
-    if throttle is not None:
-        await throttle.check(user.email, client_address, fail_closed=True)
-    wrong_password = password is not None and not verify_password(user.password_hash, password)
-    if wrong_password or not await passes_second_factor(user, code, client_address):
-        await audit(
-            "mfa.check_failed",
-            actor=user,
-            target=f"user:{user.id}",
-            client_address=client_address,
-            factor="password" if wrong_password else "code",
-        )
-        if throttle is not None:
-            await throttle.failed(user.email, client_address)
-        if wrong_password:
-            raise Unauthenticated("The password or the code is wrong.")
+    failed = await failed_proof(
+        user, code, client_address, throttle, failure="mfa.check_failed", password=password
+    )
+    if failed == "password":
+        raise Unauthenticated("The password or the code is wrong.")
+    if failed == "code":
         raise BadUserInput(_WRONG_CODE, field="code")
 
 
