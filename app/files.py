@@ -5,25 +5,33 @@ body and ``Authorization: Bearer <access token>``. Credentials travel only in th
 (never in cookies), so another site cannot make a browser upload on someone's behalf.
 
 Download: the ``downloadUrl`` of an ``Attachment`` in GraphQL, ``GET /attachments/{id}?
-token=…``, valid for five minutes, for the user it was made for, who must still be allowed
-to read the page.
+token=…``: a bearer link to that one version, valid for five minutes. It acts as the user
+it was made for: at download time that user's account and session must still be active and
+they must still be allowed to read the page, or the answer is 404.
+
+Every upload is bounded (app/actions/attachments.py): 413 for a file over the size limit
+or a quota, 429 with ``Retry-After`` for too many uploads in a minute.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from app.actions import attachments
-from app.errors import AppError, BadUserInput, NotFound, Unauthenticated
+from app.errors import AppError, NotFound, Unauthenticated
 from app.settings import Settings
 from app.storage import BlobStorage
 from app.tokens import decode_download_token
 from graphql_schema.context import bearer_token, viewer_from_token
 from graphql_schema.relay import decode_global_id, global_id
 from models import User
+
+_NOT_QUOTABLE = re.compile(r'[^\x20-\x7e]|["\\%]')
 
 STATUS = {
     "UNAUTHENTICATED": 401,
@@ -56,19 +64,20 @@ async def upload(request: Request) -> Response:
         viewer = await _signed_in(request, settings)
         page_id = decode_global_id(request.path_params["page"], "Page")[1]
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.attachment_max_bytes:
-            raise _too_large(settings.attachment_max_bytes)  # refused before reading it
+        limits = attachments.UploadLimits.from_settings(settings)
+        if declared.isdigit() and int(declared) > limits.max_bytes:
+            raise attachments.too_large(limits.max_bytes)  # refused before reading it
         attachment = await attachments.attach(
             viewer,
             storage,
             page_id=page_id,
             name=request.query_params.get("name", ""),
             chunks=request.stream(),
-            max_bytes=settings.attachment_max_bytes,
+            limits=limits,
+            declared_size=int(declared) if declared.isdigit() else None,
         )
     except AppError as error:
-        size_error = (error.extensions or {}).get("maxBytes") is not None
-        return _error(error, 413 if size_error else None)
+        return _upload_error(error)
     body = {
         "data": {
             "attachment": {
@@ -83,10 +92,16 @@ async def upload(request: Request) -> Response:
     return JSONResponse(body, status_code=201)
 
 
-def _too_large(limit: int) -> AppError:
-    return BadUserInput(
-        f"The file is larger than the limit of {limit} bytes.", field="file", maxBytes=limit
-    )
+def _upload_error(error: AppError) -> JSONResponse:
+    """413 for a file over the size limit or a quota, 429 with Retry-After for too many
+    uploads; otherwise the status of the error's code."""
+    extensions = error.extensions or {}
+    if "maxBytes" in extensions or "quotaBytes" in extensions:
+        return _error(error, 413)
+    response = _error(error)
+    if isinstance(retry_after := extensions.get("retryAfter"), int):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 async def download(request: Request) -> Response:
@@ -104,12 +119,23 @@ async def download(request: Request) -> Response:
     except AppError as error:
         return _error(error)
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.name)}",
+        "Content-Disposition": content_disposition(attachment.name),
         "Content-Length": str(attachment.size),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
     }
     return StreamingResponse(
         storage.read(attachment.content_key), media_type=attachment.content_type, headers=headers
     )
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with the file's name (RFC 6266): an ASCII ``filename`` for old
+    clients and the exact UTF-8 name in ``filename*`` (RFC 5987), both cleaned of control
+    and bidirectional-control characters."""
+    shown = attachments.display_name(name)
+    ascii_name = unicodedata.normalize("NFKD", shown).encode("ascii", "ignore").decode()
+    fallback = _NOT_QUOTABLE.sub("_", ascii_name).strip() or attachments.FALLBACK_NAME
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"

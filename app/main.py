@@ -35,6 +35,7 @@ from tortoise import connections
 from app import files
 from app.collector import tune_collector
 from app.db import close_database, open_database
+from app.headers import ExtranetStarlette
 from app.errors import AppError
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.settings import Settings, load_settings
@@ -269,7 +270,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await close_database()
 
     graphql = ExtranetGraphQL(settings, bus)
-    app = Starlette(
+    app = ExtranetStarlette(  # every HTTP response: nosniff, no-store (app/headers.py)
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),

@@ -59,6 +59,9 @@ class Settings:
     mfa_issuer: str = "Extranet"
     persisted_queries: str = "automatic"  # or "registered"; see app/persisted.py
     persisted_query_cache_size: int = 1000
+    attachment_uploads_per_minute: int = 30  # per user; a deletion counts as an upload
+    attachment_user_quota_bytes: int = 2 * 1024**3  # what one user's uploads may add up to
+    attachment_customer_quota_bytes: int = 20 * 1024**3  # the files on a customer's pages
 
     @property
     def signing_key_id(self) -> str:
@@ -196,6 +199,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         persisted_queries=_persisted_queries(env),
         persisted_query_cache_size=_int_setting(
             env, "EXTRANET_PERSISTED_QUERY_CACHE_SIZE", 1000, 1, unit="documents"
+        ),
+        attachment_uploads_per_minute=_int_setting(
+            env, "EXTRANET_ATTACHMENT_UPLOADS_PER_MINUTE", 30, 1, unit="uploads"
+        ),
+        attachment_user_quota_bytes=_int_setting(
+            env, "EXTRANET_ATTACHMENT_USER_QUOTA_BYTES", 2 * 1024**3, 1, unit="bytes"
+        ),
+        attachment_customer_quota_bytes=_int_setting(
+            env, "EXTRANET_ATTACHMENT_CUSTOMER_QUOTA_BYTES", 20 * 1024**3, 1, unit="bytes"
         ),
     )
 

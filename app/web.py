@@ -17,9 +17,11 @@ from app.settings import PROJECT_ROOT
 
 WEB_CLIENT_DIR = PROJECT_ROOT / "clients" / "web" / "dist"
 
-# The client loads nothing from elsewhere; the server's sanitised HTML may link out.
+# The client loads nothing from elsewhere; the server's sanitised HTML may link out, and
+# shows images of other servers as links (app/markdown.py): no image from elsewhere is
+# loaded, so none can tell another server who read a page and when.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

@@ -23,6 +23,7 @@ from graphql_schema.microposts import queries as microposts_queries
 from graphql_schema.nodes import queries as nodes_queries
 from graphql_schema.notifications import mutations as notifications_mutations
 from graphql_schema.notifications import queries as notifications_queries
+from graphql_schema.pages import attachments as pages_attachments
 from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import presence as pages_presence
 from graphql_schema.pages import queries as pages_queries
@@ -61,6 +62,7 @@ Mutation = merge_types(
         projects_mutations.Mutation,
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
+        pages_attachments.Mutation,
         pages_presence.Mutation,
         watches_mutations.Mutation,
         notifications_mutations.Mutation,

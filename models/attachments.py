@@ -32,3 +32,4 @@ class Attachment(TimestampedModel):
     class Meta:
         table = "attachments"
         unique_together = (("page", "name", "version"),)
+        indexes = (("uploaded_by_id", "created_at"),)  # the uploader's quota and rate

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from app import policy
+from app.actions.attachments import display_name
 from app.actions.notifications import watchers_of_page
 from app.actions.watches import effective_level
 from app.diffing import diff_text
@@ -114,7 +115,7 @@ class Attachment(relay.Node):
     def from_row(cls, row: AttachmentRow) -> Attachment:
         return cls(
             id=row.id,
-            name=row.name,
+            name=display_name(row.name),
             version=row.version,
             content_type=row.content_type,
             size=row.size,
@@ -141,8 +142,10 @@ class Attachment(relay.Node):
 
     @strawberry.field(
         description=(
-            "Where to fetch the content (relative to this API's origin): a link for you "
-            "alone, valid for five minutes."
+            "Where to fetch the content (relative to this API's origin): a bearer link to "
+            "this version, valid for five minutes, that acts as you. Whoever holds it can "
+            "fetch the file in that time, but only while your account and session are active "
+            "and you may still read the page (checked at download time); do not share it."
         )
     )
     def download_url(self, info: Info) -> str:
