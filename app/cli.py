@@ -36,13 +36,21 @@ WS_MAX_MESSAGE_BYTES = 512 * 1024  # a page body (200,000 characters) and its JS
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.proxy_headers and not settings.trusted_proxies:
+        print(
+            "--proxy-headers needs EXTRANET_TRUSTED_PROXIES: the load balancers' addresses or "
+            "networks (only they may name the client in X-Forwarded-For).",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=args.proxy_headers,
+        # X-Forwarded-For is read by the application, from EXTRANET_TRUSTED_PROXIES only
+        proxy_headers=False,
         log_level="info",
         # a dead connection is noticed within 20 s: page presence drops it within 30 s
         ws_ping_interval=10.0,
@@ -141,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes")
     serve.add_argument(
-        "--proxy-headers", action="store_true", help="trust X-Forwarded-For from a proxy"
+        "--proxy-headers",
+        action="store_true",
+        help="behind a load balancer: refuse to start unless EXTRANET_TRUSTED_PROXIES is set",
     )
     serve.set_defaults(handler=cmd_serve)
 

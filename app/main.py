@@ -32,6 +32,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import files
 from app.collector import tune_collector
 from app.db import close_database, open_database
@@ -286,3 +287,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.bus = bus
     app.state.graphql = graphql
     return app
+    if settings.trusted_proxies:  # the client address that sign-in limits and audit use
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import secrets
@@ -59,6 +60,7 @@ class Settings:
     mfa_issuer: str = "Extranet"
     persisted_queries: str = "automatic"  # or "registered"; see app/persisted.py
     persisted_query_cache_size: int = 1000
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For counts
     attachment_uploads_per_minute: int = 30  # per user; a deletion counts as an upload
     attachment_user_quota_bytes: int = 2 * 1024**3  # what one user's uploads may add up to
     attachment_customer_quota_bytes: int = 20 * 1024**3  # the files on a customer's pages
@@ -200,6 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         persisted_query_cache_size=_int_setting(
             env, "EXTRANET_PERSISTED_QUERY_CACHE_SIZE", 1000, 1, unit="documents"
         ),
+        trusted_proxies=_trusted_proxies(env),
         attachment_uploads_per_minute=_int_setting(
             env, "EXTRANET_ATTACHMENT_UPLOADS_PER_MINUTE", 30, 1, unit="uploads"
         ),
@@ -225,6 +228,23 @@ def _persisted_queries(env: Mapping[str, str]) -> str:
             f"got {mode!r}"
         )
     return mode
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The load balancers' addresses (``10.0.0.5``) or networks (``10.0.0.0/24``): only a
+    connection from one of them may name the client in ``X-Forwarded-For``. Without any,
+    the client is the connection's peer; there is no "trust everyone"."""
+    raw = (env.get("EXTRANET_TRUSTED_PROXIES") or "").split(",")
+    proxies = tuple(p.strip() for p in raw if p.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "EXTRANET_TRUSTED_PROXIES is a comma-separated list of IP addresses or "
+                f"networks such as 10.0.0.5 or 10.0.0.0/24; got {proxy!r}"
+            ) from None
+    return proxies
 
 
 def _origins(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -1,8 +1,21 @@
-"""Sign-in protection: failed attempts are counted per account and per client address,
-and too many within a window lock further attempts for a while, with RATE_LIMITED and the
-seconds to wait. An email that has no account is counted and locked exactly like one that
-has, so the answers tell nothing about who has an account. Counts live in Redis when the
-deployment uses it (every process sees them), in memory otherwise."""
+"""Sign-in protection that no third party can turn against an account.
+
+Failures are counted three ways, and none of them is a lock that someone else can set on
+an account:
+
+- per account and client address (the pair): five failures within 15 minutes lock that
+  pair, and only that pair, for 15 minutes;
+- per account, from every address: beyond five, each further failure makes the failing
+  pair wait (1, 2, 4 ... at most 60 seconds) before its next try; a correct sign-in from
+  an address that has not failed is never held up;
+- per client address, for any email: beyond twenty, each further failure makes that
+  address wait (1, 2, 4 ... at most 60 seconds); other addresses are never held up.
+
+A wait answers RATE_LIMITED with the seconds to wait (``retryAfter``). An email that has no
+account is counted exactly like one that has, so the answers tell nothing about who has an
+account. Counts live in Redis when the deployment uses it (every process sees them), in
+memory otherwise. The client address is the connection's peer, or the address a trusted
+proxy reports (``EXTRANET_TRUSTED_PROXIES``)."""
 
 from __future__ import annotations
 
@@ -11,6 +24,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.availability import required_service
 from app.errors import RateLimited
 from realtime.redis_clients import bounded, is_redis_url, redis_client
 
@@ -24,8 +38,21 @@ class Rule:
     lock: int
 
 
-ACCOUNT = Rule(failures=5, window=15 * 60, lock=15 * 60)
-ADDRESS = Rule(failures=20, window=15 * 60, lock=15 * 60)
+@dataclass(frozen=True, slots=True)
+class Slowdown:
+    after: int  # beyond this many failures within `window` seconds, each failure makes a wait
+    window: int
+    max_delay: int  # seconds; the waits double from one second up to this
+
+    def delay(self, failures: int) -> int:
+        """Seconds to wait after the failure numbered ``failures``; 0 within the allowance."""
+        beyond = failures - self.after
+        return 0 if beyond <= 0 else min(self.max_delay, 2 ** min(beyond - 1, 16))
+
+
+PAIR = Rule(failures=5, window=15 * 60, lock=15 * 60)
+ACCOUNT = Slowdown(after=5, window=15 * 60, max_delay=60)
+ADDRESS = Slowdown(after=20, window=15 * 60, max_delay=60)
 
 
 class AttemptStore(Protocol):
@@ -121,45 +148,52 @@ def attempt_store(url: str, namespace: str) -> AttemptStore:
 
 
 class LoginThrottle:
+    """The sign-in limits over a store of counts (see the module's description)."""
+
     def __init__(self, store: AttemptStore) -> None:
         self.store = store
 
     @staticmethod
-    def _keys(email: str, address: str) -> tuple[str, str]:
-        return f"account:{email.strip().lower()}", f"address:{address or 'unknown'}"
+    def _keys(email: str, address: str) -> tuple[str, str, str]:
+        """The keys of the account, of the client address, and of the pair."""
+        account = email.strip().lower()
+        client = address or "unknown"
+        return f"account:{account}", f"address:{client}", f"pair:{client}|{account}"
 
-    async def check(self, email: str, address: str, *, fail_closed: bool = False) -> None:
-        """Refuse with RATE_LIMITED while the account or the address is locked. When the
-        store is down, a password is still checked (unprotected, and logged), but a
-        six-digit code is not (``fail_closed``): a million codes are guessed quickly."""
-        account, client = self._keys(email, address)
-        try:
-            wait = max(await self.store.locked_for(account), await self.store.locked_for(client))
-        except Exception:
-            log.exception("Sign-in protection is unavailable")
-            if fail_closed:
-                raise RateLimited(
-                    "Codes cannot be checked for a moment. Try again in 30 seconds.",
-                    retryAfter=30,
-                ) from None
-            return
+    async def check(self, email: str, address: str) -> None:
+        """Refuse with RATE_LIMITED while this account-and-address pair is locked or made
+        to wait, or the address is made to wait. When the store does not answer, no
+        password or code is checked: SERVICE_UNAVAILABLE."""
+        _, client, pair = self._keys(email, address)
+        with required_service():
+            wait = 0
+            for key in (pair, f"wait:{pair}", f"wait:{client}"):
+                wait = max(wait, await self.store.locked_for(key))
         if wait:
             raise RateLimited(
                 f"Too many failed sign-ins. Try again in {wait} seconds.", retryAfter=wait
             )
 
     async def failed(self, email: str, address: str) -> None:
-        account, client = self._keys(email, address)
-        try:
-            for key, rule in ((account, ACCOUNT), (client, ADDRESS)):
-                if await self.store.fail(key, rule.window) >= rule.failures:
-                    await self.store.lock(key, rule.lock)
-        except Exception:
-            log.exception("Sign-in protection could not count a failure")
+        """Count a failed password or code of ``email`` from ``address``; SERVICE_UNAVAILABLE
+        when the store does not answer (a failure that is not counted is not answered)."""
+        account, client, pair = self._keys(email, address)
+        with required_service():
+            pair_failures = await self.store.fail(pair, PAIR.window)
+            account_failures = await self.store.fail(account, ACCOUNT.window)
+            if pair_failures >= PAIR.failures:
+                await self.store.lock(pair, PAIR.lock)
+            elif delay := ACCOUNT.delay(account_failures):
+                await self.store.lock(f"wait:{pair}", delay)
+            if delay := ADDRESS.delay(await self.store.fail(client, ADDRESS.window)):
+                await self.store.lock(f"wait:{client}", delay)
 
-    async def succeeded(self, email: str) -> None:
-        account, _ = self._keys(email, "")
+    async def succeeded(self, email: str, address: str = "") -> None:
+        """Forget the failures of this pair and the account's count; other pairs that
+        failed stay locked or waiting as they are."""
+        account, _, pair = self._keys(email, address)
         try:
+            await self.store.clear(pair)
             await self.store.clear(account)
         except Exception:
             log.exception("Sign-in protection could not clear failures")

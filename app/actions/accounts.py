@@ -166,7 +166,7 @@ async def _signed_in(
     mfa: bool,
 ) -> Session:
     if throttle is not None:
-        await throttle.succeeded(user.email)
+        await throttle.succeeded(user.email, client_address)
     user.last_login_at = now()
     await user.save(update_fields=["last_login_at"])
     await audit(
@@ -211,6 +211,23 @@ async def enrolling_user(
 async def confirm_enrolment(
     settings: Settings,
     viewer: User | None,
+async def start_enrolment(
+    settings: Settings,
+    viewer: User | None,
+    enrolment_token: str | None,
+    password: str | None,
+    client_address: str,
+    throttle: LoginThrottle | None = None,
+) -> mfa.Enrolment:
+    """A new authenticator secret for the holder of an enrolment token (who has just given
+    the password to sign in), or for the signed-in viewer who gives their password again:
+    UNAUTHENTICATED without it, so a session alone cannot set up its own second factor."""
+    user = await enrolling_user(settings, viewer, enrolment_token)
+    if not enrolment_token:
+        await mfa.prove_password(user, password or "", client_address, throttle)
+    return await mfa.enroll(settings, user)
+
+
     enrolment_token: str | None,
     code: str,
     client_address: str,

@@ -123,6 +123,28 @@ async def passes_second_factor(user: User, code: str, client_address: str = "") 
     return bool(spent)
 
 
+async def prove_password(
+    user: User, password: str, client_address: str, throttle: LoginThrottle | None
+) -> None:
+    """Refuse with UNAUTHENTICATED unless ``password`` is the account's: a session alone
+    (a stolen access token) must not change how the account signs in. A wrong password is
+    audited (``mfa.check_failed``) and counts against the sign-in limits."""
+    if throttle is not None:
+        await throttle.check(user.email, client_address)
+    if verify_password(user.password_hash, password):
+        return
+    await audit(
+        "mfa.check_failed",
+        actor=user,
+        target=f"user:{user.id}",
+        client_address=client_address,
+        factor="password",
+    )
+    if throttle is not None:
+        await throttle.failed(user.email, client_address)
+    raise Unauthenticated("The password is wrong.")
+
+
 async def failed_proof(
     user: User,
     code: str,
@@ -136,7 +158,7 @@ async def failed_proof(
     session or password must not be a way to guess either. None when both pass; otherwise
     which failed ("password" or "code"), audited as ``failure`` and counted."""
     if throttle is not None:
-        await throttle.check(user.email, client_address, fail_closed=True)
+        await throttle.check(user.email, client_address)
     wrong_password = password is not None and not verify_password(user.password_hash, password)
     if not wrong_password and await passes_second_factor(user, code, client_address):
         return None
@@ -189,12 +211,16 @@ async def disable(
 
 
 async def regenerate_recovery_codes(
-    user: User, code: str, client_address: str = "", throttle: LoginThrottle | None = None
+    user: User,
+    password: str,
+    code: str,
+    client_address: str = "",
+    throttle: LoginThrottle | None = None,
 ) -> list[str]:
-    """New recovery codes for a current code; the old ones stop working."""
+    """New recovery codes for the password and a current code; the old ones stop working."""
     if not user.totp_secret:
         raise BadUserInput("Two-factor sign-in is not on.")
-    await _proves_possession(user, code, client_address, throttle)
+    await _proves_possession(user, code, client_address, throttle, password)
     async with in_transaction():
         codes = await _new_recovery_codes(user)
         await audit(

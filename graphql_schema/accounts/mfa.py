@@ -20,6 +20,10 @@ class EnrollTotpInput:
         default=None,
         description="From MFA_ENROLMENT_REQUIRED, when signing in; omit when signed in.",
     )
+    password: str | None = strawberry.field(
+        default=None,
+        description="Your password: required when signed in (without an enrolment token).",
+    )
 
 
 @strawberry.type(description="A new authenticator secret, not active until confirmed.")
@@ -65,7 +69,8 @@ class DisableTotpPayload:
 
 @strawberry.input
 class RegenerateRecoveryCodesInput:
-    code: str
+    password: str
+    code: str = strawberry.field(description="A code from the app, or a recovery code.")
 
 
 @strawberry.type
@@ -101,12 +106,19 @@ class Mutation:
         return session_payload(info, session)
 
     @strawberry.mutation(
-        description="Start setting up two-factor sign-in: a secret for an authenticator app."
+        description="Start setting up two-factor sign-in (your password, or an enrolment token): "
+        "a secret for an authenticator app."
     )
     async def enroll_totp(self, info: Info, input: EnrollTotpInput) -> TotpEnrolment | None:
         ctx = info.context
-        user = await accounts.enrolling_user(ctx.settings, ctx.viewer, input.enrolment_token)
-        enrolment = await mfa.enroll(ctx.settings, user)
+        enrolment = await accounts.start_enrolment(
+            ctx.settings,
+            ctx.viewer,
+            input.enrolment_token,
+            input.password,
+            ctx.client_address,
+            ctx.throttle,
+        )
         return TotpEnrolment(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
 
     @strawberry.mutation(
@@ -135,14 +147,14 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
-        description="New recovery codes; the previous ones stop working.",
+        description="New recovery codes for your password and a code; the old ones stop working.",
     )
     async def regenerate_recovery_codes(
         self, info: Info, input: RegenerateRecoveryCodesInput
     ) -> RecoveryCodesPayload | None:
         ctx = info.context
         codes = await mfa.regenerate_recovery_codes(
-            ctx.require_viewer(), input.code, ctx.client_address, ctx.throttle
+            ctx.require_viewer(), input.password, input.code, ctx.client_address, ctx.throttle
         )
         return RecoveryCodesPayload(recovery_codes=codes)
 

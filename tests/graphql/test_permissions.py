@@ -124,8 +124,8 @@ ANONYMOUS_DOCUMENTS = {
     "registerPersistedQuery": 'mutation { registerPersistedQuery(input: {query: "{ me { id } }"}) '
     "{ created } }",
     "disableTotp": 'mutation { disableTotp(input: {password: "x", code: "123456"}) { disabled } }',
-    "regenerateRecoveryCodes": 'mutation { regenerateRecoveryCodes(input: {code: "123456"}) '
-    "{ recoveryCodes } }",
+    "regenerateRecoveryCodes": "mutation { regenerateRecoveryCodes(input: "
+    '{password: "x", code: "123456"}) { recoveryCodes } }',
     "setMfaRequirement": "mutation { setMfaRequirement(input: {required: true}) "
     "{ staffRequired } }",
 }

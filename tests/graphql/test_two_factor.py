@@ -22,15 +22,15 @@ LOGIN = """mutation ($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken user { name } } }"""
 COMPLETE = """mutation ($token: String!, $code: String!) {
   completeLogin(input: {mfaToken: $token, code: $code}) { accessToken user { name } } }"""
-ENROLL = """mutation ($token: String) {
-  enrollTotp(input: {enrolmentToken: $token}) { secret provisioningUri } }"""
+ENROLL = """mutation ($token: String, $password: String) {
+  enrollTotp(input: {enrolmentToken: $token, password: $password}) { secret provisioningUri } }"""
 CONFIRM = """mutation ($code: String!, $token: String) {
   confirmTotp(input: {code: $code, enrolmentToken: $token}) {
     recoveryCodes session { accessToken user { name } } } }"""
 DISABLE = """mutation ($password: String!, $code: String!) {
   disableTotp(input: {password: $password, code: $code}) { disabled } }"""
-RENEW = """mutation ($code: String!) {
-  regenerateRecoveryCodes(input: {code: $code}) { recoveryCodes } }"""
+RENEW = """mutation ($password: String!, $code: String!) {
+  regenerateRecoveryCodes(input: {password: $password, code: $code}) { recoveryCodes } }"""
 REQUIRE = """mutation ($required: Boolean!, $customer: ID) {
   setMfaRequirement(input: {required: $required, customerId: $customer}) {
     staffRequired customer { name mfaRequired } } }"""
@@ -44,7 +44,7 @@ def _code(secret: str, steps_ahead: int = 0) -> str:
 
 async def _enrol(api: Api, user: User) -> tuple[str, list[str]]:
     """Turn two-factor sign-in on for the user; their secret and recovery codes."""
-    enrolled = await api(ENROLL, as_user=user)
+    enrolled = await api(ENROLL, {"password": PASSWORD}, as_user=user)
     assert enrolled.errors == [], enrolled.body
     secret = enrolled.data["enrollTotp"]["secret"]
     confirmed = await api(CONFIRM, {"code": _code(secret, -1)}, as_user=user)
@@ -63,7 +63,7 @@ async def test_enrolment_gives_a_qr_ready_uri_and_turns_on_only_when_confirmed(
     api: Api, world: World
 ) -> None:
     # when anna asks for a secret
-    enrolled = await api(ENROLL, as_user=world.anna)
+    enrolled = await api(ENROLL, {"password": PASSWORD}, as_user=world.anna)
     secret = enrolled.data["enrollTotp"]["secret"]
     uri = urlsplit(enrolled.data["enrollTotp"]["provisioningUri"])
     # then the URI is what authenticator apps scan
@@ -161,7 +161,7 @@ async def test_wrong_codes_count_against_the_sign_in_limit(api: Api, world: Worl
 
 async def test_renewed_recovery_codes_replace_the_old_ones(api: Api, world: World) -> None:
     secret, old = await _enrol(api, world.anna)
-    renewed = await api(RENEW, {"code": _code(secret, 1)}, as_user=world.anna)
+    renewed = await api(RENEW, {"password": PASSWORD, "code": _code(secret, 1)}, as_user=world.anna)
     new = renewed.data["regenerateRecoveryCodes"]["recoveryCodes"]
     assert not set(new) & set(old)
     token = (await _password_step(api, "anna@acme.example"))["mfaToken"]
@@ -288,7 +288,7 @@ async def test_a_stolen_session_cannot_guess_codes_or_the_password(
     document, variables = (
         (DISABLE, {"password": PASSWORD, "code": "000000"})
         if operation == "disable"
-        else (RENEW, {"code": "000000"})
+        else (RENEW, {"password": PASSWORD, "code": "000000"})
     )
     for _ in range(5):
         wrong = await api(document, variables, as_user=world.anna)
@@ -299,7 +299,7 @@ async def test_a_stolen_session_cannot_guess_codes_or_the_password(
     assert await AuditEntry.filter(action="mfa.check_failed", actor_id=world.anna.id).count() == 5
 
 
-async def test_codes_are_not_checked_while_the_limits_cannot_be(
+async def test_no_password_or_code_is_checked_while_the_limits_cannot_be(
     api: Api, world: World, app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret, _ = await _enrol(api, world.anna)
@@ -309,8 +309,47 @@ async def test_codes_are_not_checked_while_the_limits_cannot_be(
         raise ConnectionError("the store is down")
 
     monkeypatch.setattr(app.state.graphql.throttle.store, "locked_for", unavailable)
-    # a password is still checked (unprotected, logged), a six-digit code is not
-    assert (await _password_step(api, "anna@acme.example"))["code"] == "MFA_REQUIRED"
+    # neither a password nor a six-digit code is checked unprotected
+    assert (await _password_step(api, "anna@acme.example"))["code"] == "SERVICE_UNAVAILABLE"
     refused = await api(COMPLETE, {"token": token, "code": _code(secret, 1)})
-    assert refused.codes == ["RATE_LIMITED"]
-    assert refused.errors[0]["extensions"]["retryAfter"] == 30
+    assert refused.status == 503
+    assert refused.codes == ["SERVICE_UNAVAILABLE"]
+    assert refused.errors[0]["extensions"]["retryAfter"] == 5
+    assert "store" not in refused.errors[0]["message"]
+
+
+async def test_a_stolen_session_cannot_turn_on_its_own_second_factor(
+    api: Api, world: World
+) -> None:
+    # given only anna's access token, without her password
+    for password in ({}, {"password": "not her password"}):
+        # when the holder asks for a secret
+        enrolled = await api(ENROLL, password, as_user=world.anna)
+        # then nothing is handed out and nothing changes
+        assert enrolled.data == {"enrollTotp": None}
+        assert enrolled.codes == ["UNAUTHENTICATED"]
+    assert (await User.get(id=world.anna.id)).totp_pending_secret is None
+    assert (await api(CONFIRM, {"code": "123456"}, as_user=world.anna)).codes == ["BAD_USER_INPUT"]
+    assert (await api(ME, as_user=world.anna)).data["me"]["mfaEnabled"] is False
+    assert await AuditEntry.filter(action="mfa.check_failed", actor_id=world.anna.id).count() == 2
+    # while anna, with her password, may
+    secret, codes = await _enrol(api, world.anna)
+    assert secret and len(codes) == 10
+
+
+async def test_guessing_the_password_through_enrolment_counts_against_the_limits(
+    api: Api, world: World
+) -> None:
+    for _ in range(5):
+        wrong = await api(ENROLL, {"password": "guess"}, as_user=world.anna)
+        assert wrong.codes == ["UNAUTHENTICATED"]
+    right = await api(ENROLL, {"password": PASSWORD}, as_user=world.anna)
+    assert right.codes == ["RATE_LIMITED"]
+
+
+async def test_new_recovery_codes_need_the_password(api: Api, world: World) -> None:
+    secret, old = await _enrol(api, world.anna)
+    refused = await api(RENEW, {"password": "wrong", "code": _code(secret, 1)}, as_user=world.anna)
+    assert refused.codes == ["UNAUTHENTICATED"]
+    assert refused.data == {"regenerateRecoveryCodes": None}
+    assert await RecoveryCode.filter(user_id=world.anna.id, used_at=None).count() == len(old)
