@@ -33,11 +33,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from graphql import GraphQLError, GraphQLSchema, parse, print_ast, specified_rules, validate
+from graphql import GraphQLError, GraphQLSchema, parse, print_ast
 from tortoise.expressions import Q
 
 from app.errors import AppError, BadUserInput, Forbidden
 from app.settings import PROJECT_ROOT, QueryLimits
+from graphql_schema.limits import check_document
 from models import PersistedDocument, User
 from realtime.redis_clients import bounded, is_redis_url, redis_client
 
@@ -89,7 +90,7 @@ def document_errors(schema: GraphQLSchema, text: str, limits: QueryLimits) -> li
         document = parse(text, max_tokens=limits.max_tokens)
     except GraphQLError as error:
         return [error.message]
-    return [e.message for e in validate(schema, document, specified_rules, max_errors=10)]
+    return [e.message for e in check_document(schema, document, limits)]
 
 
 def tenant_scope(viewer: User | None) -> str:

@@ -9,18 +9,33 @@ with one short ``BAD_USER_INPUT`` error naming the limit, a document that is:
 * deeper than ``max_depth``, with more than ``max_aliases`` aliases or a node with more
   than ``max_directives`` directives, counted through fragments wherever they are spread
   (so fragments cannot hide them; a fragment cycle is refused by validation);
+* defining more than ``MAX_FRAGMENTS`` fragments, or selecting one response name (or
+  spreading fragments) more than ``MAX_REPEATS`` times at one place of the result: the
+  merge check of the specification compares such selections, and the fragments that meet
+  at one place, pairwise, so these bounds keep its work linear in the document's size;
 * more expensive than ``max_cost``: each field costs one, times the size of every list
-  it sits in (a connection's ``first``, 20 when not given; other lists count as
+  it sits in (a connection's ``first`` as the operation will receive it: a literal, a
+  variable or a variable's default, coerced; 20 when not given; other lists count as
   ``LIST_SIZE``). The cost of every operation is reported in ``extensions.cost``.
 
+These checks run before the validation rules of the specification, so a refused document
+never reaches them. Every walk visits each definition once: a fragment's depth, aliases,
+directives and cost are computed once (in dependency order, fragments first) and reused at
+every spread, so the work is linear in the document's size however often fragments spread
+one another. Variables are coerced once, before the cost is computed; invalid variables
+are refused with graphql-core's messages.
+
 Validation stops after ``MAX_VALIDATION_ERRORS`` errors. In production, introspection is
-refused and validation errors carry no "did you mean" suggestions.
+refused, validation and variable errors carry no "did you mean" suggestions and name no
+schema type (:func:`public_message`).
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -29,13 +44,11 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
-    Node,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
     get_nullable_type,
     is_list_type,
@@ -43,7 +56,8 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.type import GraphQLObjectType
+from graphql.execution import VariableValues, get_argument_values, get_variable_values
+from graphql.type import GraphQLNamedType
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -52,9 +66,12 @@ from app.settings import QueryLimits
 from graphql_schema.relay import DEFAULT_PAGE_SIZE
 
 MAX_VALIDATION_ERRORS = 10
+MAX_REPEATS = 20
+MAX_FRAGMENTS = 50
 LIST_SIZE = 10
 CACHE_SIZE = 256
 _REFUSED = parse("{ __typename }")  # stands in for a document that is never parsed
+_SPREADS = "..."  # the key under which fragment spreads are counted at one place
 
 
 def _refusal(message: str, limit: str, maximum: int, actual: int | None = None) -> GraphQLError:
@@ -64,46 +81,140 @@ def _refusal(message: str, limit: str, maximum: int, actual: int | None = None) 
     return GraphQLError(message, extensions=extensions)
 
 
-class _Shape:
-    """Depth, aliases and directives of an operation, through its fragments."""
+@dataclass(slots=True)
+class _Outline:
+    """What one definition (operation or fragment) holds by itself, spreads aside."""
 
-    def __init__(self, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
-        self.fragments = fragments
-        self.aliases = 0
-        self.depth = 0
-        self.directives = 0
+    depth: int = 0  # deepest field; 1 is a field of the definition's own selection set
+    aliases: int = 0
+    directives: int = 0  # most directives on one node
+    repeats: int = 0  # most selections with one response name (or spreads) at one place
+    repeated: str = ""  # that response name, or _SPREADS
+    spreads: list[tuple[str, int]] = field(default_factory=list)  # (fragment, depth there)
+    visited: int = 0  # selections visited
 
-    def selections(self, selections: SelectionSetNode, depth: int, seen: frozenset[str]) -> None:
+
+def _outline(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Outline:
+    """One pass over the definition's own selections, with an explicit stack.
+
+    A *place* is a position in the result: the fields of inline fragments sit at the place
+    of their parent, and the sub-selections of all fields with one response name at one
+    place share one place (that is how the merge check of the specification pairs them).
+    """
+    outline = _Outline(directives=len(definition.directives or ()))
+    places: dict[tuple[int, str], int] = {}
+    counts: dict[tuple[int, str], int] = {}
+    stack: list[tuple[SelectionSetNode, int, int]] = [(definition.selection_set, 1, 0)]
+    while stack:
+        selections, depth, place = stack.pop()
         for selection in selections.selections:
-            self.directives = max(self.directives, len(selection.directives or ()))
+            outline.visited += 1
+            outline.directives = max(outline.directives, len(selection.directives or ()))
             if isinstance(selection, FieldNode):
                 if selection.alias is not None:
-                    self.aliases += 1
-                self.depth = max(self.depth, depth)
+                    outline.aliases += 1
+                outline.depth = max(outline.depth, depth)
+                key = (place, (selection.alias or selection.name).value)
+                counts[key] = counts.get(key, 0) + 1
                 if selection.selection_set is not None:
-                    self.selections(selection.selection_set, depth + 1, seen)
+                    inner = places.setdefault(key, len(places) + 1)
+                    stack.append((selection.selection_set, depth + 1, inner))
             elif isinstance(selection, InlineFragmentNode):
-                self.selections(selection.selection_set, depth, seen)
+                stack.append((selection.selection_set, depth, place))
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:  # cycles: refused by validation
-                    self.directives = max(self.directives, len(fragment.directives or ()))
-                    self.selections(fragment.selection_set, depth, seen | {name})
+                key = (place, _SPREADS)
+                counts[key] = counts.get(key, 0) + 1
+                outline.spreads.append((selection.name.value, depth))
+    for (_, name), count in counts.items():
+        if count > outline.repeats:
+            outline.repeats, outline.repeated = count, name
+    return outline
 
 
-def _shape_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
+def _dependency_order(spreads: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every name of ``spreads`` after the names it spreads (an iterative depth-first
+    walk; a spread that closes a cycle is left out, validation refuses cycles)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in spreads:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(spreads[root]))]
+        while stack:
+            name, pending = stack[-1]
+            for child in pending:
+                if child in spreads and child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(spreads[child])))
+                    break
+            else:
+                stack.pop()
+                order.append(name)
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """Depth, aliases and directives of a definition through the fragments it spreads."""
+
+    depth: int
+    aliases: int
+    directives: int
+
+
+def _reach(outline: _Outline, fragments: Mapping[str, _Reach]) -> _Reach:
+    depth, aliases, directives = outline.depth, outline.aliases, outline.directives
+    for name, at in outline.spreads:
+        spread = fragments.get(name)  # None: unknown, or closes a cycle (both refused)
+        if spread is not None:
+            depth = max(depth, at - 1 + spread.depth)
+            aliases += spread.aliases
+            directives = max(directives, spread.directives)
+    return _Reach(depth, aliases, directives)
+
+
+@dataclass(slots=True)
+class Walk:
+    """How many nodes the shape walk visited (its work; for tests and benchmarks)."""
+
+    nodes: int = 0
+
+
+def shape_errors(
+    document: DocumentNode, limits: QueryLimits, walk: Walk | None = None
+) -> list[GraphQLError]:
+    """The limits a document breaks, by one linear pass over it."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) > 1:
         return [_refusal("Send one operation per request.", "operations", 1, len(operations))]
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    defined = len(document.definitions) - len(operations)
+    if defined > MAX_FRAGMENTS:
+        message = f"The document defines {defined} fragments; at most {MAX_FRAGMENTS}."
+        return [_refusal(message, "fragments", MAX_FRAGMENTS, defined)]
+    outlines = {name: _outline(fragment) for name, fragment in fragments.items()}
+    operation_outlines = [_outline(operation) for operation in operations]
+    if walk is not None:
+        walk.nodes += sum(o.visited for o in (*outlines.values(), *operation_outlines))
+    for outline in (*operation_outlines, *outlines.values()):
+        if outline.repeats > MAX_REPEATS:
+            if outline.repeated == _SPREADS:
+                message = f"The query spreads {outline.repeats} fragments at one place"
+            else:
+                message = f"The query selects '{outline.repeated}' {outline.repeats} times"
+                message += " at one place"
+            message += f"; at most {MAX_REPEATS}."
+            return [_refusal(message, "repeats", MAX_REPEATS, outline.repeats)]
+    reached: dict[str, _Reach] = {}
+    order = _dependency_order({n: [s for s, _ in o.spreads] for n, o in outlines.items()})
+    for name in order:
+        reached[name] = _reach(outlines[name], reached)
     errors = []
-    for operation in operations:
-        shape = _Shape(fragments)
-        shape.directives = len(operation.directives or ())
-        shape.selections(operation.selection_set, 1, frozenset())
+    for outline in operation_outlines:
+        shape = _reach(outline, reached)
         if shape.depth > limits.max_depth:
             message = f"The query is {shape.depth} levels deep; at most {limits.max_depth}."
             errors.append(_refusal(message, "depth", limits.max_depth, shape.depth))
@@ -116,48 +227,38 @@ def _shape_errors(document: DocumentNode, limits: QueryLimits) -> list[GraphQLEr
     return errors
 
 
-def _first(node: FieldNode, variables: Mapping[str, Any]) -> int | None:
-    for argument in node.arguments or ():
-        if argument.name.value != "first":
-            continue
-        value: Node = argument.value
-        if isinstance(value, IntValueNode):
-            return int(value.value)
-        if isinstance(value, VariableNode):
-            given = variables.get(value.name.value)
-            return given if isinstance(given, int) else None
-    return None
-
-
 class _Cost:
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
-    ) -> None:
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
+    """Cost of selection sets; each fragment's cost is computed once, then reused."""
 
-    def selections(self, selections: SelectionSetNode, parent: Any, seen: frozenset[str]) -> int:
+    def __init__(self, schema: GraphQLSchema, variables: VariableValues | None) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments: dict[str, int] = {}  # a spread of an unknown one costs nothing
+        self.visited = 0  # selections visited
+
+    def selections(self, selections: SelectionSetNode, parent: Any) -> int:
         total = 0
         for selection in selections.selections:
+            self.visited += 1
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent, seen)
+                total += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selections(selection.selection_set, target, seen)
+                total += self.selections(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is not None and name not in seen:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.selections(fragment.selection_set, target, seen | {name})
+                total += self.fragments.get(selection.name.value, 0)
         return total
 
-    def field(self, node: FieldNode, parent: Any, seen: frozenset[str]) -> int:
+    def first(self, definition: GraphQLField, node: FieldNode) -> int:
+        """The ``first`` the resolver will receive (literal, variable or default)."""
+        try:
+            first = get_argument_values(definition, node, self.variables).get("first")
+        except GraphQLError:  # refused by execution before any resolver runs
+            return DEFAULT_PAGE_SIZE
+        return first if isinstance(first, int) else DEFAULT_PAGE_SIZE
+
+    def field(self, node: FieldNode, parent: Any) -> int:
         fields = getattr(parent, "fields", None) or {}
         definition = fields.get(node.name.value)
         if definition is None or node.selection_set is None:
@@ -167,37 +268,211 @@ class _Cost:
         if getattr(parent, "name", "").endswith("Connection") and node.name.value == "edges":
             size = 1  # a connection's size is its `first`, counted on the connection field
         elif named.name.endswith("Connection"):
-            first = _first(node, self.variables)
-            size = first if first is not None else DEFAULT_PAGE_SIZE
+            size = self.first(definition, node)
         elif is_list_type(get_nullable_type(definition.type)):
             size = LIST_SIZE
-        return 1 + max(size, 0) * self.selections(node.selection_set, named, seen)
+        return 1 + max(size, 0) * self.selections(node.selection_set, named)
 
 
 def operation_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
-    variables: Mapping[str, Any],
+    variables: VariableValues | None,
+    walk: Walk | None = None,
 ) -> int:
+    """The cost of the document's operations (the one named ``operation_name`` if given),
+    with ``variables`` as :func:`graphql.get_variable_values` coerced them (None: none);
+    ``walk`` counts the selections visited."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    cost = _Cost(schema, variables)
+    spreads = {name: _spread_names(fragment.selection_set) for name, fragment in fragments.items()}
+    for name in _dependency_order(spreads):
+        fragment = fragments[name]
+        target = schema.get_type(fragment.type_condition.name.value)
+        cost.fragments[name] = cost.selections(fragment.selection_set, target)
     total = 0
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
         if operation_name and definition.name and definition.name.value != operation_name:
             continue
-        root: GraphQLObjectType | None = {
+        root: GraphQLNamedType | None = {
             "query": schema.query_type,
             "mutation": schema.mutation_type,
             "subscription": schema.subscription_type,
         }[definition.operation.value]
-        total += _Cost(schema, fragments, variables).selections(
-            definition.selection_set, root, frozenset()
-        )
+        total += cost.selections(definition.selection_set, root)
+    if walk is not None:
+        walk.nodes += cost.visited
     return total
+
+
+def _spread_names(selection_set: SelectionSetNode) -> list[str]:
+    names: list[str] = []
+    stack = [selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                names.append(selection.name.value)
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                stack.append(selection.selection_set)
+    return names
+
+
+_TYPE = r"'[^']*'"
+_REWRITES = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (rf"Cannot query field ('[^']*') on type {_TYPE}\.", r"Cannot query field \1 here."),
+        (rf"Field ('[^']*') of type {_TYPE} must have", r"Field \1 must have"),
+        (
+            rf"Field ('[^']*') must not have a selection since type {_TYPE} has no subfields\.",
+            r"Field \1 must not have a selection since it has no subfields.",
+        ),
+        (rf"('[^']*') of (?:required |non-null )?type {_TYPE}", r"\1"),
+        (
+            rf"Fragment( '[^']*')? cannot be spread here as objects of type {_TYPE} can never "
+            rf"be of type {_TYPE}\.",
+            r"Fragment\1 cannot be spread here: its type condition never matches here.",
+        ),
+        (
+            rf"Fragment( '[^']*')? cannot condition on non composite type {_TYPE}\.",
+            r"Fragment\1 cannot condition on a type without fields.",
+        ),
+        (
+            rf"Variable ('\$[^']*') cannot be non-input type {_TYPE}\.",
+            r"Variable \1 must be of an input type.",
+        ),
+        (
+            rf"Variable ('\$[^']*') used in position expecting type {_TYPE}\.",
+            r"Variable \1 is used where a value of another type is expected.",
+        ),
+        (
+            rf"Variable ('\$[^']*') is of type {_TYPE} but must be non-nullable to be used for "
+            rf"OneOf Input Object {_TYPE}\.",
+            r"Variable \1 must be non-nullable to be used for a OneOf input object.",
+        ),
+        (rf"they return conflicting types {_TYPE} and {_TYPE}", "they return conflicting types"),
+        (
+            rf"(Stream|Defer) directive cannot be used on root (\w+) type {_TYPE}\.",
+            r"\1 directive cannot be used on the root \2 type.",
+        ),
+        (rf"(non-list field(?: '[^']*')?) on type {_TYPE}", r"\1"),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE} to include required field",
+            "Missing the required field",
+        ),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE} not to include unknown field",
+            "Unknown field",
+        ),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE} to be provided",
+            "A value is required",
+        ),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE} not to be None",
+            "The value may not be null",
+        ),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE} to be an object",
+            "Expected an object",
+        ),
+        (
+            rf"Expected (?:a )?value of (?:non-null )?type {_TYPE}",
+            "Expected a value of another type",
+        ),
+        (rf"provided to (?:non-null )?type {_TYPE}", "provided here"),
+        (rf"(?:for|Within) OneOf Input Object(?: type)? {_TYPE}", "for this OneOf input object"),
+        (rf"Enum {_TYPE} cannot represent", "The enum cannot represent"),
+        (r"Value cannot represent an? [_A-Za-z][_0-9A-Za-z]*:", "Invalid value:"),
+        (rf" in {_TYPE} enum", " in this enum"),
+        (rf"Expected type {_TYPE}", "Expected another type"),
+        (rf" (?:on|by|to) type {_TYPE}", ""),
+    )
+)
+_QUALIFIED = re.compile(r"'@?([_A-Za-z][_0-9A-Za-z]*)\.([^']*)'")
+_QUOTED = re.compile(r"'\[*([_A-Za-z][_0-9A-Za-z]*)[\]!]*'")
+
+
+def public_message(message: str, schema: GraphQLSchema) -> str:
+    """``message`` (of validation or variable coercion) without the schema's type names:
+    what is wrong, said in the terms of the request (its fields, arguments, variables)."""
+    for pattern, replacement in _REWRITES:
+        message = pattern.sub(replacement, message)
+    types = schema.type_map
+    message = _QUALIFIED.sub(lambda m: f"'{m[2]}'" if m[1] in types else m[0], message)
+    return _QUOTED.sub(lambda m: "a type" if m[1] in types else m[0], message)
+
+
+def _public(error: GraphQLError, schema: GraphQLSchema) -> GraphQLError:
+    return GraphQLError(
+        public_message(error.message, schema),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def check_document(
+    schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
+) -> list[GraphQLError]:
+    """Why ``document`` may not run (empty when it may, variables aside): the request
+    limits first, then, for a document within them, the rules of the specification (at
+    most ``MAX_VALIDATION_ERRORS`` errors; in production without suggestions, type names
+    or introspection)."""
+    errors = shape_errors(document, limits)
+    if errors:
+        return errors
+    rules = list(specified_rules)
+    if limits.production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(
+        schema,
+        document,
+        rules,
+        max_errors=MAX_VALIDATION_ERRORS,
+        hide_suggestions=limits.production,
+    )
+    return [_public(e, schema) for e in errors] if limits.production else errors
+
+
+def coerced_variables(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Any,
+    limits: QueryLimits,
+) -> VariableValues | list[GraphQLError] | None:
+    """The operation's variables as execution will see them (defaults applied, values
+    coerced), or why they are invalid; None when there is no such operation."""
+    operation = next(
+        (
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (not operation_name or (d.name is not None and d.name.value == operation_name))
+        ),
+        None,
+    )
+    if operation is None:
+        return None
+    values = get_variable_values(
+        schema,
+        operation.variable_definitions or (),
+        dict(variables) if isinstance(variables, Mapping) else {},
+        max_errors=MAX_VALIDATION_ERRORS,
+        hide_suggestions=limits.production,
+    )
+    if isinstance(values, list) and limits.production:
+        return [_public(e, schema) for e in values]
+    return values
 
 
 class _Recent(OrderedDict[Any, Any]):
@@ -254,40 +529,39 @@ class CheckedDocuments(SchemaExtension):
             yield
             return
         limits = _limits_of(context.context)
+        schema = context.schema._schema
         document = context.graphql_document
         assert document is not None
         key = (context.query, limits)
         errors = _validated.get(key)
         if errors is None:
-            errors = _shape_errors(document, limits)
-            if not errors:
-                rules = list(specified_rules)
-                if limits.production:
-                    rules.append(NoSchemaIntrospectionCustomRule)
-                errors = validate(
-                    context.schema._schema,
-                    document,
-                    rules,
-                    max_errors=MAX_VALIDATION_ERRORS,
-                    hide_suggestions=limits.production,
-                )
-            _validated.remember(key, errors)
+            errors = _validated.remember(key, check_document(schema, document, limits))
         if not errors:
-            self.cost = operation_cost(
-                context.schema._schema, document, context.operation_name, context.variables or {}
-            )
-            if self.cost > limits.max_cost:
-                errors = [
-                    _refusal(
-                        f"The query would cost {self.cost}; at most {limits.max_cost}. Ask "
-                        "for fewer items (`first`) or fewer nested lists.",
-                        "cost",
-                        limits.max_cost,
-                        self.cost,
-                    )
-                ]
+            errors = self._cost_errors(schema, document, limits)
         context.pre_execution_errors = list(errors)
         yield
+
+    def _cost_errors(
+        self, schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
+    ) -> list[GraphQLError]:
+        context = self.execution_context
+        variables = coerced_variables(
+            schema, document, context.operation_name, context.variables, limits
+        )
+        if isinstance(variables, list):
+            return variables
+        self.cost = operation_cost(schema, document, context.operation_name, variables)
+        if self.cost <= limits.max_cost:
+            return []
+        return [
+            _refusal(
+                f"The query would cost {self.cost}; at most {limits.max_cost}. Ask "
+                "for fewer items (`first`) or fewer nested lists.",
+                "cost",
+                limits.max_cost,
+                self.cost,
+            )
+        ]
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None or self.execution_context.operation_type is OperationType.SUBSCRIPTION:

@@ -3,17 +3,23 @@ any resolver runs, and the server keeps serving (graphql_schema/limits.py)."""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from graphql import parse
 
-from app.settings import Settings
+from app.main import ExtranetGraphQL
+from app.settings import QueryLimits, Settings
+from graphql_schema.limits import Walk, operation_cost, shape_errors
 from graphql_schema.schema import schema
 from models import Micropost
+from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
 from tests.world import World
 
@@ -175,3 +181,179 @@ async def test_operations_only_as_json_posts(
 ) -> None:
     response = await client.request(method, "/graphql", **kwargs)
     assert response.status_code in (400, 405, 415)
+
+
+def _doubling_chain(fragments: int) -> str:
+    """`query Q { ...F0 }`, each fragment spreading the next twice, the last `__typename`."""
+    last = fragments - 1
+    spreads = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(last)]
+    return " ".join(["query Q { ...F0 }", *spreads, f"fragment F{last} on Query {{ __typename }}"])
+
+
+async def test_a_fragment_doubling_chain_is_refused_and_costed_without_expanding_it(
+    api: Api,
+) -> None:
+    # anonymous; F0..F22: the 906-byte document once took 21 s of the event loop
+    chain = _doubling_chain(23)
+    assert len(chain.encode()) == 906
+    result = await api(chain)
+    assert _limit(result) == "cost"
+    assert result.errors[0]["extensions"]["actual"] == 2**22  # one `__typename` per path
+    # twice the fragments: a walk that expands spreads would never finish
+    longer = await api(_doubling_chain(46))
+    assert _limit(longer) == "cost"
+    assert longer.errors[0]["extensions"]["actual"] == 2**45
+    assert (await api("{ __typename }")).errors == []
+
+
+def _work(query: str) -> int:
+    document = parse(query)
+    walk = Walk()
+    assert shape_errors(document, QueryLimits(), walk) == []
+    operation_cost(schema._schema, document, None, None, walk)
+    return walk.nodes
+
+
+def test_the_checks_visit_each_selection_once_however_fragments_spread() -> None:
+    # 2 selections per fragment, visited once by the shape walk and once by the cost walk
+    assert _work(_doubling_chain(20)) == 2 * (1 + 2 * 19 + 1)
+    assert _work(_doubling_chain(40)) == 2 * (1 + 2 * 39 + 1)
+    # a fragment spread in many places is still walked once
+    many = "{ a: me { ...U } b: me { ...U } c: me { ...U } } fragment U on User { name handle }"
+    assert _work(many) == 2 * (3 + 3 + 2)
+
+
+async def test_depth_counts_a_fragment_where_it_is_spread_deepest(api: Api, world: World) -> None:
+    fragment = (
+        "fragment A on User { customer { contacts { edges { node { customer { name } } } } } }"
+    )
+    shallow = f"{{ me {{ ...A }} }} {fragment}"  # 1 + 6 levels
+    assert (await api(shallow, as_user=world.max)).errors == []
+    deep = (
+        "{ me { ...A customer { contacts { edges { node { ...A } } } } } } " + fragment
+    )  # 5 + 6 levels
+    result = await api(deep, as_user=world.max)
+    assert _limit(result) == "depth"
+    assert result.errors[0]["extensions"]["actual"] == 11
+
+
+async def test_one_name_or_many_spreads_at_one_place_are_bounded(api: Api, world: World) -> None:
+    # the merge check compares selections of one name at one place pairwise
+    assert (await api("{ " + "me { name } " * 20 + "}", as_user=world.max)).errors == []
+    repeated = await api("{ " + "me { name } " * 21 + "}", as_user=world.max)
+    assert _limit(repeated) == "repeats"
+    assert repeated.errors[0]["extensions"]["actual"] == 21
+    # inline fragments and different parents with one response name share the place
+    inline = "{ me { " + "... on User { name } " * 21 + "} }"
+    assert _limit(await api(inline, as_user=world.max)) == "repeats"
+    parents = "{ " + " ".join(["me { name name }"] * 11) + " }"
+    assert _limit(await api(parents, as_user=world.max)) == "repeats"
+    spreads = " ".join(f"...F{i}" for i in range(21))
+    fragments = " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(21))
+    assert _limit(await api(f"{{ {spreads} }} {fragments}")) == "repeats"
+
+
+async def test_a_document_with_more_than_fifty_fragments_is_refused(api: Api) -> None:
+    def tree(count: int) -> str:
+        spreads = " ".join(f"...F{i}" for i in range(1, count))
+        parts = [f"{{ ...F0 }} fragment F0 on Query {{ __typename {spreads} }}"]
+        parts += [f"fragment F{i} on Query {{ __typename }}" for i in range(1, count)]
+        return " ".join(parts)
+
+    assert _limit(await api(tree(51))) == "fragments"
+    assert (await api(tree(20))).errors == []  # twenty fragments, nineteen at one place
+
+
+DEFAULTED = """query ($n: Int! = 100) { projects(first: $n) { edges { node {
+  timeline(first: $n) { edges { node { id replies(first: $n) { totalCount } } } }
+} } } }"""
+
+
+async def test_the_cost_counts_the_value_first_will_have_however_it_is_given(
+    api: Api, world: World
+) -> None:
+    literal = DEFAULTED.replace("($n: Int! = 100) ", "").replace("$n", "100")
+    forms = [
+        await api(DEFAULTED, as_user=world.sam),  # the variable's default
+        await api(DEFAULTED, {"n": 100}, as_user=world.sam),
+        await api(DEFAULTED, {"n": 100.0}, as_user=world.sam),  # coerced to 100
+        await api(literal, as_user=world.sam),
+    ]
+    for result in forms:
+        assert _limit(result) == "cost"
+    assert {r.errors[0]["extensions"]["actual"] for r in forms} == {1_040_301}
+    # a small page costs the same by default as given
+    small = DEFAULTED.replace("= 100", "= 3")
+    by_default = await api(small, as_user=world.sam)
+    given = await api(small, {"n": 3.0}, as_user=world.sam)
+    assert by_default.errors == given.errors == []
+    assert by_default.body["extensions"]["cost"] == given.body["extensions"]["cost"]
+    assert by_default.body["extensions"]["cost"]["requested"] == 1 + 3 * (3**2 + 4 * 3 + 3)
+
+
+async def test_invalid_variables_are_refused_before_the_cost(api: Api, world: World) -> None:
+    for variables in ({"n": "many"}, {"n": 1.5}, {"n": None}):
+        result = await api(DEFAULTED, variables, as_user=world.sam)
+        assert result.codes == ["BAD_USER_INPUT"]
+        assert "$n" in result.errors[0]["message"]
+        assert "limit" not in result.errors[0]["extensions"]
+
+
+INVALID: list[tuple[str, dict[str, Any]]] = [
+    ("{ me }", {}),
+    ("{ me { nope } }", {}),
+    ("{ me { name(x: 1) } }", {}),
+    ("{ me { ... on Project { name } } }", {}),
+    ("{ me { ...F } } fragment F on Project { name }", {}),
+    ("query ($x: User) { me { name } }", {}),
+    ("{ projects(status: NOPE) { totalCount } }", {}),
+    ('mutation { login(input: {email: "a"}) { accessToken } }', {}),
+    ('{ auditLog(since: "yesterday") { totalCount } }', {}),
+    (
+        'query { node(id: "x") { ... on User { a: name } ... on Project { a: status } } }',
+        {},
+    ),
+    ("query ($s: ProjectStatus) { projects(status: $s) { totalCount } }", {"s": "NOPE"}),
+    ("mutation ($i: LoginInput!) { login(input: $i) { accessToken } }", {"i": {"email": "a"}}),
+    ("mutation ($i: LoginInput!) { login(input: $i) { accessToken } }", {"i": 3}),
+]
+# names every schema has (the built-in scalars and the root types) tell nothing
+PUBLIC_NAMES = {"Int", "Float", "String", "Boolean", "ID", "Query", "Mutation", "Subscription"}
+
+
+def _type_names_in(message: str) -> set[str]:
+    types = {name for name in schema._schema.type_map if not name.startswith("__")}
+    return set(re.findall(r"[_A-Za-z][_0-9A-Za-z]*", message)) & (types - PUBLIC_NAMES)
+
+
+@pytest.fixture
+async def production_api(settings: Settings, bus: EventBus) -> AsyncIterator[Api]:
+    production = _production(settings).settings
+    view = ExtranetGraphQL(production, bus)
+    transport = httpx.ASGITransport(app=view)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client=client, settings=production)
+
+
+async def test_in_production_validation_messages_name_no_schema_type(
+    api: Api, production_api: Api, world: World
+) -> None:
+    # given a field of an object type without a selection
+    production = await production_api("{ me }", as_user=world.max)
+    development = await api("{ me }", as_user=world.max)
+    # then production says what is wrong without naming the type
+    [error] = production.errors
+    assert error["message"] == (
+        "Field 'me' must have a selection of subfields. Did you mean 'me { ... }'?"
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "of type 'User'" in development.errors[0]["message"]
+    # and so for every validation and variable message that names a type in development
+    for query, variables in INVALID:
+        named = await api(query, variables, as_user=world.max)
+        assert any(_type_names_in(e["message"]) for e in named.errors), (query, named.errors)
+        result = await production_api(query, variables, as_user=world.max)
+        assert result.codes
+        assert set(result.codes) == {"BAD_USER_INPUT"}, (query, result.errors)
+        for error in result.errors:
+            assert not _type_names_in(error["message"]), (query, error["message"])
