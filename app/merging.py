@@ -1,14 +1,27 @@
 """Three-way merges of page text: an edit made on an older revision is combined with what
 was written since, line by line (merge3, the diff3 algorithm); where both sides changed
 the same lines, or neighbouring ones, nothing is guessed: the conflict is reported with
-both sides so that the editor can resolve it."""
+both sides so that the editor can resolve it.
+
+Lines are aligned with :class:`app.diffing.BoundedMatcher`, so a merge takes linear time
+plus a fixed budget of work. Texts that cannot be aligned within it are not merged on a
+coarser alignment (that could report a whole page as one conflict, or worse): the merge is
+refused with :class:`TooDifferent`, and the edit is kept for its author to redo."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
 from merge3 import Merge3
+
+from app.diffing import BoundedMatcher, Budget
+
+
+class TooDifferent(Exception):
+    """The three texts differ too much, in too many places, to be aligned line by line
+    within the work a merge may take (``app.diffing.MYERS_BUDGET``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +53,9 @@ class Merged:
 
 
 def merge_text(field: str, base: str, current: str, yours: str) -> Merged:
-    """Combine ``current`` (written since ``base``) with ``yours`` (made on ``base``)."""
+    """Combine ``current`` (written since ``base``) with ``yours`` (made on ``base``).
+    Linear time plus at most MYERS_BUDGET steps; raises :class:`TooDifferent` when the
+    texts cannot be aligned within that."""
     if yours in (base, current):
         return Merged(current)
     if current == base:
@@ -50,7 +65,16 @@ def merge_text(field: str, base: str, current: str, yours: str) -> Merged:
     your_lines = yours.splitlines(keepends=True)
     merged: list[str] = []
     conflicts: list[ConflictHunk] = []
-    for region in Merge3(base_lines, current_lines, your_lines).merge_regions():
+    budget = Budget()
+
+    def matcher(isjunk: None, a: Sequence[str], b: Sequence[str]) -> BoundedMatcher:
+        return BoundedMatcher(isjunk, a, b, budget=budget)
+
+    merge = Merge3(base_lines, current_lines, your_lines, sequence_matcher=matcher)  # type: ignore[arg-type]
+    regions = list(merge.merge_regions())
+    if budget.exceeded:
+        raise TooDifferent(field)
+    for region in regions:
         kind = region[0]
         if kind == "unchanged":
             merged.extend(base_lines[region[1] : region[2]])

@@ -16,9 +16,10 @@ from app.actions._common import (
     required_text,
 )
 from app.actions.notifications import record_notifications
+from app.diffing import off_the_loop
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
-from app.markdown import render_markdown
-from app.merging import ConflictHunk, merge_text, merge_title
+from app.markdown import render_markdown_off_loop
+from app.merging import ConflictHunk, TooDifferent, merge_text, merge_title
 from models import (
     Event,
     EventKind,
@@ -55,13 +56,14 @@ async def create_page(
         raise Forbidden("Only staff may create internal pages.")
     if parent_id is not None:
         await _parent_for(actor, project, visibility, parent_id)
+    body_html = await render_markdown_off_loop(body)
     async with in_transaction():
         page = await Page.create(
             project_id=project.id,
             parent_id=parent_id,
             title=title,
             body=body,
-            body_html=render_markdown(body),
+            body_html=body_html,
             visibility=visibility,
             revision=1,
             created_by_id=actor.id,
@@ -141,7 +143,7 @@ async def _append_revision(
     )
     page.title = title
     page.body = body
-    page.body_html = render_markdown(body)
+    page.body_html = await render_markdown_off_loop(body)
     page.revision = number
     await page.save(update_fields=["title", "body", "body_html", "revision", "updated_at"])
     await search.index_page(page)
@@ -173,7 +175,12 @@ async def _merge_stale_edit(
     written since, or the conflicting hunks."""
     base = await PageRevision.get(page_id=page.id, number=base_revision)
     titled = merge_title(base.title, page.title, title) if title is not None else None
-    bodied = merge_text("body", base.body, page.body, body) if body is not None else None
+    bodied = None
+    if body is not None:
+        size = len(base.body) + len(page.body) + len(body)
+        bodied = await off_the_loop(
+            size, lambda: merge_text("body", base.body, page.body, body or "")
+        )
     conflicts = (titled.conflicts if titled else ()) + (bodied.conflicts if bodied else ())
     new_title = titled.text if titled and titled.text is not None else page.title
     new_body = bodied.text if bodied and bodied.text is not None else page.body
@@ -201,6 +208,30 @@ async def update_page(
     if title is None and body is None:
         raise BadUserInput("Nothing to change: give a new title, a new body or both.")
     page, project = await writable_page(actor, page_id)
+    try:
+        return await _update_page(actor, bus, page, project, base_revision, title, body, summary)
+    except TooDifferent:
+        await _keep_draft(actor, page, base_revision, title, body)
+        raise Conflict(
+            f"The page changed since revision {base_revision} in too many places to merge "
+            "your edit with it line by line. Your text is kept as your draft of this page: "
+            "make your edit again on the current revision.",
+            currentRevision=(await Page.get(id=page.id)).revision,
+            conflicts=[],
+            draftSaved=True,
+        ) from None
+
+
+async def _update_page(
+    actor: User,
+    bus: EventBus,
+    page: Page,
+    project: Project,
+    base_revision: int,
+    title: str | None,
+    body: str | None,
+    summary: str,
+) -> PageUpdate:
     conflicts: tuple[ConflictHunk, ...] = ()
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()

@@ -19,7 +19,7 @@ from app.actions._common import (
 from app.actions.customers import check_money
 from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden, NotFound
-from app.markdown import render_markdown
+from app.markdown import render_markdown_off_loop
 from models import (
     EventKind,
     Project,
@@ -74,12 +74,13 @@ async def create_project(
     name = required_text(name, "name", NAME_MAX_LENGTH)
     description = limited_text(description, "description", DESCRIPTION_MAX_LENGTH)
     budget = check_money(budget, "budget")
+    description_html = await render_markdown_off_loop(description)
     async with in_transaction():
         project = await Project.create(
             customer_id=customer.id,
             name=name,
             description=description,
-            description_html=render_markdown(description),
+            description_html=description_html,
             budget=budget,
         )
         members = await _member_candidates(actor, project, member_ids or [])

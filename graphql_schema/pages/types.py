@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
+from tortoise.functions import Length
 
 from app import policy
 from app.actions.attachments import display_name
 from app.actions.notifications import watchers_of_page
 from app.actions.watches import effective_level
-from app.diffing import diff_text
+from app.diffing import DiffCache, diff_text, off_the_loop
 from app.errors import NotFound
 from app.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
@@ -97,8 +98,22 @@ class PageDiff:
     from_revision: int
     to_revision: int
     title_changed: bool
-    hunks: list[DiffHunk]
-    unified: str = strawberry.field(description="The same, as a unified diff.")
+    exact: bool = strawberry.field(
+        description=(
+            "False when a stretch of the texts differs too much to be aligned line by "
+            "line within the work a diff may take: that stretch is then one replaced block "
+            "(still correct, only coarser)."
+        )
+    )
+    hunks: list[DiffHunk] = strawberry.field(
+        description=(
+            "The changed lines with their context, up to 2,000 lines in all: a longer diff "
+            "is cut there (a hunk may end early; its counts stay whole) and `truncated` is "
+            "true. `unified` always has all of it."
+        )
+    )
+    truncated: bool = strawberry.field(description="True when `hunks` stops short.")
+    unified: str = strawberry.field(description="The same, as a unified diff: all of it.")
 
 
 @strawberry.type(description="A file attached to a concept page, in one of its versions.")
@@ -160,31 +175,68 @@ class PageWatcher:
     level: WatchLevel
 
 
-async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageDiff:
-    found = {
-        r.number: r
-        for r in await RevisionRow.filter(page_id=page_id, number__in=[from_revision, to_revision])
-    }
-    if from_revision not in found or to_revision not in found:
-        raise NotFound("page revision")
-    old, new = found[from_revision], found[to_revision]
+DIFF_LINES_SHOWN = 2_000
+"""The most lines ``PageDiff.hunks`` gives, all hunks together; ``unified`` has them all."""
+
+
+def _page_diff(old: RevisionRow, new: RevisionRow) -> PageDiff:
     diff = diff_text(old.body, new.body, f"revision {old.number}", f"revision {new.number}")
-    return PageDiff(
-        from_revision=old.number,
-        to_revision=new.number,
-        title_changed=old.title != new.title,
-        unified=diff.unified,
-        hunks=[
+    hunks: list[DiffHunk] = []
+    room = DIFF_LINES_SHOWN
+    for h in diff.hunks:
+        if room <= 0:
+            break
+        lines = [DiffLine(kind=DiffLineKind(kind), text=text) for kind, text in h.lines[:room]]
+        room -= len(lines)
+        hunks.append(
             DiffHunk(
                 old_start=h.old_start,
                 old_lines=h.old_lines,
                 new_start=h.new_start,
                 new_lines=h.new_lines,
-                lines=[DiffLine(kind=DiffLineKind(kind), text=text) for kind, text in h.lines],
+                lines=lines,
             )
-            for h in diff.hunks
-        ],
+        )
+    shown = sum(len(h.lines) for h in hunks)
+    return PageDiff(
+        from_revision=old.number,
+        to_revision=new.number,
+        title_changed=old.title != new.title,
+        exact=diff.exact,
+        truncated=shown < sum(len(h.lines) for h in diff.hunks),
+        unified=diff.unified,
+        hunks=hunks,
     )
+
+
+page_diffs: DiffCache[PageDiff] = DiffCache()
+"""Diffs by the page and the two revisions' row IDs and times (revisions never change),
+shared by every reader, alias and subscriber of this process."""
+
+
+async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageDiff:
+    """The diff of two revisions of a page the reader may see, computed once per process
+    for any number of readers (see :class:`app.diffing.DiffCache`). NOT_FOUND when either
+    revision does not exist."""
+    found = {
+        number: (row_id, created_at, size)
+        for row_id, number, created_at, size in await RevisionRow.filter(
+            page_id=page_id, number__in=[from_revision, to_revision]
+        )
+        .annotate(size=Length("body"))
+        .values_list("id", "number", "created_at", "size")
+    }
+    if from_revision not in found or to_revision not in found:
+        raise NotFound("page revision")
+    old_id, new_id = found[from_revision][0], found[to_revision][0]
+
+    async def compute() -> PageDiff:
+        rows = {r.id: r for r in await RevisionRow.filter(id__in=[old_id, new_id])}
+        return await off_the_loop(size, lambda: _page_diff(rows[old_id], rows[new_id]))
+
+    size = int(found[from_revision][2]) + int(found[to_revision][2])
+    key = (page_id, found[from_revision], found[to_revision])
+    return await page_diffs.get(key, size, compute)
 
 
 @strawberry.type(description="A concept page that the account team and the customer co-edit.")
