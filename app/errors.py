@@ -66,6 +66,21 @@ class MfaEnrolmentRequired(AppError):
     code = "MFA_ENROLMENT_REQUIRED"
 
 
+class ServiceUnavailable(AppError):
+    """A service the API depends on (the database, Redis) does not answer for a moment;
+    nothing was changed unless the error says otherwise. ``retryAfter`` (seconds, also the
+    ``Retry-After`` header over HTTP) says when to try again."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__(
+            f"The service is unavailable for a moment. Try again in {retry_after} seconds.",
+            retryAfter=retry_after,
+        )
+        self.retry_after = retry_after
+
+
 ERROR_CODES = frozenset(
     {
         "UNAUTHENTICATED",
@@ -76,6 +91,7 @@ ERROR_CODES = frozenset(
         "RATE_LIMITED",
         "MFA_REQUIRED",
         "MFA_ENROLMENT_REQUIRED",
+        "SERVICE_UNAVAILABLE",
         "INTERNAL",
     }
 )

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -34,6 +35,7 @@ from tortoise import connections
 
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app import files
+from app.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry_after
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.headers import ExtranetStarlette
@@ -49,9 +51,12 @@ from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
 from realtime.bus import EventBus
+from realtime.redis_clients import is_redis_url
 from realtime.sockets import keep_counted, socket_registry
 
 log = logging.getLogger("extranet")
+
+HEALTH_TIMEOUT = 2.0  # seconds each service has to answer /healthz
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -71,7 +76,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 query = await view.persisted.resolve(
                     payload.get("query"), payload.get("extensions"), self.context.viewer
                 )
-            except AppError as error:
+            except Exception as failure:  # refused, or a service did not answer
+                error = failure if isinstance(failure, AppError) else as_unavailable(failure)
+                if error is None:
+                    raise
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [error.formatted]}
                 )
@@ -157,7 +165,7 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             )
         except AppError as error:
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_single(
+        result = await super().execute_single(
             request=request,
             request_adapter=request_adapter,
             sub_response=sub_response,
@@ -165,6 +173,11 @@ class ExtranetGraphQL(GraphQL[Context, None]):
             root_value=root_value,
             request_data=replace(request_data, query=query),
         )
+        wait = retry_after(result.errors)
+        if wait is not None:  # a service did not answer: 503, and when to try again
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(wait)
+        return result
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body is a JSON object: strawberry reads fields of whatever JSON it
@@ -203,14 +216,11 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         if signed_in is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
         user, expires_at = signed_in
-        try:
-            key = await self.sockets.open(user.id, self.settings.ws_max_connections_per_user)
-        except Exception:  # the count is unavailable (Redis away): serve, and say so
-            log.exception("Counting open websockets is unavailable")
-        else:
-            if key is None:
-                raise ConnectionRejectionError({"message": "Too many open connections."})
-            context.socket_key = key
+        # uncounted, no socket is served: Redis away closes it with 1011 (ServiceBoundary)
+        key = await self.sockets.open(user.id, self.settings.ws_max_connections_per_user)
+        if key is None:
+            raise ConnectionRejectionError({"message": "Too many open connections."})
+        context.socket_key = key
         context.act_as(user)
         if isinstance(context.request, WebSocket):
             context.closers.append(
@@ -239,13 +249,31 @@ async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
         await websocket.close(code=4401, reason="The access token expired; reconnect.")
 
 
-async def health(_request: Request) -> JSONResponse:
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:
-        log.exception("Health check: the database does not answer")
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+async def health(request: Request) -> JSONResponse:
+    """``{"status": "ok", "database": "ok", "redis": "ok"}`` (``redis`` only when used), or
+    503 with ``"status": "unavailable"``, the service that does not answer marked
+    ``"unavailable"``, and ``Retry-After``."""
+    graphql: ExtranetGraphQL = request.app.state.graphql
+    probes: dict[str, Callable[[], Awaitable[object]]] = {"database": _select_one}
+    if is_redis_url(graphql.settings.broadcast_url):
+        probes["redis"] = graphql.sockets.ping
+    body = {"status": "ok"}
+    for service, probe in probes.items():
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await probe()
+        except Exception as error:
+            log.warning("Health check: %s does not answer (%s)", service, type(error).__name__)
+            body[service] = body["status"] = "unavailable"
+        else:
+            body[service] = "ok"
+    if body["status"] == "ok":
+        return JSONResponse(body)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
+
+
+async def _select_one() -> None:
+    await connections.get("default").execute_query("SELECT 1")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -281,6 +309,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *web_client_routes(),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(ServiceBoundary)],
     )
     app.state.settings = settings
     app.state.storage = DirectoryStorage(settings.attachments_dir)

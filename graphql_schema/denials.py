@@ -22,12 +22,14 @@ from strawberry.types.graphql import OperationType
 from tortoise.models import Model
 
 from app.actions._common import audit
+from app.availability import RETRY_AFTER, unavailable_cause
 from models import User
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED = 20  # a list of a thousand refused items is one entry naming twenty
 MAX_PER_MINUTE = 30
+RECORD_ATTEMPTS = 3  # the database away: tried again after 5, then 10 seconds
 _pending: set[asyncio.Task[None]] = set()
 
 
@@ -96,29 +98,46 @@ async def _record(
     fields: list[str],
     looked_up: list[tuple[type[Model], int]],
 ) -> None:
-    try:
-        outside = [
-            f"{model.__name__}:{object_id}"
-            for model, object_id in looked_up
-            if await model.exists(id=object_id)
-        ]
-        if not fields and not outside:
-            return
-        left_out = _limiter.take(viewer.id if viewer else 0)
-        if left_out is None:
-            return
-        await audit(
-            "permission.denied",
-            actor=viewer,
-            target=outside[0] if outside else fields[0],
-            client_address=client_address,
-            operation=operation,
-            fields=fields,
-            outside_scope=outside,
-            **({"left_out_before": left_out} if left_out else {}),
-        )
-    except Exception:  # the answer has gone regardless; the log keeps the gap visible
-        log.exception("Recording a permission denial failed")
+    """Write the entry; while the database does not answer, try again a few times."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            await _write(viewer, client_address, operation, fields, looked_up)
+        except Exception as error:  # the answer has gone regardless
+            if attempt + 1 < RECORD_ATTEMPTS and unavailable_cause(error) is not None:
+                await asyncio.sleep(RETRY_AFTER * 2**attempt)
+                continue
+            # the log keeps the gap visible, with what was refused
+            log.exception("Recording a permission denial failed: %s %s", fields, looked_up)
+        return
+
+
+async def _write(
+    viewer: User | None,
+    client_address: str,
+    operation: str,
+    fields: list[str],
+    looked_up: list[tuple[type[Model], int]],
+) -> None:
+    outside = [
+        f"{model.__name__}:{object_id}"
+        for model, object_id in looked_up
+        if await model.exists(id=object_id)
+    ]
+    if not fields and not outside:
+        return
+    left_out = _limiter.take(viewer.id if viewer else 0)
+    if left_out is None:
+        return
+    await audit(
+        "permission.denied",
+        actor=viewer,
+        target=outside[0] if outside else fields[0],
+        client_address=client_address,
+        operation=operation,
+        fields=fields,
+        outside_scope=outside,
+        **({"left_out_before": left_out} if left_out else {}),
+    )
 
 
 async def settled() -> None:

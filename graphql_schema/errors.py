@@ -8,6 +8,7 @@ import secrets
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from app.availability import as_unavailable
 from app.errors import ERROR_CODES
 
 log = logging.getLogger("extranet.errors")
@@ -16,10 +17,11 @@ log = logging.getLogger("extranet.errors")
 class ErrorCodes(MaskErrors):
     """Give each error an ``extensions.code``.
 
-    Errors raised on purpose keep their code. Errors outside execution (syntax, validation,
-    variable coercion) are the client's: BAD_USER_INPUT. Anything else is a defect: it is
-    logged with a reference the client also gets, and its text never leaves the server in
-    production.
+    Errors raised on purpose keep their code. A service that did not answer (the database,
+    Redis), wherever it failed, is SERVICE_UNAVAILABLE with ``retryAfter``, in production
+    and development alike. Errors outside execution (syntax, validation, variable coercion)
+    are the client's: BAD_USER_INPUT. Anything else is a defect: it is logged with a
+    reference the client also gets, and its text never leaves the server in production.
     """
 
     def _is_production(self) -> bool:
@@ -35,7 +37,10 @@ class ErrorCodes(MaskErrors):
         extensions = dict(error.extensions or {})
         if extensions.get("code") in ERROR_CODES:
             return error
-        if error.path is None:
+        unavailable = as_unavailable(error)
+        if unavailable is not None:
+            message, extensions = unavailable.message, dict(unavailable.extensions or {})
+        elif error.path is None:
             extensions["code"] = "BAD_USER_INPUT"
             message = error.message
         else:

@@ -17,7 +17,7 @@ from typing import Any
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -38,8 +38,9 @@ class ResilientRedisBackend(BroadcastBackend):
             retry=Retry(ExponentialBackoff(cap=max_backoff, base=initial_backoff), retries=3),
             retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
-        # The listening side handles loss itself (to resubscribe and announce RESYNC).
-        self._listening = redis_client(url)
+        # The listening side handles loss itself (to resubscribe and announce RESYNC): a
+        # transparent retry would resubscribe without announcing what may have been missed.
+        self._listening = redis_client(url, retry=Retry(NoBackoff(), retries=0))
         self._pubsub: Any = None
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()

@@ -7,6 +7,10 @@ arrives as the write completes: the cancelled task carries on as if nothing happ
 and a stopping process could wait forever for a task it had cancelled. The clients made
 here have no socket timeout; their operations are bounded instead by :func:`bounded`, a
 timeout scope, which never loses a cancellation.
+
+A pooled connection that Redis closed (a restart, an idle timeout) fails its next command;
+the clients made here retry such a command once, at once, on a fresh connection, so a
+restart is not seen by the caller. Redis still away then fails the command.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CONNECT_TIMEOUT = 5.0
 OPERATION_TIMEOUT = 5.0
@@ -31,7 +39,13 @@ def is_redis_url(url: str) -> bool:
 
 
 def redis_client(url: str, **options: Any) -> aioredis.Redis:
-    """A client whose operations can always be cancelled; see the module's docstring."""
+    """A client whose operations can always be cancelled and that retries a command once
+    on a fresh connection; see the module's docstring. ``options`` go to redis-py."""
+    options = {
+        "retry": Retry(NoBackoff(), retries=1),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        **options,
+    }
     return aioredis.Redis.from_url(
         url, socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT, **options
     )

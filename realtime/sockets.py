@@ -3,8 +3,9 @@
 With Redis (production) each open socket is an entry of the user's sorted set, scored by
 the time it expires unless renewed; the process that holds it renews it every RENEW
 seconds and removes it when it closes. A process that dies without closing its sockets
-stops renewing them, so they stop counting within TTL. Without Redis, one process is the
-whole deployment and a counter in memory is enough.
+stops renewing them, so they stop counting within TTL; sockets a restarted Redis lost are
+counted again at the next renewal. Without Redis, one process is the whole deployment and
+a counter in memory is enough.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class SocketRegistry(Protocol):
         """Keep this process's open sockets counted (Redis only)."""
         ...
 
+    async def ping(self) -> None:
+        """Raise when the count cannot be kept (Redis does not answer)."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -65,6 +70,9 @@ class MemorySockets:
             del self.open_per_user[user_id]
 
     async def renew(self) -> None:
+        return None
+
+    async def ping(self) -> None:
         return None
 
     async def aclose(self) -> None:
@@ -102,14 +110,26 @@ class RedisSockets:
 
     @bounded
     async def renew(self) -> None:
+        """Renew the held sockets; those Redis lost (a restart without its data) are counted
+        again, unless they closed meanwhile."""
         if not self._held:
             return
         expires = time.time() + self._ttl
+        held = list(self._held.items())
         async with self._redis.pipeline(transaction=False) as pipe:
-            for key, user_id in self._held.items():
-                pipe.zadd(self._key(user_id), {key: expires}, xx=True)
+            for key, user_id in held:
+                pipe.zadd(self._key(user_id), {key: expires}, xx=True, ch=True)
                 pipe.expire(self._key(user_id), int(self._ttl * 2))
-            await pipe.execute()
+            renewed = (await pipe.execute())[::2]
+        lost = [(k, u) for (k, u), done in zip(held, renewed, strict=True) if not done]
+        for key, user_id in lost:
+            if key in self._held:
+                await self._redis.zadd(self._key(user_id), {key: expires})
+                await self._redis.expire(self._key(user_id), int(self._ttl * 2))
+
+    @bounded
+    async def ping(self) -> None:
+        await self._redis.ping()
 
     async def aclose(self) -> None:
         await self._redis.aclose()

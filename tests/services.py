@@ -11,6 +11,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -138,3 +139,72 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
+
+
+PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: p.parts)
+
+
+def _as_postgres_user(args: list[str]) -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the ``postgres`` user then."""
+    if os.geteuid() != 0:
+        return args
+    return ["runuser", "-u", "postgres", "--", *args]
+
+
+class PostgresProcess:
+    """A PostgreSQL cluster of the test's own on a spare loopback port (trust auth), which
+    the test may stop and start."""
+
+    def __init__(self, port: int, workdir: Path) -> None:
+        assert PG_BINARIES
+        self.bin = PG_BINARIES[-1].parent  # the newest installed version
+        self.port = port
+        self.workdir = workdir
+        self.data = workdir / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run(_as_postgres_user([str(self.bin / args[0]), *args[1:]]),
+                       check=True, capture_output=True, timeout=120)  # fmt: skip
+
+    def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.workdir, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--encoding=UTF8", "--locale=C", "--no-sync")  # fmt: skip
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+                   " -c fsync=off -c full_page_writes=off -c max_connections=60")  # fmt: skip
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.workdir / "log"), "-o", options,
+                  "-w", "-t", "60", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop at once: open connections are cut, as when the server goes away."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresProcess]:
+    """A cluster of the test's own (binaries from /usr/lib/postgresql/*/bin); skipped when
+    they are absent, except under CI=true."""
+    if not PG_BINARIES:
+        if in_ci():
+            pytest.fail("PostgreSQL's server binaries are not installed, and CI=true requires them")
+        pytest.skip("PostgreSQL's server binaries are not installed")
+    workdir = Path(tempfile.mkdtemp(prefix="extranet-pg-"))  # the postgres user must reach it
+    server = PostgresProcess(free_port(), workdir)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        if server.running():
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
