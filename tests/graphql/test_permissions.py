@@ -116,6 +116,8 @@ ANONYMOUS_DOCUMENTS = {
     "{ editing } }",
     "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '
     "{ discarded } }",
+    "deleteAttachment": "mutation { deleteAttachment(input: "
+    f'{{attachmentId: "{global_id("Attachment", 1)}"}}) {{ deletedAttachmentId }} }}',
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
