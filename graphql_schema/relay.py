@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from app import cursors, policy
 from app.errors import BadUserInput, NotFound
+from models import Topic, User
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -24,19 +25,34 @@ NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT", bound=Model)
 
 
+_NOT_AN_ID = "That is not an ID this API gave out; IDs are opaque strings from `id` fields."
+
+
+def parse_global_id(value: str | relay.GlobalID) -> relay.GlobalID:
+    """The type name and key of a global ID; a malformed ID is bad input."""
+    try:
+        return value if isinstance(value, relay.GlobalID) else relay.GlobalID.from_id(value)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(_NOT_AN_ID, field="id") from None
+
+
+def topic_global_id(name: str) -> str:
+    """A topic's global ID: made of its (normalised) name alone, so it tells nothing that
+    the name does not, such as whether or when anyone else used the topic first."""
+    return str(relay.GlobalID("Topic", name))
+
+
 def decode_global_id(value: str | relay.GlobalID, expected: str | None = None) -> tuple[str, int]:
-    """The type name and database id behind a global ID.
+    """The type name and database id behind a global ID (of any type but ``Topic``, whose
+    key is its name: ``parse_global_id``).
 
     A malformed ID is bad input; an ID of another type answers as a missing object.
     """
+    gid = parse_global_id(value)
     try:
-        gid = value if isinstance(value, relay.GlobalID) else relay.GlobalID.from_id(value)
         node_id = int(gid.node_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput(
-            "That is not an ID this API gave out; IDs are opaque strings from `id` fields.",
-            field="id",
-        ) from None
+    except ValueError:
+        raise BadUserInput(_NOT_AN_ID, field="id") from None
     if expected is not None and gid.type_name != expected:
         raise NotFound(expected[:1].lower() + expected[1:])
     if not 0 < node_id <= MAX_ROW_ID:
@@ -141,3 +157,15 @@ async def fetch_by_global_id(
 
 def global_ids_to_ints(values: Sequence[str], type_name: str) -> list[int]:
     return [decode_global_id(v, type_name)[1] for v in values]
+
+
+async def topic_by_id(viewer: User, value: str | relay.GlobalID, what: str = "topic") -> Topic:
+    """The topic behind a global ID, if the viewer may know of it; otherwise NOT_FOUND,
+    the same whether nobody or only someone else used the name."""
+    gid = parse_global_id(value)
+    row = None
+    if gid.type_name == "Topic":
+        row = await policy.visible_topics(viewer).get_or_none(name=gid.node_id)
+    if row is None:
+        raise NotFound(what)
+    return row

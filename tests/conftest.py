@@ -17,7 +17,7 @@ from app.settings import Settings, load_settings
 from app.throttle import attempt_store
 from app.tokens import issue_access_token
 from graphql_schema import denials
-from graphql_schema.relay import global_id
+from graphql_schema.relay import global_id, topic_global_id
 from models import User
 from realtime.bus import EventBus
 from tests.services import fresh_database, own_postgres, own_redis  # noqa: F401 (fixtures)
@@ -158,4 +158,6 @@ def api(client: httpx.AsyncClient, settings: Settings) -> Api:
 
 def gid(obj: Any) -> str:
     """The global ID of a model row, as the API gives it out."""
+    if type(obj).__name__ == "Topic":
+        return topic_global_id(obj.name)
     return global_id(type(obj).__name__, obj.id)

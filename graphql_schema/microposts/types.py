@@ -23,15 +23,15 @@ if TYPE_CHECKING:
     from graphql_schema.pages.types import Page
 
 
-@strawberry.type(description="A #hashtag shared across projects.")
+@strawberry.type(description="A #hashtag shared across projects. Its ID is made of its name alone.")
 class Topic(relay.Node):
-    id: relay.NodeID[int]
+    id: relay.NodeID[str]  # the name: a sequential key would show who used a name first
     name: str
     row: strawberry.Private[TopicRow]
 
     @classmethod
     def from_row(cls, row: TopicRow) -> Topic:
-        return cls(id=row.id, name=row.name, row=row)
+        return cls(id=row.name, name=row.name, row=row)
 
     @strawberry.field(
         metadata=BY_AUDIENCE, description="Posts with this topic that you may see, newest first."

@@ -21,7 +21,7 @@ from graphql_schema.notifications.types import Notification
 from graphql_schema.pages.types import Attachment, Page, PageRevision
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.projects.types import Project
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
 from graphql_schema.watches.types import Watch
 from models import PageRevision as RevisionRow
 from models import User as UserRow
@@ -46,7 +46,6 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "PageRevision": (_revisions, PageRevision.from_row),
     "Attachment": (policy.visible_attachments, Attachment.from_row),
     "Micropost": (policy.visible_microposts, Micropost.from_row),
-    "Topic": (policy.visible_topics, Topic.from_row),
     "Watch": (_own_watches, Watch.from_row),
     "Notification": (readable_notifications, Notification.from_row),
 }
@@ -60,6 +59,8 @@ class Query:
     )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         viewer = info.context.require_viewer()
+        if parse_global_id(id).type_name == "Topic":
+            return Topic.from_row(await topic_by_id(viewer, id, "object"))
         type_name, node_id = decode_global_id(id)
         if type_name not in NODE_TYPES:
             raise NotFound()

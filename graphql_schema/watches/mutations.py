@@ -7,9 +7,9 @@ from app.errors import NotFound
 from graphql_schema.context import Info
 from graphql_schema.enums import WatchLevel
 from graphql_schema.permissions import IsAuthenticated, rule
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
 from graphql_schema.watches.types import Watch
-from models import WatchTargetKind
+from models import User, WatchTargetKind
 
 _KINDS = {
     "Customer": WatchTargetKind.CUSTOMER,
@@ -19,7 +19,9 @@ _KINDS = {
 }
 
 
-def _target(target_id: strawberry.ID) -> tuple[WatchTargetKind, int]:
+async def _target(viewer: User, target_id: strawberry.ID) -> tuple[WatchTargetKind, int]:
+    if parse_global_id(target_id).type_name == "Topic":
+        return WatchTargetKind.TOPIC, (await topic_by_id(viewer, target_id)).id
     type_name, node_id = decode_global_id(target_id)
     if type_name not in _KINDS:
         raise NotFound("customer, project, page or topic")
@@ -56,9 +58,10 @@ class Mutation:
         description="Watch a customer, project, page or topic at a level (or change the level).",
     )
     async def watch(self, info: Info, input: WatchInput) -> WatchPayload | None:
-        kind, target_id = _target(input.target_id)
+        viewer = info.context.require_viewer()
+        kind, target_id = await _target(viewer, input.target_id)
         row = await watches.watch(
-            info.context.require_viewer(),
+            viewer,
             kind=kind,
             target_id=target_id,
             level=input.level,
@@ -68,8 +71,8 @@ class Mutation:
     @strawberry.mutation(extensions=rule(IsAuthenticated), description="Stop watching.")
     async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
         viewer = info.context.require_viewer()
-        type_name, watch_id = decode_global_id(input.target_id)
-        if type_name == "Watch":
+        if parse_global_id(input.target_id).type_name == "Watch":
+            _, watch_id = decode_global_id(input.target_id)
             return UnwatchPayload(removed=await watches.unwatch_by_id(viewer, watch_id=watch_id))
-        kind, target_id = _target(input.target_id)
+        kind, target_id = await _target(viewer, input.target_id)
         return UnwatchPayload(removed=await watches.unwatch(viewer, kind=kind, target_id=target_id))
