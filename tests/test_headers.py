@@ -3,7 +3,9 @@ page loads no image from another server (app/markdown.py, the web client's CSP).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -11,11 +13,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from tortoise import connections
 
 from app.main import create_app
 from app.markdown import render_markdown
 from app.settings import Settings
 from app.web import CONTENT_SECURITY_POLICY
+from models import Micropost, Page
 from tests.conftest import Api, gid
 from tests.world import PASSWORD, World
 
@@ -176,3 +180,26 @@ async def test_a_page_with_a_tracking_pixel_shows_a_link_instead(
     html = created.data["createPage"]["page"]["bodyHtml"]
     assert "<img" not in html
     assert 'href="https://tracker.example/logo.png"' in html
+
+
+async def test_pages_and_posts_rendered_before_show_such_images_as_links_once_migrated(
+    world: World,
+) -> None:
+    # given a page and a post whose HTML was stored when remote images were shown
+    body = "Our logo: ![logo](https://tracker.example/logo.png) ![plan](/plan.png)"
+    old_html = '<p>Our logo: <img src="https://tracker.example/logo.png" alt="logo"></p>'
+    await Page.filter(id=world.portal_page.id).update(body=body, body_html=old_html)
+    await Micropost.filter(id=world.portal_post.id).update(body=body, body_html=old_html)
+    # when the migration runs
+    migration = importlib.import_module("models.migrations.0012_attachment_lifecycle")
+    client = connections.get("default")
+    editor = SimpleNamespace(client=client, DIALECT=client.capabilities.dialect)
+    await migration.images_as_links(None, editor)
+    # then both show a link where the image was, and their own server's image stays
+    for row in (
+        await Page.get(id=world.portal_page.id),
+        await Micropost.get(id=world.portal_post.id),
+    ):
+        assert row.body_html == render_markdown(body)
+        assert 'href="https://tracker.example/logo.png"' in row.body_html
+        assert '<img src="/plan.png" alt="plan">' in row.body_html
