@@ -7,16 +7,24 @@ connection dies is dropped as soon as the server notices (websocket pings) or, a
 latest, when its session expires. Sessions live in Redis (one hash and one expiry index
 per page, shared by every server process) when the event bus uses Redis, and in memory
 in the embedded default.
+
+Within a process, all subscribers of a page share one :class:`PageWatch` (through a
+:class:`PresenceHub`): a change is one read of the store, however many windows are open.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
 
+from realtime._fanout import FellBehind, LocalSubscriber
 from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 TTL = 15.0
@@ -156,3 +164,173 @@ def presence_store(url: str, namespace: str) -> PresenceStore:
     if is_redis_url(url):
         return RedisPresence(url, namespace)
     return MemoryPresence()
+
+
+WINDOWS_PER_PAGE = 5
+"""Presence windows (``pagePresence`` subscriptions) one person may hold on one page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A page's presence as one read of the store found it. ``people``: one entry per
+    person ``(user_id, editing anywhere, since their first window)``, in order of arrival;
+    ``windows``: how many sessions each person has; ``sessions``: their names.
+    ``version`` grows by one whenever ``people`` changes."""
+
+    version: int
+    people: tuple[tuple[int, bool, float], ...]
+    windows: dict[int, int]
+    sessions: frozenset[str]
+
+
+def _snapshot(version: int, sessions: list[Session]) -> Snapshot:
+    people: dict[int, tuple[int, bool, float]] = {}
+    windows: dict[int, int] = {}
+    for session in sessions:
+        known = people.get(session.user_id)
+        if known is None:
+            people[session.user_id] = (session.user_id, session.editing, session.since)
+        elif session.editing and not known[1]:
+            people[session.user_id] = (known[0], True, known[2])
+        windows[session.user_id] = windows.get(session.user_id, 0) + 1
+    names = frozenset(s.session for s in sessions)
+    return Snapshot(version, tuple(people.values()), windows, names)
+
+
+Subscribe = Callable[[str], AbstractAsyncContextManager[LocalSubscriber]]
+
+
+class PageWatch:
+    """One page's presence for every subscriber of it in this process: one task reads the
+    store when a change is announced (however many changes arrived meanwhile: one read),
+    when a subscriber asks for a fresh look, and every HEARTBEAT seconds (for sessions that
+    expired); all subscribers share what it read. The work of a change is one read plus
+    waking the subscribers, whatever their number."""
+
+    def __init__(self, hub: PresenceHub, page_id: int) -> None:
+        self._hub = hub
+        self.page_id = page_id
+        self.snapshot: Snapshot | None = None
+        self.local_windows: dict[int, int] = {}
+        self.watchers = 0
+        self._failure: BaseException | None = None
+        self._waiters: set[asyncio.Future[None]] = set()
+        self._fresh: list[asyncio.Future[Snapshot]] = []
+        self._changes: LocalSubscriber | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self._failure = None
+            self._task = asyncio.create_task(self._run(), name=f"presence {self.page_id}")
+
+    async def _stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                async with self._hub.subscribe(self._hub.channel(self.page_id)) as changes:
+                    self._changes = changes
+                    try:
+                        while True:
+                            await self._read()
+                            try:
+                                async with asyncio.timeout(HEARTBEAT):
+                                    await changes.get()
+                                while changes.pending:  # a burst of changes: one read
+                                    await changes.get()
+                            except TimeoutError:
+                                pass
+                    except FellBehind:
+                        continue  # only "look again" signals were lost: look again
+                    finally:
+                        self._changes = None
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the store failed: every subscriber is told
+            self._failure = error
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            self._waiters = set()
+            fresh, self._fresh = self._fresh, []
+            for future in fresh:
+                if not future.done():
+                    future.set_exception(error)
+
+    async def _read(self) -> None:
+        asked, self._fresh = self._fresh, []
+        self._hub.reads += 1
+        sessions = await self._hub.store.sessions(self.page_id)
+        old = self.snapshot
+        version = 0 if old is None else old.version
+        snapshot = _snapshot(version, sessions)
+        if old is None or snapshot.people != old.people:
+            snapshot = Snapshot(version + 1, snapshot.people, snapshot.windows, snapshot.sessions)
+        self.snapshot = snapshot
+        for future in asked:
+            if not future.done():
+                future.set_result(snapshot)
+        if old is None or snapshot.version != old.version:
+            waiters, self._waiters = self._waiters, set()
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def fresh(self) -> Snapshot:
+        """A snapshot read after this call began (it sees what the caller just wrote)."""
+        if self._failure is not None:
+            raise self._failure
+        future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
+        self._fresh.append(future)
+        if self._changes is not None:
+            self._changes.offer("look")
+        return await future
+
+    async def changed(self, seen: int) -> Snapshot:
+        """The next snapshot whose people differ from version ``seen``."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            if self.snapshot is not None and self.snapshot.version != seen:
+                return self.snapshot
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.add(waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.discard(waiter)
+
+
+class PresenceHub:
+    """The pages this process watches for its presence subscribers (see PageWatch)."""
+
+    def __init__(
+        self, store: PresenceStore, subscribe: Subscribe, channel: Callable[[int], str]
+    ) -> None:
+        self.store = store
+        self.subscribe = subscribe
+        self.channel = channel
+        self.reads = 0
+        """Reads of the store so far (for tests and benchmarks)."""
+        self._pages: dict[int, PageWatch] = {}
+
+    @asynccontextmanager
+    async def watch(self, page_id: int) -> AsyncIterator[PageWatch]:
+        watch = self._pages.get(page_id)
+        if watch is None:
+            watch = self._pages[page_id] = PageWatch(self, page_id)
+        watch.watchers += 1
+        watch._start()
+        try:
+            yield watch
+        finally:
+            watch.watchers -= 1
+            if not watch.watchers and self._pages.get(page_id) is watch:
+                del self._pages[page_id]
+                await watch._stop()

@@ -1,4 +1,8 @@
-"""Who else is on a concept page: ``pagePresence`` and ``setPageEditing``."""
+"""Who else is on a concept page: ``pagePresence`` and ``setPageEditing``.
+
+Every subscriber of a page in this process shares one :class:`realtime.presence.PageWatch`:
+a change costs one read of the store and one wake-up per subscriber, and a person may hold
+at most ``WINDOWS_PER_PAGE`` windows on a page (more answer RATE_LIMITED)."""
 
 from __future__ import annotations
 
@@ -7,18 +11,18 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
+from weakref import WeakKeyDictionary
 
 import strawberry
 
 from app import policy
-from app.errors import BadUserInput, Forbidden
+from app.errors import BadUserInput, Forbidden, RateLimited
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
 from models import User as UserRow
 from realtime import presence
-from realtime._fanout import FellBehind
 from realtime.bus import EventBus
 from realtime.channels import presence_channel
 
@@ -46,16 +50,15 @@ class SetPageEditingPayload:
     editing: bool
 
 
-def _people(sessions: list[presence.Session]) -> list[tuple[int, bool, float]]:
-    """One line per person: editing anywhere, since their first window."""
-    people: dict[int, tuple[int, bool, float]] = {}
-    for session in sessions:
-        known = people.get(session.user_id)
-        if known is None:
-            people[session.user_id] = (session.user_id, session.editing, session.since)
-        else:
-            people[session.user_id] = (known[0], known[1] or session.editing, known[2])
-    return list(people.values())
+_hubs: WeakKeyDictionary[EventBus, presence.PresenceHub] = WeakKeyDictionary()
+
+
+def presence_hub(bus: EventBus) -> presence.PresenceHub:
+    """The process's watches of pages with presence subscribers, one per event bus."""
+    hub = _hubs.get(bus)
+    if hub is None:
+        hub = _hubs[bus] = presence.PresenceHub(bus.presence, bus.subscribe, presence_channel)
+    return hub
 
 
 async def _still_readable(viewer: UserRow, page_id: int) -> bool:
@@ -64,42 +67,44 @@ async def _still_readable(viewer: UserRow, page_id: int) -> bool:
     return await policy.visible_pages(viewer).filter(id=page_id).exists()
 
 
+async def _state(info: Info, snapshot: presence.Snapshot) -> PagePresence:
+    return PagePresence(
+        people=[
+            PagePresent(
+                user=await load_user(info, user_id),
+                editing=editing,
+                since=datetime.fromtimestamp(since, UTC),
+            )
+            for user_id, editing, since in snapshot.people
+        ]
+    )
+
+
 async def _presence(
-    info: Info, bus: EventBus, page_id: int, session: presence.Session
+    info: Info, watch: presence.PageWatch, session: presence.Session
 ) -> AsyncGenerator[PagePresence, None]:
+    """The page's people now (a snapshot that includes this session), then whenever they
+    change; this session is renewed every HEARTBEAT seconds while the reader may still
+    see the page."""
     viewer = info.context.require_viewer()
-    last: list[tuple[int, bool, float]] | None = None
+    bus = info.context.bus
     loop = asyncio.get_running_loop()
     renew_at = loop.time() + presence.HEARTBEAT
+    snapshot = await watch.fresh()
     while True:
-        async with bus.subscribe(presence_channel(page_id)) as changes:
+        yield await _state(info, snapshot)
+        seen = snapshot.version
+        while snapshot.version == seen:
             try:
-                while True:
-                    people = _people(await bus.presence.sessions(page_id))
-                    if people != last:
-                        last = people
-                        yield PagePresence(
-                            people=[
-                                PagePresent(
-                                    user=await load_user(info, user_id),
-                                    editing=editing,
-                                    since=datetime.fromtimestamp(since, UTC),
-                                )
-                                for user_id, editing, since in people
-                            ]
-                        )
-                    try:
-                        # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for swallows
-                        # the cancellation that ends the subscription when a change arrives with it
-                        async with asyncio.timeout_at(renew_at):
-                            await changes.get()
-                    except TimeoutError:
-                        if not await _still_readable(viewer, page_id):
-                            raise Forbidden("You no longer have access to this page.") from None
-                        await bus.presence.renew(page_id, session)
-                        renew_at = loop.time() + presence.HEARTBEAT
-            except FellBehind:
-                continue  # only "look again" signals were dropped: subscribe again, look again
+                # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for swallows
+                # the cancellation that ends the subscription when a change arrives with it
+                async with asyncio.timeout_at(renew_at):
+                    snapshot = await watch.changed(seen)
+            except TimeoutError:
+                if not await _still_readable(viewer, watch.page_id):
+                    raise Forbidden("You no longer have access to this page.") from None
+                await bus.presence.renew(watch.page_id, session)
+                renew_at = loop.time() + presence.HEARTBEAT
 
 
 @strawberry.type
@@ -109,7 +114,8 @@ class Subscription:
         description=(
             "Who is on the page right now, and who is editing: now, then at every arrival, "
             "departure or change. Subscribing puts you on the page until you stop; a window "
-            "that disconnects drops out within 30 seconds."
+            "that disconnects drops out within 30 seconds. You may be on a page in up to "
+            "five windows at once (RATE_LIMITED beyond)."
         ),
     )
     async def page_presence(
@@ -119,14 +125,31 @@ class Subscription:
         page = await fetch_by_global_id(policy.visible_pages(viewer), page_id, "Page")
         bus = info.context.bus
         session = presence.Session(uuid.uuid4().hex, viewer.id, editing, time.time())
-        await bus.presence.renew(page.id, session)
-        await bus.presence_changed(page.id)
-        try:
-            async for state in _presence(info, bus, page.id, session):
-                yield state
-        finally:
-            await bus.presence.leave(page.id, session.session)
-            await bus.presence_changed(page.id)
+        async with presence_hub(bus).watch(page.id) as watch:
+            # counted here before anything is awaited: windows opened at once all count
+            mine = watch.local_windows.get(viewer.id, 0)
+            seen = watch.snapshot.windows.get(viewer.id, 0) if watch.snapshot else 0
+            if max(mine, seen) >= presence.WINDOWS_PER_PAGE:
+                raise RateLimited(
+                    f"You have this page open in {presence.WINDOWS_PER_PAGE} windows already: "
+                    "close one to open another."
+                )
+            watch.local_windows[viewer.id] = mine + 1
+            try:
+                await bus.presence.renew(page.id, session)
+                await bus.presence_changed(page.id)
+                try:
+                    async for state in _presence(info, watch, session):
+                        yield state
+                finally:
+                    await bus.presence.leave(page.id, session.session)
+                    await bus.presence_changed(page.id)
+            finally:
+                left = watch.local_windows.get(viewer.id, 1) - 1
+                if left > 0:
+                    watch.local_windows[viewer.id] = left
+                else:
+                    watch.local_windows.pop(viewer.id, None)
 
 
 @strawberry.type
