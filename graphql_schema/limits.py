@@ -68,6 +68,7 @@ from graphql_schema.relay import DEFAULT_PAGE_SIZE
 MAX_VALIDATION_ERRORS = 10
 MAX_REPEATS = 20
 MAX_FRAGMENTS = 50
+EXPANSION_FACTOR = 20
 LIST_SIZE = 10
 CACHE_SIZE = 256
 _REFUSED = parse("{ __typename }")  # stands in for a document that is never parsed
@@ -82,29 +83,35 @@ def _refusal(message: str, limit: str, maximum: int, actual: int | None = None) 
 
 
 @dataclass(slots=True)
+class _Place:
+    """A position in the result: how often each response name is selected there, and the
+    positions below it. Inline fragments add to the position of their parent, and the
+    sub-selections of all fields with one response name at one position share one
+    position: that is how the merge check of the specification pairs selections."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    below: dict[str, _Place] = field(default_factory=dict)
+    fragments: set[str] = field(default_factory=set)  # spread here (each counted once)
+
+
+@dataclass(slots=True)
 class _Outline:
     """What one definition (operation or fragment) holds by itself, spreads aside."""
 
     depth: int = 0  # deepest field; 1 is a field of the definition's own selection set
     aliases: int = 0
     directives: int = 0  # most directives on one node
-    repeats: int = 0  # most selections with one response name (or spreads) at one place
-    repeated: str = ""  # that response name, or _SPREADS
+    spreads_here: int = 0  # most fragment spreads at one position
+    root: _Place = field(default_factory=_Place)
     spreads: list[tuple[str, int]] = field(default_factory=list)  # (fragment, depth there)
     visited: int = 0  # selections visited
 
 
 def _outline(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Outline:
-    """One pass over the definition's own selections, with an explicit stack.
-
-    A *place* is a position in the result: the fields of inline fragments sit at the place
-    of their parent, and the sub-selections of all fields with one response name at one
-    place share one place (that is how the merge check of the specification pairs them).
-    """
+    """One pass over the definition's own selections, with an explicit stack."""
     outline = _Outline(directives=len(definition.directives or ()))
-    places: dict[tuple[int, str], int] = {}
-    counts: dict[tuple[int, str], int] = {}
-    stack: list[tuple[SelectionSetNode, int, int]] = [(definition.selection_set, 1, 0)]
+    stack = [(definition.selection_set, 1, outline.root)]
+    spread_counts: dict[int, int] = {}
     while stack:
         selections, depth, place = stack.pop()
         for selection in selections.selections:
@@ -114,21 +121,57 @@ def _outline(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _O
                 if selection.alias is not None:
                     outline.aliases += 1
                 outline.depth = max(outline.depth, depth)
-                key = (place, (selection.alias or selection.name).value)
-                counts[key] = counts.get(key, 0) + 1
+                name = (selection.alias or selection.name).value
+                place.counts[name] = place.counts.get(name, 0) + 1
                 if selection.selection_set is not None:
-                    inner = places.setdefault(key, len(places) + 1)
+                    inner = place.below.setdefault(name, _Place())
                     stack.append((selection.selection_set, depth + 1, inner))
             elif isinstance(selection, InlineFragmentNode):
                 stack.append((selection.selection_set, depth, place))
             elif isinstance(selection, FragmentSpreadNode):
-                key = (place, _SPREADS)
-                counts[key] = counts.get(key, 0) + 1
+                count = spread_counts[id(place)] = spread_counts.get(id(place), 0) + 1
+                outline.spreads_here = max(outline.spreads_here, count)
+                place.fragments.add(selection.name.value)
                 outline.spreads.append((selection.name.value, depth))
-    for (_, name), count in counts.items():
-        if count > outline.repeats:
-            outline.repeats, outline.repeated = count, name
     return outline
+
+
+class _TooLarge(Exception):
+    """The fragments expand to more selections than the budget."""
+
+
+@dataclass(slots=True)
+class _Expansion:
+    """Definitions with the fragments they spread merged in, position by position (each
+    fragment once per position, each fragment's expansion computed once and reused), to
+    count the selections the merge check will pair; the work stops at ``budget``."""
+
+    budget: int
+    work: int = 0
+    worst: tuple[int, str] = (0, "")  # most selections of one response name at a position
+    fragments: dict[str, _Place] = field(default_factory=dict)
+
+    def add(self, into: _Place, source: _Place) -> None:
+        stack = [(into, source)]
+        while stack:
+            target, place = stack.pop()
+            self.work += 1 + len(place.counts) + len(place.fragments)
+            if self.work > self.budget:
+                raise _TooLarge
+            for name, count in place.counts.items():
+                total = target.counts[name] = target.counts.get(name, 0) + count
+                self.worst = max(self.worst, (total, name))
+            for fragment in place.fragments:
+                expanded = self.fragments.get(fragment)  # None: unknown, or in a cycle
+                if expanded is not None:
+                    stack.append((target, expanded))
+            for name, below in place.below.items():
+                stack.append((target.below.setdefault(name, _Place()), below))
+
+    def expand(self, outline: _Outline) -> _Place:
+        merged = _Place()
+        self.add(merged, outline.root)
+        return merged
 
 
 def _dependency_order(spreads: Mapping[str, Sequence[str]]) -> list[str]:
@@ -199,17 +242,14 @@ def shape_errors(
     operation_outlines = [_outline(operation) for operation in operations]
     if walk is not None:
         walk.nodes += sum(o.visited for o in (*outlines.values(), *operation_outlines))
-    for outline in (*operation_outlines, *outlines.values()):
-        if outline.repeats > MAX_REPEATS:
-            if outline.repeated == _SPREADS:
-                message = f"The query spreads {outline.repeats} fragments at one place"
-            else:
-                message = f"The query selects '{outline.repeated}' {outline.repeats} times"
-                message += " at one place"
-            message += f"; at most {MAX_REPEATS}."
-            return [_refusal(message, "repeats", MAX_REPEATS, outline.repeats)]
-    reached: dict[str, _Reach] = {}
+    spreads_here = max(
+        (o.spreads_here for o in (*outlines.values(), *operation_outlines)), default=0
+    )
+    if spreads_here > MAX_REPEATS:
+        message = f"The query spreads {spreads_here} fragments at one place; at most {MAX_REPEATS}."
+        return [_refusal(message, "repeats", MAX_REPEATS, spreads_here)]
     order = _dependency_order({n: [s for s, _ in o.spreads] for n, o in outlines.items()})
+    reached: dict[str, _Reach] = {}
     for name in order:
         reached[name] = _reach(outlines[name], reached)
     errors = []
@@ -224,7 +264,29 @@ def shape_errors(
         if shape.directives > limits.max_directives:
             message = f"At most {limits.max_directives} directives may sit on one field."
             errors.append(_refusal(message, "directives", limits.max_directives))
-    return errors
+    if errors:
+        return errors
+    selections = sum(o.visited for o in (*outlines.values(), *operation_outlines))
+    expansion = _Expansion(EXPANSION_FACTOR * selections)
+    try:
+        for name in order:
+            expansion.fragments[name] = expansion.expand(outlines[name])
+        for outline in operation_outlines:
+            expansion.expand(outline)
+    except _TooLarge:
+        message = (
+            f"The fragments of this query expand to more than {EXPANSION_FACTOR} times its "
+            "selections; spread fewer fragments in fewer places."
+        )
+        return [_refusal(message, "fragmentExpansion", EXPANSION_FACTOR)]
+    if walk is not None:
+        walk.nodes += expansion.work
+    repeats, repeated = expansion.worst
+    if repeats > MAX_REPEATS:
+        message = f"The query selects '{repeated}' {repeats} times at one place"
+        message += f" (fragments included); at most {MAX_REPEATS}."
+        return [_refusal(message, "repeats", MAX_REPEATS, repeats)]
+    return []
 
 
 class _Cost:

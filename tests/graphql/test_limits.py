@@ -16,6 +16,7 @@ from graphql import parse
 
 from app.main import ExtranetGraphQL
 from app.settings import QueryLimits, Settings
+from graphql_schema import limits
 from graphql_schema.limits import Walk, operation_cost, shape_errors
 from graphql_schema.schema import schema
 from models import Micropost
@@ -214,13 +215,28 @@ def _work(query: str) -> int:
     return walk.nodes
 
 
-def test_the_checks_visit_each_selection_once_however_fragments_spread() -> None:
-    # 2 selections per fragment, visited once by the shape walk and once by the cost walk
-    assert _work(_doubling_chain(20)) == 2 * (1 + 2 * 19 + 1)
-    assert _work(_doubling_chain(40)) == 2 * (1 + 2 * 39 + 1)
-    # a fragment spread in many places is still walked once
-    many = "{ a: me { ...U } b: me { ...U } c: me { ...U } } fragment U on User { name handle }"
-    assert _work(many) == 2 * (3 + 3 + 2)
+def test_the_checks_do_work_linear_in_the_document_however_fragments_spread() -> None:
+    # twice the fragments, twice the work (not 2^20 times), a few steps per selection
+    twenty, forty = _work(_doubling_chain(20)), _work(_doubling_chain(40))
+    assert forty <= 2.1 * twenty
+    assert forty <= 10 * len(_doubling_chain(40).split("..."))
+    # a fragment spread in many places is walked once
+    fragment = "fragment U on User { name handle customer { name } }"
+    one = "{ a: me { ...U } } " + fragment
+    three = "{ a: me { ...U } b: me { ...U } c: me { ...U } } " + fragment
+    assert _work(three) < 2 * _work(one)
+
+
+def test_fragments_that_expand_beyond_a_multiple_of_the_document_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    twice = "{ me { ...U customer { contacts { edges { node { ...U } } } } } }"
+    document = parse(twice + " fragment U on User { name handle email }")
+    assert shape_errors(document, QueryLimits()) == []
+    monkeypatch.setattr(limits, "EXPANSION_FACTOR", 1)
+    [error] = shape_errors(document, QueryLimits())
+    assert error.extensions is not None
+    assert error.extensions["limit"] == "fragmentExpansion"
 
 
 async def test_depth_counts_a_fragment_where_it_is_spread_deepest(api: Api, world: World) -> None:
@@ -251,6 +267,23 @@ async def test_one_name_or_many_spreads_at_one_place_are_bounded(api: Api, world
     spreads = " ".join(f"...F{i}" for i in range(21))
     fragments = " ".join(f"fragment F{i} on Query {{ __typename }}" for i in range(21))
     assert _limit(await api(f"{{ {spreads} }} {fragments}")) == "repeats"
+
+
+async def test_selections_of_fragments_that_meet_at_one_place_are_counted_together(
+    api: Api, world: World
+) -> None:
+    def meeting(fragments: int) -> str:
+        spreads = " ".join(f"...F{i}" for i in range(fragments))
+        contacts = "contacts { totalCount } " * 5
+        definitions = " ".join(
+            f"fragment F{i} on User {{ customer {{ {contacts}}} }}" for i in range(fragments)
+        )
+        return f"{{ me {{ {spreads} }} }} {definitions}"
+
+    assert (await api(meeting(4), as_user=world.max)).errors == []
+    refused = await api(meeting(5), as_user=world.max)
+    assert _limit(refused) == "repeats"
+    assert refused.errors[0]["extensions"]["actual"] == 25
 
 
 async def test_a_document_with_more_than_fifty_fragments_is_refused(api: Api) -> None:
