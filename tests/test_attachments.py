@@ -6,6 +6,7 @@ the quote is found by searching for it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from app.storage import DirectoryStorage
 from app.tokens import issue_download_token
 from graphql_schema.relay import decode_global_id
 from models import Attachment, AuditEntry, Page, ProjectMembership, User
-from tests.conftest import Api, gid
+from tests.conftest import TEST_SESSION, Api, gid
 from tests.world import World
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
@@ -218,8 +219,8 @@ async def test_another_customers_attachment_is_not_found_everywhere(
     # a download link made for somebody who may read it, used by gina
     link = f"/attachments/{gid(attachment)}"
     for token in (
-        issue_download_token(app.state.settings, world.gina.id, attachment.id),
-        issue_download_token(app.state.settings, world.gina.id, attachment.id + 1),
+        issue_download_token(app.state.settings, world.gina.id, TEST_SESSION, attachment.id),
+        issue_download_token(app.state.settings, world.gina.id, TEST_SESSION, attachment.id + 1),
         api.token_for(world.max),  # an access token is not a download link
         "",
     ):
@@ -227,7 +228,7 @@ async def test_another_customers_attachment_is_not_found_everywhere(
         assert response.status_code == 404
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # a link made for max does not open another attachment
-    other = issue_download_token(app.state.settings, world.max.id, attachment.id)
+    other = issue_download_token(app.state.settings, world.max.id, TEST_SESSION, attachment.id)
     assert (
         await client.get(
             f"/attachments/{gid(Attachment(id=attachment.id + 1))}", params={"token": other}
@@ -434,6 +435,39 @@ async def test_a_users_uploads_stay_within_their_quota(
     assert result.errors == []
     fits = await _upload(client, api, world.max, world.portal_page, "b.pdf", SIXTY[:-1] + b"x")
     assert fits.status_code == 201
+
+
+async def test_uploads_sent_at_once_do_not_overrun_the_quota_or_the_rate(
+    client: httpx.AsyncClient,
+    api: Api,
+    world: World,
+    storage: DirectoryStorage,
+    limits: Callable[..., None],
+) -> None:
+    # given room for one file of 60 bytes, and for three uploads a minute
+    limits(attachment_user_quota_bytes=100, attachment_uploads_per_minute=3)
+    # when max sends five different 60-byte files at once, twice
+    files = [SIXTY[:-2] + bytes([65 + n, 10]) for n in range(5)]
+    sent = await asyncio.gather(
+        *(
+            _upload(client, api, world.max, world.portal_page, f"{n}.txt", f)
+            for n, f in enumerate(files)
+        )
+    )
+    # then one is kept and the others are refused for the quota, with nothing left of them
+    assert sorted(r.status_code for r in sent) == [201, 413, 413, 413, 413]
+    assert await Attachment.all().count() == 1
+    assert len(_stored(storage)) == 1
+    # and with room enough, only three of five get through the rate
+    limits(attachment_uploads_per_minute=3)
+    await Attachment.all().delete()
+    sent = await asyncio.gather(
+        *(
+            _upload(client, api, world.sam, world.portal_page, f"{n}.txt", f)
+            for n, f in enumerate(files)
+        )
+    )
+    assert sorted(r.status_code for r in sent) == [201, 201, 201, 429, 429]
 
 
 async def test_a_customers_files_stay_within_its_quota(
