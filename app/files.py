@@ -27,7 +27,7 @@ from app.errors import AppError, NotFound, Unauthenticated
 from app.settings import Settings
 from app.storage import BlobStorage
 from app.tokens import decode_download_token
-from graphql_schema.context import bearer_token, viewer_from_token
+from graphql_schema.context import bearer_token, session_user, viewer_from_token
 from graphql_schema.relay import decode_global_id, global_id
 from models import User
 
@@ -110,9 +110,10 @@ async def download(request: Request) -> Response:
     try:
         attachment_id = decode_global_id(request.path_params["attachment"], "Attachment")[1]
         claims = decode_download_token(settings, request.query_params.get("token", ""))
-        if claims is None or claims[1] != attachment_id:
+        if claims is None or claims.attachment_id != attachment_id:
             raise NotFound("attachment")  # an expired or foreign link looks like no file
-        viewer = await User.get_or_none(id=claims[0], is_active=True)
+        # the link ends with its user's session (logout, removal), not only after 5 minutes
+        viewer = await session_user(claims.user_id, claims.session_id)
         if viewer is None:
             raise NotFound("attachment")
         attachment = await attachments.for_download(viewer, attachment_id)

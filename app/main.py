@@ -44,13 +44,15 @@ from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, oper
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
+from app.tokens import AccessClaims, decode_access_token
 from app.web import web_client_routes
-from graphql_schema.context import Context, bearer_token, build_context, session_from_token
+from graphql_schema.context import Context, bearer_token, build_context, session_user
 from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
 from realtime.bus import EventBus
+from realtime.channels import sessions_channel
 from realtime.redis_clients import is_redis_url
 from realtime.sockets import keep_counted, socket_registry
 
@@ -65,6 +67,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         view = cast("ExtranetGraphQL", self.view)
+        if (
+            self.connection_acknowledged
+            and message.get("id") not in self.operations
+            and not await self.context.still_signed_in()  # every operation authenticates
+        ):
+            await self.websocket.close(code=SESSION_ENDED_CODE, reason=SESSION_ENDED)
+            return
         payload = message.get("payload")
         if (
             self.connection_acknowledged
@@ -210,21 +219,24 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         """
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization")
-        signed_in = await session_from_token(
-            self.settings, bearer_token(raw if isinstance(raw, str) else None)
-        )
-        if signed_in is None:
+        token = bearer_token(raw if isinstance(raw, str) else None)
+        claims = decode_access_token(self.settings, token) if token else None
+        if claims is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
-        user, expires_at = signed_in
+        if isinstance(context.request, WebSocket):  # listening first: no end goes unheard
+            context.closers.append(await _watch_session(self.bus, context.request, claims))
+        user = await session_user(claims.user_id, claims.session_id)
+        if user is None:
+            raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
         # uncounted, no socket is served: Redis away closes it with 1011 (ServiceBoundary)
         key = await self.sockets.open(user.id, self.settings.ws_max_connections_per_user)
         if key is None:
             raise ConnectionRejectionError({"message": "Too many open connections."})
         context.socket_key = key
-        context.act_as(user)
+        context.act_as(user, claims.session_id)
         if isinstance(context.request, WebSocket):
             context.closers.append(
-                asyncio.create_task(_close_at_expiry(context.request, expires_at))
+                asyncio.create_task(_close_at_expiry(context.request, claims.expires_at))
             )
         return UNSET  # type: ignore[no-any-return]
 
@@ -247,6 +259,53 @@ async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
     await asyncio.sleep(max(0.0, expires_at - time.time()))
     with contextlib.suppress(RuntimeError, OSError):
         await websocket.close(code=4401, reason="The access token expired; reconnect.")
+
+
+SESSION_ENDED_CODE = 4403
+SESSION_ENDED = "The session has ended or the account was removed: sign in again."
+SESSION_WATCH_READY = 5.0  # seconds to wait for the broadcast to listen
+
+
+async def _watch_session(
+    bus: EventBus, websocket: WebSocket, claims: AccessClaims
+) -> asyncio.Task[None]:
+    """A task that closes the websocket (4403) as soon as its session ends or its user is
+    removed, as told on the user's sessions channel by whichever process ended it; returned
+    once that channel is listened to."""
+    listening = asyncio.Event()
+    watch = asyncio.create_task(_close_when_ended(bus, websocket, claims, listening))
+    ready = asyncio.ensure_future(listening.wait())
+    await asyncio.wait(
+        {ready, watch}, timeout=SESSION_WATCH_READY, return_when=asyncio.FIRST_COMPLETED
+    )
+    ready.cancel()
+    return watch
+
+
+async def _close_when_ended(
+    bus: EventBus, websocket: WebSocket, claims: AccessClaims, listening: asyncio.Event
+) -> None:
+    async def ended() -> bool:
+        try:
+            return await session_user(claims.user_id, claims.session_id) is None
+        except Exception:  # the database is away: every next operation checks again
+            log.warning("Checking a websocket's session failed", exc_info=True)
+            return False
+
+    while True:
+        try:
+            async with bus.subscribe(sessions_channel(claims.user_id)) as signals:
+                listening.set()
+                while True:
+                    await signals.get()  # any signal (an end, a transport resync): look
+                    if await ended():
+                        break
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(code=SESSION_ENDED_CODE, reason=SESSION_ENDED)
+            return
+        except Exception:
+            log.warning("Listening for the end of sessions failed; listening again", exc_info=True)
+            await asyncio.sleep(1.0)
 
 
 async def health(request: Request) -> JSONResponse:

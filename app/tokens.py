@@ -5,6 +5,9 @@ Every JWT names its signing key in the ``kid`` header. New tokens are signed wit
 ``EXTRANET_PREVIOUS_SECRET_KEYS`` stay valid until they expire, so a key is rotated
 without signing anyone out. A token without a ``kid``, with an unknown one, with any
 algorithm but HS256, or failing any claim check is refused.
+
+Access tokens and download links name the sign-in session they belong to (``sid``, the
+refresh-token family): ending that session ends them at once, not when they expire.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ SECOND_FACTOR_TTL = 300
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: int
-    expires_at: int
+    session_id: str
+    expires_at: int  # Unix time, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadClaims:
+    user_id: int
+    session_id: str
+    attachment_id: int
 
 
 def _sign(settings: Settings, claims: dict[str, Any]) -> str:
@@ -79,18 +90,32 @@ def _claims(
     }
 
 
-def issue_access_token(settings: Settings, user_id: int, *, now: float | None = None) -> str:
+def _session_id(claims: dict[str, Any]) -> str | None:
+    sid = claims.get("sid")
+    return sid if isinstance(sid, str) and sid else None
+
+
+def issue_access_token(
+    settings: Settings, user_id: int, session_id: str, *, now: float | None = None
+) -> str:
+    """An access token of the user's sign-in session ``session_id`` (its refresh-token
+    family), valid for ``settings.access_token_ttl`` seconds."""
     claims = _claims(settings, user_id, settings.token_audience, settings.access_token_ttl, now)
+    claims["sid"] = session_id
     return _sign(settings, claims)
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
-    """The token's claims when it is valid in every respect, otherwise None."""
+    """The token's claims when it is valid in every respect (a session named included),
+    otherwise None. Whether the session is still live is the database's to say."""
     claims = _verified(settings, token, settings.token_audience, ("iat", "sub"))
-    if claims is None:
+    session_id = _session_id(claims) if claims is not None else None
+    if claims is None or session_id is None:
         return None
     try:
-        return AccessClaims(user_id=int(claims["sub"]), expires_at=int(claims["exp"]))
+        return AccessClaims(
+            user_id=int(claims["sub"]), session_id=session_id, expires_at=int(claims["exp"])
+        )
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -100,22 +125,32 @@ def _download_audience(settings: Settings) -> str:
 
 
 def issue_download_token(
-    settings: Settings, user_id: int, attachment_id: int, *, now: float | None = None
+    settings: Settings,
+    user_id: int,
+    session_id: str,
+    attachment_id: int,
+    *,
+    now: float | None = None,
 ) -> str:
     """A short-lived token for one user to fetch one attachment (a link a browser can
-    follow). Its audience differs from access tokens', so neither stands in for the other."""
+    follow) while their session ``session_id`` lasts. Its audience differs from access
+    tokens', so neither stands in for the other."""
     claims = _claims(settings, user_id, _download_audience(settings), DOWNLOAD_TTL, now)
     claims["att"] = attachment_id
+    claims["sid"] = session_id
     return _sign(settings, claims)
 
 
-def decode_download_token(settings: Settings, token: str) -> tuple[int, int] | None:
-    """(user id, attachment id) of a valid download token, otherwise None."""
+def decode_download_token(settings: Settings, token: str) -> DownloadClaims | None:
+    """The claims of a valid download token, otherwise None."""
     claims = _verified(settings, token, _download_audience(settings), ("sub",))
-    if claims is None:
+    session_id = _session_id(claims) if claims is not None else None
+    if claims is None or session_id is None:
         return None
     try:
-        return int(claims["sub"]), int(claims["att"])
+        return DownloadClaims(
+            user_id=int(claims["sub"]), session_id=session_id, attachment_id=int(claims["att"])
+        )
     except (KeyError, ValueError, TypeError):
         return None
 

@@ -1,4 +1,10 @@
-"""The typed per-request context: who is asking, their loaders, and the event bus."""
+"""The typed per-request context: who is asking, their loaders, and the event bus.
+
+Who is asking is settled by the access token and the database together, on every HTTP
+request and every websocket operation: the token's user must be active and the sign-in
+session it names must not have ended (logout, a reused refresh token, removal), all read
+with the one query that loads the user.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
+from tortoise.expressions import Subquery
 
 from app.errors import Unauthenticated
 from app.settings import Settings
 from app.throttle import LoginThrottle
 from app.tokens import decode_access_token
 from graphql_schema.loaders import Loaders, SharedRowLoaders
-from models import User
+from models import RefreshToken, User
 from realtime.bus import EventBus
 
 
@@ -33,6 +40,7 @@ class Context:
     connection_params: dict[str, object] | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
     socket_key: str | None = None  # counted against the user's open websockets
+    session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
@@ -42,10 +50,24 @@ class Context:
         client = self.request.client
         return client.host if client else ""
 
-    def act_as(self, user: User) -> None:
-        """The rest of this request reads as a user who has just signed in."""
+    def act_as(self, user: User, session_id: str) -> None:
+        """The rest of this request (or websocket operation) reads as ``user`` of the sign-in
+        session ``session_id``, with fresh loaders."""
         self.viewer = user
+        self.session_id = session_id
         self.loaders = Loaders(user)
+
+    async def still_signed_in(self) -> bool:
+        """Authenticate again (each websocket operation): False when the viewer was removed
+        or deactivated or their session ended; otherwise the viewer is read afresh (a
+        changed role or customer counts from here on)."""
+        if self.viewer is None or self.session_id is None:
+            return False
+        user = await session_user(self.viewer.id, self.session_id)
+        if user is None:
+            return False
+        self.act_as(user, self.session_id)
+        return True
 
     def require_viewer(self) -> User:
         if self.viewer is None:
@@ -65,21 +87,36 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    session_id: str
+    expires_at: int  # when the access token expires, Unix time in seconds
+
+
+async def session_user(user_id: int, session_id: str) -> User | None:
+    """The user, if active and their sign-in session ``session_id`` has not ended; one
+    query (the session's revocation is a subquery of the user's lookup)."""
+    ended = RefreshToken.filter(family=session_id, revoked_at__isnull=False).values("user_id")
+    return await User.filter(id=user_id, is_active=True).exclude(id__in=Subquery(ended)).first()
+
+
 async def viewer_from_token(settings: Settings, token: str | None) -> User | None:
-    """The active user the access token names, or None for a missing or invalid token."""
+    """The active user the access token names, or None for a missing or invalid token or
+    an ended session."""
     signed_in = await session_from_token(settings, token)
-    return signed_in[0] if signed_in else None
+    return signed_in.user if signed_in else None
 
 
-async def session_from_token(settings: Settings, token: str | None) -> tuple[User, int] | None:
-    """The active user the access token names and when the token expires."""
+async def session_from_token(settings: Settings, token: str | None) -> SignedIn | None:
+    """Who the access token signs in, while they are active and its session lasts."""
     if token is None:
         return None
     claims = decode_access_token(settings, token)
     if claims is None:
         return None
-    user = await User.get_or_none(id=claims.user_id, is_active=True)
-    return (user, claims.expires_at) if user else None
+    user = await session_user(claims.user_id, claims.session_id)
+    return SignedIn(user, claims.session_id, claims.expires_at) if user else None
 
 
 async def build_context(
@@ -90,10 +127,10 @@ async def build_context(
     shared_rows: SharedRowLoaders,
     throttle: LoginThrottle,
 ) -> Context:
-    viewer = None
+    signed_in = None
     if isinstance(request, Request):
         # Websockets authenticate with the connection_init payload instead (on_ws_connect).
-        viewer = await viewer_from_token(
+        signed_in = await session_from_token(
             settings, bearer_token(request.headers.get("authorization"))
         )
     return Context(
@@ -101,7 +138,8 @@ async def build_context(
         response=response,
         settings=settings,
         bus=bus,
-        viewer=viewer,
+        viewer=signed_in.user if signed_in else None,
         shared_rows=shared_rows,
         throttle=throttle,
+        session_id=signed_in.session_id if signed_in else None,
     )

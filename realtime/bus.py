@@ -10,7 +10,13 @@ from broadcaster import Broadcast
 
 from models import Event, Notification
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
-from realtime.channels import feed_channel, inbox_channel, presence_channel, project_channel
+from realtime.channels import (
+    feed_channel,
+    inbox_channel,
+    presence_channel,
+    project_channel,
+    sessions_channel,
+)
 from realtime.events import TimelineMessage
 from realtime.presence import presence_store
 from realtime.redis_clients import is_redis_url
@@ -18,6 +24,7 @@ from realtime.redis_clients import is_redis_url
 log = logging.getLogger(__name__)
 
 RIGHTS_CHANGED = "__rights__"
+SESSIONS_ENDED = "__sessions__"
 
 
 class EventBus:
@@ -98,6 +105,16 @@ class EventBus:
                 await self.broadcast.publish(self._scoped(channel), RIGHTS_CHANGED)
         except Exception:
             log.exception("Publishing a change of rights failed")
+
+    async def sessions_ended(self, user_id: int) -> None:
+        """Tell every process that sessions of this user ended (after the commit that ended
+        them): their open websockets check theirs again and close when it is over."""
+        if self._connected:
+            try:
+                channel = self._scoped(sessions_channel(user_id))
+                await self.broadcast.publish(channel, SESSIONS_ENDED)
+            except Exception:
+                log.exception("Publishing the end of sessions of user %s failed", user_id)
 
     async def presence_changed(self, page_id: int) -> None:
         """Tell the page's presence subscribers, in every process, to look again."""

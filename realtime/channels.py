@@ -21,6 +21,11 @@ def inbox_channel(user_id: int) -> str:
     return f"user.{user_id}.inbox"
 
 
+def sessions_channel(user_id: int) -> str:
+    """One of this user's sign-in sessions ended (or all of them): open sockets look again."""
+    return f"user.{user_id}.sessions"
+
+
 def presence_channel(page_id: int) -> str:
     """Someone arrived on, left or started or stopped editing this page."""
     return f"page.{page_id}.presence"

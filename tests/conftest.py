@@ -24,6 +24,7 @@ from tests.services import fresh_database, own_postgres, own_redis  # noqa: F401
 from tests.world import World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_SESSION = "test-session"  # a session that nothing ends (no refresh-token family)
 
 
 def make_settings(database_url: str, **overrides: str) -> Settings:
@@ -123,7 +124,7 @@ class Api:
     settings: Settings
 
     def token_for(self, user: User) -> str:
-        return issue_access_token(self.settings, user.id)
+        return issue_access_token(self.settings, user.id, TEST_SESSION)
 
     async def __call__(
         self,

@@ -25,6 +25,7 @@ def _claims(**overrides: object) -> dict[str, object]:
         "iat": now,
         "nbf": now,
         "exp": now + 60,
+        "sid": "a-session",
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
@@ -85,10 +86,10 @@ def test_a_token_signed_like_ours_is_accepted() -> None:
     assert claims.user_id == 7
 
 
-def test_an_issued_token_names_its_user() -> None:
-    claims = decode_access_token(SETTINGS, issue_access_token(SETTINGS, 42))
+def test_an_issued_token_names_its_user_and_session() -> None:
+    claims = decode_access_token(SETTINGS, issue_access_token(SETTINGS, 42, "a-session"))
     assert claims is not None
-    assert claims.user_id == 42
+    assert (claims.user_id, claims.session_id) == (42, "a-session")
 
 
 @pytest.mark.parametrize(
@@ -109,6 +110,9 @@ def test_an_issued_token_names_its_user() -> None:
         pytest.param(_sign(_claims(), key=RSA_PRIVATE, alg="RS256"), id="rs256"),
         pytest.param(_hmac_signed(_claims(), RSA_PUBLIC.encode()), id="hs256-with-a-public-key"),
         pytest.param(_sign(_claims(sub="not-a-number")), id="bad-subject"),
+        pytest.param(_sign(_claims(sid=None)), id="no-session"),
+        pytest.param(_sign(_claims(sid="")), id="empty-session"),
+        pytest.param(_sign(_claims(sid=7)), id="non-text-session"),
         pytest.param("", id="empty"),
         pytest.param("a.b.c", id="garbage"),
         pytest.param("x" * 5000, id="oversized"),
@@ -120,7 +124,7 @@ def test_an_invalid_token_is_refused(token: str) -> None:
 
 def test_an_unsigned_token_is_refused() -> None:
     # given a token that claims "alg": "none"
-    header = jwt.get_unverified_header(issue_access_token(SETTINGS, 1))
+    header = jwt.get_unverified_header(issue_access_token(SETTINGS, 1, "a-session"))
     assert header["alg"] == ALGORITHM
 
     def b64(data: dict[str, object]) -> str:
@@ -134,7 +138,7 @@ def test_an_unsigned_token_is_refused() -> None:
 
 
 def test_a_tampered_payload_is_refused() -> None:
-    head, _payload, signature = issue_access_token(SETTINGS, 1).split(".")
+    head, _payload, signature = issue_access_token(SETTINGS, 1, "a-session").split(".")
     other_payload = _sign(_claims(sub="2")).split(".")[1]
     assert decode_access_token(SETTINGS, f"{head}.{other_payload}.{signature}") is None
 
@@ -142,10 +146,10 @@ def test_a_tampered_payload_is_refused() -> None:
 def test_a_key_is_rotated_without_signing_anyone_out() -> None:
     # given tokens signed with today's key
     old = SETTINGS
-    signed_before = issue_access_token(old, 1)
+    signed_before = issue_access_token(old, 1, "a-session")
     # when a new key signs and the old one is kept for verification
     rotated = replace(old, secret_key="n" * 40, previous_secret_keys=(old.secret_key,))
-    signed_after = issue_access_token(rotated, 2)
+    signed_after = issue_access_token(rotated, 2, "a-session")
     # then both are valid, and new tokens name the new key
     assert decode_access_token(rotated, signed_before) is not None
     assert decode_access_token(rotated, signed_after) is not None
@@ -171,4 +175,4 @@ def test_previous_keys_are_read_from_the_environment() -> None:
 
 def test_tokens_of_another_deployment_are_refused() -> None:
     other = replace(SETTINGS, secret_key="o" * 40)
-    assert decode_access_token(SETTINGS, issue_access_token(other, 1)) is None
+    assert decode_access_token(SETTINGS, issue_access_token(other, 1, "a-session")) is None

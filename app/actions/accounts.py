@@ -43,6 +43,7 @@ MFA_ENROL = "mfa-enrol"
 @dataclass(frozen=True, slots=True)
 class Session:
     user: User
+    session_id: str  # the refresh-token family; the access token names it
     access_token: str
     refresh_token: str
     access_token_expires_in: int
@@ -97,15 +98,17 @@ async def create_user(
 
 async def _issue_session(settings: Settings, user: User, family: str | None = None) -> Session:
     refresh = new_opaque_token()
+    family = family or secrets.token_hex(16)
     await RefreshToken.create(
         user_id=user.id,
         token_hash=hash_opaque_token(refresh),
-        family=family or secrets.token_hex(16),
+        family=family,
         expires_at=now() + timedelta(seconds=settings.refresh_token_ttl),
     )
     return Session(
         user=user,
-        access_token=issue_access_token(settings, user.id),
+        session_id=family,
+        access_token=issue_access_token(settings, user.id, family),
         refresh_token=refresh,
         access_token_expires_in=settings.access_token_ttl,
     )
@@ -241,8 +244,11 @@ async def start_enrolment(
     return codes, await _signed_in(settings, user, client_address, None, mfa=True)
 
 
-async def refresh_session(settings: Settings, refresh_token: str) -> Session:
-    """Exchange a refresh token for a new pair; reusing a spent one revokes its whole family."""
+async def refresh_session(
+    settings: Settings, refresh_token: str, bus: EventBus | None = None
+) -> Session:
+    """Exchange a refresh token for a new pair; reusing a spent one ends the whole session
+    (its family): its access tokens and open websockets stop at once."""
     refused = Unauthenticated("The session has ended. Sign in again.")
     async with in_transaction():
         token = (
@@ -268,17 +274,23 @@ async def refresh_session(settings: Settings, refresh_token: str) -> Session:
                 )
             session = await _issue_session(settings, user, token.family)
     if reused:
+        if bus is not None:
+            await bus.sessions_ended(token.user_id)
         raise refused
     return session
 
 
-async def logout(refresh_token: str) -> bool:
-    """Revoke the session that the refresh token belongs to."""
+async def logout(refresh_token: str, bus: EventBus | None = None) -> bool:
+    """End the session that the refresh token belongs to: its refresh tokens, the access
+    tokens and download links issued in it, and its open websockets (in every process),
+    at once. The user's other sessions go on."""
     token = await RefreshToken.get_or_none(token_hash=hash_opaque_token(refresh_token))
     if token is None:
         return False
     await RefreshToken.filter(family=token.family, revoked_at=None).update(revoked_at=now())
     await audit("logout", target=f"user:{token.user_id}")
+    if bus is not None:
+        await bus.sessions_ended(token.user_id)
     return True
 
 
@@ -348,7 +360,8 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
 
 
 async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
-    """Deactivate a contact: sessions end, project memberships go, their content stays."""
+    """Deactivate a contact: every session ends at once (HTTP, open websockets in every
+    process, download links, refresh tokens), project memberships go, their content stays."""
     contact = await policy.get_visible(policy.visible_users(actor), user_id, "user")
     if contact.is_staff or contact.customer_id is None:
         raise BadUserInput("Only customer contacts can be removed this way.", field="userId")
@@ -368,6 +381,7 @@ async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
             customer=contact.customer_id,
             memberships=memberships,
         )
+    await bus.sessions_ended(contact.id)
     projects = await Project.filter(customer_id=contact.customer_id).values_list("id", flat=True)
     await bus.rights_changed(project_ids=[int(p) for p in projects], user_ids=[contact.id])  # type: ignore[call-overload]
     return contact

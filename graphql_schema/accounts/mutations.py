@@ -65,7 +65,7 @@ class AcceptInvitationInput:
 
 
 def session_payload(info: Info, session: accounts.Session) -> SessionPayload:
-    info.context.act_as(session.user)
+    info.context.act_as(session.user, session.session_id)
     return SessionPayload(
         access_token=session.access_token,
         access_token_expires_in=session.access_token_expires_in,
@@ -88,12 +88,14 @@ class Mutation:
     async def refresh_session(
         self, info: Info, input: RefreshSessionInput
     ) -> SessionPayload | None:
-        session = await accounts.refresh_session(info.context.settings, input.refresh_token)
+        session = await accounts.refresh_session(
+            info.context.settings, input.refresh_token, info.context.bus
+        )
         return session_payload(info, session)
 
     @strawberry.mutation(description="End the session that the refresh token belongs to.")
-    async def logout(self, input: LogoutInput) -> LogoutPayload | None:
-        return LogoutPayload(ended=await accounts.logout(input.refresh_token))
+    async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload | None:
+        return LogoutPayload(ended=await accounts.logout(input.refresh_token, info.context.bus))
 
     @strawberry.mutation(description="Set a password with an invitation token and sign in.")
     async def accept_invitation(

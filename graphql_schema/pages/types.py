@@ -165,7 +165,9 @@ class Attachment(relay.Node):
     )
     def download_url(self, info: Info) -> str:
         viewer = info.context.require_viewer()
-        token = issue_download_token(info.context.settings, viewer.id, self.row.id)
+        token = issue_download_token(
+            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+        )
         return f"/attachments/{global_id('Attachment', self.row.id)}?token={token}"
 
 

@@ -23,7 +23,7 @@ from app.tokens import issue_access_token
 from models import Event, ProjectStatus, Visibility
 from realtime.bus import EventBus
 from realtime.stream import encode_cursor
-from tests.conftest import Api, gid
+from tests.conftest import TEST_SESSION, Api, gid
 from tests.live import GraphQLSocket, serve
 from tests.world import World
 
@@ -189,7 +189,9 @@ async def test_the_socket_closes_when_the_access_token_expires(
     api: Api, world: World, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a token that expires in one second
-    short = issue_access_token(replace(api.settings, access_token_ttl=1), world.max.id)
+    short = issue_access_token(
+        replace(api.settings, access_token_ttl=1), world.max.id, TEST_SESSION
+    )
     async with GraphQLSocket.open(address, short) as sock:
         await _ack(sock)
         with pytest.raises(websockets.ConnectionClosed) as closed:
