@@ -8,6 +8,8 @@ growing sizes:
   that visits a fragment at every spread does 2^n work;
 * ``tree``: n fragments in a tree, each spreading up to 20 others once (wide fragments);
 * ``spreads``: n fragments spread at one place (refused: at most 20);
+* ``meeting``: n fragments, each selecting ``customer { contacts { totalCount } }`` 20
+  times, spread at one place (the merge check pairs all of them: refused from 2 on);
 * ``aliases``: n aliases of one field (refused: at most 15 aliases);
 * ``repeats``: ``me { name }`` n times (refused: the merge check compares them pairwise);
 * ``lists``: three nested connections whose ``first`` is a variable, given the value n
@@ -69,6 +71,13 @@ def spreads(n: int) -> Request:
     return f"{{ {body} }} {fragments}", {}
 
 
+def meeting(n: int) -> Request:
+    spread = " ".join(f"...F{i}" for i in range(n))
+    contacts = "contacts { totalCount } " * 20
+    body = " ".join(f"fragment F{i} on User {{ customer {{ {contacts}}} }}" for i in range(n))
+    return f"{{ me {{ {spread} }} }} {body}", {}
+
+
 def aliases(n: int) -> Request:
     return "{ " + " ".join(f"a{i}: __typename" for i in range(n)) + " }", {}
 
@@ -97,6 +106,7 @@ SHAPES: dict[str, tuple[Callable[[int], Request], list[int]]] = {
     "chain": (chain, [5, 10, 20, 40, 80, 160]),
     "tree": (tree, [5, 10, 20, 40, 80, 160]),
     "spreads": (spreads, [25, 50, 100, 200, 400]),
+    "meeting": (meeting, [1, 2, 4, 8, 16]),
     "aliases": (aliases, [25, 50, 100, 200, 600]),
     "repeats": (repeats, [25, 50, 100, 200, 450]),
     "lists": (lists, [1, 10, 100, 10_000, 1_000_000]),
