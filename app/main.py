@@ -66,6 +66,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     :class:`Delivery`, through which its events are sent as shared frames."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        try:
+            await self._subscribe(message)
+        except Exception as failure:  # a service did not answer: this operation fails, typed
+            error = as_unavailable(failure)
+            if error is None or message.get("id") in self.operations:
+                raise
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+
+    async def _subscribe(self, message: SubscribeMessage) -> None:
         view = cast("ExtranetGraphQL", self.view)
         if (
             self.connection_acknowledged
@@ -85,10 +96,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 query = await view.persisted.resolve(
                     payload.get("query"), payload.get("extensions"), self.context.viewer
                 )
-            except Exception as failure:  # refused, or a service did not answer
-                error = failure if isinstance(failure, AppError) else as_unavailable(failure)
-                if error is None:
-                    raise
+            except AppError as error:
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [error.formatted]}
                 )

@@ -1,0 +1,73 @@
+"""Which failures mean "a service is unavailable", and what a client is told then."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from graphql import GraphQLError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from tortoise.exceptions import IntegrityError, OperationalError
+
+from app.availability import as_unavailable, required_service, retry_after, unavailable_cause
+from app.errors import BadUserInput, ServiceUnavailable
+
+
+def _wrapped(error: BaseException) -> OperationalError:
+    """``error`` as the ORM passes it on: raised from it."""
+    try:
+        raise OperationalError("query failed") from error
+    except OperationalError as wrapper:
+        return wrapper
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
+        TimeoutError(),
+        RedisConnectionError("Connection closed by server."),
+        BusyLoadingError("Redis is loading the dataset in memory"),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        _wrapped(asyncpg.AdminShutdownError("terminating connection")),
+        GraphQLError("[Errno 111] Connection refused", original_error=ConnectionRefusedError()),
+    ],
+    ids=lambda failure: type(failure).__name__,
+)
+def test_a_service_that_does_not_answer_is_service_unavailable(failure: Exception) -> None:
+    error = as_unavailable(failure)
+    assert isinstance(error, ServiceUnavailable)
+    assert error.formatted["extensions"] == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
+    assert "refused" not in error.message
+    assert "Errno" not in error.message
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        ValueError("invalid literal"),
+        IntegrityError("duplicate key value violates unique constraint"),
+        _wrapped(asyncpg.UndefinedColumnError("column does not exist")),
+        BadUserInput("title must not be empty.", field="title"),
+        FileNotFoundError("no such attachment"),
+    ],
+    ids=lambda failure: type(failure).__name__,
+)
+def test_other_failures_are_not_service_unavailable(failure: Exception) -> None:
+    assert unavailable_cause(failure) is None
+    assert as_unavailable(failure) is None
+
+
+def test_a_protection_whose_store_fails_raises_service_unavailable() -> None:
+    with pytest.raises(ServiceUnavailable), required_service():
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+    with pytest.raises(KeyError), required_service():  # a defect stays a defect
+        raise KeyError("count")
+
+
+def test_the_retry_hint_is_read_from_the_errors() -> None:
+    assert retry_after([BadUserInput("no"), ServiceUnavailable(7)]) == 7
+    assert retry_after([BadUserInput("no")]) is None
+    assert retry_after(None) is None
