@@ -138,5 +138,8 @@ def content_disposition(name: str) -> str:
     and bidirectional-control characters."""
     shown = attachments.display_name(name)
     ascii_name = unicodedata.normalize("NFKD", shown).encode("ascii", "ignore").decode()
-    fallback = _NOT_QUOTABLE.sub("_", ascii_name).strip() or attachments.FALLBACK_NAME
+    fallback = _NOT_QUOTABLE.sub("_", ascii_name).strip()
+    stem, dot, extension = fallback.rpartition(".")
+    if not (stem if dot else extension).strip("._ "):  # no ASCII name: keep the extension
+        fallback = attachments.FALLBACK_NAME + dot + (extension if dot else "")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"

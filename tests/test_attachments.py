@@ -17,6 +17,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from app.files import content_disposition
 from app.storage import DirectoryStorage
 from app.tokens import issue_download_token
 from graphql_schema.relay import decode_global_id
@@ -296,6 +297,23 @@ async def test_a_name_is_stored_as_people_read_it(
     assert disposition.startswith("attachment; filename=")
     assert disposition.isascii()
     assert disposition.endswith("filename*=UTF-8''" + quote(stored, safe=""))
+
+
+@pytest.mark.parametrize(
+    ("name", "disposition"),
+    [
+        ("報告.pdf", "filename=\"attachment.pdf\"; filename*=UTF-8''%E5%A0%B1%E5%91%8A.pdf"),
+        (
+            'a "b" 100%.pdf',
+            "filename=\"a _b_ 100_.pdf\"; filename*=UTF-8''a%20%22b%22%20100%25.pdf",
+        ),
+        ("Grüße.txt", "filename=\"Grue.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt"),
+    ],
+)
+def test_a_download_names_the_file_for_every_client(name: str, disposition: str) -> None:
+    # an ASCII name for old clients (no quote, backslash or percent sign), the exact one in
+    # filename* for the others (RFC 6266, RFC 5987)
+    assert content_disposition(name) == f"attachment; {disposition}"
 
 
 async def test_names_that_are_nothing_but_controls_or_too_long_are_refused(
