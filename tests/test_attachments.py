@@ -334,6 +334,7 @@ async def test_a_name_stored_before_names_were_cleaned_is_shown_and_sent_clean(
 ) -> None:
     # given a row written before the cleaning existed
     blob = await storage.put(_chunks(PDF), 1000)
+    await storage.keep(blob)
     await Attachment.create(
         page_id=world.portal_page.id,
         name="invoice\u202efdp.exe",
@@ -641,3 +642,56 @@ async def test_a_download_link_stops_working_when_its_reader_loses_access(
     # while a link made for a reader who still may read it works
     [for_sam] = await _attachments(api, world.sam, world.portal_page)
     assert (await client.get(for_sam["downloadUrl"])).status_code == 200
+
+
+# -- the same content uploaded and deleted at once -----------------------------------------
+
+
+async def _content(storage: DirectoryStorage, key: str) -> bytes:
+    return b"".join([chunk async for chunk in storage.read(key)])
+
+
+async def test_content_deleted_while_an_upload_of_it_is_recorded_stays(
+    storage: DirectoryStorage,
+) -> None:
+    # given an upload that stored its content and has not recorded it yet
+    recorded = False
+
+    async def still_used() -> bool:
+        return recorded
+
+    blob = await storage.put(_chunks(PDF), 1000)
+    # when the deletion of the last other file with that content forgets it
+    await storage.forget(blob.key, still_used)
+    # and then the upload is recorded
+    recorded = True
+    await storage.keep(blob)
+    # then its content is there, once, and no spare is left behind
+    assert await _content(storage, blob.key) == PDF
+    assert len(_stored(storage)) == 1
+
+
+async def test_content_recorded_while_a_deletion_sets_it_aside_stays(
+    storage: DirectoryStorage,
+) -> None:
+    blob = await storage.put(_chunks(PDF), 1000)
+    answers = iter([False, True])
+
+    async def recorded_right_after_the_first_look() -> bool:
+        answer = next(answers)
+        if not answer:  # the upload is recorded and kept just after the deletion looked
+            await storage.keep(blob)
+        return answer
+
+    await storage.forget(blob.key, recorded_right_after_the_first_look)
+    assert await _content(storage, blob.key) == PDF
+    assert len(_stored(storage)) == 1
+
+
+async def test_content_nothing_refers_to_is_removed(storage: DirectoryStorage) -> None:
+    async def unused() -> bool:
+        return False
+
+    blob = await storage.put(_chunks(PDF), 1000)
+    await storage.discard(blob, unused)
+    assert _stored(storage) == []

@@ -21,7 +21,7 @@ from app.storage import BlobStorage, StoredBlob, TooLarge
 from models import Attachment, AuditEntry, Customer, Page, Project, User, Visibility
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from tortoise.queryset import QuerySet
 
@@ -203,11 +203,21 @@ async def attach(
     try:
         if blob.size == 0:
             raise BadUserInput("The file is empty.", field="file")
-        return await _record(actor, page, project, name, blob, limits)
+        attachment = await _record(actor, page, project, name, blob, limits)
     except BaseException:
-        if not await Attachment.exists(content_key=blob.key):
-            await storage.forget(blob.key)
+        await storage.discard(blob, _used(blob.key))
         raise
+    await storage.keep(blob)  # back in place if a deletion of the same content took it
+    return attachment
+
+
+def _used(key: str) -> Callable[[], Awaitable[bool]]:
+    """Whether any attachment holds the content ``key`` (asked when it is forgotten)."""
+
+    async def used() -> bool:
+        return await Attachment.exists(content_key=key)
+
+    return used
 
 
 async def _record(
@@ -301,6 +311,5 @@ async def delete_attachment(
             size=attachment.size,
             uploadedBy=attachment.uploaded_by_id,
         )
-    if not await Attachment.exists(content_key=attachment.content_key):
-        await storage.forget(attachment.content_key)
+    await storage.forget(attachment.content_key, _used(attachment.content_key))
     return page
