@@ -9,10 +9,13 @@ with one short ``BAD_USER_INPUT`` error naming the limit, a document that is:
 * deeper than ``max_depth``, with more than ``max_aliases`` aliases or a node with more
   than ``max_directives`` directives, counted through fragments wherever they are spread
   (so fragments cannot hide them; a fragment cycle is refused by validation);
-* defining more than ``MAX_FRAGMENTS`` fragments, or selecting one response name (or
-  spreading fragments) more than ``MAX_REPEATS`` times at one place of the result: the
-  merge check of the specification compares such selections, and the fragments that meet
-  at one place, pairwise, so these bounds keep its work linear in the document's size;
+* defining more than ``MAX_FRAGMENTS`` fragments, spreading more than ``MAX_REPEATS``
+  fragments at one place, selecting one response name more than ``MAX_REPEATS`` times at
+  one place of the result (the selections of the fragments that meet there included), or
+  with fragments that expand to more than ``EXPANSION_FACTOR`` times the document's
+  selections: the merge check of the specification (``OverlappingFieldsCanBeMerged``)
+  compares such selections pairwise, and these bounds keep its work linear in the
+  document's size;
 * more expensive than ``max_cost``: each field costs one, times the size of every list
   it sits in (a connection's ``first`` as the operation will receive it: a literal, a
   variable or a variable's default, coerced; 20 when not given; other lists count as
@@ -20,10 +23,10 @@ with one short ``BAD_USER_INPUT`` error naming the limit, a document that is:
 
 These checks run before the validation rules of the specification, so a refused document
 never reaches them. Every walk visits each definition once: a fragment's depth, aliases,
-directives and cost are computed once (in dependency order, fragments first) and reused at
-every spread, so the work is linear in the document's size however often fragments spread
-one another. Variables are coerced once, before the cost is computed; invalid variables
-are refused with graphql-core's messages.
+directives, cost and expansion are computed once (in dependency order, fragments first)
+and reused at every spread, so the work is linear in the document's size however often
+fragments spread one another. Variables are coerced once, before the cost is computed;
+invalid variables are refused with graphql-core's messages.
 
 Validation stops after ``MAX_VALIDATION_ERRORS`` errors. In production, introspection is
 refused, validation and variable errors carry no "did you mean" suggestions and name no
@@ -227,7 +230,9 @@ class Walk:
 def shape_errors(
     document: DocumentNode, limits: QueryLimits, walk: Walk | None = None
 ) -> list[GraphQLError]:
-    """The limits a document breaks, by one linear pass over it."""
+    """The limits ``document`` breaks (empty when none), each a ``BAD_USER_INPUT`` error
+    with ``extensions.limit``, ``maximum`` and, when counted, ``actual``; work linear in
+    the document's size (``walk`` counts it)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if len(operations) > 1:
         return [_refusal("Send one operation per request.", "operations", 1, len(operations))]
