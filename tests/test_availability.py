@@ -7,10 +7,15 @@ import pytest
 from graphql import GraphQLError
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from starlette.applications import Starlette
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from app.availability import as_unavailable, required_service, retry_after, unavailable_cause
 from app.errors import BadUserInput, ServiceUnavailable
+from graphql_schema import denials
+from models import PersistedDocument
+from tests.conftest import Api
+from tests.world import World
 
 
 def _wrapped(error: BaseException) -> OperationalError:
@@ -71,3 +76,37 @@ def test_the_retry_hint_is_read_from_the_errors() -> None:
     assert retry_after([BadUserInput("no"), ServiceUnavailable(7)]) == 7
     assert retry_after([BadUserInput("no")]) is None
     assert retry_after(None) is None
+
+
+async def test_the_registry_of_operations_fails_closed_when_the_database_is_away(
+    api: Api, world: World, app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a server that runs only registered operations, and a database that is away
+    monkeypatch.setattr(app.state.graphql.persisted, "registered_only", True)
+
+    def away(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(PersistedDocument, "filter", away)
+    # when a document that is not among the clients' operations is sent
+    answer = await api("query NotRegistered { me { name } }", as_user=world.anna)
+    # then it does not run unchecked: 503, typed, nothing internal
+    assert answer.status == 503
+    assert answer.codes == ["SERVICE_UNAVAILABLE"]
+    assert "refused" not in answer.errors[0]["message"]
+
+
+async def test_a_denial_is_recorded_once_the_database_answers_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    attempts: list[tuple[object, ...]] = []
+
+    async def write(*entry: object) -> None:
+        attempts.append(entry)
+        if len(attempts) == 1:
+            raise ConnectionRefusedError(111, "Connect call failed")
+
+    monkeypatch.setattr(denials, "_write", write)
+    monkeypatch.setattr(denials, "RETRY_AFTER", 0)
+    await denials._record(None, "192.0.2.1", "Probe", ["customer"], [])
+    assert len(attempts) == 2  # tried again, not dropped
