@@ -53,7 +53,13 @@ export class Live {
       lazyCloseTimeout: 2_000,
       keepAlive: KEEP_ALIVE_MS,
       retryAttempts: Infinity,
-      shouldRetry: () => !this.disposed,
+      // graphql-ws retries a 4403 close by itself: the session may have ended (logout,
+      // removal) or the token been refused, so the retry asks for a fresh one first (a
+      // session that has ended takes the app back to the sign-in form)
+      shouldRetry: (error) => {
+        if (isCloseEvent(error) && error.code === 4403) session.expireAccessToken();
+        return !this.disposed;
+      },
       retryWait: (retries) => sleep(backoff(retries)),
       on: {
         connecting: (isRetry) => this.setState(isRetry ? "reconnecting" : "connecting"),
