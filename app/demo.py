@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.actions import accounts, customers, microposts, pages, projects, watches
+from app.actions import accounts, customers, invitations, microposts, pages, projects, watches
 from models import (
     AccountTeamMembership,
     Customer,
@@ -60,6 +60,10 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
             customer=tenants[slug] if slug else None,
         )
     admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
+    for slug, tenant in tenants.items():
+        await invitations.set_email_domains(
+            admin, customer_id=tenant.id, domains=[f"{slug}.example"]
+        )
     anna, max_, gina = users["anna"], users["max"], users["gina"]
     await AccountTeamMembership.create(customer_id=acme.id, user_id=sam.id)
     await AccountTeamMembership.create(customer_id=globex.id, user_id=olivia.id)

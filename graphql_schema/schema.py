@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from graphql_schema.accounts import invitations as accounts_invitations
 from graphql_schema.accounts import mfa as accounts_mfa
 from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
@@ -57,6 +58,7 @@ Mutation = merge_types(
     "Mutation",
     (
         accounts_mutations.Mutation,
+        accounts_invitations.Mutation,
         accounts_mfa.Mutation,
         customers_mutations.Mutation,
         projects_mutations.Mutation,

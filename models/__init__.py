@@ -2,7 +2,7 @@
 
 from models._base import Role, Visibility
 from models.attachments import Attachment
-from models.customers import AccountTeamMembership, Customer
+from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
@@ -25,6 +25,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Customer",
+    "CustomerEmailDomain",
     "Event",
     "EventKind",
     "EventLogHorizon",

@@ -26,6 +26,21 @@ class Customer(TimestampedModel):
         table = "customers"
 
 
+class CustomerEmailDomain(TimestampedModel):
+    """An email domain of a customer's own (set by administrators): its lead contacts may
+    invite addresses of these domains only. A domain belongs to one customer at most."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="email_domains", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    domain = fields.CharField(max_length=253, unique=True)
+
+    class Meta:
+        table = "customer_email_domains"
+
+
 class AccountTeamMembership(TimestampedModel):
     """A staff member on a customer's account team."""
 

@@ -15,7 +15,8 @@ class User(TimestampedModel):
 
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
-    handle = fields.CharField(max_length=40, unique=True)
+    # unique within a customer's contacts and the provider's staff (see accounts.unique_handle)
+    handle = fields.CharField(max_length=40, db_index=True)
     name = fields.CharField(max_length=200)
     role = fields.CharEnumField(Role, max_length=20)
     customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
@@ -38,6 +39,7 @@ class User(TimestampedModel):
 
     class Meta:
         table = "users"
+        unique_together = (("customer", "handle"),)
 
     @property
     def is_staff(self) -> bool:
@@ -93,13 +95,23 @@ class SiteSetting(TimestampedModel):
 
 
 class Invitation(TimestampedModel):
-    """A pending invitation of a contact, accepted once with a token whose hash is kept."""
+    """An invitation of an email address to join a customer as a contact. It is only a
+    pending row: the account is created when it is accepted with the token (whose hash is
+    kept), and never for an address that has an account already."""
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name="invitations", on_delete=fields.CASCADE
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="invitations", null=True, on_delete=fields.CASCADE
     )
-    user_id: int
+    customer_id: int | None  # null only in invitations made before they were pending rows
+    email = fields.CharField(max_length=254, default="", db_index=True)
+    name = fields.CharField(max_length=200, default="")
+    role = fields.CharEnumField(Role, max_length=20, null=True)
+    project_ids: list[int] = fields.JSONField(default=list)
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="invitations", null=True, on_delete=fields.CASCADE
+    )
+    user_id: int | None  # the account it became (made at invitation time in older rows)
     invited_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.CASCADE
     )

@@ -11,6 +11,7 @@ from app.passwords import hash_password
 from models import (
     AccountTeamMembership,
     Customer,
+    CustomerEmailDomain,
     Micropost,
     Page,
     Project,
@@ -95,6 +96,8 @@ async def build_world(bus: EventBus) -> World:
     gus = await _user("gus@globex.example", Role.CUSTOMER_MEMBER, globex)
     await AccountTeamMembership.create(customer_id=acme.id, user_id=sam.id)
     await AccountTeamMembership.create(customer_id=globex.id, user_id=olivia.id)
+    for customer in (acme, globex):
+        await CustomerEmailDomain.create(customer_id=customer.id, domain=f"{customer.slug}.example")
 
     portal = await projects.create_project(
         sam,

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import policy
@@ -18,7 +19,6 @@ from app.errors import (
     Forbidden,
     MfaEnrolmentRequired,
     MfaRequired,
-    NotFound,
     Unauthenticated,
 )
 from app.passwords import check_strength, hash_password, verify_password
@@ -31,7 +31,7 @@ from app.tokens import (
     issue_second_factor_token,
     new_opaque_token,
 )
-from models import Customer, Invitation, Project, ProjectMembership, RefreshToken, Role, User
+from models import Customer, Project, ProjectMembership, RefreshToken, Role, User
 from realtime.bus import EventBus
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -56,10 +56,17 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
-async def _unique_handle(email: str) -> str:
+async def unique_handle(email: str, customer_id: int | None) -> str:
+    """A handle from the address's local part (``gina``, else ``gina2``, ...), unique among
+    the people who can mention each other: a contact's among their customer's contacts and
+    the staff, a staff member's among everybody. A handle taken only at another customer
+    never changes the one given, so a handle tells nothing about other customers."""
     base = re.sub(r"[^a-z0-9._-]", "", email.split("@")[0].lower()).strip("._-")[:32] or "user"
+    peers = User.all()
+    if customer_id is not None:
+        peers = User.filter(Q(customer_id=customer_id) | Q(customer_id=None))
     handle, n = base, 1
-    while await User.exists(handle=handle):
+    while await peers.filter(handle=handle).exists():
         n += 1
         handle = f"{base}{n}"
     return handle
@@ -86,7 +93,7 @@ async def create_user(
         raise Conflict("An account with this email address already exists.", field="email")
     user = await User.create(
         email=email,
-        handle=await _unique_handle(email),
+        handle=await unique_handle(email, customer.id if customer else None),
         name=name,
         role=role,
         customer_id=customer.id if customer else None,
@@ -211,9 +218,6 @@ async def enrolling_user(
     return viewer
 
 
-async def confirm_enrolment(
-    settings: Settings,
-    viewer: User | None,
 async def start_enrolment(
     settings: Settings,
     viewer: User | None,
@@ -231,6 +235,9 @@ async def start_enrolment(
     return await mfa.enroll(settings, user)
 
 
+async def confirm_enrolment(
+    settings: Settings,
+    viewer: User | None,
     enrolment_token: str | None,
     code: str,
     client_address: str,
@@ -292,71 +299,6 @@ async def logout(refresh_token: str, bus: EventBus | None = None) -> bool:
     if bus is not None:
         await bus.sessions_ended(token.user_id)
     return True
-
-
-async def invite_contact(
-    actor: User,
-    *,
-    customer_id: int,
-    email: str,
-    name: str,
-    role: Role,
-    project_ids: list[int],
-) -> tuple[User, str]:
-    """Create a contact of a customer without a password, and a single-use invitation token."""
-    customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
-    if not await policy.can_manage_contacts(actor, customer.id):
-        raise Forbidden("Only the customer's lead contacts and account team may invite contacts.")
-    if role.is_staff:
-        raise BadUserInput("A contact's role is CUSTOMER_ADMIN or CUSTOMER_MEMBER.", field="role")
-    projects = await Project.filter(id__in=project_ids, customer_id=customer.id)
-    if len(projects) != len(set(project_ids)):
-        raise NotFound("project")
-    token = new_opaque_token()
-    async with in_transaction():
-        user = await create_user(
-            email=email, name=name, role=role, password=None, customer=customer
-        )
-        await Invitation.create(
-            user_id=user.id,
-            invited_by_id=actor.id,
-            token_hash=hash_opaque_token(token),
-            expires_at=now() + INVITATION_TTL,
-        )
-        for project in projects:
-            await ProjectMembership.create(project_id=project.id, user_id=user.id)
-        await audit(
-            "contact.invited",
-            actor=actor,
-            target=f"user:{user.id}",
-            customer=customer.id,
-            role=role.value,
-            projects=sorted(p.id for p in projects),
-        )
-    return user, token
-
-
-async def accept_invitation(settings: Settings, token: str, password: str) -> Session:
-    async with in_transaction():
-        invitation = (
-            await Invitation.filter(token_hash=hash_opaque_token(token)).select_for_update().first()
-        )
-        if invitation is None or invitation.accepted_at or invitation.expires_at <= now():
-            raise BadUserInput("This invitation is unknown, used or expired. Ask for a new one.")
-        user = await User.get(id=invitation.user_id)
-        check_strength(password, email=user.email)
-        user.password_hash = hash_password(password)
-        await user.save(update_fields=["password_hash"])
-        invitation.accepted_at = now()
-        await invitation.save(update_fields=["accepted_at"])
-        await audit("contact.joined", actor=user, target=f"user:{user.id}")
-    if await mfa.must_use_mfa(user):  # the password is set; the second factor comes next
-        raise MfaEnrolmentRequired(
-            "Your password is set. This account must use two-factor sign-in: set it up with "
-            "enrollTotp and confirmTotp.",
-            enrolmentToken=issue_second_factor_token(settings, user.id, MFA_ENROL),
-        )
-    return await _issue_session(settings, user)
 
 
 async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:

@@ -5,9 +5,8 @@ import strawberry
 from app.actions import accounts
 from graphql_schema.accounts.types import SessionPayload, User
 from graphql_schema.context import Info
-from graphql_schema.enums import Role
 from graphql_schema.permissions import IsAuthenticated, rule
-from graphql_schema.relay import decode_global_id, global_ids_to_ints
+from graphql_schema.relay import decode_global_id
 
 
 @strawberry.input
@@ -32,23 +31,6 @@ class LogoutPayload:
 
 
 @strawberry.input
-class InviteContactInput:
-    customer_id: strawberry.ID
-    email: str
-    name: str
-    role: Role = Role.CUSTOMER_MEMBER
-    project_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class InviteContactPayload:
-    contact: User
-    invitation_token: str = strawberry.field(
-        description="Shown once: send it to the contact, who accepts with `acceptInvitation`."
-    )
-
-
-@strawberry.input
 class RemoveContactInput:
     user_id: strawberry.ID
 
@@ -56,12 +38,6 @@ class RemoveContactInput:
 @strawberry.type
 class RemoveContactPayload:
     contact: User
-
-
-@strawberry.input
-class AcceptInvitationInput:
-    token: str
-    password: str
 
 
 def session_payload(info: Info, session: accounts.Session) -> SessionPayload:
@@ -96,32 +72,6 @@ class Mutation:
     @strawberry.mutation(description="End the session that the refresh token belongs to.")
     async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload | None:
         return LogoutPayload(ended=await accounts.logout(input.refresh_token, info.context.bus))
-
-    @strawberry.mutation(description="Set a password with an invitation token and sign in.")
-    async def accept_invitation(
-        self, info: Info, input: AcceptInvitationInput
-    ) -> SessionPayload | None:
-        session = await accounts.accept_invitation(
-            info.context.settings, input.token, input.password
-        )
-        return session_payload(info, session)
-
-    @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
-        description="Invite a contact of a customer (its lead contacts and account team).",
-    )
-    async def invite_contact(
-        self, info: Info, input: InviteContactInput
-    ) -> InviteContactPayload | None:
-        user, token = await accounts.invite_contact(
-            info.context.require_viewer(),
-            customer_id=decode_global_id(input.customer_id, "Customer")[1],
-            email=input.email,
-            name=input.name,
-            role=input.role,
-            project_ids=global_ids_to_ints(input.project_ids, "Project"),
-        )
-        return InviteContactPayload(contact=User.from_row(user), invitation_token=token)
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),

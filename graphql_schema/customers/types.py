@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from app import policy
+from app.actions.invitations import email_domains
 from app.actions.watches import effective_level
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
@@ -43,6 +44,13 @@ class Customer(relay.Node):
     )
     def mfa_required(self) -> bool:
         return self.row.mfa_required
+
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="Its email domains: its lead contacts may invite addresses of these only.",
+    )
+    async def email_domains(self) -> list[str]:
+        return await email_domains(self.row.id)
 
     @strawberry.field(extensions=rule(IsStaff), description="Commercial figure, staff only.")
     def annual_budget(self) -> Decimal | None:

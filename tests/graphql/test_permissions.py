@@ -14,6 +14,8 @@ from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from models import (
     Customer,
+    CustomerEmailDomain,
+    Invitation,
     Micropost,
     PersistedDocument,
     Project,
@@ -56,9 +58,14 @@ mutation($input: PostMicropostInput!) {
   postMicropost(input: $input) { micropost { body visibility } }
 }
 """
+SET_EMAIL_DOMAINS = """
+mutation($input: SetCustomerEmailDomainsInput!) {
+  setCustomerEmailDomains(input: $input) { customer { emailDomains } }
+}
+"""
 INVITE_CONTACT = """
 mutation($input: InviteContactInput!) {
-  inviteContact(input: $input) { contact { name } invitationToken }
+  inviteContact(input: $input) { invitation { name } invitationToken }
 }
 """
 ADD_MEMBER = """
@@ -121,6 +128,8 @@ ANONYMOUS_DOCUMENTS = {
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
+    "setCustomerEmailDomains": "mutation { setCustomerEmailDomains(input: "
+    f'{{customerId: "{_C}", domains: ["x.example"]}}) {{ customer {{ name }} }} }}',
     "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '
     "{ contact { name } } }",
     "registerPersistedQuery": 'mutation { registerPersistedQuery(input: {query: "{ me { id } }"}) '
@@ -378,7 +387,13 @@ MUTATIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], type[Any
         INVITE_CONTACT,
         "inviteContact",
         lambda w: {"customerId": gid(w.acme), "email": "new@acme.example", "name": "New"},
-        User,
+        Invitation,
+    ),
+    "setCustomerEmailDomains": (
+        SET_EMAIL_DOMAINS,
+        "setCustomerEmailDomains",
+        lambda w: {"customerId": gid(w.acme), "domains": ["acme.example", "acme-eu.example"]},
+        CustomerEmailDomain,
     ),
     "addProjectMember": (
         ADD_MEMBER,
@@ -409,6 +424,7 @@ OUTCOMES = {
         "admin sam", forbidden="stan anna max", not_found="mia gina"
     ),
     "inviteContact": outcomes("admin sam anna", forbidden="stan max mia", not_found="gina"),
+    "setCustomerEmailDomains": outcomes("admin", forbidden="sam stan anna max mia gina"),
     "addProjectMember": outcomes("admin sam anna", forbidden="stan max", not_found="mia gina"),
     "registerPersistedQuery": outcomes("admin", forbidden="sam stan anna max mia gina"),
 }

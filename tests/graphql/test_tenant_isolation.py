@@ -187,13 +187,15 @@ MUTATIONS = {
         "loyalty",
     ),
     "inviteContact-customer": (
-        mutation("inviteContact", f"customerId: $id, {_INVITE}", "contact { id }"),
+        mutation("inviteContact", f"customerId: $id, {_INVITE}", "invitation { email }"),
         "acme",
         None,
     ),
     "inviteContact-project": (
         mutation(
-            "inviteContact", f"customerId: $own, {_INVITE}, projectIds: [$id]", "contact { id }"
+            "inviteContact",
+            f"customerId: $own, {_INVITE}, projectIds: [$id]",
+            "invitation { email }",
         ),
         "portal",
         "globex",
