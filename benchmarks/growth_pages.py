@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import socket
 import statistics
@@ -168,28 +169,41 @@ async def presence_shape(
                 sockets.append((ws, count))
                 left -= count
                 turn += 1
-            await asyncio.sleep(0.5)
+
+            async def first(ws: Any, count: int) -> None:
+                seen: set[str] = set()
+                while len(seen) < count:
+                    seen.add(json.loads(await ws.recv())["id"])
+
+            await asyncio.gather(*(first(ws, count) for ws, count in sockets))
+            hub = page_presence.presence_hub(client.bus)
+            while True:  # the arrivals' own looks are over
+                settled = hub.reads
+                await asyncio.sleep(0.5)
+                if hub.reads == settled:
+                    break
 
             async def drain(ws: Any) -> None:
-                while True:
-                    try:
-                        await asyncio.wait_for(ws.recv(), 0.5)
-                    except TimeoutError:
-                        return
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 0.2)
 
             await asyncio.gather(*(drain(ws) for ws, _ in sockets))
-            hub = page_presence.presence_hub(client.bus)
             times, reads = [], []
             for flip in range(repeat):
                 before = hub.reads
                 started = time.perf_counter()
                 await client(EDITING, as_user="anna", p=page, e=flip % 2 == 0)
 
-                async def updated(ws: Any, count: int) -> None:
-                    for _ in range(count):
-                        await ws.recv()
+                async def updated(ws: Any, count: int, editing: bool) -> None:
+                    waiting = {str(n) for n in range(count)}
+                    while waiting:
+                        message = json.loads(await ws.recv())
+                        people = message["payload"]["data"]["pagePresence"]["people"]
+                        if any(p["editing"] for p in people) is editing:
+                            waiting.discard(message["id"])
 
-                await asyncio.gather(*(updated(ws, count) for ws, count in sockets))
+                await asyncio.gather(*(updated(ws, n, flip % 2 == 0) for ws, n in sockets))
                 times.append(time.perf_counter() - started)
                 reads.append(hub.reads - before)
             results.append((statistics.median(times), f"{max(reads)} read(s) per change"))
@@ -311,7 +325,7 @@ async def measure_shapes(
 
         await run_shape(shape, [12_500, 25_000, 50_000, 100_000, 200_000], repeat, markdown)
     if "presence" in shapes:
-        await presence_shape(address, client, project, [50, 100, 200, 400, 800], repeat)
+        await presence_shape(address, client, project, [62, 125, 250, 500, 1_000], repeat)
 
 
 def main() -> None:
