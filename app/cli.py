@@ -30,9 +30,6 @@ def _run_with_database(settings: Settings, job: Callable[[EventBus], Awaitable[i
     return asyncio.run(main())
 
 
-WS_MAX_MESSAGE_BYTES = 512 * 1024  # a page body (200,000 characters) and its JSON fit
-
-
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -55,7 +52,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # a dead connection is noticed within 20 s: page presence drops it within 30 s
         ws_ping_interval=10.0,
         ws_ping_timeout=10.0,
-        ws_max_size=WS_MAX_MESSAGE_BYTES,  # a larger frame closes the socket (1009)
+        ws_max_size=settings.max_body_bytes,  # a larger message closes the socket (1009)
     )
     return 0
 

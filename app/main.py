@@ -41,6 +41,7 @@ from app.db import close_database, open_database
 from app.headers import ExtranetStarlette
 from app.errors import AppError
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
+from app.request_size import LimitedRequests
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
@@ -366,10 +367,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await close_database()
 
     graphql = ExtranetGraphQL(settings, bus)
+    limited = LimitedRequests(graphql, settings.max_body_bytes)  # 413, or a 1009 close
     app = ExtranetStarlette(  # every HTTP response: nosniff, no-store (app/headers.py)
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            Route("/graphql", limited, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", limited),
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),

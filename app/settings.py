@@ -60,6 +60,7 @@ class Settings:
     mfa_issuer: str = "Extranet"
     persisted_queries: str = "automatic"  # or "registered"; see app/persisted.py
     persisted_query_cache_size: int = 1000
+    max_body_bytes: int = 5 * 512 * 1024  # an HTTP body or websocket message: 2.5 MiB
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For counts
     attachment_uploads_per_minute: int = 30  # per user; a deletion counts as an upload
     attachment_user_quota_bytes: int = 2 * 1024**3  # what one user's uploads may add up to
@@ -201,6 +202,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         persisted_queries=_persisted_queries(env),
         persisted_query_cache_size=_int_setting(
             env, "EXTRANET_PERSISTED_QUERY_CACHE_SIZE", 1000, 1, unit="documents"
+        ),
+        max_body_bytes=_int_setting(
+            env, "EXTRANET_MAX_BODY_BYTES", 5 * 512 * 1024, 1024, unit="bytes"
         ),
         trusted_proxies=_trusted_proxies(env),
         attachment_uploads_per_minute=_int_setting(

@@ -18,6 +18,7 @@ from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
 from graphql_schema.denials import AuditDenials
 from graphql_schema.errors import ErrorCodes
+from graphql_schema.inputs import CheckedInputs
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.microposts import mutations as microposts_mutations
 from graphql_schema.microposts import queries as microposts_queries
@@ -91,8 +92,9 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Watch, TimelineEvent],
-        # Parsed and validated within the request limits, both cached by document text.
-        extensions=[CheckedDocuments, ErrorCodes, AuditDenials],
+        # Parsed and validated within the request limits, both cached by document text;
+        # then every argument checked against what storage and JSON can hold.
+        extensions=[CheckedDocuments, CheckedInputs, ErrorCodes, AuditDenials],
         **kwargs,
     )
 

@@ -9,15 +9,31 @@ hypothesis then keeps in ``.hypothesis/`` and tries first on the next run.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from graphql import print_ast
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    Undefined,
+    get_named_type,
+    get_nullable_type,
+    is_input_object_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    print_ast,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from app.errors import ERROR_CODES
+from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from tests.conftest import Api
 from tests.world import World
@@ -95,3 +111,237 @@ async def test_malformed_request_bodies_get_client_errors(api: Api, body: Any) -
 async def test_the_server_still_answers_after_the_fuzzing(api: Api, world: World) -> None:
     result = await api("{ me { name } }", as_user=world.max)
     assert result.data == {"me": {"name": "Max"}}
+
+
+# --- every input position of the schema, with what storage and JSON cannot hold ------------
+#
+# Each argument of each root field, and each field of its input objects, is sent in turn
+# with one hostile value (as a variable inside the written argument, so explicit nulls reach
+# fields that have defaults), the other arguments plausible: IDs of the world's objects, by
+# name. Deterministic, and run on whichever database the suite runs on.
+
+_VARIABLE = object()  # where the hostile value goes
+_IDS = {
+    "accountTeamIds": ("User", "sam"),
+    "actorId": ("User", "max"),
+    "customerId": ("Customer", "acme"),
+    "id": ("Project", "portal"),
+    "inReplyToId": ("Micropost", "portal_post"),
+    "memberIds": ("User", "max"),
+    "micropostId": ("Micropost", "portal_post"),
+    "notificationIds": ("Notification", "portal_post"),
+    "pageId": ("Page", "portal_page"),
+    "parentId": ("Page", "portal_page"),
+    "projectId": ("Project", "portal"),
+    "projectIds": ("Project", "portal"),
+    "targetId": ("Project", "portal"),
+    "userId": ("User", "max"),
+}
+_PLAIN = {
+    "Boolean": False,
+    "Int": 1,
+    "Float": 1.0,
+    "Decimal": "10",
+    "DateTime": "2026-11-23T08:00:00+00:00",
+    "JSON": {},
+}
+
+
+@dataclass(frozen=True)
+class _Position:
+    operation: str  # "query" or "mutation"
+    field: str
+    path: tuple[str | int, ...]  # the argument, then input fields; 0 for a list's item
+    type: GraphQLInputType
+    has_default: bool
+
+    def __str__(self) -> str:
+        return f"{self.field}." + ".".join(map(str, self.path))
+
+
+def _positions(
+    type_: GraphQLInputType, path: tuple[str | int, ...], has_default: bool, seen: frozenset[str]
+) -> Iterator[tuple[tuple[str | int, ...], GraphQLInputType, bool]]:
+    yield path, type_, has_default
+    nullable = get_nullable_type(type_)
+    if is_list_type(nullable):
+        yield from _positions(nullable.of_type, (*path, 0), False, seen)
+    elif is_input_object_type(nullable) and nullable.name not in seen:
+        for name, field in nullable.fields.items():
+            default = field.default_value is not Undefined
+            yield from _positions(field.type, (*path, name), default, seen | {nullable.name})
+
+
+def _all_positions() -> list[_Position]:
+    found = []
+    for operation, root in (
+        ("query", schema._schema.query_type),
+        ("mutation", schema._schema.mutation_type),
+    ):
+        assert root is not None
+        for name, field in root.fields.items():
+            for argument, definition in field.args.items():
+                default = definition.default_value is not Undefined
+                for path, type_, has_default in _positions(
+                    definition.type, (argument,), default, frozenset()
+                ):
+                    found.append(_Position(operation, name, path, type_, has_default))
+    return found
+
+
+POSITIONS = _all_positions()
+
+
+def _plausible(type_: GraphQLInputType, name: str, world: World) -> Any:
+    nullable = get_nullable_type(type_)
+    if is_list_type(nullable):
+        return [_plausible(nullable.of_type, name, world)]
+    if is_input_object_type(nullable):
+        return {
+            field_name: _plausible(field.type, field_name, world)
+            for field_name, field in nullable.fields.items()
+            if is_non_null_type(field.type) and field.default_value is Undefined
+        }
+    if isinstance(nullable, GraphQLEnumType):
+        return _Enum(next(iter(nullable.values)))
+    scalar = get_named_type(nullable).name
+    if scalar == "ID":
+        type_name, attribute = _IDS.get(name, ("Project", "portal"))
+        return global_id(type_name, getattr(world, attribute).id)
+    if scalar == "String":
+        return "fuzz@acme.example" if "email" in name.lower() else "fuzz"
+    return _PLAIN.get(scalar, "fuzz")
+
+
+@dataclass(frozen=True)
+class _Enum:
+    name: str
+
+
+def _literal(value: Any) -> str:
+    if value is _VARIABLE:
+        return "$v"
+    if isinstance(value, _Enum):
+        return value.name
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value)  # a GraphQL string: JSON's escapes are GraphQL's
+
+
+def _with_variable(
+    value: Any, path: tuple[str | int, ...], type_: GraphQLInputType, world: World
+) -> Any:
+    if not path:
+        return _VARIABLE
+    head, rest = path[0], path[1:]
+    nullable = get_nullable_type(type_)
+    if is_list_type(nullable):
+        return [_with_variable(value[0], rest, nullable.of_type, world)]
+    assert isinstance(nullable, GraphQLInputObjectType)
+    field = nullable.fields[head]
+    inner = (
+        value.get(head, _plausible(field.type, str(head), world))
+        if isinstance(value, dict)
+        else None
+    )
+    return {**value, head: _with_variable(inner, rest, field.type, world)}
+
+
+def _document(position: _Position, world: World, nullable_variable: bool) -> str:
+    root = getattr(schema._schema, f"{position.operation}_type")
+    field = root.fields[position.field]
+    arguments = []
+    for name, definition in field.args.items():
+        if name == position.path[0]:
+            value = _with_variable(
+                _plausible(definition.type, name, world), position.path[1:], definition.type, world
+            )
+        elif is_non_null_type(definition.type) and definition.default_value is Undefined:
+            value = _plausible(definition.type, name, world)
+        else:
+            continue
+        arguments.append(f"{name}: {_literal(value)}")
+    type_ = position.type
+    variable = str(get_nullable_type(type_) if nullable_variable else type_)
+    returned = get_named_type(field.type)
+    selection = "" if is_leaf_type(returned) else " { __typename }"
+    call = f"{position.field}({', '.join(arguments)}){selection}"
+    return f"{position.operation} Fuzz($v: {variable}) {{ {call} }}"
+
+
+def _scalar(position: _Position) -> str:
+    nullable = get_nullable_type(position.type)
+    return (
+        ""
+        if is_list_type(nullable) or is_input_object_type(nullable)
+        else get_named_type(nullable).name
+    )
+
+
+LONG_TEXTS = ["x" * 255, "x" * 20_001, "x" * 200_001]
+UNSTORABLE_TEXTS = ["a\x00b", "\x00", "a\ud800b", "\udfff"]
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", float("nan"), float("inf"), 1e308 * 10]
+
+
+def _cases(kind: str, position: _Position, world: World) -> list[tuple[Any, bool]]:
+    """(value, whether the variable is declared nullable) for one kind at one position."""
+    scalar = _scalar(position)
+    nullable = get_nullable_type(position.type)
+    required = is_non_null_type(position.type) and not position.has_default
+    if kind == "null":
+        return [] if required else [(None, True)]
+    if kind == "unstorable text" and scalar in ("String", "ID"):
+        return [(text, False) for text in UNSTORABLE_TEXTS]
+    if kind == "long text" and scalar in ("String", "ID"):
+        return [(text, False) for text in LONG_TEXTS]
+    if kind == "non-finite number" and scalar in ("Decimal", "Float", "Int"):
+        return [(number, False) for number in NON_FINITE]
+    if kind == "long list" and is_list_type(nullable):
+        item = _plausible(nullable.of_type, str(position.path[-1]), world)
+        return [([item] * 101, False), ([item] * 5_000, False)]
+    return []
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, _Enum):
+        return value.name
+    if isinstance(value, list):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(
+    "kind", ["null", "unstorable text", "long text", "non-finite number", "long list"]
+)
+async def test_every_input_position_answers_hostile_values_with_a_coded_error(
+    api: Api, world: World, kind: str
+) -> None:
+    token = api.token_for(world.admin)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    failures = []
+    sent = 0
+    for position in POSITIONS:
+        for value, nullable_variable in _cases(kind, position, world):
+            document = _document(position, world, nullable_variable)
+            # JSON with \\u escapes (unpaired surrogates travel), NaN and Infinity as
+            # Python's JSON writes them
+            content = json.dumps({"query": document, "variables": {"v": _as_json(value)}})
+            response = await api.client.post("/graphql", content=content, headers=headers)
+            sent += 1
+            body = response.json()
+            codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+            if response.status_code >= 500 or "INTERNAL" in codes or None in codes:
+                messages = [e.get("message", "")[:160] for e in body.get("errors") or []]
+                failures.append(
+                    f"{position} = {repr(value)[:30]}: {response.status_code} {messages}"
+                )
+    assert sent > 0
+    assert not failures, "\n".join(map(str, failures))
