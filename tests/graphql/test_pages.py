@@ -195,8 +195,8 @@ async def test_an_invalid_edit_is_bad_user_input_and_writes_nothing(
     before = await _rows()
     # when
     result = await _update(api, world.sam, world.portal_page, 1, **change)
-    # then
-    assert result.data == {"updatePage": None}
+    # then: refused by the action, or before it ran (a body over the limit)
+    assert not (result.data or {}).get("updatePage")
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0].get("extensions", {}).get("field") == field
     assert await _rows() == before
@@ -222,8 +222,8 @@ async def test_an_invalid_new_page_is_bad_user_input_and_writes_nothing(
     before = await _rows()
     # when
     result = await _create(api, world.sam, world.portal, **fields)
-    # then
-    assert result.data == {"createPage": None}
+    # then: refused by the action, or before it ran (a body over the limit)
+    assert not (result.data or {}).get("createPage")
     assert result.codes == ["BAD_USER_INPUT"]
     assert await _rows() == before
 

@@ -272,8 +272,8 @@ async def test_invalid_project_input_is_refused_and_writes_nothing(
     new_input = {"customerId": gid(world.acme), "name": "Acme new", **change}
     # when
     result = await api(CREATE_PROJECT, {"input": new_input}, as_user=world.sam)
-    # then
-    assert result.data == {"createProject": None}
+    # then: refused by the action, or before it ran (a text over the limit)
+    assert not (result.data or {}).get("createProject")
     assert result.codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["extensions"]["field"] == field
     assert await Project.all().count() == before
