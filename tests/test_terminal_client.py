@@ -29,6 +29,7 @@ LOGIN = """mutation ($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken } }"""
 POST = """mutation ($project: ID!, $body: String!) {
   postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
+LOGOUT = "mutation ($refresh: String!) { logout(input: {refreshToken: $refresh}) { ended } }"
 PROJECTS = "{ projects(first: 10) { edges { node { id name } } } }"
 CREATE_PAGE = """mutation ($project: ID!, $title: String!, $body: String!) {
   createPage(input: {projectId: $project, title: $title, body: $body}) { page { id } } }"""
@@ -311,6 +312,25 @@ async def test_follow_prints_what_another_user_posts_as_it_happens(
         printed = await follow.stop()
     assert "Sam Account-Manager posted: The yard has Wi-Fi now" in line
     assert printed == [line]
+
+
+async def test_follow_stops_when_its_session_is_ended_elsewhere(
+    anna: Client, server: Server
+) -> None:
+    # given anna follows the portal project in her terminal
+    await anna.login("anna@acme.example")
+    follow = await anna.start("follow", PORTAL)
+    try:
+        await follow.said("Connected")
+        # when her session is ended elsewhere (signed out with its refresh token)
+        await server("", LOGOUT, refresh=anna.saved()["refresh_token"])
+        # then the server closes the socket at once, the client cannot renew the session,
+        # and it stops and says so
+        await follow.said("Not signed in")
+        code = await asyncio.wait_for(follow.process.wait(), 30)
+    finally:
+        await follow.stop()
+    assert code == 1
 
 
 class Relay:

@@ -450,6 +450,8 @@ POST = """mutation ($project: ID!, $body: String!) {
   postMicropost(input: {projectId: $project, body: $body}) { micropost { id } } }"""
 SESSION_TOKEN = "JSON.parse(sessionStorage.getItem('extranet.session')).accessToken"
 CUSTOMERS = "{ customers { edges { node { id name } } } }"
+REMOVE_CONTACT = """mutation ($user: ID!) {
+  removeContact(input: {userId: $user}) { contact { id } } }"""
 REQUIRE_MFA = """mutation ($customer: ID!) {
   setMfaRequirement(input: {required: true, customerId: $customer}) { customer { name } } }"""
 
@@ -538,6 +540,28 @@ async def test_when_the_access_token_runs_out_it_is_renewed_and_the_timeline_car
             await expect(anna.get_by_role("heading", name="Inbox")).to_be_visible()
             await expect(anna.locator(".notification").first).to_be_visible()
             await expect(anna.get_by_role("alert")).to_have_count(0)
+        finally:
+            await crowd.close()
+        assert crowd.errors == []
+
+
+async def test_a_removed_contacts_open_app_goes_back_to_the_sign_in_form(
+    browser: Browser, tmp_path: Path
+) -> None:
+    async with demo_server(tmp_path) as own:
+        crowd = People(browser, own)
+        try:
+            # given: Max follows the project on his phone
+            max_ = await crowd.sign_in("max@acme.example", PHONE)
+            await open_project(max_)
+            max_id = (await _api(own, "max@acme.example", "{ me { id } }"))["me"]["id"]
+            # when: Anna, Acme's lead contact, removes him
+            await _api(own, "anna@acme.example", REMOVE_CONTACT, user=max_id)
+            # then: his socket is closed, his session cannot be renewed, and his app shows
+            # the sign-in form, without a reload
+            await expect(max_.get_by_role("button", name="Sign in")).to_be_visible()
+            await expect(max_.get_by_text("Your session has ended")).to_be_visible()
+            assert crowd.sockets_closed["max@acme.example"] >= 1
         finally:
             await crowd.close()
         assert crowd.errors == []

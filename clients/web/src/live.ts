@@ -107,7 +107,11 @@ export class Live {
     this.disposed = true;
     this.setState("idle");
     this.stateListeners.clear();
-    await this.client.dispose();
+    try {
+      await this.client.dispose();
+    } catch {
+      // a connection being made was refused or closed meanwhile: there is nothing to close
+    }
   }
 }
 
