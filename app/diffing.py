@@ -286,7 +286,9 @@ class DiffCache(Generic[T]):
         others. A failed computation is not kept."""
         loop = asyncio.get_running_loop()
         entry = self._entries.get(key)
-        if entry is None or entry.loop is not loop:
+        if entry is None or entry.loop is not loop:  # (an entry of a closed loop is dropped)
+            if entry is not None:
+                self._held -= entry.weight
             task = loop.create_task(self._compute(key, weight, compute))
             task.add_done_callback(_retrieved)
             entry = self._entries[key] = _Entry(loop, task)
