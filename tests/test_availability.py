@@ -13,6 +13,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from app.availability import as_unavailable, required_service, retry_after, unavailable_cause
 from app.errors import BadUserInput, ServiceUnavailable
 from graphql_schema import denials
+from graphql_schema.errors import ErrorCodes
 from models import PersistedDocument
 from tests.conftest import Api
 from tests.world import World
@@ -110,3 +111,18 @@ async def test_a_denial_is_recorded_once_the_database_answers_again(
     monkeypatch.setattr(denials, "RETRY_AFTER", 0)
     await denials._record(None, "192.0.2.1", "Probe", ["customer"], [])
     assert len(attempts) == 2  # tried again, not dropped
+
+
+@pytest.mark.parametrize("production", [True, False])
+@pytest.mark.parametrize("path", [None, ["projectTimeline"]], ids=["before", "during"])
+def test_a_graphql_error_from_a_service_that_is_away_is_typed_without_its_text(
+    production: bool, path: list[str] | None
+) -> None:
+    # the answer a subscribe that raced the outage got: internal text, BAD_USER_INPUT
+    raced = GraphQLError(
+        "[Errno 111] Connection refused", path=path, original_error=ConnectionRefusedError()
+    )
+    shaped = ErrorCodes._shape(raced, production)
+    assert shaped.extensions == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
+    assert "Errno" not in shaped.message
+    assert shaped.path == path
