@@ -236,6 +236,11 @@ async def test_while_the_database_is_away_every_channel_answers_service_unavaila
         assert (await anna.upload(page, b"after")).status_code == 201
         assert (await anna.get(download)).status_code == 200
         assert (await anna.get("/healthz")).json()["status"] == "ok"
+        # and a restart while no request comes leaves no stale pooled connection behind
+        own_postgres.stop()
+        own_postgres.start()
+        for response in await asyncio.gather(anna.post(ME), sam.post(ME)):
+            assert response.status_code == 200, response.text
 
 
 async def test_while_redis_is_away_no_sign_in_or_socket_goes_unprotected(
