@@ -96,9 +96,8 @@ def retry_after(errors: Iterable[GraphQLError] | None) -> int | None:
     return None
 
 
-def unavailable_response(error: ServiceUnavailable | None = None) -> JSONResponse:
+def unavailable_response(error: ServiceUnavailable) -> JSONResponse:
     """HTTP 503 with the error as a GraphQL error body and the ``Retry-After`` header."""
-    error = error or ServiceUnavailable(RETRY_AFTER)
     return JSONResponse(
         {"errors": [error.formatted]},
         status_code=503,

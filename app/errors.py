@@ -73,7 +73,7 @@ class ServiceUnavailable(AppError):
 
     code = "SERVICE_UNAVAILABLE"
 
-    def __init__(self, retry_after: int = 5) -> None:
+    def __init__(self, retry_after: int) -> None:
         super().__init__(
             f"The service is unavailable for a moment. Try again in {retry_after} seconds.",
             retryAfter=retry_after,
