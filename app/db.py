@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
 MODELS_MODULE = "models"
 MIGRATIONS_MODULE = "models.migrations"
+CONNECT_TIMEOUT = 5  # seconds to open a PostgreSQL connection (the driver waits 60 otherwise)
 
 
 def tortoise_url(database_url: str) -> str:
@@ -22,7 +23,15 @@ def tortoise_url(database_url: str) -> str:
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    """Tortoise's configuration for ``database_url``. A PostgreSQL server that does not
+    answer within CONNECT_TIMEOUT seconds (unless the URL sets ``?timeout=``) fails the
+    request as unavailable rather than holding it."""
     url = tortoise_url(database_url)
+    if is_postgres(url):
+        parts = urlsplit(url)
+        if "timeout" not in parse_qs(parts.query):
+            query = "&".join(filter(None, [parts.query, f"timeout={CONNECT_TIMEOUT}"]))
+            url = urlunsplit(parts._replace(query=query))
     if url.startswith("sqlite://"):
         path = url.removeprefix("sqlite://")
         if path and path != ":memory:":

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from app.availability import as_unavailable, required_service, retry_after, unavailable_cause
+from app.db import CONNECT_TIMEOUT, tortoise_config
 from app.errors import BadUserInput, ServiceUnavailable
 from graphql_schema import denials
 from graphql_schema.errors import ErrorCodes
@@ -126,3 +127,15 @@ def test_a_graphql_error_from_a_service_that_is_away_is_typed_without_its_text(
     assert shaped.extensions == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
     assert "Errno" not in shaped.message
     assert shaped.path == path
+
+
+def test_a_postgresql_server_that_does_not_answer_is_given_up_after_a_few_seconds() -> None:
+    def url(database_url: str) -> str:
+        return str(tortoise_config(database_url)["connections"]["default"])
+
+    assert url("postgresql://app@db.internal/extranet") == (
+        f"postgres://app@db.internal/extranet?timeout={CONNECT_TIMEOUT}"
+    )
+    assert url("postgres://app@db/x?maxsize=9").endswith(f"maxsize=9&timeout={CONNECT_TIMEOUT}")
+    assert url("postgres://app@db/x?timeout=30").endswith("?timeout=30")  # the operator's
+    assert url("sqlite://var/extranet.sqlite3") == "sqlite://var/extranet.sqlite3"
