@@ -12,6 +12,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 
 from app import policy
+from app.actions._common import IN_LIST_MAX
 from models import (
     AccountTeamMembership,
     Customer,
@@ -50,11 +51,11 @@ class RowLoaders:
     authorised, so they hold nothing viewer-specific and may be shared between viewers."""
 
     def __init__(self) -> None:
-        self.user = DataLoader(load_fn=_by_id(User))
-        self.customer = DataLoader(load_fn=_by_id(Customer))
-        self.project = DataLoader(load_fn=_by_id(Project))
-        self.page = DataLoader(load_fn=_by_id(Page))
-        self.micropost = DataLoader(load_fn=_by_id(Micropost))
+        self.user = DataLoader(load_fn=_by_id(User), max_batch_size=IN_LIST_MAX)
+        self.customer = DataLoader(load_fn=_by_id(Customer), max_batch_size=IN_LIST_MAX)
+        self.project = DataLoader(load_fn=_by_id(Project), max_batch_size=IN_LIST_MAX)
+        self.page = DataLoader(load_fn=_by_id(Page), max_batch_size=IN_LIST_MAX)
+        self.micropost = DataLoader(load_fn=_by_id(Micropost), max_batch_size=IN_LIST_MAX)
 
 
 class SharedRowLoaders:
@@ -90,10 +91,14 @@ class Loaders:
         self.project = rows.project
         self.page = rows.page
         self.micropost = rows.micropost
-        self.topics_of_micropost = DataLoader(load_fn=self._topics_of_micropost)
-        self.mentions_of_micropost = DataLoader(load_fn=self._mentions_of_micropost)
-        self.reply_count = DataLoader(load_fn=self._reply_count)
-        self.account_team = DataLoader(load_fn=self._account_team)
+        self.topics_of_micropost = DataLoader(
+            load_fn=self._topics_of_micropost, max_batch_size=IN_LIST_MAX
+        )
+        self.mentions_of_micropost = DataLoader(
+            load_fn=self._mentions_of_micropost, max_batch_size=IN_LIST_MAX
+        )
+        self.reply_count = DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
+        self.account_team = DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
 
     async def _topics_of_micropost(self, ids: list[int]) -> list[list[Topic]]:
         links = await MicropostTopic.filter(micropost_id__in=set(ids)).select_related("topic")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from app.errors import BadUserInput
 from models import AuditEntry, Event, EventKind, Project, User, Visibility
@@ -12,6 +13,24 @@ TITLE_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 20_000
 REASON_MAX_LENGTH = 2_000
+IN_LIST_MAX = 1_000
+"""The most values one SQL ``IN (...)`` carries; longer lists are asked in batches."""
+
+T = TypeVar("T")
+
+
+def batches(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size`` (``IN_LIST_MAX``), in order, for
+    ``field__in=`` filters."""
+    size = size or IN_LIST_MAX
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def now() -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from app import policy, search
-from app.actions._common import MICROPOST_MAX_LENGTH, now, record_event, required_text
+from app.actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
 from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden
 from app.markdown import render_markdown
@@ -30,9 +30,11 @@ async def readers_among(project: Project, visibility: Visibility, handles: list[
 
     A mention of anybody else stays plain text: it never reveals that such a user exists.
     """
-    if not handles:
-        return []
-    return await policy.readers_of(project, visibility).filter(handle__in=handles)
+    return [
+        user
+        for some in batches(handles)
+        for user in await policy.readers_of(project, visibility).filter(handle__in=some)
+    ]
 
 
 async def _link_references(post: Micropost, project: Project) -> tuple[set[int], set[int]]:

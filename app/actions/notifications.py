@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from app import policy
-from app.actions._common import now
+from app.actions._common import batches, now
 from app.actions.watches import target_key
 from models import (
     Event,
@@ -44,7 +44,11 @@ async def _watch_levels(
     topic of the post counts as WATCHING unless that line says MUTED."""
     hierarchy = _hierarchy_keys(project, page_id)
     topics = [target_key(WatchTargetKind.TOPIC, t) for t in topic_ids]
-    watches = await Watch.filter(target_key__in=hierarchy + topics)
+    watches = [
+        watch
+        for keys in batches(hierarchy + topics)
+        for watch in await Watch.filter(target_key__in=keys)
+    ]
     rank = {key: n for n, key in enumerate(hierarchy)}
     chosen: dict[int, tuple[int, WatchLevel]] = {}
     topic_watchers: set[int] = set()
@@ -66,9 +70,11 @@ async def _readers(project: Project, visibility: Visibility, user_ids: set[int])
     """Those of these users who may read content of this visibility in the project."""
     if not user_ids:
         return set()
-    readers = policy.readers_of(project, visibility).filter(id__in=user_ids)
-    found = await readers.values_list("id", flat=True)
-    return {int(user_id) for user_id in found}  # type: ignore[call-overload]
+    found: set[int] = set()
+    for some in batches(sorted(user_ids)):
+        readers = policy.readers_of(project, visibility).filter(id__in=some)
+        found.update(int(u) for u in await readers.values_list("id", flat=True))  # type: ignore[call-overload]
+    return found
 
 
 async def watchers_of_page(page: Page) -> list[tuple[int, WatchLevel]]:

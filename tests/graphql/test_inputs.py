@@ -13,6 +13,7 @@ import pytest
 import websockets
 from starlette.applications import Starlette
 
+from app.actions import _common
 from app.actions._common import PAGE_MAX_LENGTH
 from graphql_schema.inputs import DEFAULT_TEXT_LIMIT, ID_MAX_LENGTH, MAX_LIST_ITEMS
 from models import Customer, Micropost, Page, User
@@ -407,3 +408,32 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket(
             await sock.receive()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
+
+
+# --- lists the database is asked about ------------------------------------------------
+
+
+async def _inbox_size(api: Api, user: User) -> int:
+    inbox = await api("{ notifications { edges { node { id } } } }", as_user=user)
+    return len(inbox.data["notifications"]["edges"])
+
+
+async def test_long_id_lists_are_asked_in_batches(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: one value per SQL IN list, so that every list the work needs is split
+    monkeypatch.setattr(_common, "IN_LIST_MAX", 1)
+    await api(
+        "mutation ($p: ID!) { watch(input: { targetId: $p, level: WATCHING }) { __typename } }",
+        {"p": gid(world.portal)},
+        as_user=world.olivia,
+    )
+    concerned = (world.max, world.anna, world.olivia)
+    before = [await _inbox_size(api, user) for user in concerned]
+    # when: a post that mentions two readers, on a project a third watches
+    body = {"project": gid(world.portal), "body": "@max and @anna: #rollout #portal"}
+    assert (await _raw(api, world.sam, POST, body)).errors == []
+    # then: each of them hears of it
+    after = [await _inbox_size(api, user) for user in concerned]
+    assert after == [n + 1 for n in before]
+    assert list(_common.batches([1, 2, 3], 2)) == [[1, 2], [3]]
