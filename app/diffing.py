@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ CONTEXT_LINES = 3
 MYERS_BUDGET = 1_000_000
 """Steps of Myers' algorithm (diagonals tried plus equal lines followed) one diff may
 take in all: a fifth of a second of CPU at most, however large or unusual the texts."""
+
+ALLOWANCE_BURST = 2 * MYERS_BUDGET
+"""Myers steps one caller may spend at once (see :class:`Allowance`)."""
+
+_clock = time.monotonic
 
 _counter_lock = threading.Lock()
 computations = 0
@@ -42,6 +48,32 @@ class Budget:
     def __init__(self, steps: int | None = None) -> None:
         self.remaining = MYERS_BUDGET if steps is None else steps
         self.exceeded = False
+
+
+class Allowance:
+    """Myers steps one caller (an HTTP request, a websocket connection) may spend on the
+    diffs it asks for: up to ALLOWANCE_BURST at once, refilled at MYERS_BUDGET a second.
+    A diff asked for with the allowance spent still answers, aligned by its unique lines
+    alone (near-linear, coarser: ``exact`` false), so however many diffs one request
+    selects, its CPU stays linear in the texts plus at most the burst."""
+
+    __slots__ = ("_at", "_steps")
+
+    def __init__(self) -> None:
+        self._steps = float(ALLOWANCE_BURST)
+        self._at = _clock()
+
+    def take(self) -> Budget:
+        """A budget of up to MYERS_BUDGET steps for one diff; give back what is left."""
+        now = _clock()
+        self._steps = min(ALLOWANCE_BURST, self._steps + (now - self._at) * MYERS_BUDGET)
+        self._at = now
+        granted = int(min(MYERS_BUDGET, self._steps))
+        self._steps -= granted
+        return Budget(granted)
+
+    def give_back(self, budget: Budget) -> None:
+        self._steps = min(ALLOWANCE_BURST, self._steps + budget.remaining)
 
 
 def _myers(a: Sequence[int], b: Sequence[int], budget: Budget) -> list[tuple[int, int, int]] | None:
@@ -193,16 +225,22 @@ def _range(start: int, count: int) -> str:
     return f"{start}" if count == 1 else f"{start},{count}"
 
 
-def diff_text(old: str, new: str, old_name: str = "old", new_name: str = "new") -> Diff:
+def diff_text(
+    old: str,
+    new: str,
+    old_name: str = "old",
+    new_name: str = "new",
+    budget: Budget | None = None,
+) -> Diff:
     """Hunks with CONTEXT_LINES lines of context, and the unified diff of the same.
-    Time and memory are linear in the texts' length plus at most MYERS_BUDGET steps;
-    call it through ``asyncio.to_thread`` for large texts (it holds no lock)."""
+    Time and memory are linear in the texts' length plus at most MYERS_BUDGET steps (or
+    those of ``budget``); call it through ``asyncio.to_thread`` for large texts."""
     global computations
     with _counter_lock:
         computations += 1
     old_lines = old.splitlines()
     new_lines = new.splitlines()
-    matcher = BoundedMatcher(None, old_lines, new_lines)
+    matcher = BoundedMatcher(None, old_lines, new_lines, budget=budget)
     hunks = []
     unified: list[str] = []
     for group in matcher.get_grouped_opcodes(CONTEXT_LINES):
@@ -280,8 +318,11 @@ class DiffCache(Generic[T]):
         self._entries.clear()
         self._held = 0
 
-    async def get(self, key: Hashable, weight: int, compute: Callable[[], Awaitable[T]]) -> T:
-        """``await compute()`` once for ``key``; ``weight``: the characters it diffs. The
+    async def get(
+        self, key: Hashable, weight: int, compute: Callable[[], Awaitable[tuple[T, bool]]]
+    ) -> T:
+        """The value of ``await compute()`` (which says whether to keep it), once for
+        ``key`` among concurrent callers; ``weight``: the characters it diffs. The
         computation is a task of its own: a reader who leaves does not cancel it for the
         others. A failed computation is not kept."""
         loop = asyncio.get_running_loop()
@@ -296,16 +337,20 @@ class DiffCache(Generic[T]):
             self._entries.move_to_end(key)
         return await asyncio.shield(entry.task)
 
-    async def _compute(self, key: Hashable, weight: int, compute: Callable[[], Awaitable[T]]) -> T:
+    async def _compute(
+        self, key: Hashable, weight: int, compute: Callable[[], Awaitable[tuple[T, bool]]]
+    ) -> T:
         try:
-            value = await compute()
+            value, keep = await compute()
         except BaseException:
-            entry = self._entries.get(key)
-            if entry is not None and entry.task is asyncio.current_task():
-                del self._entries[key]
+            keep = False
             raise
-        entry = self._entries.get(key)
-        if entry is not None and entry.task is asyncio.current_task():
+        finally:
+            entry = self._entries.get(key)
+            mine = entry is not None and entry.task is asyncio.current_task()
+            if mine and not keep:
+                del self._entries[key]
+        if mine and keep and entry is not None:
             entry.weight = weight
             self._held += weight
             while self._held > self._weight and len(self._entries) > 1:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +13,7 @@ from app import policy
 from app.actions.attachments import display_name
 from app.actions.notifications import watchers_of_page
 from app.actions.watches import effective_level
-from app.diffing import DiffCache, diff_text, off_the_loop
+from app.diffing import MYERS_BUDGET, Allowance, Budget, DiffCache, diff_text, off_the_loop
 from app.errors import NotFound
 from app.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
@@ -181,8 +182,9 @@ DIFF_LINES_SHOWN = 2_000
 """The most lines ``PageDiff.hunks`` gives, all hunks together; ``unified`` has them all."""
 
 
-def _page_diff(old: RevisionRow, new: RevisionRow) -> PageDiff:
-    diff = diff_text(old.body, new.body, f"revision {old.number}", f"revision {new.number}")
+def _page_diff(old: RevisionRow, new: RevisionRow, budget: Budget) -> PageDiff:
+    names = f"revision {old.number}", f"revision {new.number}"
+    diff = diff_text(old.body, new.body, *names, budget=budget)
     hunks: list[DiffHunk] = []
     room = DIFF_LINES_SHOWN
     for h in diff.hunks:
@@ -216,10 +218,24 @@ page_diffs: DiffCache[PageDiff] = DiffCache()
 shared by every reader, alias and subscriber of this process."""
 
 
-async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageDiff:
+_allowances: dict[int, Allowance] = {}
+
+
+def _allowance(caller: object) -> Allowance:
+    """The diff allowance of one request or websocket connection (by its context)."""
+    key = id(caller)
+    found = _allowances.get(key)
+    if found is None:
+        found = _allowances[key] = Allowance()
+        weakref.finalize(caller, _allowances.pop, key, None)
+    return found
+
+
+async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: int) -> PageDiff:
     """The diff of two revisions of a page the reader may see, computed once per process
-    for any number of readers (see :class:`app.diffing.DiffCache`). NOT_FOUND when either
-    revision does not exist."""
+    for any number of readers (see :class:`app.diffing.DiffCache`), within the caller's
+    allowance of work (:class:`app.diffing.Allowance`). NOT_FOUND when either revision
+    does not exist."""
     found = {
         number: (row_id, created_at, size)
         for row_id, number, created_at, size in await RevisionRow.filter(
@@ -232,9 +248,16 @@ async def page_diff(page_id: int, from_revision: int, to_revision: int) -> PageD
         raise NotFound("page revision")
     old_id, new_id = found[from_revision][0], found[to_revision][0]
 
-    async def compute() -> PageDiff:
+    async def compute() -> tuple[PageDiff, bool]:
         rows = {r.id: r for r in await RevisionRow.filter(id__in=[old_id, new_id])}
-        return await off_the_loop(size, lambda: _page_diff(rows[old_id], rows[new_id]))
+        allowance = _allowance(info.context)
+        budget = allowance.take()
+        full = budget.remaining == MYERS_BUDGET
+        try:
+            diff = await off_the_loop(size, lambda: _page_diff(rows[old_id], rows[new_id], budget))
+        finally:
+            allowance.give_back(budget)
+        return diff, diff.exact or full  # a diff cut short by the allowance is not kept
 
     size = int(found[from_revision][2]) + int(found[to_revision][2])
     key = (page_id, found[from_revision], found[to_revision])
@@ -354,9 +377,12 @@ class Page(relay.Node):
             raise NotFound("page revision")
         return PageRevision.from_row(row)
 
-    @strawberry.field(description="What changed from one revision to another (any two).")
-    async def diff(self, from_revision: int, to_revision: int) -> PageDiff:
-        return await page_diff(self.row.id, from_revision, to_revision)
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="What changed from one revision to another (any two).",
+    )
+    async def diff(self, info: Info, from_revision: int, to_revision: int) -> PageDiff:
+        return await page_diff(info, self.row.id, from_revision, to_revision)
 
     @strawberry.field(description="The watch level that applies to you here, inherited or own.")
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:

@@ -102,12 +102,15 @@ class PageUpdated(TimelineEvent):
     def summary(self) -> str:
         return str(self.row.payload.get("summary", ""))
 
-    @strawberry.field(description="What this update changed: its revision against the one before.")
-    async def diff(self) -> PageDiff | None:
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="What this update changed: its revision against the one before.",
+    )
+    async def diff(self, info: Info) -> PageDiff | None:
         revision = int(self.row.payload["revision"])
         if self.row.page_id is None or revision < 2:
             return None
-        return await page_diff(self.row.page_id, revision - 1, revision)
+        return await page_diff(info, self.row.page_id, revision - 1, revision)
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def page(self, info: Info) -> Page | None:

@@ -196,15 +196,48 @@ async def test_fifteen_aliases_of_one_diff_compute_it_once(
     assert diffing.computations - before == 1
 
 
+async def test_one_request_spends_at_most_its_allowance_on_diffs(
+    api: Api, world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given four pages whose diffs need 721,800 steps each, and an allowance that does
+    # not refill during the test
+    monkeypatch.setattr(diffing, "_clock", lambda: 0.0)
+    spent: list[int] = []
+    real = diffing._myers
+
+    def counted(a: Any, b: Any, budget: diffing.Budget) -> Any:
+        before = budget.remaining
+        result = real(a, b, budget)
+        spent.append(before - budget.remaining)
+        return result
+
+    monkeypatch.setattr(diffing, "_myers", counted)
+    old, new = _checklist(1_200), _checked_every_other(1_200)
+    ids = [gid(await _page_with(world, bus, old, new)) for _ in range(4)]
+    fields = " ".join(
+        f"p{n}: page(id: {page_id!r}) {{ diff(fromRevision: 1, toRevision: 2) {{ exact }} }}"
+        for n, page_id in enumerate(ids)
+    ).replace("'", '"')
+    # when one request asks for all four
+    first = await api(f"{{ {fields} }}", as_user=world.max)
+    # then it spent no more than its allowance: two exact diffs, two coarser ones
+    exact = [page["diff"]["exact"] for page in first.data.values()]
+    assert sorted(exact) == [False, False, True, True]
+    assert sum(spent) <= diffing.ALLOWANCE_BURST
+    # and the coarser ones were not kept: the next request computes them exactly
+    again = await api(f"{{ {fields} }}", as_user=world.max)
+    assert [page["diff"]["exact"] for page in again.data.values()] == [True] * 4
+
+
 async def test_a_large_diff_is_computed_off_the_event_loop(
     api: Api, world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[threading.Thread] = []
     real = diffing.diff_text
 
-    def recorded(*args: Any) -> diffing.Diff:
+    def recorded(*args: Any, **kwargs: Any) -> diffing.Diff:
         threads.append(threading.current_thread())
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(page_types, "diff_text", recorded)
     page = await _page_with(world, bus, _checklist(6_000), _checked_every_other(6_000))
