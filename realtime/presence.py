@@ -288,7 +288,7 @@ class PageWatch:
             raise self._failure
         future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
         self._fresh.append(future)
-        if self._changes is not None:
+        if self._changes is not None and len(self._fresh) == 1:  # one look serves them all
             self._changes.offer("look")
         return await future
 
