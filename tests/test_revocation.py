@@ -402,3 +402,21 @@ async def test_a_logout_in_one_process_ends_the_session_in_the_other(
         assert await _status(second, link) == 404
         refreshed = await _http_errors(second, "", REFRESH, token=session["refreshToken"])
         assert refreshed == ["UNAUTHENTICATED"]
+
+
+async def test_a_removal_while_redis_is_away_closes_the_socket_once_it_is_back(
+    shared_env: dict[str, str],  # noqa: F811 (the fixture)
+    own_redis: RedisProcess,
+) -> None:
+    async with serve_process(shared_env) as first, serve_process(shared_env) as second:
+        lead, contact = Http(first), Http(second)
+        await lead.login("anna@acme.example")
+        token = await contact.login("max@acme.example")
+        max_id = (await contact(ME))["me"]["id"]
+        async with _socket(second, token) as sock:
+            own_redis.stop()  # the end of max's sessions cannot be announced now
+            await lead(REMOVE, user=max_id)
+            assert await _http_errors(second, token, ME) == ["UNAUTHENTICATED"]
+            own_redis.start()
+            # the broadcast reconnects, every channel looks again, and the socket closes
+            assert await _closed_with(sock) == ENDED
