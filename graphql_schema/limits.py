@@ -21,6 +21,20 @@ with one short ``BAD_USER_INPUT`` error naming the limit, a document that is:
   variable or a variable's default, coerced; 20 when not given; other lists count as
   ``LIST_SIZE``). The cost of every operation is reported in ``extensions.cost``.
 
+Introspection (``__schema`` and ``__type`` with everything below them; off in production)
+is measured apart, so that every standard client's introspection query runs: graphql-js's
+``getIntrospectionQuery()`` (and graphql-core's, which gql's ``fetch_schema_from_transport``
+sends) with all its options and the default ``typeDepth`` of 9 is 15 levels deep and costs
+about 52,000 by the count above. Its fields count against ``INTROSPECTION_DEPTH`` levels (or
+``max_depth`` if larger: a ``typeDepth`` of up to 14) and ``INTROSPECTION_COST`` (or
+``max_cost`` if larger), counted as above, each list of the introspection types as
+``LIST_SIZE`` items; the rest of the operation counts against ``max_depth`` and
+``max_cost``. graphql-js's ``MaxIntrospectionDepthRule`` (one of the validation rules)
+refuses ``fields``, ``interfaces``, ``possibleTypes`` or ``inputFields`` nested three times,
+and aliases, tokens, bytes, directives and repeats count as everywhere, so the answer to an
+introspection query stays within a small multiple of the schema's own size (the standard
+query's: about 8,500 values, 180 KB).
+
 These checks run before the validation rules of the specification, so a refused document
 never reaches them. Every walk visits each definition once: a fragment's depth, aliases,
 directives, cost and expansion are computed once (in dependency order, fragments first)
@@ -60,7 +74,7 @@ from graphql import (
     validate,
 )
 from graphql.execution import VariableValues, get_argument_values, get_variable_values
-from graphql.type import GraphQLNamedType
+from graphql.type import GraphQLNamedType, SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -76,6 +90,9 @@ LIST_SIZE = 10
 CACHE_SIZE = 256
 _REFUSED = parse("{ __typename }")  # stands in for a document that is never parsed
 _SPREADS = "..."  # the key under which fragment spreads are counted at one place
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+INTROSPECTION_DEPTH = 20
+INTROSPECTION_COST = 100_000
 
 
 def _refusal(message: str, limit: str, maximum: int, actual: int | None = None) -> GraphQLError:
@@ -102,40 +119,46 @@ class _Outline:
     """What one definition (operation or fragment) holds by itself, spreads aside."""
 
     depth: int = 0  # deepest field; 1 is a field of the definition's own selection set
+    introspection_depth: int = 0  # deepest field in an introspection field's subtree
     aliases: int = 0
     directives: int = 0  # most directives on one node
     spreads_here: int = 0  # most fragment spreads at one position
     root: _Place = field(default_factory=_Place)
-    spreads: list[tuple[str, int]] = field(default_factory=list)  # (fragment, depth there)
+    # (fragment, depth there, whether it is spread inside an introspection field's subtree)
+    spreads: list[tuple[str, int, bool]] = field(default_factory=list)
     visited: int = 0  # selections visited
 
 
 def _outline(definition: OperationDefinitionNode | FragmentDefinitionNode) -> _Outline:
     """One pass over the definition's own selections, with an explicit stack."""
     outline = _Outline(directives=len(definition.directives or ()))
-    stack = [(definition.selection_set, 1, outline.root)]
+    stack = [(definition.selection_set, 1, outline.root, False)]
     spread_counts: dict[int, int] = {}
     while stack:
-        selections, depth, place = stack.pop()
+        selections, depth, place, introspective = stack.pop()
         for selection in selections.selections:
             outline.visited += 1
             outline.directives = max(outline.directives, len(selection.directives or ()))
             if isinstance(selection, FieldNode):
                 if selection.alias is not None:
                     outline.aliases += 1
-                outline.depth = max(outline.depth, depth)
+                inside = introspective or selection.name.value in INTROSPECTION_FIELDS
+                if inside:
+                    outline.introspection_depth = max(outline.introspection_depth, depth)
+                else:
+                    outline.depth = max(outline.depth, depth)
                 name = (selection.alias or selection.name).value
                 place.counts[name] = place.counts.get(name, 0) + 1
                 if selection.selection_set is not None:
                     inner = place.below.setdefault(name, _Place())
-                    stack.append((selection.selection_set, depth + 1, inner))
+                    stack.append((selection.selection_set, depth + 1, inner, inside))
             elif isinstance(selection, InlineFragmentNode):
-                stack.append((selection.selection_set, depth, place))
+                stack.append((selection.selection_set, depth, place, introspective))
             elif isinstance(selection, FragmentSpreadNode):
                 count = spread_counts[id(place)] = spread_counts.get(id(place), 0) + 1
                 outline.spreads_here = max(outline.spreads_here, count)
                 place.fragments.add(selection.name.value)
-                outline.spreads.append((selection.name.value, depth))
+                outline.spreads.append((selection.name.value, depth, introspective))
     return outline
 
 
@@ -202,22 +225,32 @@ def _dependency_order(spreads: Mapping[str, Sequence[str]]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Reach:
-    """Depth, aliases and directives of a definition through the fragments it spreads."""
+    """Depth (outside and inside introspection), aliases and directives of a definition
+    through the fragments it spreads."""
 
     depth: int
+    introspection_depth: int
     aliases: int
     directives: int
 
 
 def _reach(outline: _Outline, fragments: Mapping[str, _Reach]) -> _Reach:
-    depth, aliases, directives = outline.depth, outline.aliases, outline.directives
-    for name, at in outline.spreads:
+    depth, introspection_depth = outline.depth, outline.introspection_depth
+    aliases, directives = outline.aliases, outline.directives
+    for name, at, introspective in outline.spreads:
         spread = fragments.get(name)  # None: unknown, or closes a cycle (both refused)
-        if spread is not None:
+        if spread is None:
+            continue
+        if introspective:  # everything the fragment selects there is introspection
+            deepest = max(spread.depth, spread.introspection_depth)
+            introspection_depth = max(introspection_depth, at - 1 + deepest)
+        else:
             depth = max(depth, at - 1 + spread.depth)
-            aliases += spread.aliases
-            directives = max(directives, spread.directives)
-    return _Reach(depth, aliases, directives)
+            if spread.introspection_depth:
+                introspection_depth = max(introspection_depth, at - 1 + spread.introspection_depth)
+        aliases += spread.aliases
+        directives = max(directives, spread.directives)
+    return _Reach(depth, introspection_depth, aliases, directives)
 
 
 @dataclass(slots=True)
@@ -253,7 +286,7 @@ def shape_errors(
     if spreads_here > MAX_REPEATS:
         message = f"The query spreads {spreads_here} fragments at one place; at most {MAX_REPEATS}."
         return [_refusal(message, "repeats", MAX_REPEATS, spreads_here)]
-    order = _dependency_order({n: [s for s, _ in o.spreads] for n, o in outlines.items()})
+    order = _dependency_order({n: [s for s, _, _ in o.spreads] for n, o in outlines.items()})
     reached: dict[str, _Reach] = {}
     for name in order:
         reached[name] = _reach(outlines[name], reached)
@@ -263,6 +296,15 @@ def shape_errors(
         if shape.depth > limits.max_depth:
             message = f"The query is {shape.depth} levels deep; at most {limits.max_depth}."
             errors.append(_refusal(message, "depth", limits.max_depth, shape.depth))
+        deepest = max(limits.max_depth, INTROSPECTION_DEPTH)
+        if shape.introspection_depth > deepest:
+            message = (
+                f"The introspection query is {shape.introspection_depth} levels deep; "
+                f"at most {deepest}."
+            )
+            errors.append(
+                _refusal(message, "introspectionDepth", deepest, shape.introspection_depth)
+            )
         if shape.aliases > limits.max_aliases:
             message = f"The query uses {shape.aliases} aliases; at most {limits.max_aliases}."
             errors.append(_refusal(message, "aliases", limits.max_aliases, shape.aliases))
@@ -294,17 +336,35 @@ def shape_errors(
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The cost of selections: outside introspection, and of introspection fields (the
+    ``__schema`` and ``__type`` fields with everything below them)."""
+
+    regular: int = 0
+    introspection: int = 0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.regular + other.regular, self.introspection + other.introspection)
+
+    def times(self, size: int) -> Cost:
+        return Cost(self.regular * size, self.introspection * size)
+
+
+_INTROSPECTION = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
+
+
 class _Cost:
     """Cost of selection sets; each fragment's cost is computed once, then reused."""
 
     def __init__(self, schema: GraphQLSchema, variables: VariableValues | None) -> None:
         self.schema = schema
         self.variables = variables
-        self.fragments: dict[str, int] = {}  # a spread of an unknown one costs nothing
+        self.fragments: dict[str, Cost] = {}  # a spread of an unknown one costs nothing
         self.visited = 0  # selections visited
 
-    def selections(self, selections: SelectionSetNode, parent: Any) -> int:
-        total = 0
+    def selections(self, selections: SelectionSetNode, parent: Any) -> Cost:
+        total = Cost()
         for selection in selections.selections:
             self.visited += 1
             if isinstance(selection, FieldNode):
@@ -314,7 +374,7 @@ class _Cost:
                 target = self.schema.get_type(condition.name.value) if condition else parent
                 total += self.selections(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self.fragments.get(selection.name.value, 0)
+                total += self.fragments.get(selection.name.value, Cost())
         return total
 
     def first(self, definition: GraphQLField, node: FieldNode) -> int:
@@ -325,11 +385,17 @@ class _Cost:
             return DEFAULT_PAGE_SIZE
         return first if isinstance(first, int) else DEFAULT_PAGE_SIZE
 
-    def field(self, node: FieldNode, parent: Any) -> int:
+    def field(self, node: FieldNode, parent: Any) -> Cost:
         fields = getattr(parent, "fields", None) or {}
         definition = fields.get(node.name.value)
+        if parent is self.schema.query_type and node.name.value in _INTROSPECTION:
+            definition = _INTROSPECTION[node.name.value]
+            if node.selection_set is None:
+                return Cost(introspection=1)
+            below = self.selections(node.selection_set, get_named_type(definition.type))
+            return Cost(introspection=1 + below.regular + below.introspection)
         if definition is None or node.selection_set is None:
-            return 1
+            return Cost(regular=1)
         named = get_named_type(definition.type)
         size = 1
         if getattr(parent, "name", "").endswith("Connection") and node.name.value == "edges":
@@ -338,7 +404,7 @@ class _Cost:
             size = self.first(definition, node)
         elif is_list_type(get_nullable_type(definition.type)):
             size = LIST_SIZE
-        return 1 + max(size, 0) * self.selections(node.selection_set, named)
+        return Cost(regular=1) + self.selections(node.selection_set, named).times(max(size, 0))
 
 
 def operation_cost(
@@ -348,9 +414,22 @@ def operation_cost(
     variables: VariableValues | None,
     walk: Walk | None = None,
 ) -> int:
+    """The cost of the document's operations outside introspection (see
+    :func:`operation_costs`)."""
+    return operation_costs(schema, document, operation_name, variables, walk).regular
+
+
+def operation_costs(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: VariableValues | None,
+    walk: Walk | None = None,
+) -> Cost:
     """The cost of the document's operations (the one named ``operation_name`` if given),
-    with ``variables`` as :func:`graphql.get_variable_values` coerced them (None: none);
-    ``walk`` counts the selections visited."""
+    outside and inside introspection, with ``variables`` as
+    :func:`graphql.get_variable_values` coerced them (None: none); ``walk`` counts the
+    selections visited."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -360,7 +439,7 @@ def operation_cost(
         fragment = fragments[name]
         target = schema.get_type(fragment.type_condition.name.value)
         cost.fragments[name] = cost.selections(fragment.selection_set, target)
-    total = 0
+    total = Cost()
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
@@ -617,7 +696,19 @@ class CheckedDocuments(SchemaExtension):
         )
         if isinstance(variables, list):
             return variables
-        self.cost = operation_cost(schema, document, context.operation_name, variables)
+        costs = operation_costs(schema, document, context.operation_name, variables)
+        self.cost = costs.regular
+        budget = max(limits.max_cost, INTROSPECTION_COST)
+        if costs.introspection > budget:
+            return [
+                _refusal(
+                    f"The introspection query would cost {costs.introspection}; at most "
+                    f"{budget}. Select fewer nested lists of the schema.",
+                    "introspectionCost",
+                    budget,
+                    costs.introspection,
+                )
+            ]
         if self.cost <= limits.max_cost:
             return []
         return [

@@ -12,16 +12,23 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import parse
+from gql import Client
+from gql.transport.httpx import HTTPXAsyncTransport
+from gql.transport.websockets import WebsocketsTransport
+from gql.utilities import get_introspection_query_ast
+from graphql import build_client_schema, get_introspection_query, parse, print_ast
+from starlette.applications import Starlette
 
 from app.main import ExtranetGraphQL
 from app.settings import QueryLimits, Settings
+from app.tokens import issue_access_token
 from graphql_schema import limits
 from graphql_schema.limits import Walk, operation_cost, shape_errors
 from graphql_schema.schema import schema
 from models import Micropost
 from realtime.bus import EventBus
-from tests.conftest import Api, Result, gid
+from tests.conftest import TEST_SESSION, Api, Result, gid
+from tests.live import serve
 from tests.world import World
 
 
@@ -390,3 +397,127 @@ async def test_in_production_validation_messages_name_no_schema_type(
         assert set(result.codes) == {"BAD_USER_INPUT"}, (query, result.errors)
         for error in result.errors:
             assert not _type_names_in(error["message"]), (query, error["message"])
+
+
+# --- introspection: every standard client's query runs, and stays bounded -------------
+
+STANDARD_INTROSPECTION = {
+    "graphql-js defaults": get_introspection_query(),
+    "graphql-js, every option": get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+        experimental_directive_deprecation=True,
+        one_of=True,
+    ),
+    "graphql-js, type depth 14": get_introspection_query(
+        input_value_deprecation=True, type_depth=14
+    ),
+    "gql": print_ast(get_introspection_query_ast(input_value_deprecation=True)),
+}
+
+
+@pytest.mark.parametrize("query", STANDARD_INTROSPECTION.values(), ids=STANDARD_INTROSPECTION)
+async def test_every_standard_introspection_query_runs_in_development(api: Api, query: str) -> None:
+    # when a client introspects the schema (GraphiQL, code generators, schema checkers)
+    result = await api(query)
+    # then it gets the whole schema, from which it can build the client schema
+    assert result.status == 200
+    assert result.errors == []
+    client_schema = build_client_schema(result.data)
+    assert client_schema.get_type("Project") is not None
+    assert set(client_schema.type_map) == set(schema._schema.type_map)
+
+
+async def test_gql_fetches_the_schema_over_http_and_over_the_websocket(
+    app: Starlette, world: World, settings: Settings
+) -> None:
+    # over HTTP (anonymous)
+    http = HTTPXAsyncTransport(
+        url="http://testserver/graphql", transport=httpx.ASGITransport(app=app)
+    )
+    async with Client(transport=http, fetch_schema_from_transport=True) as session:
+        assert session.client.schema is not None
+        assert session.client.schema.get_type("Micropost") is not None
+    # and over the websocket (signed in), as subscription clients do
+    token = issue_access_token(settings, world.max.id, TEST_SESSION)
+    async with serve(app) as address:
+        socket = WebsocketsTransport(
+            url=f"ws://{address}/graphql",
+            init_payload={"authorization": f"Bearer {token}"},
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        )
+        async with Client(transport=socket, fetch_schema_from_transport=True) as session:
+            assert session.client.schema is not None
+            assert session.client.schema.subscription_type is not None
+
+
+def _of_type_chain(levels: int) -> str:
+    """`{ __type(name: "Project") { ofType { … { name } } } }`, `levels` deep in all."""
+    inner = "name"
+    for _ in range(levels - 2):
+        inner = f"ofType {{ {inner} }}"
+    return f'{{ __type(name: "Project") {{ {inner} }} }}'
+
+
+async def test_a_deep_introspection_chain_is_refused_beyond_twenty_levels(api: Api) -> None:
+    # within the depth standard clients need (and beyond the limit of other queries)
+    allowed = await api(_of_type_chain(limits.INTROSPECTION_DEPTH))
+    assert allowed.errors == []
+    assert allowed.data == {"__type": {"ofType": None}}
+    # one level more is refused before anything runs
+    refused = await api(_of_type_chain(limits.INTROSPECTION_DEPTH + 1))
+    assert _limit(refused) == "introspectionDepth"
+    assert refused.errors[0]["extensions"]["actual"] == limits.INTROSPECTION_DEPTH + 1
+    # and so is a chain hidden in fragments spread inside the introspection
+    hidden = """
+    { __type(name: "Project") { ...A } }
+    fragment A on __Type { ofType { ofType { ofType { ofType { ofType { ...B } } } } } }
+    fragment B on __Type { ofType { ofType { ofType { ofType { ofType { ...C } } } } } }
+    fragment C on __Type { ofType { ofType { ofType { ofType { ofType { ofType { ofType {
+      ofType { ofType { ofType { name } } } } } } } } } } }
+    """
+    assert _limit(await api(hidden)) == "introspectionDepth"
+
+
+async def test_the_rest_of_an_operation_with_introspection_keeps_its_own_limits(
+    api: Api, world: World
+) -> None:
+    # the introspection part is measured apart: the rest may not go deeper than ten levels
+    deep = _nested(11).replace("node(id: $id)", "__schema { queryType { name } } node(id: $id)")
+    result = await api(deep, {"id": gid(world.portal_post)}, as_user=world.max)
+    assert _limit(result) == "depth"
+    # nor cost more than its budget (the same expensive query, with introspection)
+    greedy = EXPENSIVE.replace("{", "{ __schema { types { name } }", 1)
+    assert _limit(await api(greedy, {"n": 100}, as_user=world.sam)) == "cost"
+    # and a query within its limits runs with the introspection beside it
+    shallow = await api(
+        _nested(10).replace("node(id: $id)", "__schema { queryType { name } } node(id: $id)"),
+        {"id": gid(world.portal_post)},
+        as_user=world.max,
+    )
+    assert shallow.errors == []
+    assert shallow.data["__schema"] == {"queryType": {"name": "Query"}}
+
+
+async def test_introspection_that_multiplies_the_schema_is_refused(api: Api) -> None:
+    # types, their fields, their arguments, the fields of the arguments' types and their
+    # arguments: five nested lists, each counted as ten items
+    nested = "types { fields { args { type { fields { args { type { name } } } } } } }"
+    result = await api(f"{{ __schema {{ {nested} }} }}")
+    assert _limit(result) == "introspectionCost"
+    assert result.errors[0]["extensions"]["maximum"] == limits.INTROSPECTION_COST
+    # types inside types inside types: refused by the specification's rule
+    recursive = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    refused = await api(recursive)
+    assert refused.data is None
+    assert "introspection depth" in refused.errors[0]["message"]
+
+
+async def test_in_production_the_standard_introspection_is_refused(production_api: Api) -> None:
+    result = await production_api(STANDARD_INTROSPECTION["graphql-js, every option"])
+    assert result.data is None
+    assert result.errors
+    assert "introspection" in result.errors[0]["message"].lower()
