@@ -133,6 +133,19 @@ def render_markdown(source: str) -> str:
     return str(_parser().render(source))
 
 
+def parse_markdown(source: str) -> list[Token]:
+    """The token stream of ``source`` (block tokens; inline ones carry ``children``), parsed
+    as :func:`render_markdown` parses it: give it to :func:`render_tokens` for the HTML."""
+    return _parser().parse(source, {})
+
+
+def render_tokens(tokens: Sequence[Token]) -> str:
+    """The safe HTML of tokens from :func:`parse_markdown` (what :func:`render_markdown`
+    gives for the same source)."""
+    md = _parser()
+    return str(md.renderer.render(tokens, md.options, {}))
+
+
 OFF_THE_LOOP = 10_000
 """Sources longer than this (in characters) are rendered in a worker thread."""
 

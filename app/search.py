@@ -1,18 +1,30 @@
 """Full-text search over pages and posts, limited to what the reader may see.
 
 The actions write a :class:`SearchDocument` with every page and post, in the same
-transaction; the database keeps its own index over it (migration 0005): FTS5 with the
-Porter stemmer in SQLite, an English ``tsvector`` with a GIN index in PostgreSQL. Both
-rank (BM25 / cover density, a title match weighing more than a body match) and cut a
-snippet around the matches. The reader's scope (the projects :mod:`app.policy` lets them
-see, and ``INTERNAL`` only for staff) is part of the query, so a hit they may not read is
-never counted, ranked or returned.
+transaction; the database keeps its own index over it: FTS5 in SQLite (migration 0005:
+the ``unicode61`` tokenizer without diacritics, Porter stemming), a ``tsvector`` with a GIN
+index in PostgreSQL (migration 0013), made from :func:`words`, the same words the SQLite
+tokenizer sees, with English stemming and no stop words. Both databases therefore find
+the same documents for a query: e-mail addresses, version numbers and identifiers are
+phrases of their parts (``anna@acme.example`` is ``anna acme example``, ``2.5.1`` is
+``2 5 1``, ``snake_case`` is ``snake case``), and a word matches with or without its
+diacritics (``Müller``, ``muller``).
+
+Hits are ranked by a score that depends on the document and the query alone (never on
+the rest of the index), so it does not change when other documents are written; pages of
+results are keyed on (score, document id), so a page never repeats an earlier one's
+hits. The reader's scope (the projects :mod:`app.policy` lets them see, and ``INTERNAL``
+only for staff) is part of the query, so a hit they may not read is never counted,
+ranked or returned.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,8 +36,40 @@ from models import Attachment, Micropost, Page, SearchDocument, SearchKind, User
 
 QUERY_MAX_LENGTH = 200
 MAX_TERMS = 12
+SEARCH_CONFIGURATION = "extranet_search"
+"""PostgreSQL's text search configuration of the index (migration 0013)."""
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MARK_START, _MARK_END = "\x02", "\x03"
+_SEPARATOR_CATEGORIES = ("Z", "P", "S", "C", "M")
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as the SQLite index reads them (``unicode61`` with
+    ``remove_diacritics 2``): lower case, runs of letters, digits and private-use
+    characters; spaces, punctuation, symbols and marks separate them, except the
+    diacritics of Latin letters, which are left out (``Müller`` is ``muller``)."""
+    out: list[str] = []
+    current: list[str] = []
+    latin = False
+    for char in unicodedata.normalize("NFC", text).lower():
+        category = unicodedata.category(char)
+        if category == "Co" or not category.startswith(_SEPARATOR_CATEGORIES):
+            latin = unicodedata.name(char, "").startswith("LATIN")
+            if latin and not char.isascii():
+                char = "".join(
+                    c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
+                )
+            current.append(char)
+        elif category.startswith("M") and latin and current:
+            continue  # a decomposed diacritic of a Latin letter
+        else:
+            latin = False
+            if current:
+                out.append("".join(current))
+                current = []
+    if current:
+        out.append("".join(current))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +101,13 @@ async def _index(
             "body": body,
         },
     )
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        await client.execute_query(
+            f"UPDATE search_documents SET document = {POSTGRES_DOCUMENT} "  # noqa: S608
+            "WHERE kind = $3 AND object_id = $4",
+            [" ".join(words(title)), " ".join(words(body)), kind.value, object_id],
+        )
 
 
 async def index_attachment(attachment: Attachment, page: Page) -> None:
@@ -80,16 +131,75 @@ async def forget_attachments(attachment_ids: list[int]) -> None:
         ).delete()
 
 
-def terms(query: str) -> list[str]:
-    """The words of a query (operators and punctuation are not syntax here)."""
+def terms(query: str) -> list[list[str]]:
+    """The phrases of a query: each of its space-separated parts as its :func:`words`
+    (``anna@acme.example`` is one phrase of three words), at most MAX_TERMS words in all.
+    Operators and punctuation are not syntax here. BAD_USER_INPUT for a query over
+    QUERY_MAX_LENGTH characters or without a word."""
     if len(query) > QUERY_MAX_LENGTH:
         raise BadUserInput(
             f"A search is at most {QUERY_MAX_LENGTH} characters long.", field="query"
         )
-    words = _WORD.findall(query.lower())[:MAX_TERMS]
-    if not words:
+    phrases: list[list[str]] = []
+    budget = MAX_TERMS
+    for part in query.split():
+        phrase = words(part)[:budget]
+        if phrase:
+            phrases.append(phrase)
+            budget -= len(phrase)
+        if budget == 0:
+            break
+    if not phrases:
         raise BadUserInput("Search for at least one word.", field="query")
-    return words
+    return phrases
+
+
+POSTGRES_DOCUMENT = (
+    f"setweight(to_tsvector('{SEARCH_CONFIGURATION}', $1), 'A') "
+    f"|| setweight(to_tsvector('{SEARCH_CONFIGURATION}', $2), 'B')"
+)
+"""The indexed document in PostgreSQL, from the :func:`words` of the title ($1) and body ($2)."""
+
+
+def _fts5_query(phrases: list[list[str]]) -> str:
+    """Every phrase must match; the last word may be the start of a word (search as you
+    type). Words are letters and digits only, so quoting them is safe."""
+    return " ".join(f'"{" ".join(p)}"' for p in phrases) + "*"
+
+
+def _tsquery(phrases: list[list[str]]) -> str:
+    """The same query for PostgreSQL's ``to_tsquery``."""
+    parts = [" <-> ".join(p) for p in phrases]
+    parts[-1] += ":*"
+    return " & ".join(f"({part})" for part in parts)
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """Where a page of hits starts: after the hit with this score and document id."""
+
+    score: float
+    document_id: int
+
+    def encode(self) -> str:
+        raw = f"search:{self.score!r}:{self.document_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def decode(cls, cursor: str) -> After:
+        """BAD_USER_INPUT for anything but a cursor of search results."""
+        try:
+            kind, score, document_id = base64.urlsafe_b64decode(cursor).decode().split(":")
+            after = cls(float(score), int(document_id))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            after = None
+        if after is None or kind != "search" or not _finite(after.score):
+            raise BadUserInput("`after` must be a cursor taken from these results.", field="after")
+        return after
+
+
+def _finite(value: float) -> bool:
+    return value == value and abs(value) != float("inf")
 
 
 async def _scope(viewer: User) -> tuple[list[int] | None, bool]:
@@ -105,37 +215,61 @@ def _snippet(raw: str | None) -> str:
     return text.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
 
 
-async def search(viewer: User, query: str, *, limit: int, offset: int) -> tuple[list[Hit], int]:
-    """The best hits the viewer may read, from ``offset``, and how many there are."""
-    words = terms(query)
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One page of hits, how many hits there are in all, and whether more follow."""
+
+    hits: list[Hit]
+    cursors: list[str]
+    total: int
+    has_more: bool
+
+
+# A score of the document and the query alone (BM25 would change with every document
+# written): matched words, a title's four times a body's, per length of the text.
+_SQLITE_SCORE = (
+    "(4.0 * (length(ht) - length(replace(ht, char(2), ''))) "
+    "+ (length(hb) - length(replace(hb, char(2), '')))) "
+    "/ (8.0 + (length(title) + length(body)) / 6.0)"
+)
+
+
+async def search(viewer: User, query: str, *, limit: int, after: str | None = None) -> Found:
+    """The best ``limit`` hits the viewer may read after the cursor ``after`` (from
+    :attr:`Found.cursors`), best first, and how many there are. BAD_USER_INPUT for a
+    query without words or a cursor from elsewhere."""
+    phrases = terms(query)
+    start = After.decode(after) if after is not None else None
     projects, internal = await _scope(viewer)
     if projects == []:
-        return [], 0
+        return Found([], [], 0, False)
     client = connections.get("default")
     dialect = client.capabilities.dialect
     params: list[object] = []
     if dialect == "sqlite":
-        # every word must match; the last one may be the start of a word (search as you type)
-        match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
-        source = "search_fts JOIN search_documents d ON d.id = search_fts.rowid"
-        condition = "search_fts MATCH ?"
-        params.append(match.strip())
-        score = "-bm25(search_fts, 4.0, 1.0)"
-        snippet = f"snippet(search_fts, -1, '{_MARK_START}', '{_MARK_END}', '…', 24)"
-        mark = "?"
-    else:
-        tsquery = " & ".join([*words[:-1], f"{words[-1]}:*"])
-        source = "search_documents d, to_tsquery('english', $1) q"
-        condition = "d.document @@ q"
-        params.append(tsquery)
-        score = "ts_rank_cd(d.document, q)"
-        snippet = (
-            "ts_headline('english', d.title || E'\\n' || d.body, q, "
-            f"'StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=30, MinWords=12, "
-            "MaxFragments=2, FragmentDelimiter=…')"
+        [match] = _placeholders(dialect, params, [_fts5_query(phrases)])
+        ranked = (
+            "SELECT d.id AS id, d.kind AS kind, d.object_id AS object_id, d.title AS title, "  # noqa: S608
+            "d.body AS body, d.project_id AS project_id, d.visibility AS visibility, "
+            "highlight(search_fts, 0, char(2), '') AS ht, "
+            "highlight(search_fts, 1, char(2), '') AS hb, "
+            f"snippet(search_fts, -1, '{_MARK_START}', '{_MARK_END}', '…', 24) AS snippet "
+            f"FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH {match}"
         )
-        mark = ""
-    where = [condition]
+        source = f"(SELECT *, {_SQLITE_SCORE} AS score FROM ({ranked})) d"  # noqa: S608
+    else:
+        [match] = _placeholders(dialect, params, [_tsquery(phrases)])
+        q = f"to_tsquery('{SEARCH_CONFIGURATION}', {match})"
+        source = (
+            f"(SELECT d.id, d.kind, d.object_id, d.project_id, d.visibility, "  # noqa: S608
+            f"ts_rank_cd(d.document, {q})::float8 AS score, "
+            f"ts_headline('{SEARCH_CONFIGURATION}', d.title || E'\\n' || d.body, {q}, "
+            f"'StartSel={_MARK_START}, StopSel={_MARK_END}, MaxWords=30, MinWords=12, "
+            "MaxFragments=2, FragmentDelimiter=…') AS snippet "
+            f"FROM search_documents d WHERE d.document @@ {q}) d"
+        )
+    where = ["1 = 1"]
     if projects is not None:
         where.append(f"d.project_id IN ({', '.join(_placeholders(dialect, params, projects))})")
     if not internal:
@@ -148,15 +282,17 @@ async def search(viewer: User, query: str, *, limit: int, offset: int) -> tuple[
         params,
     )
     total = int(count_rows[0]["n"])
-    page_params = [*params, limit, offset]
-    limit_sql = (
-        "LIMIT ? OFFSET ?" if mark else f"LIMIT ${len(page_params) - 1} OFFSET ${len(page_params)}"
-    )
+    if start is not None:
+        score, same, document = _placeholders(
+            dialect, params, [start.score, start.score, start.document_id]
+        )
+        filters += f" AND (d.score < {score} OR (d.score = {same} AND d.id < {document}))"
+    [count] = _placeholders(dialect, params, [limit + 1])
     rows = await client.execute_query_dict(
-        f"SELECT d.kind AS kind, d.object_id AS object_id, {score} AS score, "  # noqa: S608
-        f"{snippet} AS snippet FROM {source} WHERE {filters} "
-        f"ORDER BY score DESC, d.id DESC {limit_sql}",
-        page_params,
+        f"SELECT d.id AS id, d.kind AS kind, d.object_id AS object_id, "  # noqa: S608
+        f"d.score AS score, d.snippet AS snippet FROM {source} WHERE {filters} "
+        f"ORDER BY d.score DESC, d.id DESC LIMIT {count}",
+        params,
     )
     hits = [
         Hit(
@@ -165,9 +301,10 @@ async def search(viewer: User, query: str, *, limit: int, offset: int) -> tuple[
             score=float(row["score"]),
             snippet=_snippet(row["snippet"]),
         )
-        for row in rows
+        for row in rows[:limit]
     ]
-    return hits, total
+    cursors = [After(float(row["score"]), int(row["id"])).encode() for row in rows[:limit]]
+    return Found(hits, cursors, total, len(rows) > limit)
 
 
 def _placeholders(dialect: str, params: list[object], values: Sequence[object]) -> list[str]:

@@ -7,7 +7,7 @@ def test_mentions_are_distinct_lower_case_handles_in_order() -> None:
 
 
 def test_email_addresses_and_code_are_not_mentions() -> None:
-    assert extract_mentions("write to max@acme.example or `@root` or ```\n@admin\n```") == []
+    assert extract_mentions("write to max@acme.example or `@root` or\n```\n@admin\n```") == []
 
 
 def test_topics_are_distinct_lower_case_names() -> None:

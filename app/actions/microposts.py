@@ -6,10 +6,9 @@ from tortoise.transactions import in_transaction
 
 from app import policy, search
 from app.actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
-from app.actions.notifications import record_notifications
+from app.actions.notifications import mentions_notified, record_notifications
 from app.errors import BadUserInput, Forbidden
-from app.markdown import render_markdown
-from app.text import extract_mentions, extract_topics
+from app.text import PostText, read_post
 from models import (
     EventKind,
     Micropost,
@@ -37,17 +36,19 @@ async def readers_among(project: Project, visibility: Visibility, handles: list[
     ]
 
 
-async def _link_references(post: Micropost, project: Project) -> tuple[set[int], set[int]]:
-    """(Re)write the mention and topic links of a post from its current text; answers the
-    mentioned users' and the topics' ids."""
+async def _link_references(
+    post: Micropost, project: Project, text: PostText
+) -> tuple[set[int], set[int]]:
+    """(Re)write the mention and topic links of a post from its current text (read by
+    :func:`app.text.read_post`); answers the mentioned users' and the topics' ids."""
     await MicropostMention.filter(micropost_id=post.id).delete()
     await MicropostTopic.filter(micropost_id=post.id).delete()
     mentioned: set[int] = set()
     topic_ids: set[int] = set()
-    for user in await readers_among(project, post.visibility, extract_mentions(post.body)):
+    for user in await readers_among(project, post.visibility, text.mentions):
         await MicropostMention.create(micropost_id=post.id, user_id=user.id)
         mentioned.add(user.id)
-    for name in extract_topics(post.body):
+    for name in text.topics:
         topic, _ = await Topic.get_or_create(name=name)
         await MicropostTopic.create(micropost_id=post.id, topic_id=topic.id)
         topic_ids.add(topic.id)
@@ -97,6 +98,7 @@ async def post_micropost(
             raise BadUserInput("A comment belongs in the project of its page.", field="pageId")
         if page.visibility is Visibility.INTERNAL:
             visibility = Visibility.INTERNAL
+    text = read_post(body)
     async with in_transaction():
         post = await Micropost.create(
             project_id=project.id,
@@ -104,10 +106,10 @@ async def post_micropost(
             parent_id=parent_id,
             page_id=page_id,
             body=body,
-            body_html=render_markdown(body),
+            body_html=text.html,
             visibility=visibility,
         )
-        mentioned, topic_ids = await _link_references(post, project)
+        mentioned, topic_ids = await _link_references(post, project, text)
         await search.index_micropost(post)
         event = await record_event(
             EventKind.MICROPOST_POSTED,
@@ -132,6 +134,7 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
         raise Forbidden("Only the author may edit a post.")
     project = await Project.get(id=post.project_id)
     await policy.require_contributor(actor, project)
+    text = read_post(body)
     async with in_transaction():
         locked = await Micropost.filter(id=post.id).select_for_update().get()
         if locked.body == body:
@@ -140,14 +143,15 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
             micropost_id=locked.id, previous_body=locked.body, editor_id=actor.id
         )
         locked.body = body
-        locked.body_html = render_markdown(body)
+        locked.body_html = text.html
         locked.edited_at = now()
         await locked.save(update_fields=["body", "body_html", "edited_at"])
         await search.index_micropost(locked)
-        already = set(
+        linked = set(
             await MicropostMention.filter(micropost_id=locked.id).values_list("user_id", flat=True)
         )
-        mentioned, topic_ids = await _link_references(locked, project)
+        mentioned, topic_ids = await _link_references(locked, project, text)
+        already = linked | await mentions_notified(locked.id, mentioned - linked)
         event = await record_event(
             EventKind.MICROPOST_EDITED,
             project,

@@ -113,6 +113,19 @@ async def record_notifications(
     return rows
 
 
+async def mentions_notified(micropost_id: int, user_ids: Iterable[int]) -> set[int]:
+    """Those of these users who were already told of a mention in this post (by any of its
+    events: posting or an earlier edit): a post notifies each user of a mention once,
+    however often an edit takes the mention out and puts it back."""
+    told: set[int] = set()
+    for some in batches(sorted(set(user_ids))):
+        rows = Notification.filter(
+            user_id__in=some, reason=R.MENTIONED, event__micropost_id=micropost_id
+        )
+        told.update(int(u) for u in await rows.values_list("user_id", flat=True))  # type: ignore[call-overload]
+    return told
+
+
 async def mark_read(user: User, bus: EventBus, notification_ids: list[int] | None) -> int:
     """Mark some (or, with None, all) of the user's notifications read; answers how many,
     and tells the user's open clients that their unread count changed."""
