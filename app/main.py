@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -32,21 +32,22 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
-
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
 from app import files
 from app.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry_after
 from app.collector import tune_collector
 from app.db import close_database, open_database
-from app.headers import ExtranetStarlette
 from app.errors import AppError
+from app.graphql_http import GraphQLOverHTTP, cors
+from app.headers import ExtranetStarlette
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
 from app.tokens import AccessClaims, decode_access_token
-from app.web import web_client_routes
+from app.web import graphiql_routes, web_client_routes
 from graphql_schema.context import Context, bearer_token, build_context, session_user
 from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
@@ -131,8 +132,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise WebSocketDisconnected from gone
 
 
-class ExtranetGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the typed per-request context."""
+class ExtranetGraphQL(GraphQLOverHTTP):
+    """Strawberry's ASGI view with the typed per-request context, answering HTTP as
+    app/graphql_http.py describes (GET for queries, media types, JSON refusals)."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
 
@@ -140,7 +142,7 @@ class ExtranetGraphQL(GraphQL[Context, None]):
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only: mutations over GET are 405
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
             max_subscriptions_per_connection=settings.ws_max_subscriptions,
@@ -370,20 +372,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     limited = LimitedRequests(graphql, settings.max_body_bytes)  # 413, or a 1009 close
     app = ExtranetStarlette(  # every HTTP response: nosniff, no-store (app/headers.py)
         routes=[
-            Route("/graphql", limited, methods=["GET", "POST"]),
+            Route("/graphql", limited),  # other methods: a JSON 405 (app/graphql_http.py)
             WebSocketRoute("/graphql", limited),
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
             *web_client_routes(),
+            *(graphiql_routes() if settings.graphiql else []),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(ServiceBoundary)],
+        middleware=[cors(settings), Middleware(ServiceBoundary)],  # CORS on 503s too
     )
+    if settings.trusted_proxies:  # the client address that sign-in limits and audit use
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.state.settings = settings
     app.state.storage = DirectoryStorage(settings.attachments_dir)
     app.state.bus = bus
     app.state.graphql = graphql
     return app
-    if settings.trusted_proxies:  # the client address that sign-in limits and audit use
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))

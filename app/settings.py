@@ -54,6 +54,7 @@ class Settings:
     attachment_max_bytes: int
     query_limits: QueryLimits
     ws_allowed_origins: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()  # other sites whose pages may call HTTP
     ws_max_subscriptions: int = 50
     ws_max_connections_per_user: int = 20
     previous_secret_keys: tuple[str, ...] = ()
@@ -191,6 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         query_limits=_query_limits(env, production),
         ws_allowed_origins=_origins(env),
+        cors_allowed_origins=_cors_origins(env),
         ws_max_subscriptions=_int_setting(
             env, "EXTRANET_WS_MAX_SUBSCRIPTIONS", 50, 1, unit="subscriptions"
         ),
@@ -251,17 +253,25 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
     return proxies
 
 
-def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+def _origins(env: Mapping[str, str], name: str = "EXTRANET_WS_ALLOWED_ORIGINS") -> tuple[str, ...]:
     """Other sites whose pages may open websockets here (same-origin pages and clients
     that send no Origin, such as apps and scripts, always may)."""
-    origins = tuple(o.strip() for o in (env.get("EXTRANET_WS_ALLOWED_ORIGINS") or "").split(","))
+    origins = tuple(o.strip() for o in (env.get(name) or "").split(","))
     for origin in origins:
         if origin and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", origin):
             raise SettingsError(
-                "EXTRANET_WS_ALLOWED_ORIGINS is a comma-separated list of origins such as "
+                f"{name} is a comma-separated list of origins such as "
                 f"https://portal.example.com; got {origin!r}"
             )
     return tuple(o for o in origins if o)
+
+
+def _cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Other sites whose pages may call the HTTP API (CORS): EXTRANET_CORS_ALLOWED_ORIGINS,
+    by default the sites that may open websockets (EXTRANET_WS_ALLOWED_ORIGINS)."""
+    if env.get("EXTRANET_CORS_ALLOWED_ORIGINS") is None:
+        return _origins(env)
+    return _origins(env, "EXTRANET_CORS_ALLOWED_ORIGINS")
 
 
 def _query_limits(env: Mapping[str, str], production: bool) -> QueryLimits:

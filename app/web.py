@@ -1,5 +1,9 @@
 """The web client (``clients/web``), served by the application: its page at ``/`` and its
-built files under ``/assets/``. Without a build, ``/`` says how to make one."""
+built files under ``/assets/``. Without a build, ``/`` says how to make one.
+
+In development, GraphiQL too: its page at ``GET /graphql`` (``Accept: text/html``) and its
+files under ``/graphiql/`` (``clients/graphiql``: GraphiQL's, React's and ReactDOM's built
+files as npm installs them, and the script that starts it), all from this server."""
 
 from __future__ import annotations
 
@@ -85,3 +89,78 @@ def web_client_routes(directory: Path = WEB_CLIENT_DIR) -> list[BaseRoute]:
         Route("/", index, methods=["GET"]),
         Mount("/assets", app=_Assets(directory=directory / "assets", check_dir=False)),
     ]
+
+
+GRAPHIQL_DIR = PROJECT_ROOT / "clients" / "graphiql"
+# What /graphiql/<name> serves: these files and no others.
+GRAPHIQL_FILES = {
+    "react.production.min.js": "node_modules/react/umd/react.production.min.js",
+    "react-dom.production.min.js": "node_modules/react-dom/umd/react-dom.production.min.js",
+    "graphiql.min.js": "node_modules/graphiql/graphiql.min.js",
+    "graphiql.min.css": "node_modules/graphiql/graphiql.min.css",
+    "start.js": "start.js",
+}
+# GraphiQL sets styles from its scripts and embeds its fonts; it talks to /graphql only.
+GRAPHIQL_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+GRAPHIQL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Extranet: GraphiQL</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/graphiql/graphiql.min.css">
+<style>body { margin: 0; } #graphiql { height: 100vh; }</style></head>
+<body><div id="graphiql">Loading…</div>
+<script src="/graphiql/react.production.min.js"></script>
+<script src="/graphiql/react-dom.production.min.js"></script>
+<script src="/graphiql/graphiql.min.js"></script>
+<script src="/graphiql/start.js"></script>
+</body></html>
+"""
+GRAPHIQL_NOT_INSTALLED = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Extranet: GraphiQL not installed</title>
+</head><body>
+<h1>GraphiQL is not installed</h1>
+<p>The API answers at <code>/graphql</code>, but GraphiQL's files
+(<code>clients/graphiql/node_modules/</code>) are missing. Install them with Node.js 20 and
+npm, then reload this page:</p>
+<pre>make web</pre>
+<p>(or <code>cd clients/graphiql &amp;&amp; npm ci</code>).</p>
+</body></html>
+"""
+
+
+def graphiql_installed(directory: Path = GRAPHIQL_DIR) -> bool:
+    return all((directory / path).is_file() for path in GRAPHIQL_FILES.values())
+
+
+def graphiql_page(directory: Path = GRAPHIQL_DIR) -> Response:
+    """GraphiQL's page (scripts from ``/graphiql/`` only), or 503 saying how to install it."""
+    response: Response
+    if graphiql_installed(directory):
+        response = HTMLResponse(GRAPHIQL_PAGE)
+    else:
+        response = HTMLResponse(GRAPHIQL_NOT_INSTALLED, status_code=503)
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Security-Policy"] = GRAPHIQL_CONTENT_SECURITY_POLICY
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def graphiql_routes(directory: Path = GRAPHIQL_DIR) -> list[BaseRoute]:
+    """``/graphiql/<name>``: the files of :data:`GRAPHIQL_FILES` (404 for any other name or
+    while they are not installed)."""
+
+    async def asset(request: Request) -> Response:
+        relative = GRAPHIQL_FILES.get(request.path_params["name"])
+        path = directory / relative if relative else None
+        if path is None or not path.is_file():
+            return PlainTextResponse("Not Found", status_code=404)
+        media_type = "text/css" if path.suffix == ".css" else "text/javascript"
+        response = FileResponse(path, media_type=f"{media_type}; charset=utf-8")
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    return [Route("/graphiql/{name}", asset, methods=["GET"])]

@@ -97,6 +97,10 @@ async def test_graphiql_is_served_in_development_only(
     assert production.status_code == 404
 
 
-async def test_queries_are_not_accepted_over_get(client: httpx.AsyncClient) -> None:
+async def test_queries_are_answered_over_get_and_mutations_are_not(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/graphql", params={"query": "{ __typename }"})
-    assert response.status_code in (400, 405)
+    assert response.json()["data"] == {"__typename": "Query"}
+    response = await client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert response.status_code == 405
