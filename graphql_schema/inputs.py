@@ -17,6 +17,7 @@ coordinate such as ``createPage`` through ``input`` to ``body``), when a value:
 * is a ``Decimal`` or ``Float`` that is not finite (NaN, Infinity, or a number JSON
   rounds to infinity such as ``1e400``), or a ``Decimal`` of :data:`DECIMAL_LIMIT` or more
   in magnitude (amounts are stored with 12 digits before the point);
+* is a ``DateTime`` without a time zone offset, or one that is out of range in UTC;
 * is an explicit ``null`` (through a variable) where a value is required: the input field
   has a default, and leaving it out is how to ask for the default.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -116,6 +118,16 @@ def _text_problem(value: str, limit: int) -> str | None:
     )
 
 
+def _time_problem(value: datetime) -> str | None:
+    if value.utcoffset() is None:
+        return "needs a time zone offset, such as 2026-11-23T08:00:00Z or +01:00."
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return "is out of range: give a time between the years 1 and 9999 in UTC."
+    return None
+
+
 class _Values:
     """Walks coerced argument values against their types, collecting refusals."""
 
@@ -165,6 +177,10 @@ class _Values:
                 self.refuse(f"must be a finite number below {DECIMAL_LIMIT:,}.", path)
         elif isinstance(value, float) and not math.isfinite(value):
             self.refuse("must be a finite number.", path)
+        elif isinstance(value, datetime):
+            problem = _time_problem(value)
+            if problem is not None:
+                self.refuse(problem, path)
         elif isinstance(value, Mapping):  # a JSON scalar: its texts must be storable
             for key, item in value.items():
                 self.leaf(key, scalar, path, coordinate)

@@ -9,7 +9,8 @@ hypothesis then keeps in ``.hypothesis/`` and tries first on the next run.
 Then, deterministically, every input position of the schema (each argument of each root
 field and of each field reached through ``node(id:)``, and each field of their input
 objects), sent by an administrator and by a contact, with explicit nulls, text that storage
-or UTF-8 cannot hold, texts and lists at and over their limits and non-finite numbers:
+or UTF-8 cannot hold, texts and lists at and over their limits, non-finite numbers and
+times without a zone or out of range:
 each answer is a coded error or data, never ``INTERNAL``, on whichever database the suite
 runs (CI runs it on PostgreSQL too).
 """
@@ -307,6 +308,12 @@ def _scalar(position: _Position) -> str:
 
 LONG_TEXTS = ["x" * 255, "x" * 20_000, "x" * 20_001, "x" * 200_001]  # at and over limits
 UNSTORABLE_TEXTS = ["a\x00b", "\x00", "a\ud800b", "\udfff"]
+UNSTORABLE_TIMES = [
+    "2026-11-23T08:00:00",
+    "2026-11-23",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+]
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", float("nan"), float("inf"), 1e308 * 10]
 
 
@@ -323,6 +330,8 @@ def _cases(kind: str, position: _Position, world: World) -> list[tuple[Any, bool
         return [(text, False) for text in LONG_TEXTS]
     if kind == "non-finite number" and scalar in ("Decimal", "Float", "Int"):
         return [(number, False) for number in NON_FINITE]
+    if kind == "unstorable time" and scalar == "DateTime":
+        return [(time, False) for time in UNSTORABLE_TIMES]
     if kind == "long list" and is_list_type(nullable):
         item = _plausible(nullable.of_type, str(position.path[-1]), world)
         return [([item] * 100, False), ([item] * 101, False), ([item] * 5_000, False)]
@@ -341,7 +350,8 @@ def _as_json(value: Any) -> Any:
 
 @pytest.mark.parametrize("viewer", ["admin", "max"])
 @pytest.mark.parametrize(
-    "kind", ["null", "unstorable text", "long text", "non-finite number", "long list"]
+    "kind",
+    ["null", "unstorable text", "long text", "non-finite number", "unstorable time", "long list"],
 )
 async def test_every_input_position_answers_hostile_values_with_a_coded_error(
     api: Api, world: World, kind: str, viewer: str

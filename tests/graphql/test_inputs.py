@@ -216,6 +216,30 @@ async def test_a_finite_amount_is_stored(api: Api, world: World) -> None:
     assert result.data["createCustomer"]["customer"]["annualBudget"] == "999999999999.99"
 
 
+@pytest.mark.parametrize(
+    ("since", "problem"),
+    [
+        ("2026-11-23T08:00:00", "time zone"),
+        ("2026-11-23", "time zone"),
+        ("0001-01-01T00:00:00+14:00", "out of range"),
+        ("9999-12-31T23:59:59-14:00", "out of range"),
+    ],
+)
+async def test_times_without_a_zone_or_out_of_range_are_refused(
+    api: Api, world: World, since: str, problem: str
+) -> None:
+    query = "query ($t: DateTime) { auditLog(since: $t) { edges { node { action } } } }"
+    error = _refused(await _raw(api, world.admin, query, {"t": since}), "since")
+    assert problem in error["message"]
+
+
+async def test_a_time_with_its_zone_is_served(api: Api, world: World) -> None:
+    query = "query ($t: DateTime) { auditLog(since: $t) { edges { node { action } } } }"
+    result = await _raw(api, world.admin, query, {"t": "0001-01-01T00:00:00Z"})
+    assert result.errors == []
+    assert result.data["auditLog"]["edges"]
+
+
 # --- explicit nulls -------------------------------------------------------------------
 
 
