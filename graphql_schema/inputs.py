@@ -28,8 +28,10 @@ every database alike.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -82,6 +84,7 @@ TEXT_LIMITS: Mapping[str, int] = {
 the default does not fit: longer page bodies; filters and lookups no longer than the
 column they compare with."""
 
+log = logging.getLogger("extranet.errors")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _MAX_ERRORS = 10
 
@@ -336,7 +339,16 @@ class CheckedInputs(SchemaExtension):
                     if isinstance(d, FragmentDefinitionNode)
                 }
                 variables = context.variables if isinstance(context.variables, dict) else None
-                errors = argument_errors(context.schema._schema, operation, fragments, variables)
+                try:
+                    errors = argument_errors(
+                        context.schema._schema, operation, fragments, variables
+                    )
+                except Exception:  # a defect here must neither skip the check nor leak
+                    reference = secrets.token_hex(6)
+                    log.exception("Checking the arguments failed (reference %s)", reference)
+                    message = f"Something went wrong on our side (reference {reference})."
+                    extensions = {"code": "INTERNAL", "reference": reference}
+                    errors = [GraphQLError(message, extensions=extensions)]
                 if errors:
                     context.pre_execution_errors = errors
         yield

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from app.actions import _common
 from app.actions._common import PAGE_MAX_LENGTH
+from graphql_schema import inputs
 from graphql_schema.inputs import DEFAULT_TEXT_LIMIT, ID_MAX_LENGTH, MAX_LIST_ITEMS
 from models import Customer, Micropost, Page, User
 from tests.conftest import Api, Result, gid
@@ -461,3 +462,21 @@ async def test_long_id_lists_are_asked_in_batches(
     after = [await _inbox_size(api, user) for user in concerned]
     assert after == [n + 1 for n in before]
     assert list(_common.batches([1, 2, 3], 2)) == [[1, 2], [3]]
+
+
+async def test_a_defect_in_the_check_refuses_with_a_reference_and_no_internal_text(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    def broken(*_args: Any) -> list[Any]:
+        raise TypeError("secret internals")
+
+    monkeypatch.setattr(inputs, "argument_errors", broken)
+    # when
+    result = await _raw(api, world.max, POST, {"project": gid(world.portal), "body": "hello"})
+    # then: nothing ran, and the answer is coded
+    assert result.data is None
+    [error] = result.errors
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "reference" in error["extensions"]
+    assert "secret" not in error["message"]
