@@ -4,8 +4,9 @@ registered documents.
 A request (an HTTP POST, or a websocket ``subscribe``) may carry
 ``extensions: {persistedQuery: {version: 1, sha256Hash: "<hex>"}}``:
 
-* the hash alone: the document with that hash runs if the server knows it; otherwise the
-  answer is ``PERSISTED_QUERY_NOT_FOUND`` and the client sends the text with the hash;
+* the hash alone (with no ``query``, or an empty one, as graphql-ws clients must send a
+  string): the document with that hash runs if the server knows it; otherwise the answer is
+  ``PERSISTED_QUERY_NOT_FOUND`` and the client sends the text with the hash;
 * the text and its hash: the hash must be the SHA-256 of the text exactly as sent
   (``BAD_USER_INPUT`` otherwise); a valid document is remembered (an LRU in process memory
   with a size cap, shared through Redis when the deployment uses it) and runs.
@@ -16,10 +17,18 @@ would otherwise tell a contact that somebody sent a document, literals and all.
 
 With ``EXTRANET_PERSISTED_QUERIES=registered`` only registered documents run: those in
 ``clients/operations/`` (hashed at start-up) and those an administrator registered
-(``registerPersistedQuery``, kept in the database). Any other text or hash is refused with
-``FORBIDDEN`` and ``reason: PERSISTED_QUERY_NOT_REGISTERED``. A text counts as registered when
-it, or its form as graphql-core prints it (what gql and other clients that parse documents
-send), has the hash of a registered document.
+(``registerPersistedQuery``, kept in the database). Any other text is refused with
+``FORBIDDEN`` and ``reason: PERSISTED_QUERY_NOT_REGISTERED``; a hash the server does not
+know answers ``PERSISTED_QUERY_NOT_FOUND``, so that a client sends the text, which is then
+checked (and, when registered, its hash is known from then on). A text counts as registered
+when it, or its form as graphql-core prints it (what gql and other clients that parse
+documents send), has the hash of a registered document, or when it is one with ``__typename``
+fields added (without alias, arguments or directives), as Apollo Client's and urql's caches
+and Apollo Kotlin do: such a text runs as sent (its results carry ``__typename``). The
+operations of ``clients/operations`` are also known by the hash of their form with
+``__typename`` added to every selection set below the operation's own (:func:`with_typename`,
+as Apollo Client and urql send it, printed by graphql-js or graphql-core), so that their
+hash alone runs too.
 """
 
 from __future__ import annotations
@@ -33,7 +42,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from graphql import GraphQLError, GraphQLSchema, parse, print_ast
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    parse,
+    print_ast,
+)
+from graphql.language import Visitor, visit
 from tortoise.expressions import Q
 
 from app.errors import AppError, BadUserInput, Forbidden
@@ -80,6 +101,58 @@ def normalized(text: str, limits: QueryLimits) -> str | None:
         return print_ast(parse(text, max_tokens=limits.max_tokens, no_location=True))
     except GraphQLError:
         return None
+
+
+class _WithoutTypename(Visitor):
+    """Removes every ``__typename`` field that has no alias, arguments or directives."""
+
+    def enter_field(self, node: FieldNode, *_: Any) -> object:
+        if (
+            node.name.value == "__typename"
+            and node.alias is None
+            and not node.arguments
+            and not node.directives
+        ):
+            return self.REMOVE
+        return None
+
+
+class _WithTypename(Visitor):
+    """Adds ``__typename`` at the end of every selection set below an operation's own that
+    has no ``__typename`` field without alias (what Apollo Client's and urql's caches do)."""
+
+    def enter_selection_set(self, node: SelectionSetNode, key: Any, parent: Any, *_: Any) -> object:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        if any(
+            isinstance(s, FieldNode) and s.name.value == "__typename" and s.alias is None
+            for s in node.selections
+        ):
+            return None
+        typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+        return SelectionSetNode(selections=(*node.selections, typename))
+
+
+def _parsed(text: str, limits: QueryLimits) -> DocumentNode | None:
+    if len(text.encode()) > limits.max_document_bytes:
+        return None
+    try:
+        return parse(text, max_tokens=limits.max_tokens, no_location=True)
+    except GraphQLError:
+        return None
+
+
+def without_typename(document: DocumentNode) -> str:
+    """The document as graphql-core prints it, without the ``__typename`` fields a client may
+    have added (those without alias, arguments or directives): one text for a document and
+    every form of it that a cache augmented with ``__typename``."""
+    return print_ast(visit(document, _WithoutTypename()))
+
+
+def with_typename(document: DocumentNode) -> str:
+    """The document as Apollo Client's and urql's caches send it (``__typename`` added to every
+    selection set below the operation's own that lacks one), printed."""
+    return print_ast(visit(document, _WithTypename()))
 
 
 def document_errors(schema: GraphQLSchema, text: str, limits: QueryLimits) -> list[str]:
@@ -235,12 +308,45 @@ def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
     return MemoryDocuments(size)
 
 
+def _spread_fragments(text: str) -> set[str]:
+    names: set[str] = set()
+    stack: list[Any] = list(parse(text, no_location=True).definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FragmentSpreadNode):
+            names.add(node.name.value)
+        selections = getattr(node, "selection_set", None)
+        stack.extend(selections.selections if selections else ())
+    return names
+
+
+def operation_document(path: Path) -> str:
+    """The document a client sends for the operation file ``path``: its text, then the text of
+    every fragment it spreads (each defined once, in ``<FragmentName>.graphql`` beside it,
+    spreads of spreads included), in the order of the fragments' names, one blank line
+    between them. clients/python and the web client's build assemble it the same way."""
+    texts = {path.stem: path.read_text()}
+    pending = _spread_fragments(texts[path.stem])
+    while pending:
+        name = pending.pop()
+        if name not in texts:
+            texts[name] = (path.parent / f"{name}.graphql").read_text()
+            pending |= _spread_fragments(texts[name])
+    fragments = sorted(name for name in texts if name != path.stem)
+    return "\n".join(texts[name].rstrip("\n") + "\n" for name in [path.stem, *fragments])
+
+
 def operation_documents(directory: Path) -> Iterable[str]:
-    """The texts of the clients' operations (``*.graphql``)."""
+    """The documents of the clients' operations (the ``*.graphql`` files that define an
+    operation, each with the fragments it spreads: :func:`operation_document`)."""
     if not directory.is_dir():
         log.warning("Persisted queries: %s does not exist; no operations registered", directory)
         return []
-    return [path.read_text() for path in sorted(directory.glob("*.graphql"))]
+    return [
+        operation_document(path)
+        for path in sorted(directory.glob("*.graphql"))
+        if any(isinstance(d, OperationDefinitionNode) for d in parse(path.read_text()).definitions)
+    ]
 
 
 class PersistedQueries:
@@ -259,10 +365,15 @@ class PersistedQueries:
         self.schema = schema
         self.limits = limits
         self.known: dict[str, str] = {}  # hash → text of the clients' operations
+        self.known_forms: set[str] = set()  # hashes of their texts without `__typename`
         for text in operations:
-            for variant in (text, text.strip(), normalized(text, limits)):
-                if variant:
-                    self.known[sha256_hex(variant)] = variant
+            document = _parsed(text, limits)
+            variants = [text, text.strip()]
+            if document is not None:
+                variants += [print_ast(document), with_typename(document)]
+                self.known_forms.add(sha256_hex(without_typename(document)))
+            for variant in variants:
+                self.known[sha256_hex(variant)] = variant
         # Registered documents found in the database, also under the hash of the text a
         # client sent for them (another layout of the same document).
         self.registered = _Recent(REGISTERED_IN_MEMORY)
@@ -282,10 +393,10 @@ class PersistedQueries:
             if query is not None and self.registered_only:
                 await self._require_registered(query)
             return query
-        if query is None:
+        if not query:  # no text, or the empty string graphql-ws clients must send
             text = await self._lookup(digest, scope)
             if text is None:
-                raise NotRegistered() if self.registered_only else PersistedQueryNotFound()
+                raise PersistedQueryNotFound()
             return text
         if sha256_hex(query) != digest:
             raise BadUserInput(
@@ -323,15 +434,15 @@ class PersistedQueries:
         digest = sha256_hex(text)
         if digest in self.known or self.registered.get(digest) is not None:
             return
-        form = normalized(text, self.limits)
-        if form is None:
+        document = _parsed(text, self.limits)
+        if document is None:
             raise NotRegistered()
-        if sha256_hex(form) in self.known:
-            return
-        match = Q(sha256=digest) | Q(normalized_sha256=sha256_hex(form))
-        if not await PersistedDocument.filter(match).exists():
-            raise NotRegistered()
-        self.registered.put(digest, text)
+        form, bare = print_ast(document), without_typename(document)
+        if sha256_hex(form) not in self.known and sha256_hex(bare) not in self.known_forms:
+            match = Q(sha256=digest) | Q(normalized_sha256__in=[sha256_hex(form), sha256_hex(bare)])
+            if not await PersistedDocument.filter(match).exists():
+                raise NotRegistered()
+        self.registered.put(digest, text)  # its hash alone runs from now on
 
     async def close(self) -> None:
         await self.cache.close()

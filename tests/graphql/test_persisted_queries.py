@@ -14,7 +14,14 @@ from graphql import parse, print_ast
 from starlette.applications import Starlette
 
 from app.actions import microposts
-from app.persisted import OPERATIONS_DIR, MemoryDocuments, PersistedQueries, operation_documents
+from app.persisted import (
+    OPERATIONS_DIR,
+    MemoryDocuments,
+    PersistedQueries,
+    operation_document,
+    operation_documents,
+    with_typename,
+)
 from graphql_schema.schema import schema
 from models import AuditEntry, PersistedDocument
 from realtime.bus import EventBus
@@ -24,6 +31,7 @@ from tests.world import World
 
 REGISTER = (OPERATIONS_DIR / "RegisterPersistedQuery.graphql").read_text()
 MY_PROJECTS = (OPERATIONS_DIR / "MyProjects.graphql").read_text()
+PROJECT_TIMELINE = (OPERATIONS_DIR / "ProjectTimeline.graphql").read_text()
 TIMELINE = """subscription ($project: ID!) {
   projectTimeline(projectId: $project) { __typename } }"""
 
@@ -224,7 +232,7 @@ async def test_registered_mode_refuses_a_document_nobody_registered(api: Api, wo
     )
     hash_only = await send(api, world, {"extensions": persisted(sha256(document))})
     # then
-    for result in (text, with_hash, hash_only):
+    for result in (text, with_hash):
         assert result.data is None
         [error] = result.errors
         assert error["extensions"] == {
@@ -232,6 +240,9 @@ async def test_registered_mode_refuses_a_document_nobody_registered(api: Api, wo
             "reason": "PERSISTED_QUERY_NOT_REGISTERED",
         }
         assert "registered" in error["message"]
+    # an unknown hash asks for the text (which is then refused, as above)
+    assert hash_only.data is None
+    assert hash_only.codes == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
 @pytest.mark.usefixtures("registered_only")
@@ -351,3 +362,160 @@ async def test_a_query_that_is_not_text_is_refused_on_the_websocket(
         # and the connection goes on
         await ws.send({"type": "ping"})
         assert (await ws.receive())["type"] == "pong"
+
+
+# --- hash-only with an empty query; documents a cache augmented with __typename -----------
+
+
+async def test_an_empty_query_with_a_hash_is_hash_only_over_http(api: Api, world: World) -> None:
+    # given a document the server knows by its hash
+    document = fresh_document()
+    extensions = persisted(sha256(document))
+    assert (await send(api, world, {"query": document, "extensions": extensions})).errors == []
+    # when a client sends the hash with an empty query (as graphql-ws clients must)
+    result = await send(api, world, {"query": "", "extensions": extensions})
+    unknown = await send(api, world, {"query": "", "extensions": persisted(sha256("x"))})
+    # then the known one runs, and an unknown one asks for the text
+    assert result.errors == []
+    assert result.data == {"me": {"name": world.anna.name}}
+    assert unknown.codes == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_a_hash_only_subscribe_with_an_empty_query_runs_over_the_websocket(
+    app: Starlette, api: Api, world: World, bus: EventBus
+) -> None:
+    # given
+    document = TIMELINE + f" # {secrets.token_hex(4)}"
+    payload: dict[str, Any] = {
+        "query": "",
+        "variables": {"project": gid(world.portal)},
+        "extensions": persisted(sha256(document)),
+    }
+    async with serve(app) as address, GraphQLSocket.open(address, api.token_for(world.anna)) as ws:
+        assert (await ws.receive())["type"] == "connection_ack"
+        # when: unknown, then sent with its text, then the hash with "" again
+        await ws.send({"id": "1", "type": "subscribe", "payload": payload})
+        unknown = await ws.receive()
+        await ws.send({"id": "2", "type": "subscribe", "payload": {**payload, "query": document}})
+        await ws.send({"id": "3", "type": "subscribe", "payload": payload})
+        await asyncio.sleep(0.3)
+        await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="hi")
+        delivered = [await ws.receive(), await ws.receive()]
+    # then
+    assert unknown["type"] == "error"
+    assert unknown["payload"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_FOUND"}
+    assert sorted(m["id"] for m in delivered) == ["2", "3"]
+    for message in delivered:
+        assert message["type"] == "next"
+        assert message["payload"]["data"] == {"projectTimeline": {"__typename": "MicropostPosted"}}
+
+
+def _as_a_cache_sends_it(text: str) -> str:
+    """The document with `__typename` in every selection set but the operation's own, as
+    Apollo Client's InMemoryCache and urql's cache send it (graphql-js prints alike)."""
+    return with_typename(parse(text))
+
+
+@pytest.mark.usefixtures("registered_only")
+async def test_registered_mode_runs_a_clients_operation_a_cache_augmented(
+    api: Api, world: World
+) -> None:
+    # given clients/operations/ProjectTimeline.graphql as Apollo Client and urql send it
+    augmented = _as_a_cache_sends_it(PROJECT_TIMELINE)
+    variables = {"id": gid(world.portal)}
+    # when by text, by text and hash, by hash alone (with an empty query too)
+    by_text = await send(api, world, {"query": augmented, "variables": variables})
+    apq = persisted(sha256(augmented))
+    with_hash = await send(
+        api, world, {"query": augmented, "variables": variables, "extensions": apq}
+    )
+    by_hash = await send(api, world, {"variables": variables, "extensions": apq})
+    empty = await send(api, world, {"query": "", "variables": variables, "extensions": apq})
+    # then each runs, with the __typename the cache asked for
+    for result in (by_text, with_hash, by_hash, empty):
+        assert result.errors == []
+        project = result.data["project"]
+        assert project["__typename"] == "Project"
+        assert project["name"] == world.portal.name
+        assert project["timeline"]["pageInfo"]["__typename"] == "PageInfo"
+
+
+@pytest.mark.usefixtures("registered_only")
+async def test_registered_mode_runs_an_augmented_subscription_with_its_fragment(
+    app: Starlette, api: Api, world: World, bus: EventBus
+) -> None:
+    # given clients/operations/ProjectEvents.graphql (with its fragment), augmented
+    augmented = _as_a_cache_sends_it(operation_document(OPERATIONS_DIR / "ProjectEvents.graphql"))
+    payload = {
+        "query": augmented,
+        "variables": {"projectId": gid(world.portal)},
+        "extensions": persisted(sha256(augmented)),
+    }
+    async with serve(app) as address, GraphQLSocket.open(address, api.token_for(world.anna)) as ws:
+        assert (await ws.receive())["type"] == "connection_ack"
+        await ws.send({"id": "1", "type": "subscribe", "payload": payload})
+        await ws.send({"id": "2", "type": "subscribe", "payload": {**payload, "query": ""}})
+        await asyncio.sleep(0.3)
+        # when
+        await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="hi")
+        delivered = [await ws.receive(), await ws.receive()]
+    # then
+    assert sorted(m["id"] for m in delivered) == ["1", "2"]
+    for message in delivered:
+        event = message["payload"]["data"]["projectTimeline"]
+        assert event["__typename"] == "MicropostPosted"
+        assert event["micropost"]["__typename"] == "Micropost"
+        assert event["micropost"]["body"] == "hi"
+
+
+@pytest.mark.usefixtures("registered_only")
+async def test_registered_mode_runs_what_an_administrator_registered_augmented(
+    api: Api, world: World
+) -> None:
+    # given a document an administrator registered, then sent as a cache augments it
+    document = f"query Me{secrets.token_hex(4)} {{ me {{ name customer {{ name }} }} }}"
+    registered = await send(
+        api, world, {"query": REGISTER, "variables": {"query": document}}, "admin"
+    )
+    assert registered.errors == []
+    augmented = _as_a_cache_sends_it(document)
+    apq = persisted(sha256(augmented))
+    # when its augmented hash comes alone first (unknown), then with the text, then alone
+    first = await send(api, world, {"query": "", "extensions": apq})
+    with_text = await send(api, world, {"query": augmented, "extensions": apq})
+    again = await send(api, world, {"extensions": apq})
+    # then the client is asked for the text, which runs, and from then on its hash
+    assert first.codes == ["PERSISTED_QUERY_NOT_FOUND"]
+    for result in (with_text, again):
+        assert result.errors == []
+        assert result.data == {
+            "me": {
+                "name": world.anna.name,
+                "customer": {"name": world.acme.name, "__typename": "Customer"},
+                "__typename": "User",
+            }
+        }
+
+
+@pytest.mark.usefixtures("registered_only")
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("endCursor", "endCursor startCursor"),
+        ("endCursor", "endCursor kind: __typename"),
+        ("endCursor", "endCursor __typename @include(if: true)"),
+        ("first: $first", "first: 100"),
+    ],
+    ids=["another-field", "aliased-typename", "typename-with-directive", "other-argument"],
+)
+async def test_registered_mode_refuses_any_other_change_than_added_typename(
+    api: Api, world: World, change: tuple[str, str]
+) -> None:
+    # given the registered operation changed in another way than an added __typename
+    changed = PROJECT_TIMELINE.replace(*change)
+    assert changed != PROJECT_TIMELINE
+    # when
+    result = await send(api, world, {"query": changed, "variables": {"id": gid(world.portal)}})
+    # then
+    assert result.data is None
+    assert result.errors[0]["extensions"]["reason"] == "PERSISTED_QUERY_NOT_REGISTERED"

@@ -13,6 +13,7 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
+from graphql import FragmentSpreadNode, parse
 
 from extranet_client.config import Tokens, TokenStore
 
@@ -20,10 +21,37 @@ OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "operations"
 HTTP_TIMEOUT = 30.0
 
 
+def _spreads(text: str) -> set[str]:
+    names: set[str] = set()
+    stack: list[Any] = list(parse(text, no_location=True).definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FragmentSpreadNode):
+            names.add(node.name.value)
+        selections = getattr(node, "selection_set", None)
+        stack.extend(selections.selections if selections else ())
+    return names
+
+
+def document(name: str) -> str:
+    """The text of ``clients/operations/<name>.graphql``, then that of each fragment it spreads
+    (``<Fragment>.graphql``, spreads of spreads included) in the order of their names, one
+    blank line between them: the document the server knows by its hash."""
+    texts = {name: (OPERATIONS_DIR / f"{name}.graphql").read_text()}
+    pending = _spreads(texts[name])
+    while pending:
+        fragment = pending.pop()
+        if fragment not in texts:
+            texts[fragment] = (OPERATIONS_DIR / f"{fragment}.graphql").read_text()
+            pending |= _spreads(texts[fragment])
+    order = [name, *sorted(set(texts) - {name})]
+    return "\n".join(texts[part].rstrip("\n") + "\n" for part in order)
+
+
 @cache
 def operation(name: str) -> GraphQLRequest:
-    """The document of ``clients/operations/<name>.graphql``."""
-    return GraphQLRequest((OPERATIONS_DIR / f"{name}.graphql").read_text())
+    """The document of ``clients/operations/<name>.graphql`` (:func:`document`)."""
+    return GraphQLRequest(document(name))
 
 
 def request(name: str, **variables: Any) -> GraphQLRequest:
