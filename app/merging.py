@@ -46,10 +46,14 @@ class ConflictHunk:
 
 @dataclass(frozen=True, slots=True)
 class Merged:
-    """The merged text, or the hunks that kept it from merging (then ``text`` is None)."""
+    """The merged text, or the hunks that kept it from merging (then ``text`` is None).
+
+    ``parts`` is the merge as far as it goes, in text order: runs of lines that merged
+    (strings) and, between them, the conflicting hunks; empty when ``text`` is given."""
 
     text: str | None
     conflicts: tuple[ConflictHunk, ...] = ()
+    parts: tuple[str | ConflictHunk, ...] = ()
 
 
 def merge_text(field: str, base: str, current: str, yours: str) -> Merged:
@@ -74,6 +78,7 @@ def merge_text(field: str, base: str, current: str, yours: str) -> Merged:
     regions = list(merge.merge_regions())
     if budget.exceeded:
         raise TooDifferent(field)
+    parts: list[str | ConflictHunk] = []
     for region in regions:
         kind = region[0]
         if kind == "unchanged":
@@ -84,17 +89,19 @@ def merge_text(field: str, base: str, current: str, yours: str) -> Merged:
             merged.extend(your_lines[region[1] : region[2]])
         else:  # conflict: base, current and yours ranges
             _, z0, z1, a0, a1, b0, b1 = cast("tuple[str, int, int, int, int, int, int]", region)
-            conflicts.append(
-                ConflictHunk(
-                    field=field,
-                    base_start=z0 + 1,
-                    base="".join(base_lines[z0:z1]),
-                    current="".join(current_lines[a0:a1]),
-                    yours="".join(your_lines[b0:b1]),
-                )
+            hunk = ConflictHunk(
+                field=field,
+                base_start=z0 + 1,
+                base="".join(base_lines[z0:z1]),
+                current="".join(current_lines[a0:a1]),
+                yours="".join(your_lines[b0:b1]),
             )
+            conflicts.append(hunk)
+            parts += ["".join(merged), hunk]
+            merged.clear()
     if conflicts:
-        return Merged(None, tuple(conflicts))
+        parts.append("".join(merged))
+        return Merged(None, tuple(conflicts), tuple(part for part in parts if part != ""))
     return Merged("".join(merged))
 
 
@@ -104,4 +111,5 @@ def merge_title(base: str, current: str, yours: str) -> Merged:
         return Merged(current)
     if current == base:
         return Merged(yours)
-    return Merged(None, (ConflictHunk("title", 1, base, current, yours),))
+    hunk = ConflictHunk("title", 1, base, current, yours)
+    return Merged(None, (hunk,), (hunk,))

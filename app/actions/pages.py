@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
@@ -168,6 +169,16 @@ class PageUpdate:
     merged: bool = False
 
 
+MARKER_LINE = re.compile(r"^(<{7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
+"""The start of a line that opens, divides or closes a conflict hunk in a merge proposal
+written out as text (``<<<<<<< yours`` ... ``>>>>>>> revision 5``), the way ``git`` does."""
+
+
+def marker_lines(text: str) -> int:
+    """How many lines of ``text`` are conflict markers (see :data:`MARKER_LINE`)."""
+    return len(MARKER_LINE.findall(text))
+
+
 async def _merge_stale_edit(
     page: Page, base_revision: int, title: str | None, body: str | None
 ) -> tuple[str, str, tuple[ConflictHunk, ...]]:
@@ -196,10 +207,14 @@ async def update_page(
     title: str | None = None,
     body: str | None = None,
     summary: str = "",
+    allow_conflict_markers: bool = False,
 ) -> PageUpdate:
     """Write the next revision. An edit made on an older revision is merged with what was
     written since; where both changed the same lines, the answer is CONFLICT with both
-    sides of each hunk, and the edit is kept as the author's draft of the page."""
+    sides of each hunk, and the edit is kept as the author's draft of the page (whose
+    :func:`merge_proposal` is the merge to finish). A text with more conflict-marker lines
+    than the page has now is BAD_USER_INPUT unless ``allow_conflict_markers``. An edit that
+    changes nothing writes nothing and tells nobody."""
     if title is not None:
         title = required_text(title, "title", TITLE_MAX_LENGTH)
     if body is not None:
@@ -208,12 +223,41 @@ async def update_page(
     if title is None and body is None:
         raise BadUserInput("Nothing to change: give a new title, a new body or both.")
     page, project = await writable_page(actor, page_id)
+    if not allow_conflict_markers:
+        for name, text, now in (("title", title, page.title), ("body", body, page.body)):
+            if text is not None and marker_lines(text) > marker_lines(now):
+                raise BadUserInput(
+                    f"The {name} still has conflict markers (lines beginning with "
+                    "<<<<<<<, ||||||| or >>>>>>>): choose between the sides of each "
+                    "conflicting hunk and remove the markers before saving, or save with "
+                    "allowConflictMarkers if the page is meant to show them.",
+                    field=name,
+                )
+    edit = _Edit(base_revision, title, body, summary)
+    return await _write(actor, bus, page, project, edit)
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """A title and body (None: unchanged) made on revision ``base``; ``restored`` names the
+    revision whose text it is, for a restore."""
+
+    base: int
+    title: str | None
+    body: str | None
+    summary: str
+    restored: int | None = None
+
+
+async def _write(
+    actor: User, bus: EventBus, page: Page, project: Project, edit: _Edit
+) -> PageUpdate:
     try:
-        return await _update_page(actor, bus, page, project, base_revision, title, body, summary)
+        return await _update_page(actor, bus, page, project, edit)
     except TooDifferent:
-        await _keep_draft(actor, page, base_revision, title, body)
+        await _keep_draft(actor, page, edit)
         raise Conflict(
-            f"The page changed since revision {base_revision} in too many places to merge "
+            f"The page changed since revision {edit.base} in too many places to merge "
             "your edit with it line by line. Your text is kept as your draft of this page: "
             "make your edit again on the current revision.",
             currentRevision=(await Page.get(id=page.id)).revision,
@@ -223,16 +267,10 @@ async def update_page(
 
 
 async def _update_page(
-    actor: User,
-    bus: EventBus,
-    page: Page,
-    project: Project,
-    base_revision: int,
-    title: str | None,
-    body: str | None,
-    summary: str,
+    actor: User, bus: EventBus, page: Page, project: Project, edit: _Edit
 ) -> PageUpdate:
     conflicts: tuple[ConflictHunk, ...] = ()
+    base_revision = edit.base
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
         if base_revision < 1 or base_revision > locked.revision:
@@ -245,11 +283,11 @@ async def _update_page(
         merged = base_revision != locked.revision
         if merged:
             new_title, new_body, conflicts = await _merge_stale_edit(
-                locked, base_revision, title, body
+                locked, base_revision, edit.title, edit.body
             )
         else:
-            new_title = title if title is not None else locked.title
-            new_body = body if body is not None else locked.body
+            new_title = edit.title if edit.title is not None else locked.title
+            new_body = edit.body if edit.body is not None else locked.body
         if not conflicts:
             await PageDraft.filter(page_id=locked.id, author_id=actor.id).delete()
             if len(new_body) > PAGE_MAX_LENGTH:
@@ -262,15 +300,23 @@ async def _update_page(
                 current = await PageRevision.get(page_id=locked.id, number=locked.revision)
                 return PageUpdate(locked, current)  # nothing changed: no revision, no event
             revision, event = await _append_revision(
-                actor, locked, project, title=new_title, body=new_body, summary=summary
+                actor, locked, project, title=new_title, body=new_body, summary=edit.summary
             )
+            if edit.restored is not None:
+                await audit(
+                    "page.restored",
+                    actor=actor,
+                    target=f"page:{locked.id}",
+                    restored=edit.restored,
+                    revision=revision.number,
+                )
     if conflicts:
-        await _keep_draft(actor, locked, base_revision, title, body)
+        await _keep_draft(actor, locked, edit)
         raise Conflict(
             f"The page changed since revision {base_revision} (it is now at revision "
             f"{locked.revision}) in the same places as your edit. Your text is kept as your "
-            "draft of this page: resolve the conflicting hunks and submit again from the "
-            "current revision.",
+            "draft of this page: choose between the sides of each conflicting hunk in its "
+            "merge proposal and submit again from the current revision.",
             currentRevision=locked.revision,
             conflicts=[hunk.as_extension() for hunk in conflicts],
             draftSaved=True,
@@ -279,13 +325,11 @@ async def _update_page(
     return PageUpdate(locked, revision, merged=merged)
 
 
-async def _keep_draft(
-    actor: User, page: Page, base_revision: int, title: str | None, body: str | None
-) -> None:
+async def _keep_draft(actor: User, page: Page, edit: _Edit) -> None:
     await PageDraft.update_or_create(
         page_id=page.id,
         author_id=actor.id,
-        defaults={"base_revision": base_revision, "title": title, "body": body},
+        defaults={"base_revision": edit.base, "title": edit.title, "body": edit.body},
     )
 
 
@@ -294,31 +338,88 @@ async def discard_draft(actor: User, *, page_id: int) -> bool:
     return bool(await PageDraft.filter(page_id=page.id, author_id=actor.id).delete())
 
 
+@dataclass(frozen=True, slots=True)
+class MergeProposal:
+    """A draft merged with the page as it is now, for its author to finish and save with
+    ``baseRevision = current_revision``: every change of either side that does not overlap
+    is applied; ``title`` is None when the titles conflict (``title_conflict``); ``body``
+    is the text in order, runs of merged lines (strings) and the conflicting hunks."""
+
+    base_revision: int
+    current_revision: int
+    title: str | None
+    title_conflict: ConflictHunk | None
+    body: tuple[str | ConflictHunk, ...]
+
+    @property
+    def conflicts(self) -> tuple[ConflictHunk, ...]:
+        body = tuple(part for part in self.body if isinstance(part, ConflictHunk))
+        return ((self.title_conflict,) if self.title_conflict else ()) + body
+
+
+async def merge_proposal(draft: PageDraft) -> MergeProposal:
+    """The three-way merge of a draft (yours) with the page now (current), from the
+    revision the draft began on (base). Texts too different to align line by line give
+    one hunk of the whole body, so that nothing is chosen for the author."""
+    page = await Page.get(id=draft.page_id)
+    base = await PageRevision.get(page_id=page.id, number=draft.base_revision)
+    title: str | None = page.title
+    title_conflict = None
+    if draft.title is not None:
+        titled = merge_title(base.title, page.title, draft.title)
+        title = titled.text
+        title_conflict = titled.conflicts[0] if titled.conflicts else None
+    body: tuple[str | ConflictHunk, ...] = (page.body,)
+    if draft.body is not None:
+        yours = draft.body
+        size = len(base.body) + len(page.body) + len(yours)
+        try:
+            bodied = await off_the_loop(
+                size, lambda: merge_text("body", base.body, page.body, yours)
+            )
+            body = bodied.parts if bodied.text is None else (bodied.text,)
+        except TooDifferent:
+            body = (ConflictHunk("body", 1, base.body, page.body, yours),)
+    body = tuple(part for part in body if part != "")
+    return MergeProposal(draft.base_revision, page.revision, title, title_conflict, body)
+
+
 async def restore_page_revision(
-    actor: User, bus: EventBus, *, page_id: int, revision: int, summary: str = ""
+    actor: User,
+    bus: EventBus,
+    *,
+    page_id: int,
+    revision: int,
+    base_revision: int,
+    summary: str = "",
 ) -> PageUpdate:
-    """Make an earlier revision's text the current one, as a new revision."""
+    """Make an earlier revision's text current again, as an edit made on ``base_revision``
+    (the revision the restore was decided on): what was written since is merged as for
+    :func:`update_page`, or the answer is CONFLICT and the restore is kept as the actor's
+    draft. Restoring the text the page has writes nothing and tells nobody. NOT_FOUND for
+    an unknown ``revision``; BAD_USER_INPUT for an unknown ``base_revision``."""
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
     page, project = await writable_page(actor, page_id)
-    async with in_transaction():
-        locked = await Page.filter(id=page.id).select_for_update().get()
-        old = await PageRevision.get_or_none(page_id=locked.id, number=revision)
-        if old is None:
-            raise NotFound("page revision")
-        new_revision, event = await _append_revision(
-            actor,
-            locked,
-            project,
-            title=old.title,
-            body=old.body,
-            summary=summary or f"Restored revision {revision}",
+    old = await PageRevision.get_or_none(page_id=page.id, number=revision)
+    if old is None:
+        raise NotFound("page revision")
+    base = await PageRevision.get_or_none(page_id=page.id, number=base_revision)
+    if base is None:
+        raise BadUserInput(
+            f"Revision {base_revision} of this page does not exist; the current revision "
+            f"is {page.revision}. Give as baseRevision the revision you were reading when "
+            "you chose to restore.",
+            field="baseRevision",
+            currentRevision=page.revision,
         )
-        await audit(
-            "page.restored",
-            actor=actor,
-            target=f"page:{locked.id}",
-            restored=revision,
-            revision=new_revision.number,
-        )
-    await bus.publish([event])
-    return PageUpdate(locked, new_revision)
+    edit = _Edit(
+        base_revision,
+        title=old.title if old.title != base.title else None,
+        body=old.body if old.body != base.body else None,
+        summary=summary or f"Restored revision {revision}",
+        restored=revision,
+    )
+    if edit.title is None and edit.body is None:  # the base is the restored text already
+        current = await PageRevision.get(page_id=page.id, number=page.revision)
+        return PageUpdate(page, current)
+    return await _write(actor, bus, page, project, edit)

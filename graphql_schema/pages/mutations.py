@@ -62,12 +62,25 @@ class UpdatePageInput:
     title: str | None = None
     body: str | None = None
     summary: str = ""
+    allow_conflict_markers: bool = strawberry.field(
+        default=False,
+        description=(
+            "Save a text with more conflict-marker lines (<<<<<<<, |||||||, >>>>>>>) than "
+            "the page has now; without it such a text is refused as BAD_USER_INPUT."
+        ),
+    )
 
 
 @strawberry.input
 class RestorePageRevisionInput:
     page_id: strawberry.ID
-    revision: int
+    revision: int = strawberry.field(description="The revision whose text to restore.")
+    base_revision: int = strawberry.field(
+        description=(
+            "The revision you were reading when you chose to restore: what was written "
+            "since is merged with the restore, or it answers CONFLICT (as updatePage)."
+        )
+    )
     summary: str = ""
 
 
@@ -160,7 +173,8 @@ class Mutation:
             "Write the next revision of a page, from the revision the edit started on. An "
             "edit of an older revision is merged with what was written since; overlapping "
             "changes answer CONFLICT with `extensions.conflicts` (both sides of each hunk) "
-            "and keep the edit as your `draft` of the page."
+            "and keep the edit as your `draft` of the page, whose `proposal` is the merge to "
+            "finish. An edit that changes nothing writes no revision and tells nobody."
         ),
     )
     async def update_page(self, info: Info, input: UpdatePageInput) -> PageRevisionPayload | None:
@@ -172,12 +186,17 @@ class Mutation:
             title=input.title,
             body=input.body,
             summary=input.summary,
+            allow_conflict_markers=input.allow_conflict_markers,
         )
         return PageRevisionPayload.from_update(update)
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
-        description="Make an earlier revision current again, as a new revision.",
+        description=(
+            "Make an earlier revision's text current again, as a new revision, merged with "
+            "what was written since `baseRevision` like any edit (or CONFLICT, keeping the "
+            "restore as your draft). Restoring the text the page has writes nothing."
+        ),
     )
     async def restore_page_revision(
         self, info: Info, input: RestorePageRevisionInput
@@ -187,6 +206,7 @@ class Mutation:
             info.context.bus,
             page_id=decode_global_id(input.page_id, "Page")[1],
             revision=input.revision,
+            base_revision=input.base_revision,
             summary=input.summary,
         )
         return PageRevisionPayload.from_update(update)

@@ -19,6 +19,7 @@ from app.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
+from graphql_schema.pages.drafts import PageDraft
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, global_id, paginate
@@ -57,19 +58,6 @@ class PageRevision(relay.Node):
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
         return await load_user(info, self.row.author_id)
-
-
-@strawberry.type(
-    description=(
-        "Your edit of a page that could not be merged with what others wrote since "
-        "`baseRevision`: resolve it and submit it again from the current revision."
-    )
-)
-class PageDraft:
-    base_revision: int
-    title: str | None = strawberry.field(description="Null when the edit kept the title.")
-    body: str | None = strawberry.field(description="Null when the edit kept the body.")
-    updated_at: datetime
 
 
 @strawberry.enum(description="How a line of a diff relates the two revisions.")
@@ -363,12 +351,7 @@ class Page(relay.Node):
         row = await DraftRow.get_or_none(page_id=self.row.id, author_id=viewer.id)
         if row is None:
             return None
-        return PageDraft(
-            base_revision=row.base_revision,
-            title=row.title,
-            body=row.body,
-            updated_at=row.updated_at,
-        )
+        return PageDraft.from_row(row)
 
     @strawberry.field(description="One revision of this page by its number.")
     async def revision_by_number(self, number: int) -> PageRevision | None:

@@ -49,7 +49,7 @@ async def page(world: World, bus: EventBus) -> Page:
     return await Page.get(id=world.portal_page.id)
 
 
-async def _update(api: Api, editor: User, page: Page, base: int, **change: str) -> Result:
+async def _update(api: Api, editor: User, page: Page, base: int, **change: object) -> Result:
     variables = {"input": {"pageId": gid(page), "baseRevision": base, **change}}
     return await api(UPDATE, variables, as_user=editor)
 
@@ -292,3 +292,137 @@ async def test_any_revision_is_fetched_by_its_number(api: Api, world: World, pag
     missing = await api(query, {"id": gid(page), "n": 7}, as_user=world.anna)
     assert missing.codes == ["NOT_FOUND"]
     assert missing.data == {"page": {"revisionByNumber": None}}
+
+
+DRIVER_APP = "# Driver app\n\nBooking in 2 taps.\n\nModules:\n- Booking\n- Billing\n- Reports\n"
+
+PROPOSAL = """
+query ($id: ID!) { page(id: $id) { revision body draft { baseRevision body proposal {
+  baseRevision currentRevision title conflictCount titleConflict { base current yours }
+  body {
+    __typename
+    ... on MergedLines { text }
+    ... on PageConflictHunk { field baseStartLine base current yours }
+  }
+} } } }
+"""
+
+
+async def _proposal(api: Api, reader: User, page: Page) -> Any:
+    result = await api(PROPOSAL, {"id": gid(page)}, as_user=reader)
+    assert result.errors == [], result.errors
+    return result.data["page"]
+
+
+@pytest.fixture
+async def driver_app(world: World, bus: EventBus) -> Page:
+    """The portal page at revision 4, whose third line is "Booking in 2 taps."."""
+    for n, body in enumerate(("# Driver app\n", "# Driver app\n\nModules:\n", DRIVER_APP)):
+        await pages.update_page(
+            world.sam, bus, page_id=world.portal_page.id, base_revision=n + 1, body=body
+        )
+    return await Page.get(id=world.portal_page.id)
+
+
+async def test_editing_again_after_a_conflict_starts_from_the_merge_not_the_old_draft(
+    api: Api, world: World, bus: EventBus, driver_app: Page
+) -> None:
+    # given max edits the "2 taps" line from revision 4, while sam saves revision 5
+    # changing the same line and "- Billing"
+    maxs = DRIVER_APP.replace("2 taps.", "2 taps, offline too.")
+    sams = DRIVER_APP.replace("2 taps.", "two taps.").replace(
+        "- Billing", "- Billing and invoicing"
+    )
+    await pages.update_page(world.sam, bus, page_id=driver_app.id, base_revision=4, body=sams)
+    conflict = await _update(api, world.max, driver_app, 4, body=maxs)
+    assert conflict.codes == ["CONFLICT"]
+    # when max edits again: his draft is offered merged with revision 5
+    page = await _proposal(api, world.max, driver_app)
+    proposal = page["draft"]["proposal"]
+    # then sam's other change is applied and only the shared line is left to choose
+    assert (proposal["baseRevision"], proposal["currentRevision"]) == (4, 5)
+    assert (proposal["title"], proposal["titleConflict"], proposal["conflictCount"]) == (
+        "Acme booking concept",
+        None,
+        1,
+    )
+    assert proposal["body"] == [
+        {"__typename": "MergedLines", "text": "# Driver app\n\n"},
+        {
+            "__typename": "PageConflictHunk",
+            "field": "body",
+            "baseStartLine": 3,
+            "base": "Booking in 2 taps.\n",
+            "current": "Booking in two taps.\n",
+            "yours": "Booking in 2 taps, offline too.\n",
+        },
+        {
+            "__typename": "MergedLines",
+            "text": "\nModules:\n- Booking\n- Billing and invoicing\n- Reports\n",
+        },
+    ]
+    # when max keeps his side of the hunk and saves from revision 5
+    chosen = "".join(
+        part["yours"] if part["__typename"] == "PageConflictHunk" else part["text"]
+        for part in proposal["body"]
+    )
+    saved = await _update(api, world.max, driver_app, proposal["currentRevision"], body=chosen)
+    # then revision 6 has his line and sam's "Billing and invoicing", and no draft is left
+    assert saved.errors == []
+    assert saved.data["updatePage"]["page"]["body"] == (
+        "# Driver app\n\nBooking in 2 taps, offline too.\n\n"
+        "Modules:\n- Booking\n- Billing and invoicing\n- Reports\n"
+    )
+    assert saved.data["updatePage"]["revision"] == {"number": 6}
+    assert (await _proposal(api, world.max, driver_app))["draft"] is None
+
+
+async def test_a_proposal_follows_the_page_and_is_its_authors_alone(
+    api: Api, world: World, bus: EventBus, driver_app: Page
+) -> None:
+    # given max's draft from revision 4 conflicts with sam's revision 5
+    sams = DRIVER_APP.replace("2 taps.", "two taps.")
+    await pages.update_page(world.sam, bus, page_id=driver_app.id, base_revision=4, body=sams)
+    maxs = DRIVER_APP.replace("2 taps.", "one tap.")
+    with pytest.raises(Conflict):
+        await pages.update_page(world.max, bus, page_id=driver_app.id, base_revision=4, body=maxs)
+    # when anna saves revision 6 elsewhere on the page
+    later = sams.replace("- Reports", "- Reports\n- Exports")
+    await pages.update_page(world.anna, bus, page_id=driver_app.id, base_revision=5, body=later)
+    # then max's proposal is against revision 6 and has anna's line
+    proposal = (await _proposal(api, world.max, driver_app))["draft"]["proposal"]
+    assert proposal["currentRevision"] == 6
+    assert proposal["body"][-1]["text"].endswith("- Reports\n- Exports\n")
+    # and nobody else sees max's draft or its proposal
+    assert (await _proposal(api, world.anna, driver_app))["draft"] is None
+    assert (await _proposal(api, world.sam, driver_app))["draft"] is None
+
+
+async def test_a_text_with_conflict_markers_is_refused_unless_meant(
+    api: Api, world: World, driver_app: Page
+) -> None:
+    # given a text that still holds a conflict as markers
+    marked = DRIVER_APP.replace(
+        "Booking in 2 taps.\n",
+        "<<<<<<< yours\nBooking in 1 tap.\n||||||| revision 4\nBooking in 2 taps.\n"
+        "=======\nBooking in two taps.\n>>>>>>> revision 5\n",
+    )
+    before = await PageRevision.filter(page_id=driver_app.id).count()
+    # when it is saved as it is
+    refused = await _update(api, world.max, driver_app, 4, body=marked)
+    # then it is refused, naming the markers, and nothing is written
+    assert refused.codes == ["BAD_USER_INPUT"]
+    assert "conflict markers" in refused.errors[0]["message"]
+    assert refused.errors[0]["extensions"]["field"] == "body"
+    assert await PageRevision.filter(page_id=driver_app.id).count() == before
+    # when the page is meant to show them (a guide to merging, say)
+    meant = await _update(api, world.max, driver_app, 4, body=marked, allowConflictMarkers=True)
+    # then it is saved, and later edits that keep them need no flag
+    assert meant.errors == []
+    again = await _update(api, world.sam, driver_app, 5, body=marked + "\nSee also: git.\n")
+    assert again.errors == []
+    # a title with markers is refused too; a setext heading's ======= line is no marker
+    title = await _update(api, world.max, driver_app, 6, title=">>>>>>> revision 5")
+    assert title.codes == ["BAD_USER_INPUT"]
+    setext = await _update(api, world.max, driver_app, 6, body="Driver app\n=======\n")
+    assert setext.errors == []

@@ -62,8 +62,13 @@ async def _create(api: Api, author: User, project: Any, **fields: Any) -> Result
     return await api(CREATE_PAGE, variables, as_user=author)
 
 
-async def _restore(api: Api, editor: User, page: Page, revision: int) -> Result:
-    variables = {"input": {"pageId": gid(page), "revision": revision}}
+async def _restore(
+    api: Api, editor: User, page: Page, revision: int, base: int | None = None
+) -> Result:
+    """Restore ``revision``, decided on ``base`` (the page's revision now when None)."""
+    if base is None:
+        base = (await Page.get(id=page.id)).revision
+    variables = {"input": {"pageId": gid(page), "revision": revision, "baseRevision": base}}
     return await api(RESTORE, variables, as_user=editor)
 
 

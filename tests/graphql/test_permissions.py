@@ -113,7 +113,7 @@ ANONYMOUS_DOCUMENTS = {
     "updatePage": f'mutation {{ updatePage(input: {{pageId: "{_PG}", baseRevision: 1, '
     'body: "x"}) { page { body } } }',
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
-    "revision: 1}) { page { body } } }",
+    "revision: 1, baseRevision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
     "auditLog": "{ auditLog { totalCount } }",
     "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '

@@ -132,7 +132,9 @@ MUTATIONS = {
         None,
     ),
     "restorePageRevision": (
-        mutation("restorePageRevision", "pageId: $id, revision: 1", "page { id body }"),
+        mutation(
+            "restorePageRevision", "pageId: $id, revision: 1, baseRevision: 1", "page { id body }"
+        ),
         "portal_page",
         None,
     ),
