@@ -234,8 +234,10 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         claims = decode_access_token(self.settings, token) if token else None
         if claims is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
-        if isinstance(context.request, WebSocket):  # listening first: no end goes unheard
-            context.closers.append(await _watch_session(self.bus, context.request, claims))
+        watch = None
+        if isinstance(context.request, WebSocket):  # closes the socket when the session ends
+            watch = _watch_session(self.bus, context.request, claims)
+            context.closers.append(watch[0])
         user = await session_user(claims.user_id, claims.session_id)
         if user is None:
             raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
@@ -249,6 +251,8 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             context.closers.append(
                 asyncio.create_task(_close_at_expiry(context.request, claims.expires_at))
             )
+        if watch is not None:  # before the ack: every operation, checked itself, comes after
+            await _until_listening(*watch)
         return UNSET  # type: ignore[no-any-return]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -277,20 +281,23 @@ SESSION_ENDED = "The session has ended or the account was removed: sign in again
 SESSION_WATCH_READY = 5.0  # seconds to wait for the broadcast to listen
 
 
-async def _watch_session(
+def _watch_session(
     bus: EventBus, websocket: WebSocket, claims: AccessClaims
-) -> asyncio.Task[None]:
+) -> tuple[asyncio.Task[None], asyncio.Event]:
     """A task that closes the websocket (4403) as soon as its session ends or its user is
-    removed, as told on the user's sessions channel by whichever process ended it; returned
-    once that channel is listened to."""
+    removed, as told on the user's sessions channel by whichever process ended it, and the
+    event set once that channel is listened to."""
     listening = asyncio.Event()
-    watch = asyncio.create_task(_close_when_ended(bus, websocket, claims, listening))
+    return asyncio.create_task(_close_when_ended(bus, websocket, claims, listening)), listening
+
+
+async def _until_listening(watch: asyncio.Task[None], listening: asyncio.Event) -> None:
+    """Until the watch listens (or has ended), at most SESSION_WATCH_READY seconds."""
     ready = asyncio.ensure_future(listening.wait())
     await asyncio.wait(
         {ready, watch}, timeout=SESSION_WATCH_READY, return_when=asyncio.FIRST_COMPLETED
     )
     ready.cancel()
-    return watch
 
 
 async def _close_when_ended(
