@@ -198,3 +198,79 @@ async def test_a_query_too_long_or_a_foreign_cursor_is_bad_input(api: Api, world
     cursor_of_another_list = "Y3Vyc29yOjE="
     result = await _search(api, world.anna, "dock", after=cursor_of_another_list)
     assert result.codes == ["BAD_USER_INPUT"]
+
+
+# One corpus, the same hits on SQLite (the default run) and PostgreSQL (CI's second run).
+CORPUS = {
+    "email": "Send the rota to anna@acme.example before Friday",
+    "version": "Upgrade the scanners to firmware 2.5.1 tonight",
+    "older": "Firmware 1.2.5 had the scanner bug",
+    "accents": "Herr Müller confirmed the café order",
+    "plain": "Mr Muller will sign for the cafe",
+    "identifier": "The job sync_inventory_nightly failed; see PROJ-1234 and getUserName()",
+    "short_words": "To be or not to be, that is the rota",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("anna@acme.example", {"email"}),
+        ("acme.example", {"email"}),
+        ("2.5.1", {"version"}),
+        ("1.2.5", {"older"}),
+        ("1.2", {"older"}),
+        ("firmware", {"version", "older"}),
+        ("müller", {"accents", "plain"}),
+        ("Muller", {"accents", "plain"}),
+        ("CAFÉ", {"accents", "plain"}),
+        ("cafe\u0301", {"accents", "plain"}),
+        ("sync_inventory_nightly", {"identifier"}),
+        ("PROJ-1234", {"identifier"}),
+        ("getUserName", {"identifier"}),
+        ("not to be", {"short_words"}),
+        ("the rota", {"email", "short_words"}),
+        ("scanner", {"version", "older"}),
+        ("2.5.1 müller", set()),
+    ],
+)
+async def test_both_databases_find_the_same(
+    api: Api, world: World, bus: EventBus, query: str, expected: set[str]
+) -> None:
+    posted = {
+        gid(
+            await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body=body)
+        ): name
+        for name, body in CORPUS.items()
+    }
+    result = await _search(api, world.anna, query)
+    assert {posted[found] for found in _ids(result)} == expected
+    assert result.data["search"]["totalCount"] == len(expected)
+
+
+async def test_pages_of_hits_never_repeat_while_posts_are_written(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    async def post(body: str) -> str:
+        made = await microposts.post_micropost(
+            world.max, bus, project_id=world.portal.id, body=body
+        )
+        return gid(made)
+
+    # given quokka posts of different lengths, so that their scores differ
+    before = [await post("quokka " + "and more words " * n + "about the quokka") for n in range(7)]
+    first = await _search(api, world.anna, "quokka", first=3)
+    page_one = _ids(first)
+    assert len(page_one) == 3
+    # when new matching posts are made, one better and one worse than anything so far
+    await post("quokka quokka quokka")
+    await post("a long post that mentions a quokka once " + "among other words " * 20)
+    # then the next pages go on where the first ended: nothing from page one again
+    seen = list(page_one)
+    info = first.data["search"]["pageInfo"]
+    while info["hasNextPage"]:
+        more = await _search(api, world.anna, "quokka", first=3, after=info["endCursor"])
+        seen += _ids(more)
+        info = more.data["search"]["pageInfo"]
+    assert len(seen) == len(set(seen))
+    assert set(before) <= set(seen)
