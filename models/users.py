@@ -104,10 +104,10 @@ class Invitation(TimestampedModel):
         "models.Customer", related_name="invitations", null=True, on_delete=fields.CASCADE
     )
     customer_id: int | None  # null only in invitations made before they were pending rows
-    email = fields.CharField(max_length=254, default="", db_index=True)
-    name = fields.CharField(max_length=200, default="")
+    email = fields.CharField(max_length=254, default="", db_default="", db_index=True)
+    name = fields.CharField(max_length=200, default="", db_default="")
     role = fields.CharEnumField(Role, max_length=20, null=True)
-    project_ids: list[int] = fields.JSONField(default=list)
+    project_ids: list[int] = fields.JSONField(default=list, db_default=[])
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="invitations", null=True, on_delete=fields.CASCADE
     )

@@ -6,6 +6,7 @@ from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 
 # Invitations made before they were pending rows pointed at an account made for them:
 # they take the address, name, role and customer of that account.
@@ -19,12 +20,28 @@ WHERE user_id IS NOT NULL
 """
 
 
+
+# SQLite changes a column by copying the table and dropping the old one: with foreign keys
+# on, dropping `users` would delete every row that refers to a user (ON DELETE CASCADE).
+# So foreign keys are off while this migration runs there, which needs it not atomic.
+async def foreign_keys_off(apps: object, editor: BaseSchemaEditor) -> None:
+    if editor.DIALECT == "sqlite":
+        await editor.client.execute_script("PRAGMA foreign_keys = OFF")
+
+
+async def foreign_keys_on(apps: object, editor: BaseSchemaEditor) -> None:
+    if editor.DIALECT == "sqlite":
+        await editor.client.execute_script("PRAGMA foreign_keys = ON")
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0010_sessions')]
 
     initial = False
+    atomic = False
 
     operations = [
+        ops.RunPython(foreign_keys_off, foreign_keys_on),
         ops.CreateModel(
             name='CustomerEmailDomain',
             fields=[
@@ -53,17 +70,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Invitation',
             name='email',
-            field=fields.CharField(default='', db_index=True, max_length=254),
+            field=fields.CharField(default='', db_index=True, db_default='', max_length=254),
         ),
         ops.AddField(
             model_name='Invitation',
             name='name',
-            field=fields.CharField(default='', max_length=200),
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
         ops.AddField(
             model_name='Invitation',
             name='project_ids',
-            field=fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads),
+            field=fields.JSONField(default=list, db_default=[], encoder=JSON_DUMPS, decoder=loads),
         ),
         ops.AddField(
             model_name='Invitation',
@@ -80,4 +97,5 @@ class Migration(migrations.Migration):
             model_name='User',
             constraint=UniqueConstraint(fields=('customer', 'handle'), name=None),
         ),
+        ops.RunPython(foreign_keys_on, foreign_keys_off),
     ]
