@@ -516,3 +516,67 @@ async def test_page_show_prints_the_current_text(anna: Client, page: dict[str, s
     assert code == 0
     assert out.startswith(f"# {page['title']}\nrevision 1 · SHARED")
     assert BODY.strip() in out
+
+
+# An $EDITOR that shows the test what it opened and leaves `result` in it, if there is one.
+QUICK_EDITOR = """
+import pathlib, sys
+here = pathlib.Path(__file__).parent
+page = pathlib.Path(sys.argv[1])
+(here / "opened").write_text(page.read_text())
+if (here / "result").exists():
+    page.write_text((here / "result").read_text())
+"""
+
+
+def _take(path: Path) -> str:
+    """The text of a file the client kept for the user, who then removes it."""
+    text = path.read_text()
+    path.unlink()
+    return text
+
+
+async def test_page_edit_from_draft_opens_the_merge_with_markers_and_saves_no_marker(
+    anna: Client, server: Server, page: dict[str, str], tmp_path: Path
+) -> None:
+    # given anna's edit conflicted: sam rewrote her line meanwhile, and another one too
+    anna_body = BODY.replace("- Who approves?", "- Anna approves")
+    sam_body = BODY.replace("- Who approves?", "- Sam approves").replace(
+        "- Works offline", "- Works offline and on paper"
+    )
+    code, _, _ = await edit_while_sam_saves(
+        anna, server, page, tmp_path, anna_body=anna_body, sam_body=sam_body
+    )
+    assert code == 1
+    editor = tmp_path / "quick"
+    editor.mkdir()
+    (editor / "editor.py").write_text(QUICK_EDITOR)
+    command = (f"{sys.executable} {editor / 'editor.py'}",)
+    # when she edits again from her draft and saves without touching the buffer
+    code, out, err = await anna.run(
+        "page", "edit", page["title"], "--from-draft", editor=command[0]
+    )
+    # then the buffer was revision 2 with her side and sam's of the one conflicting line
+    # between markers, sam's other change applied; and nothing is saved while they remain
+    merged = BODY.replace("- Works offline", "- Works offline and on paper")
+    assert (editor / "opened").read_text() == merged.replace(
+        "- Who approves?\n",
+        "<<<<<<< yours (your draft, begun on revision 1)\n- Anna approves\n"
+        "||||||| revision 1 (where you began)\n- Who approves?\n=======\n- Sam approves\n"
+        ">>>>>>> revision 2 (the page now)\n",
+    )
+    assert code == 1
+    assert "Conflict markers remain (line 8, 10, 14): nothing was saved." in err
+    kept = _take(Path(err.split("Your text is in ")[1].split(";")[0]))
+    assert kept == (editor / "opened").read_text()
+    assert (await server(page["sam"], PAGE, id=page["id"]))["page"]["revision"] == 2
+    # when she keeps her line and removes the markers
+    (editor / "result").write_text(merged.replace("- Who approves?", "- Anna approves"))
+    code, out, err = await anna.run(
+        "page", "edit", page["title"], "--from-draft", editor=command[0]
+    )
+    # then revision 3 has her line and sam's other change
+    assert code == 0, err
+    assert "as revision 3" in out
+    saved = (await server(page["sam"], PAGE, id=page["id"]))["page"]
+    assert saved == {"body": merged.replace("- Who approves?", "- Anna approves"), "revision": 3}

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import getpass
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -198,7 +199,7 @@ async def cmd_page_show(api: Api, args: argparse.Namespace) -> int:
         draft = page["draft"]
         print(
             f"\nYou have a draft from revision {draft['baseRevision']} (an edit that did not "
-            "merge): `page edit --from-draft` starts from it."
+            "merge): `page edit --from-draft` opens it merged with this revision."
         )
     return 0
 
@@ -213,20 +214,38 @@ async def load_page(api: Api, needle: str) -> dict[str, Any]:
 
 async def cmd_page_edit(api: Api, args: argparse.Namespace) -> int:
     page = await load_page(api, args.page)
-    start = page["body"]
+    start, base, title = page["body"], page["revision"], None
     if args.from_draft:
-        if not (page.get("draft") or {}).get("body"):
+        draft = page.get("draft")
+        if not draft:
             raise Refusal("You have no draft of this page.")
-        start = page["draft"]["body"]
+        proposal = draft["proposal"]
+        start, base = with_markers(proposal), proposal["currentRevision"]
+        title = proposed_title(proposal, page["title"])
+        print(
+            f"Your draft from revision {draft['baseRevision']}, merged with revision {base}: "
+            f"{len(conflict_hunks(proposal))} conflicting hunk(s) between <<<<<<< and >>>>>>> "
+            "lines; keep what you want of each and remove the marker lines.",
+            file=sys.stderr,
+        )
     edited = await edit_text(start, suffix=".md")
-    if edited == page["body"]:
+    markers = [n for n, line in enumerate(edited.splitlines(), 1) if MARKER_LINE.match(line)]
+    if len(markers) > len(MARKER_LINE.findall(page["body"])):
+        kept = keep_text(edited)
+        raise Refusal(
+            f"Conflict markers remain (line {', '.join(map(str, markers[:5]))}): nothing was "
+            f"saved. Your text is in {kept}; choose between the sides of each hunk and remove "
+            "the marker lines."
+        )
+    if edited == page["body"] and title is None:
         print("No changes.")
         return 0
     try:
         data = await api.call(
             "UpdatePage",
             pageId=page["id"],
-            baseRevision=page["revision"],
+            baseRevision=base,
+            title=title,
             body=edited,
             summary=args.summary,
         )
@@ -239,8 +258,65 @@ async def cmd_page_edit(api: Api, args: argparse.Namespace) -> int:
     print(f'Saved "{page["title"]}" as revision {result["page"]["revision"]}.')
     print(f"merged: {'true' if result['merged'] else 'false'}")
     if result["merged"]:
-        print(f"(The page had changed since revision {page['revision']}; the edits were merged.)")
+        print(f"(The page had changed since revision {base}; the edits were merged.)")
     return 0
+
+
+MARKER_LINE = re.compile(r"^(<{7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
+"""A line that opens, divides or closes a conflict hunk (as the server counts them)."""
+
+
+def conflict_hunks(proposal: dict[str, Any]) -> list[dict[str, Any]]:
+    return [part for part in proposal["body"] if part["__typename"] == "PageConflictHunk"]
+
+
+def with_markers(proposal: dict[str, Any]) -> str:
+    """The merge proposal as one text: merged lines as they are, each conflicting hunk
+    between markers, yours first, then the base, then the page now (as ``git`` writes a
+    conflict with ``merge.conflictStyle diff3``)."""
+
+    def lines(text: str) -> str:
+        return text if text.endswith("\n") or not text else text + "\n"
+
+    base, now = proposal["baseRevision"], proposal["currentRevision"]
+    out: list[str] = []
+    for part in proposal["body"]:
+        if part["__typename"] != "PageConflictHunk":
+            out.append(part["text"])
+            continue
+        out += [
+            f"<<<<<<< yours (your draft, begun on revision {base})\n",
+            lines(part["yours"]),
+            f"||||||| revision {base} (where you began)\n",
+            lines(part["base"]),
+            "=======\n",
+            lines(part["current"]),
+            f">>>>>>> revision {now} (the page now)\n",
+        ]
+    return "".join(out)
+
+
+def proposed_title(proposal: dict[str, Any], current: str) -> str | None:
+    """The title to send with the body: the draft's, when it merged; else None (the page's
+    title stays, and a conflicting title of the draft is named on standard error)."""
+    conflict = proposal.get("titleConflict")
+    if conflict:
+        print(
+            f"Your title {conflict['yours']!r} conflicts with {conflict['current']!r}, which "
+            "stays: change it in the web client if you wish.",
+            file=sys.stderr,
+        )
+        return None
+    title = proposal.get("title")
+    return title if title and title != current else None
+
+
+def keep_text(text: str) -> Path:
+    """``text`` in a file that outlives the command, for the user to pick up."""
+    handle, name = tempfile.mkstemp(prefix="extranet-page-", suffix=".md")
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    return Path(name)
 
 
 def print_conflict(error: ApiError) -> None:
@@ -307,7 +383,11 @@ def parser() -> argparse.ArgumentParser:
     edit = actions.add_parser("edit", help="edit a page in $EDITOR")
     edit.add_argument("page", help="an ID, or (part of) a page's title")
     edit.add_argument("-m", "--summary", default="", help="what the edit changed")
-    edit.add_argument("--from-draft", action="store_true", help="start from your draft")
+    edit.add_argument(
+        "--from-draft",
+        action="store_true",
+        help="start from your draft merged with the page now, conflicts between markers",
+    )
     edit.set_defaults(run=cmd_page_edit)
     return main
 
