@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install web run test check format lint types schema migrations clean
+.PHONY: install web audit run test check format lint types schema migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,27 @@ WEB := clients/web
 WEB_SOURCES := $(WEB)/package.json $(WEB)/build.mjs $(WEB)/tsconfig.json $(WEB)/index.html \
 	$(WEB)/icon.svg $(wildcard $(WEB)/src/*) $(wildcard clients/operations/*.graphql)
 
+## GraphiQL (development only, at /graphql) is served from GraphiQL's, React's and ReactDOM's
+## built files that npm installs in clients/graphiql: no CDN. The graphql-http conformance
+## audit that the tests run against the server lives in tests/http_audit.
+GRAPHIQL := clients/graphiql
+AUDIT := tests/http_audit
+
 ifeq ($(shell command -v npm 2>/dev/null),)
 web:
 	@echo "npm not found: the web client (clients/web) is not built; install Node.js 20 and npm, then run make web"
+audit:
+	@echo "npm not found: the graphql-http audit (tests/http_audit) is not installed"
 else
-web: $(WEB)/dist/index.html
+web: $(WEB)/dist/index.html $(GRAPHIQL)/node_modules/.package-lock.json
+audit: $(AUDIT)/node_modules/.package-lock.json
 endif
+
+$(GRAPHIQL)/node_modules/.package-lock.json: $(GRAPHIQL)/package-lock.json
+	cd $(GRAPHIQL) && npm ci --no-audit --no-fund --ignore-scripts
+
+$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
+	cd $(AUDIT) && npm ci --no-audit --no-fund --ignore-scripts
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
@@ -39,7 +54,7 @@ run: install web
 	$(BIN)/extranet serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 ## The test suite (SQLite by default; DATABASE_URL/BROADCAST_URL select PostgreSQL/Redis).
-test: install web
+test: install web audit
 	$(BIN)/pytest -q
 
 format: install
@@ -65,4 +80,5 @@ migrations: install
 	$(BIN)/python -m tortoise -c tortoise_config.TORTOISE_ORM makemigrations
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(WEB)/node_modules $(WEB)/dist \
+		$(GRAPHIQL)/node_modules $(AUDIT)/node_modules

@@ -39,10 +39,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from app.settings import Settings
@@ -188,6 +186,11 @@ NOT_ACCEPTABLE = Refusal(
     f"This endpoint answers in {GRAPHQL_RESPONSE_JSON} or {JSON}: accept one of them.",
     "NOT_ACCEPTABLE",
 )
+MALFORMED_JSON = Refusal(
+    400,
+    "The request body (or the variables or extensions of a GET) is not valid JSON.",
+    "MALFORMED_JSON",
+)
 NO_QUERY = Refusal(
     400, "Send the GraphQL document in `query` (or a persisted query's hash).", "NO_QUERY"
 )
@@ -308,17 +311,14 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
             limits = self.settings.query_limits
             kind = operation_type(query, request_data.operation_name, limits.max_tokens)
             _refuse_over(request_adapter.method, kind)
-        try:
-            return await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
-            )
-        except (InvalidOperationTypeError, MissingQueryError, CannotGetOperationTypeError) as e:
-            raise _strawberry_refusal(e, request_adapter.method) from e
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -352,17 +352,6 @@ def _refuse_over(method: str, kind: OperationType | None) -> None:
         raise Refused(SUBSCRIPTION_OVER_HTTP)
 
 
-def _strawberry_refusal(error: Exception, method: str) -> Refused:
-    if isinstance(error, InvalidOperationTypeError):
-        if error.operation_type.value == "mutation" and method == "GET":
-            return Refused(MUTATION_OVER_GET)
-        return Refused(SUBSCRIPTION_OVER_HTTP)
-    if isinstance(error, MissingQueryError):
-        return Refused(NO_QUERY)
-    assert isinstance(error, CannotGetOperationTypeError)
-    return Refused(Refusal(400, error.as_http_error_reason(), "UNKNOWN_OPERATION"))
-
-
 def _from_strawberry(status: int, reason: str) -> Refusal:
     """Strawberry's plain-text refusals of a malformed request, as JSON errors."""
     if status == 405:
@@ -375,8 +364,14 @@ def _from_strawberry(status: int, reason: str) -> Refusal:
         return Refusal(400, "Send one operation per request: batches are not run.", "BATCH")
     if reason == "No GraphQL query found in the request":
         return NO_QUERY
-    if "JSON" in reason:
-        return Refusal(400, f"{reason.rstrip('.')}.", "MALFORMED_JSON")
+    if reason.startswith("mutations are not allowed"):  # over GET, once the text is known
+        return MUTATION_OVER_GET
+    if reason.startswith(("Can't get GraphQL operation type", "Unknown operation named")):
+        return Refusal(
+            400, f"{reason.rstrip('.')}: name one operation of the document.", "UNKNOWN_OPERATION"
+        )
+    if reason == "Unable to parse request body as JSON":
+        return MALFORMED_JSON
     return Refusal(status, reason, "MALFORMED_REQUEST")
 
 

@@ -43,8 +43,10 @@ fragments spread one another. Variables are coerced once, before the cost is com
 invalid variables are refused with graphql-core's messages.
 
 Validation stops after ``MAX_VALIDATION_ERRORS`` errors. In production, introspection is
-refused, validation and variable errors carry no "did you mean" suggestions and name no
-schema type (:func:`public_message`).
+refused (but for ``__type(name:) { name }``, which tells whether a type of that name exists
+and nothing about it: GraphQL-over-HTTP conformance checks ask it), validation and
+variable errors carry no "did you mean" suggestions and name no schema type
+(:func:`public_message`).
 """
 
 from __future__ import annotations
@@ -74,8 +76,14 @@ from graphql import (
     validate,
 )
 from graphql.execution import VariableValues, get_argument_values, get_variable_values
-from graphql.type import GraphQLNamedType, SchemaMetaFieldDef, TypeMetaFieldDef
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.language import VisitorAction
+from graphql.type import (
+    GraphQLNamedType,
+    SchemaMetaFieldDef,
+    TypeMetaFieldDef,
+    is_introspection_type,
+)
+from graphql.validation import ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -89,6 +97,32 @@ EXPANSION_FACTOR = 20
 LIST_SIZE = 10
 CACHE_SIZE = 256
 _REFUSED = parse("{ __typename }")  # stands in for a document that is never parsed
+
+
+_NAME_ONLY = frozenset({"name", "__typename"})
+
+
+class ProductionIntrospection(ValidationRule):
+    """Introspection is refused, except ``__type(name:)`` selecting only its ``name``."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> VisitorAction:
+        selections = node.selection_set.selections if node.selection_set else ()
+        if node.name.value == "__type" and all(
+            isinstance(s, FieldNode) and s.name.value in _NAME_ONLY for s in selections
+        ):
+            return self.SKIP
+        kind = get_named_type(self.context.get_type())
+        if kind is not None and is_introspection_type(kind):
+            self.report_error(
+                GraphQLError(
+                    "GraphQL introspection has been disabled, but the requested query"
+                    f" contained the field '{node.name.value}'.",
+                    node,
+                )
+            )
+        return None
+
+
 _SPREADS = "..."  # the key under which fragment spreads are counted at one place
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 INTROSPECTION_DEPTH = 20
@@ -578,7 +612,7 @@ def check_document(
         return errors
     rules = list(specified_rules)
     if limits.production:
-        rules.append(NoSchemaIntrospectionCustomRule)
+        rules.append(ProductionIntrospection)
     errors = validate(
         schema,
         document,
