@@ -130,6 +130,50 @@ def _cost(response: httpx.Response) -> dict[str, Any]:
     return {"extensions": extensions} if extensions is not None else {}
 
 
+async def test_in_registered_mode_a_registered_hash_runs_over_get_and_others_are_refused(
+    app: Starlette, api: Api, world: World
+) -> None:
+    # given: the server as EXTRANET_PERSISTED_QUERIES=registered makes it
+    settings = make_settings(
+        app.state.settings.database_url, EXTRANET_PERSISTED_QUERIES="registered"
+    )
+    inbox = (PROJECT_ROOT / "clients" / "operations" / "Inbox.graphql").read_text()
+    adhoc = f"query Mine{secrets.token_hex(4)} {{ me {{ name }} }}"
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # when
+        registered = await client.get(
+            "/graphql",
+            params=over_get(operationName="Inbox", extensions=persisted(inbox)),
+            headers=bearer(api, world),
+        )
+        unregistered = [
+            await client.get(
+                "/graphql",
+                params=over_get(**params),
+                headers={**bearer(api, world), "Accept": GRAPHQL_RESPONSE},
+            )
+            for params in (
+                {"query": adhoc},
+                {"query": adhoc, "extensions": persisted(adhoc)},
+                {"extensions": persisted(adhoc)},
+            )
+        ]
+    # then
+    assert registered.status_code == 200, registered.text
+    assert "errors" not in registered.json()
+    assert registered.json()["data"]["notifications"]["totalCount"] >= 0
+    text, text_and_hash, hash_only = unregistered
+    for response in (text, text_and_hash):
+        assert response.status_code == 403, response.text
+        assert "data" not in response.json()
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+    # an unknown hash asks for the text, which is then refused as above
+    assert hash_only.status_code == 404, hash_only.text
+    assert hash_only.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
 async def test_a_mutation_is_never_run_over_get(
     client: httpx.AsyncClient, api: Api, world: World
 ) -> None:
