@@ -7,7 +7,10 @@
   appear live, without a reload. Gina (a contact of another customer) sees none of it: the
   project is not in her list, and its URL answers "not found".
 * A concept page: each sees the other on it, an edit begun on an older revision merges, an
-  overlapping one shows the conflict with both sides, and the history shows a diff.
+  overlapping one shows the conflict with both sides, and the history shows a diff. Editing
+  again after a conflict (at once, or later from the draft) starts from the draft merged
+  with the current revision: what others changed elsewhere is kept, and each conflicting
+  hunk is a labelled group of radio buttons to choose from.
 * The connection drops (the server restarts): the client says "Reconnecting…", and a post
   made while it was away appears once it is back, resumed from its last cursor.
 * The access token runs out (a server with the shortest lifetime, 30 s): the server closes
@@ -419,8 +422,13 @@ async def test_a_concept_page_shows_who_is_there_merges_edits_and_shows_conflict
     await expect(conflict.locator(".side.yours")).to_contain_text("one tap")
     await screenshot(sam, "page-conflict-desktop")
 
-    # when: he edits again from the current revision, keeping his text
+    # when: he edits again from the current revision, keeping his side of the line
     await conflict.get_by_role("button", name="Edit again from revision 4").click()
+    resolver = sam.get_by_role("form", name="Finish your draft on revision 4")
+    choice = resolver.get_by_role("group", name=re.compile(r"^Text, from line"))
+    await expect(choice.get_by_role("radio")).to_have_count(3)
+    await choice.get_by_role("radio", name="Keep yours").check()
+    await resolver.get_by_role("button", name="Continue in the editor").click()
     await expect(sam.get_by_test_id("base-revision")).to_have_text("Editing from revision 4.")
     await expect(sam_text).to_have_value(re.compile("one tap"))
     await sam_text.fill((await sam_text.input_value()).replace("one tap", "two taps or one"))
@@ -452,6 +460,12 @@ SESSION_TOKEN = "JSON.parse(sessionStorage.getItem('extranet.session')).accessTo
 CUSTOMERS = "{ customers { edges { node { id name } } } }"
 REMOVE_CONTACT = """mutation ($user: ID!) {
   removeContact(input: {userId: $user}) { contact { id } } }"""
+CREATE_PAGE = """mutation ($project: ID!, $title: String!, $body: String!) {
+  createPage(input: {projectId: $project, title: $title, body: $body}) { page { id } } }"""
+UPDATE_PAGE = """mutation ($page: ID!, $base: Int!, $body: String!) {
+  updatePage(input: {pageId: $page, baseRevision: $base, body: $body}) { page { revision } } }"""
+PROJECTS = "{ projects(first: 20) { edges { node { id name } } } }"
+DRIVER_APP = "# Driver app\n\nBooking in 2 taps.\n\nModules:\n- Booking\n- Billing\n- Reports\n"
 REQUIRE_MFA = """mutation ($customer: ID!) {
   setMfaRequirement(input: {required: true, customerId: $customer}) { customer { name } } }"""
 
@@ -519,7 +533,7 @@ async def test_when_the_access_token_runs_out_it_is_renewed_and_the_timeline_car
             await anna.evaluate("window.notReloaded = true")
             first_token = await anna.evaluate(SESSION_TOKEN)
 
-            # when: the token runs out, the server closes her socket (4401), and her client
+            # when: the token runs out, the server closes her socket (4403), and her client
             # renews the token to connect again
             for _ in range(90):  # the page's CSP allows no wait_for_function (it evaluates)
                 if await anna.evaluate(SESSION_TOKEN) != first_token:
@@ -608,3 +622,58 @@ async def test_two_factor_sign_in_is_set_up_when_required_and_then_asked_for(
 
     # then
     await expect(gina.get_by_role("link", name="Loyalty app")).to_be_visible()
+
+
+async def test_editing_again_after_a_conflict_keeps_what_others_changed_elsewhere(
+    people: People, server: Server
+) -> None:
+    # given: a page at revision 1 that max opens and edits in the browser ("2 taps" line)
+    edges = (await _api(server, "sam@provider.example", PROJECTS))["projects"]["edges"]
+    portal = next(e["node"]["id"] for e in edges if e["node"]["name"] == PORTAL)
+    title = f"Driver app {secrets.token_hex(3)}"
+    created = await _api(
+        server, "sam@provider.example", CREATE_PAGE, project=portal, title=title, body=DRIVER_APP
+    )
+    page_id = created["createPage"]["page"]["id"]
+    max_ = await people.sign_in("max@acme.example", DESKTOP)
+    await max_.goto(f"{max_.url.split('#')[0]}#/pages/{quote(page_id, safe='')}")
+    await expect(max_.get_by_role("heading", name=title, level=1)).to_be_visible()
+    await max_.get_by_role("button", name="Edit page").click()
+    text = max_.get_by_label("Text (Markdown)")
+    await text.fill(DRIVER_APP.replace("2 taps.", "2 taps, offline too."))
+    # when: sam saves revision 2 changing the same line and "- Billing", then max saves
+    sams = DRIVER_APP.replace("2 taps.", "two taps.").replace(
+        "- Billing", "- Billing and invoicing"
+    )
+    await _api(server, "sam@provider.example", UPDATE_PAGE, page=page_id, base=1, body=sams)
+    await max_.get_by_role("button", name="Save").click()
+    await expect(max_.locator(".conflict")).to_contain_text("Not saved")
+    # and max comes back later, to his draft
+    await max_.reload()
+    await max_.get_by_role("button", name="Continue with my draft").click()
+    # then: only the shared line is his to choose, as a labelled group of radio buttons
+    resolver = max_.get_by_role("form", name="Finish your draft on revision 2")
+    await expect(resolver.locator("fieldset")).to_have_count(1)
+    choice = resolver.get_by_role("group", name="Text, from line 3 of revision 1 (conflict 1 of 1)")
+    await expect(choice.get_by_role("radio", name="Keep yours")).to_have_accessible_description(
+        "Booking in 2 taps, offline too."
+    )
+    await expect(
+        choice.get_by_role("radio", name="Keep the text now, in revision 2")
+    ).to_have_accessible_description("Booking in two taps.")
+    await screenshot(max_, "page-resolver-desktop")
+    # a choice is required before going on
+    await resolver.get_by_role("button", name="Continue in the editor").click()
+    await expect(max_.get_by_test_id("base-revision")).to_have_count(0)
+    await choice.get_by_role("radio", name="Keep yours").check()
+    await resolver.get_by_role("button", name="Continue in the editor").click()
+    # then: the editor starts from revision 2 with his line and sam's "Billing and invoicing"
+    await expect(max_.get_by_test_id("base-revision")).to_have_text("Editing from revision 2.")
+    merged = DRIVER_APP.replace("2 taps.", "2 taps, offline too.").replace(
+        "- Billing", "- Billing and invoicing"
+    )
+    await expect(text).to_have_value(merged)
+    await max_.get_by_role("button", name="Save").click()
+    await expect(max_.locator(".outcome")).to_contain_text("Saved as revision 3")
+    await expect(max_.locator(".page-body")).to_contain_text("Billing and invoicing")
+    await expect(max_.locator(".page-body")).to_contain_text("2 taps, offline too.")

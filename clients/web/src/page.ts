@@ -13,13 +13,13 @@ import { field, h, notice, replaceChildren, serverHtml, time } from "./dom";
 import type { LiveSubscription } from "./live";
 import { notFound } from "./project";
 import { GraphQLRequestError } from "./session";
-import type { ConflictHunk, PageData, PageDiffData, PresenceData, ProjectEventsData } from "./types";
+import type { ConflictHunk, MergeProposal, PageData, PageDiffData, PresenceData, ProjectEventsData } from "./types";
 import { watchControl } from "./watch";
 
 interface Editing {
   base: number;
-  baseTitle: string;
-  baseBody: string;
+  baseTitle: string | null; // null: always send (the text was not read as revision `base`)
+  baseBody: string | null;
   title: HTMLInputElement;
   body: HTMLTextAreaElement;
 }
@@ -28,6 +28,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   let page: PageData | null = null;
   let editing: Editing | null = null;
   let conflictShown = false; // the conflict panel stands in for the draft notice
+  let resolving = false; // choosing between the sides of a draft's conflicts
   let destroyed = false;
   const subscriptions: LiveSubscription<unknown>[] = [];
 
@@ -137,7 +138,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     );
     replaceChildren(content, serverHtml("markdown", p.bodyHtml));
     replaceChildren(actions);
-    if (p.project.viewerCanContribute && !editing) {
+    if (p.project.viewerCanContribute && !editing && !resolving) {
       actions.append(h("button", { type: "button", onclick: () => openEditor() }, "Edit page"));
     }
     showDraft(p);
@@ -146,7 +147,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   }
 
   function showDraft(p: PageData): void {
-    if (!p.draft || editing || conflictShown) {
+    if (!p.draft || editing || resolving || conflictShown) {
       replaceChildren(draftSlot);
       return;
     }
@@ -160,7 +161,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           "button",
           {
             type: "button",
-            onclick: () => openEditor({ title: draft.title ?? p.title, body: draft.body ?? p.body }),
+            onclick: () => openResolver(draft.proposal),
           },
           "Continue with my draft",
         ),
@@ -297,7 +298,8 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     }
   }
 
-  function openEditor(start?: { title: string; body: string }): void {
+  /** The editor, on the page as loaded or on a text made from revision `start.base`. */
+  function openEditor(start?: { title: string; body: string; base: number }): void {
     const p = page;
     if (!p || editing) return;
     const titleInput = h("input", { type: "text", name: "title", required: true, maxlength: 200 });
@@ -305,7 +307,10 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     const summary = h("input", { type: "text", name: "summary", maxlength: 500 });
     titleInput.value = start?.title ?? p.title;
     bodyInput.value = start?.body ?? p.body;
-    editing = { base: p.revision, baseTitle: p.title, baseBody: p.body, title: titleInput, body: bodyInput };
+    const base = start?.base ?? p.revision;
+    editing = start
+      ? { base, baseTitle: null, baseBody: null, title: titleInput, body: bodyInput }
+      : { base, baseTitle: p.title, baseBody: p.body, title: titleInput, body: bodyInput };
     conflictShown = false;
     const saveButton = h("button", { type: "submit" }, "Save");
     replaceChildren(outcome);
@@ -328,7 +333,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
             }
           },
         },
-        h("p", { "data-testid": "base-revision" }, `Editing from revision ${p.revision}.`),
+        h("p", { "data-testid": "base-revision" }, `Editing from revision ${base}.`),
         field("Title", titleInput),
         field("Text (Markdown)", bodyInput),
         field("Summary of your change", summary, "Optional; shown in the history."),
@@ -357,8 +362,8 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       }>(UPDATE_PAGE, {
         pageId,
         baseRevision: edit.base,
-        title: yours.title !== edit.baseTitle ? yours.title : null,
-        body: yours.body !== edit.baseBody ? yours.body : null,
+        title: edit.baseTitle === null || yours.title !== edit.baseTitle ? yours.title : null,
+        body: edit.baseBody === null || yours.body !== edit.baseBody ? yours.body : null,
         summary,
       });
       const result = data.updatePage;
@@ -381,7 +386,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       if (error instanceof GraphQLRequestError && error.hasCode("CONFLICT")) {
         conflictShown = true;
         closeEditor();
-        showConflict(error, edit.base, yours);
+        showConflict(error, edit.base);
         await reload(); // show the revision the edit collided with
       } else {
         replaceChildren(outcome, notice("error", describe(error)));
@@ -389,7 +394,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     }
   }
 
-  function showConflict(error: GraphQLRequestError, base: number, yours: { title: string; body: string }): void {
+  function showConflict(error: GraphQLRequestError, base: number): void {
     const extensions = error.errors.find((e) => e.extensions?.code === "CONFLICT")?.extensions ?? {};
     const hunks = (extensions.conflicts ?? []) as ConflictHunk[];
     const current = typeof extensions.currentRevision === "number" ? extensions.currentRevision : null;
@@ -426,7 +431,10 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
               onclick: async () => {
                 await reload();
                 replaceChildren(outcome);
-                openEditor(yours);
+                conflictShown = false;
+                const draft = page?.draft;
+                if (draft) openResolver(draft.proposal);
+                else openEditor();
               },
             },
             current ? `Edit again from revision ${current}` : "Edit again",
@@ -437,10 +445,117 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     );
   }
 
+  /** Your draft merged with the page now: the changes of both sides that do not overlap are
+   * applied; for each conflict a group of radio buttons chooses what to keep, and the editor
+   * then opens on the result, to be saved from the proposal's current revision. */
+  function openResolver(proposal: MergeProposal): void {
+    const p = page;
+    if (!p || editing || resolving) return;
+    conflictShown = false;
+    replaceChildren(outcome);
+    replaceChildren(draftSlot);
+    replaceChildren(actions);
+    const choices = new Map<ConflictHunk, () => string>();
+    let groups = 0;
+    const group = (hunk: ConflictHunk, caption: string, both: boolean): HTMLFieldSetElement => {
+      const name = `conflict-${++groups}`;
+      const chosen = () => fieldset.querySelector<HTMLInputElement>("input:checked")?.value ?? "current";
+      choices.set(hunk, chosen);
+      const option = (value: string, label: string, text: string | null) => {
+        const id = `${name}-${value}`;
+        const shown = text === null ? null : h("pre", { id: `${id}-text` }, text || "(nothing)");
+        return h(
+          "div",
+          { class: "choice" },
+          h("input", { type: "radio", id, name, value, required: true, "aria-describedby": shown ? shown.id : null }),
+          " ",
+          h("label", { for: id }, label),
+          shown,
+        );
+      };
+      const fieldset = h(
+        "fieldset",
+        {},
+        h("legend", {}, caption),
+        option("current", `Keep the text now, in revision ${proposal.currentRevision}`, hunk.current),
+        option("yours", "Keep yours", hunk.yours),
+        both ? option("both", "Keep both: the text now, then yours", null) : null,
+        h("details", {}, h("summary", {}, `Where you began, in revision ${proposal.baseRevision}`), h("pre", {}, hunk.base || "(nothing)")),
+      );
+      return fieldset;
+    };
+    const pick = (hunk: ConflictHunk): string => {
+      const choice = choices.get(hunk)?.() ?? "current";
+      if (choice === "yours") return hunk.yours;
+      if (choice !== "both") return hunk.current;
+      const now = hunk.current && !hunk.current.endsWith("\n") && hunk.yours ? `${hunk.current}\n` : hunk.current;
+      return now + hunk.yours;
+    };
+    const compose = () => ({
+      title: proposal.titleConflict ? pick(proposal.titleConflict) : (proposal.title ?? p.title),
+      body: proposal.body.map((part) => (part.__typename === "MergedLines" ? part.text : pick(part))).join(""),
+      base: proposal.currentRevision,
+    });
+    if (proposal.conflictCount === 0) {
+      openEditor(compose());
+      replaceChildren(
+        outcome,
+        notice("info", `Your draft now merges with revision ${proposal.currentRevision} without overlap: check it and save.`),
+      );
+      return;
+    }
+    resolving = true;
+    const heading = h("h2", { id: "resolver-heading", tabindex: -1 }, `Finish your draft on revision ${proposal.currentRevision}`);
+    const conflicts = proposal.body.filter((part) => part.__typename === "PageConflictHunk");
+    replaceChildren(
+      editorSlot,
+      h(
+        "form",
+        {
+          class: "panel resolver",
+          "aria-labelledby": "resolver-heading",
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            const text = compose();
+            resolving = false;
+            replaceChildren(editorSlot);
+            openEditor(text);
+          },
+        },
+        heading,
+        h(
+          "p",
+          {},
+          `Your draft began on revision ${proposal.baseRevision}. What others changed since and what you changed are both kept `,
+          "wherever they do not overlap. Where both changed the same lines, choose what to keep; then check the text in the editor and save.",
+        ),
+        proposal.titleConflict ? group(proposal.titleConflict, "Title", false) : null,
+        conflicts.map((hunk, index) =>
+          group(hunk, `Text, from line ${hunk.baseStartLine} of revision ${proposal.baseRevision} (conflict ${index + 1} of ${conflicts.length})`, true),
+        ),
+        h(
+          "div",
+          { class: "row" },
+          h("button", { type: "submit" }, "Continue in the editor"),
+          h("button", { type: "button", class: "secondary", onclick: () => closeResolver() }, "Cancel"),
+          h("button", { type: "button", class: "secondary", onclick: () => void discardDraft() }, "Discard my draft"),
+        ),
+      ),
+    );
+    heading.focus();
+  }
+
+  function closeResolver(): void {
+    resolving = false;
+    replaceChildren(editorSlot);
+    if (page) show(page);
+  }
+
   async function discardDraft(): Promise<void> {
     try {
       await ctx.session.request(DISCARD_PAGE_DRAFT, { pageId });
       conflictShown = false;
+      if (resolving) closeResolver();
       replaceChildren(outcome, notice("info", "Your draft is discarded."));
       await reload();
     } catch (error) {
@@ -486,7 +601,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
             }
             if (event.__typename !== "PageUpdated" || event.page?.id !== pageId) return;
             if (event.actor.id === ctx.user.id) return; // our own save reloads by itself
-            if (editing) {
+            if (editing || resolving) {
               replaceChildren(
                 liveNotice,
                 notice(

@@ -115,7 +115,13 @@ export interface PageData {
     viewerCanContribute: boolean;
     customer: { name: string };
   };
-  draft: { baseRevision: number; title: string | null; body: string | null; updatedAt: string } | null;
+  draft: {
+    baseRevision: number;
+    title: string | null;
+    body: string | null;
+    updatedAt: string;
+    proposal: MergeProposal;
+  } | null;
   attachments: { id: string; name: string; version: number; size: number; downloadUrl: string }[];
   revisions: Connection<PageRevisionSummary>;
 }
@@ -145,6 +151,16 @@ export interface ConflictHunk {
   base: string;
   current: string;
   yours: string;
+}
+
+/** A draft merged with the page now: merged lines, and the conflicts left to choose. */
+export interface MergeProposal {
+  baseRevision: number;
+  currentRevision: number;
+  title: string | null;
+  conflictCount: number;
+  titleConflict: ConflictHunk | null;
+  body: ({ __typename: "MergedLines"; text: string } | ({ __typename: "PageConflictHunk" } & ConflictHunk))[];
 }
 
 export interface PresenceData {
