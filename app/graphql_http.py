@@ -147,9 +147,10 @@ def operation_type(text: str, operation_name: str | None, max_tokens: int) -> Op
 
 def refusal_response(refusal: Refusal, media_type: str | None) -> Response:
     """The JSON answer to a refused request: one GraphQL error, no ``data``."""
-    error = {"message": refusal.message, "extensions": {"code": refusal.code}}
+    extensions = {"code": refusal.code}
     if refusal.reason:
-        error["extensions"]["reason"] = refusal.reason  # type: ignore[index]
+        extensions["reason"] = refusal.reason
+    error = {"message": refusal.message, "extensions": extensions}
     return Response(
         json.dumps({"errors": [error]}, separators=(",", ":")),
         status_code=refusal.status,
