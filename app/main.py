@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, GraphQLFormattedError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -21,14 +22,16 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
@@ -46,7 +49,7 @@ from app.request_size import LimitedRequests
 from app.settings import Settings, load_settings
 from app.storage import DirectoryStorage
 from app.throttle import LoginThrottle, attempt_store
-from app.tokens import AccessClaims, decode_access_token
+from app.tokens import AccessClaims, access_token_expired, decode_access_token
 from app.web import graphiql_routes, web_client_routes
 from graphql_schema.context import Context, bearer_token, build_context, session_user
 from graphql_schema.denials import settled as denials_recorded
@@ -67,6 +70,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """strawberry's graphql-transport-ws handler; each subscription operation gets a
     :class:`Delivery`, through which its events are sent as shared frames."""
 
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except ConnectionRefused as refused:
+            await self.websocket.close(code=SESSION_ENDED_CODE, reason=refused.reason)
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         try:
             await self._subscribe(message)
@@ -86,6 +95,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             and not await self.context.still_signed_in()  # every operation authenticates
         ):
             await self.websocket.close(code=SESSION_ENDED_CODE, reason=SESSION_ENDED)
+            return
+        most = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message.get("id") not in self.operations
+            and most is not None
+            and len(self.operations) >= most
+        ):
+            refusal = _subscription_limit(most)
+            await self.send_message({"id": message["id"], "type": "error", "payload": [refusal]})
             return
         payload = message.get("payload")
         if (
@@ -225,26 +244,29 @@ class ExtranetGraphQL(GraphQLOverHTTP):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket with ``{"authorization": "Bearer …"}`` in connection_init.
 
-        A missing or invalid token closes the socket with 4403; the socket is closed with
-        4401 when the access token expires, and the client reconnects with a fresh one.
+        A socket that is refused, and one whose access token expires, is closed with 4403,
+        which graphql-ws clients retry (calling ``connectionParams`` again for a fresh
+        token); the close reason starts with why (:data:`CLOSE_REASONS`).
         """
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
         claims = decode_access_token(self.settings, token) if token else None
         if claims is None:
-            raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
+            expired = token is not None and access_token_expired(self.settings, token)
+            raise ConnectionRefused(EXPIRED_CREDENTIALS if expired else BAD_CREDENTIALS)
         watch = None
         if isinstance(context.request, WebSocket):  # closes the socket when the session ends
             watch = _watch_session(self.bus, context.request, claims)
             context.closers.append(watch[0])
         user = await session_user(claims.user_id, claims.session_id)
         if user is None:
-            raise ConnectionRejectionError({"message": "Sign in: send a valid access token."})
+            raise ConnectionRefused(SESSION_ENDED)
         # uncounted, no socket is served: Redis away closes it with 1011 (ServiceBoundary)
         key = await self.sockets.open(user.id, self.settings.ws_max_connections_per_user)
         if key is None:
-            raise ConnectionRejectionError({"message": "Too many open connections."})
+            most = self.settings.ws_max_connections_per_user
+            raise ConnectionRefused(f"{TOO_MANY_CONNECTIONS}: at most {most} open at once.")
         context.socket_key = key
         context.act_as(user, claims.session_id)
         if isinstance(context.request, WebSocket):
@@ -273,12 +295,35 @@ class ExtranetGraphQL(GraphQLOverHTTP):
 async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
     await asyncio.sleep(max(0.0, expires_at - time.time()))
     with contextlib.suppress(RuntimeError, OSError):
-        await websocket.close(code=4401, reason="The access token expired; reconnect.")
+        await websocket.close(code=SESSION_ENDED_CODE, reason=EXPIRED_CREDENTIALS)
 
 
+# A socket refused at connection_init, or ended later, is closed with 4403: graphql-ws
+# clients retry it (4401 they take as final), calling connectionParams again for a token.
+# The reason's first word tells why: a token to renew, a session to sign in to again, or
+# too many sockets of the same user.
 SESSION_ENDED_CODE = 4403
-SESSION_ENDED = "The session has ended or the account was removed: sign in again."
+BAD_CREDENTIALS = "TOKEN_INVALID: send a valid access token in connection_init."
+EXPIRED_CREDENTIALS = "TOKEN_EXPIRED: the access token expired; connect again with a fresh one."
+SESSION_ENDED = "SESSION_ENDED: the session has ended or the account was removed; sign in again."
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+CLOSE_REASONS = ("TOKEN_INVALID", "TOKEN_EXPIRED", "SESSION_ENDED", TOO_MANY_CONNECTIONS)
 SESSION_WATCH_READY = 5.0  # seconds to wait for the broadcast to listen
+
+
+class ConnectionRefused(Exception):
+    """A websocket refused at connection_init: closed with 4403 and ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _subscription_limit(most: int) -> GraphQLFormattedError:
+    """The error of a subscribe beyond the connection's ``most`` operations at once."""
+    message = f"Subscription limit reached: at most {most} operations at once on a connection."
+    extensions = {"code": "BAD_USER_INPUT", "limit": "subscriptions", "maximum": most}
+    return GraphQLError(message, extensions=extensions).formatted
 
 
 def _watch_session(

@@ -48,9 +48,15 @@ def _sign(settings: Settings, claims: dict[str, Any]) -> str:
 
 
 def _verified(
-    settings: Settings, token: str, audience: str, required: tuple[str, ...]
+    settings: Settings,
+    token: str,
+    audience: str,
+    required: tuple[str, ...],
+    *,
+    check_expiry: bool = True,
 ) -> dict[str, Any] | None:
-    """The claims of a token signed by one of our keys and valid in every respect."""
+    """The claims of a token signed by one of our keys and valid in every respect (but for
+    its expiry when not ``check_expiry``)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:
@@ -60,7 +66,9 @@ def _verified(
         key = settings.verification_keys.get(str(header.get("kid")))
         if key is None:
             return None
-        options = {"require_exp": True, "require_aud": True, "require_iss": True}
+        # (a required claim is always verified: an unchecked expiry is read by the caller)
+        options = {"require_exp": check_expiry, "require_aud": True, "require_iss": True}
+        options["verify_exp"] = check_expiry
         options.update({f"require_{claim}": True for claim in required})
         claims = jwt.decode(
             token,
@@ -118,6 +126,18 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims | None:
         )
     except (KeyError, ValueError, TypeError):
         return None
+
+
+def access_token_expired(settings: Settings, token: str, *, now: float | None = None) -> bool:
+    """Whether ``token`` is an access token of ours, valid in every respect but that it has
+    expired: its holder renews it (``refreshSession``) instead of signing in again."""
+    claims = _verified(settings, token, settings.token_audience, ("iat", "sub"), check_expiry=False)
+    if claims is None or _session_id(claims) is None:
+        return False
+    try:
+        return int(claims["exp"]) <= (now if now is not None else time.time())
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def _download_audience(settings: Settings) -> str:

@@ -78,7 +78,9 @@ async def test_a_connection_holds_a_limited_number_of_subscriptions(
     finally:
         view.max_subscriptions_per_connection = app.state.settings.ws_max_subscriptions
     assert (refused["type"], refused["id"]) == ("error", "3")
-    assert "limit" in refused["payload"][0]["message"]
+    [error] = refused["payload"]
+    assert error["message"].startswith("Subscription limit reached")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": "subscriptions", "maximum": 2}
 
 
 async def test_a_user_holds_a_limited_number_of_connections(

@@ -23,9 +23,11 @@ from extranet_client.api import Api, ApiError, request, websocket_url
 
 FIRST_DELAY = 0.5
 MAX_DELAY = 15.0
-# The server closes a socket with 4401 when its access token expires, 4403 when the token
-# is not (or no longer) valid: renew it before connecting again.
+# The server closes a socket with 4403 when its access token expires or is refused, or its
+# session ended (the reason's first word says which; 4401 on older servers): renew the token
+# before connecting again, but for too many sockets of this user, which waiting solves.
 TOKEN_CLOSE_CODES = frozenset({4401, 4403})
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
 
 
 class Follower:
@@ -61,7 +63,8 @@ class Follower:
                 self._refused(list(error.errors or [{"message": str(error)}]))
                 continue
             except (TransportError, OSError, TimeoutError) as error:
-                renew = _close_code(error) in TOKEN_CLOSE_CODES
+                code, reason = _closed(error)
+                renew = code in TOKEN_CLOSE_CODES and not reason.startswith(TOO_MANY_CONNECTIONS)
                 self.say(f"Connection lost; reconnecting in {self.delay:g} s.")
             await asyncio.sleep(self.delay)
             self.delay = min(self.delay * 2, MAX_DELAY)
@@ -142,13 +145,14 @@ def _indent(text: str) -> str:
     return text.rstrip("\n").replace("\n", "\n" + " " * 6)
 
 
-def _close_code(error: BaseException) -> int | None:
-    """The websocket close code behind a transport error, if the server sent one."""
+def _closed(error: BaseException) -> tuple[int | None, str]:
+    """The websocket close code and reason behind a transport error (None and "" when the
+    server sent none)."""
     seen: BaseException | None = error
     while seen is not None:
         received = getattr(seen, "rcvd", None)
         code = getattr(received, "code", None)
         if isinstance(code, int):
-            return code
+            return code, str(getattr(received, "reason", "") or "")
         seen = seen.__cause__ or seen.__context__
-    return None
+    return None, ""

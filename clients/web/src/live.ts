@@ -2,9 +2,10 @@
 //
 // graphql-ws reconnects by itself after a dropped connection and sends each subscription
 // again with the same payload object, so a subscription that keeps its cursor in
-// `payload.variables.after` resumes from the last event it received. Where graphql-ws gives
-// up (the server closed with 4401 because the access token expired, or refused the token
-// with 4403), the subscription is started again here, with a fresh token.
+// `payload.variables.after` resumes from the last event it received. The server closes a
+// socket with 4403 when its access token expires or is refused, or its session ended (the
+// reason's first word says which): graphql-ws retries it, and connectionParams first renews
+// the token. Where graphql-ws gives up, the subscription is started again here.
 
 import { createClient, type Client, type ExecutionResult } from "graphql-ws";
 import {
@@ -31,6 +32,14 @@ function isCloseEvent(value: unknown): value is { code: number; reason: string }
   return typeof value === "object" && value !== null && "code" in value && "reason" in value;
 }
 
+/** A close after which the next connection needs a renewed access token: 4403 (but for too
+ * many sockets of this user, which a retry later solves), or 4401 of older servers. */
+function wantsFreshToken(error: unknown): boolean {
+  if (!isCloseEvent(error)) return false;
+  if (error.code === 4401) return true;
+  return error.code === 4403 && !error.reason.startsWith("TOO_MANY_CONNECTIONS");
+}
+
 function websocketUrl(): string {
   const url = new URL("/graphql", window.location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -53,11 +62,11 @@ export class Live {
       lazyCloseTimeout: 2_000,
       keepAlive: KEEP_ALIVE_MS,
       retryAttempts: Infinity,
-      // graphql-ws retries a 4403 close by itself: the session may have ended (logout,
-      // removal) or the token been refused, so the retry asks for a fresh one first (a
+      // graphql-ws retries a 4403 close by itself: the token expired or was refused, or
+      // the session ended (logout, removal), so the retry asks for a fresh token first (a
       // session that has ended takes the app back to the sign-in form)
       shouldRetry: (error) => {
-        if (isCloseEvent(error) && error.code === 4403) session.expireAccessToken();
+        if (wantsFreshToken(error)) session.expireAccessToken();
         return !this.disposed;
       },
       retryWait: (retries) => sleep(backoff(retries)),
@@ -194,7 +203,7 @@ export class LiveSubscription<T> {
       this.handlers.error?.(new GraphQLRequestError(errors));
       return;
     }
-    if (isCloseEvent(error) && (error.code === 4401 || error.code === 4403)) {
+    if (wantsFreshToken(error)) {
       this.live.session.expireAccessToken(); // the next connection_init refreshes it first
     }
     this.restartLater();

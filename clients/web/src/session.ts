@@ -166,7 +166,7 @@ export class Session {
     return this.refresh();
   }
 
-  /** The server refused the access token (expired, or the socket was closed with 4401). */
+  /** The server refused the access token (expired, or the socket was closed with 4403). */
   expireAccessToken(): void {
     if (this.stored) this.stored.refreshAt = 0;
   }
