@@ -129,7 +129,7 @@ SIZES = [1_000, 10_000, 100_000, 1_000_000, 10_000_000, 30_000_000]
 SHAPES: dict[str, tuple[Callable[[Any, int], bytes], bool, list[int]]] = {
     "body": (_padded, False, SIZES),
     "chunked": (_padded, True, SIZES),
-    "ids": (_ids, False, [10, 100, 101, 1_000, 10_000, 200_000]),
+    "ids": (_ids, False, [10, 100, 101, 1_000, 10_000, 100_000, 200_000]),
     "text": (_text, False, [1_000, 5_000, 20_000, 20_001, 200_000, 2_000_000]),
     "nul": (_nul, False, [1_000, 10_000, 100_000, 1_000_000, 2_000_000]),
 }

@@ -51,6 +51,7 @@ from graphql import (
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableDefinitionNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
@@ -321,6 +322,23 @@ def _bounded(value: Any, type_: GraphQLInputType) -> Any:
     return value
 
 
+def bounded_variables(
+    schema: GraphQLSchema,
+    definitions: Sequence[VariableDefinitionNode],
+    variables: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The variables as sent, each list cut to one item over :data:`MAX_LIST_ITEMS` and each
+    input object to its own fields and one other: coercing them takes time bounded by the
+    limits, and refuses just what coercing the originals would."""
+    bounded = dict(variables)
+    for definition in definitions:
+        name = definition.variable.name.value
+        type_ = type_from_ast(schema, definition.type)
+        if name in bounded and is_input_type(type_):
+            bounded[name] = _bounded(bounded[name], type_)
+    return bounded
+
+
 def _coercion_refusal(error: GraphQLError) -> GraphQLError:
     extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
     return GraphQLError(error.message, nodes=error.nodes, extensions=extensions)
@@ -338,12 +356,7 @@ def argument_errors(
     variables that do not coerce included (at most ten errors)."""
     given = dict(raw_variables or {})
     definitions = operation.variable_definitions or ()
-    bounded = dict(given)
-    for definition in definitions:
-        name = definition.variable.name.value
-        type_ = type_from_ast(schema, definition.type)
-        if name in bounded and is_input_type(type_):
-            bounded[name] = _bounded(bounded[name], type_)
+    bounded = bounded_variables(schema, definitions, given)
     coerced = get_variable_values(
         schema, definitions, bounded, max_errors=_MAX_ERRORS, hide_suggestions=hide_suggestions
     )
