@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 
 from app import cursors, policy
 from app.errors import BadUserInput, NotFound
+from app.text import normalise_topic
 from models import Topic, User
 
 MAX_PAGE_SIZE = 100
@@ -161,11 +162,13 @@ def global_ids_to_ints(values: Sequence[str], type_name: str) -> list[int]:
 
 async def topic_by_id(viewer: User, value: str | relay.GlobalID, what: str = "topic") -> Topic:
     """The topic behind a global ID, if the viewer may know of it; otherwise NOT_FOUND,
-    the same whether nobody or only someone else used the name."""
+    the same whether nobody or only someone else used the name. An ID made before names
+    were normalised (``Topic:Straße``) finds the topic under its normal name."""
     gid = parse_global_id(value)
     row = None
     if gid.type_name == "Topic":
-        row = await policy.visible_topics(viewer).get_or_none(name=gid.node_id)
+        name = normalise_topic(gid.node_id) or gid.node_id
+        row = await policy.visible_topics(viewer).get_or_none(name=name)
     if row is None:
         raise NotFound(what)
     return row

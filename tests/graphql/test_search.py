@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tortoise import connections
 
 from app.actions import microposts, pages
 from models import User, Visibility
@@ -274,3 +275,29 @@ async def test_pages_of_hits_never_repeat_while_posts_are_written(
         info = more.data["search"]["pageInfo"]
     assert len(seen) == len(set(seen))
     assert set(before) <= set(seen)
+
+
+class _Editor:
+    """What a migration's function is given, on the test database."""
+
+    def __init__(self) -> None:
+        self.client = connections.get("default")
+        self.DIALECT = self.client.capabilities.dialect
+
+
+async def test_the_index_made_again_by_its_migration_finds_what_was_written_before(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    migration = __import__(
+        "models.migrations.0013_text_normalisation", fromlist=["search_words", "english_words"]
+    )
+    posted = await microposts.post_micropost(
+        world.sam, bus, project_id=world.portal.id, body="Ping anna@acme.example about 2.5.1"
+    )
+    # when the index goes back to the English one (where PostgreSQL found neither) and is
+    # made again from the stored text
+    await migration.english_words(None, _Editor())
+    await migration.search_words(None, _Editor())
+    # then what was written before is found as it would be now
+    for query in ("anna@acme.example", "2.5.1", "about"):
+        assert _ids(await _search(api, world.anna, query)) == [gid(posted)], query

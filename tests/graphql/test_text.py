@@ -11,6 +11,7 @@ from tortoise import connections
 
 from app.actions import microposts, watches
 from app.text import normalise_topic
+from graphql_schema.relay import topic_global_id
 from models import (
     Micropost,
     MicropostTopic,
@@ -36,6 +37,7 @@ mutation ($id: ID!, $body: String!) {
   editMicropost(input: {micropostId: $id, body: $body}) {
     micropost { mentions { handle } topics { name } } } }
 """
+NODE = "query ($id: ID!) { node(id: $id) { ... on Topic { name } } }"
 TOPIC = "query ($name: String!) { topic(name: $name) { name microposts { totalCount } } }"
 
 
@@ -204,6 +206,10 @@ async def test_topics_stored_under_old_spellings_are_merged_and_keep_their_posts
     }
     found = await _topic(api, world, "Straße")
     assert found.data == {"topic": {"name": "strasse", "microposts": {"totalCount": 3}}}
+    # an ID a client kept from before finds it too
+    for old_name in ("straße", "STRASSE"):
+        by_id = await api(NODE, {"id": topic_global_id(old_name)}, as_user=world.sam)
+        assert by_id.data == {"node": {"name": "strasse"}}
     # and a post that uses the word now joins the same topic
     await microposts.post_micropost(
         world.sam, bus, project_id=world.portal.id, body="#STRAßE works"
