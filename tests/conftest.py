@@ -20,7 +20,13 @@ from graphql_schema import denials
 from graphql_schema.relay import global_id, topic_global_id
 from models import User
 from realtime.bus import EventBus
-from tests.services import fresh_database, own_postgres, own_redis  # noqa: F401 (fixtures)
+from tests.services import (  # noqa: F401 (fixtures)
+    _no_unasked_redis,
+    any_redis,
+    fresh_database,
+    own_postgres,
+    own_redis,
+)
 from tests.world import World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,11 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
+import redis
 
 from app.db import is_postgres, tortoise_url
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def in_ci() -> bool:
@@ -64,23 +63,24 @@ async def fresh_database(tmp_dir: Path) -> AsyncIterator[str]:
             await admin.close()
 
 
-def redis_url() -> str:
+def configured_redis_url() -> str | None:
+    """``BROADCAST_URL`` when it names a Redis; the only Redis the suite uses that it did not
+    start itself."""
     configured = os.environ.get("BROADCAST_URL", "")
-    return configured if configured.startswith("redis") else DEFAULT_REDIS_URL
+    return configured if configured.startswith(("redis://", "rediss://")) else None
 
 
-async def require_redis() -> str:
-    """The Redis URL to test against; skips when unreachable, except in CI, where it fails."""
-    url = redis_url()
-    client = aioredis.from_url(url)
+def _reachable(url: str) -> str:
+    """``url`` once Redis answers there; skips when it does not, except in CI (fails)."""
+    client = redis.Redis.from_url(url)
     try:
-        await client.ping()
-    except (OSError, aioredis.RedisError) as error:
+        client.ping()
+    except (OSError, redis.RedisError) as error:
         if in_ci():
             pytest.fail(f"Redis at {url} is unreachable under CI=true: {error}")
         pytest.skip(f"Redis at {url} is unreachable: {error}")
     finally:
-        await client.aclose()
+        client.close()
     return url
 
 
@@ -139,6 +139,44 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
+
+
+REDIS_DEFAULT_PORT = 6379
+_unasked_redis: list[object] = []
+
+
+def _watch_default_redis(event: str, args: tuple[object, ...]) -> None:
+    if event == "socket.connect" and len(args) == 2:
+        address = args[1]
+        if isinstance(address, tuple) and len(address) >= 2 and address[1] == REDIS_DEFAULT_PORT:
+            _unasked_redis.append(address)
+
+
+if configured_redis_url() is None:
+    sys.addaudithook(_watch_default_redis)
+
+
+@pytest.fixture(autouse=True)
+def _no_unasked_redis() -> Iterator[None]:
+    """Without a Redis in ``BROADCAST_URL`` a test connects to no Redis it did not start:
+    a connection to the default Redis port fails the test that made it."""
+    yield
+    if _unasked_redis:
+        found = list(_unasked_redis)
+        _unasked_redis.clear()
+        pytest.fail(f"connected to a Redis nobody configured (BROADCAST_URL is not one): {found}")
+
+
+@pytest.fixture
+def any_redis(request: pytest.FixtureRequest) -> str:
+    """A Redis URL to test against: ``BROADCAST_URL`` when it names one (skipped when it
+    does not answer, failed under CI), otherwise a redis-server of the test's own
+    (:func:`own_redis`). Never a Redis that nobody configured."""
+    configured = configured_redis_url()
+    if configured is not None:
+        return _reachable(configured)
+    server: RedisProcess = request.getfixturevalue("own_redis")
+    return server.url
 
 
 PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: p.parts)

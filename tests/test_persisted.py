@@ -16,7 +16,7 @@ from app.persisted import (
     sha256_hex,
 )
 from app.settings import SettingsError, load_settings
-from tests.services import RedisProcess, require_redis
+from tests.services import RedisProcess
 
 
 async def test_memory_keeps_the_most_recently_used_documents_up_to_its_cap() -> None:
@@ -31,9 +31,9 @@ async def test_memory_keeps_the_most_recently_used_documents_up_to_its_cap() -> 
     assert [await cache.get(k) for k in "abc"] == ["{ a }", None, "{ c }"]
 
 
-async def test_redis_shares_documents_between_processes_within_its_cap() -> None:
+async def test_redis_shares_documents_between_processes_within_its_cap(any_redis: str) -> None:
     # given three processes' caches on one Redis
-    url = await require_redis()
+    url = any_redis
     namespace = f"test-{secrets.token_hex(4)}"
     one, other, third = (RedisDocuments(url, namespace, 3) for _ in range(3))
     try:

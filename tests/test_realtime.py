@@ -14,13 +14,12 @@ from realtime import stream
 from realtime.bus import EventBus
 from realtime.channels import project_channel
 from realtime.events import TimelineMessage
-from tests.services import require_redis
 from tests.world import World
 
 
 @pytest.fixture
-async def redis_bus() -> AsyncIterator[EventBus]:
-    bus = EventBus(await require_redis(), namespace=f"test-{secrets.token_hex(4)}")
+async def redis_bus(any_redis: str) -> AsyncIterator[EventBus]:
+    bus = EventBus(any_redis, namespace=f"test-{secrets.token_hex(4)}")
     await bus.connect()
     try:
         yield bus
@@ -34,7 +33,8 @@ async def any_bus(request: pytest.FixtureRequest, bus: EventBus) -> AsyncIterato
     if request.param == "app":
         yield bus
         return
-    redis = EventBus(await require_redis(), namespace=f"test-{secrets.token_hex(4)}")
+    url: str = request.getfixturevalue("any_redis")
+    redis = EventBus(url, namespace=f"test-{secrets.token_hex(4)}")
     await redis.connect()
     try:
         yield redis
