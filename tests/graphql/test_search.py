@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tortoise import connections
 
 from app.actions import microposts, pages
 from models import User, Visibility
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
+from tests.migration_steps import run_step
 from tests.world import World
 
 SEARCH = """
@@ -39,6 +39,18 @@ def _found(result: Result) -> list[dict[str, Any]]:
 
 def _ids(result: Result) -> list[str]:
     return [hit["node"]["id"] for hit in _found(result)]
+
+
+async def _following_pages(api: Api, reader: User, query: str, first: Result) -> list[str]:
+    """The IDs on the pages after ``first`` (of the same size), in order."""
+    size = len(_found(first))
+    seen: list[str] = []
+    info = first.data["search"]["pageInfo"]
+    while info["hasNextPage"]:
+        more = await _search(api, reader, query, first=size, after=info["endCursor"])
+        seen += _ids(more)
+        info = more.data["search"]["pageInfo"]
+    return seen
 
 
 async def test_pages_and_posts_are_found_with_their_matches_marked(
@@ -149,12 +161,7 @@ async def test_results_come_in_pages(api: Api, world: World, bus: EventBus) -> N
             world.sam, bus, project_id=world.portal.id, body=f"Gate {n} opens at six"
         )
     first = await _search(api, world.anna, "gate", first=2)
-    seen = _ids(first)
-    info = first.data["search"]["pageInfo"]
-    while info["hasNextPage"]:
-        more = await _search(api, world.anna, "gate", first=2, after=info["endCursor"])
-        seen += _ids(more)
-        info = more.data["search"]["pageInfo"]
+    seen = _ids(first) + await _following_pages(api, world.anna, "gate", first)
     assert len(seen) == len(set(seen)) == 5
     assert first.data["search"]["totalCount"] == 5
 
@@ -267,37 +274,21 @@ async def test_pages_of_hits_never_repeat_while_posts_are_written(
     await post("quokka quokka quokka")
     await post("a long post that mentions a quokka once " + "among other words " * 20)
     # then the next pages go on where the first ended: nothing from page one again
-    seen = list(page_one)
-    info = first.data["search"]["pageInfo"]
-    while info["hasNextPage"]:
-        more = await _search(api, world.anna, "quokka", first=3, after=info["endCursor"])
-        seen += _ids(more)
-        info = more.data["search"]["pageInfo"]
+    seen = page_one + await _following_pages(api, world.anna, "quokka", first)
     assert len(seen) == len(set(seen))
     assert set(before) <= set(seen)
-
-
-class _Editor:
-    """What a migration's function is given, on the test database."""
-
-    def __init__(self) -> None:
-        self.client = connections.get("default")
-        self.DIALECT = self.client.capabilities.dialect
 
 
 async def test_the_index_made_again_by_its_migration_finds_what_was_written_before(
     api: Api, world: World, bus: EventBus
 ) -> None:
-    migration = __import__(
-        "models.migrations.0013_text_normalisation", fromlist=["search_words", "english_words"]
-    )
     posted = await microposts.post_micropost(
         world.sam, bus, project_id=world.portal.id, body="Ping anna@acme.example about 2.5.1"
     )
     # when the index goes back to the English one (where PostgreSQL found neither) and is
     # made again from the stored text
-    await migration.english_words(None, _Editor())
-    await migration.search_words(None, _Editor())
+    await run_step("0013_text_normalisation", "english_words")
+    await run_step("0013_text_normalisation", "search_words")
     # then what was written before is found as it would be now
     for query in ("anna@acme.example", "2.5.1", "about"):
         assert _ids(await _search(api, world.anna, query)) == [gid(posted)], query

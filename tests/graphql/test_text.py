@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tortoise import connections
 
 from app.actions import microposts, watches
 from app.text import normalise_topic
@@ -25,6 +24,7 @@ from models import (
 )
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
+from tests.migration_steps import run_step
 from tests.world import World
 
 POST = """
@@ -163,18 +163,9 @@ async def test_a_word_that_is_not_a_topic_is_not_found(api: Api, world: World) -
         assert (await _topic(api, world, name)).codes == ["NOT_FOUND"], name
 
 
-class _Editor:
-    """What a migration's function is given, on the test database."""
-
-    def __init__(self) -> None:
-        self.client = connections.get("default")
-        self.DIALECT = self.client.capabilities.dialect
-
-
 async def test_topics_stored_under_old_spellings_are_merged_and_keep_their_posts(
     api: Api, world: World, bus: EventBus
 ) -> None:
-    migration = __import__("models.migrations.0013_text_normalisation", fromlist=["topic_names"])
     # given topics stored before names were normalised: the same word spelled three ways
     sharp = await Topic.create(name="straße")
     plain = await Topic.create(name="strasse")
@@ -192,7 +183,7 @@ async def test_topics_stored_under_old_spellings_are_merged_and_keep_their_posts
             user, kind=WatchTargetKind.TOPIC, target_id=topic.id, level=WatchLevel.WATCHING
         )
     # when the migration runs
-    await migration.topic_names(None, _Editor())
+    await run_step("0013_text_normalisation", "topic_names")
     # then one topic remains, named in its normal form, with every post and watcher
     [kept] = await Topic.filter(name__in=["straße", "strasse", "STRASSE"])
     assert kept.name == "strasse"
