@@ -25,3 +25,23 @@ def test_numbers_anchors_and_entities_are_not_topics() -> None:
 def test_topic_names_are_normalised() -> None:
     assert normalise_topic("#Launch") == "launch"
     assert normalise_topic("not a topic") is None
+
+
+def test_prose_in_every_block_counts() -> None:
+    text = (
+        "# Plan @max #roadmap\n\n- item @anna #q3\n\n> quote @sam\n\n"
+        "| a | b |\n|---|---|\n| @stan | #table |\n\n~~x @gina~~ _@olivia_"
+    )
+    assert extract_mentions(text) == ["max", "anna", "sam", "stan", "gina", "olivia"]
+    assert extract_topics(text) == ["roadmap", "q3", "table"]
+
+
+def test_a_topic_is_a_whole_word_in_any_script() -> None:
+    assert extract_topics("#cafe\u0301 #क्षत्रिय #Straße #東京 #naïve_plan-2") == [
+        "café",
+        "क्षत्रिय",
+        "strasse",
+        "東京",
+        "naïve_plan-2",
+    ]
+    assert extract_topics("#" + "a" * 65) == []  # longer than a name may be: not cut short
