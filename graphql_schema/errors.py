@@ -63,3 +63,35 @@ class ErrorCodes(MaskErrors):
             path=error.path,
             extensions=extensions,
         )
+
+
+def escaped(error: GraphQLError) -> bool:
+    """An exception that no code path turned into a coded error (strawberry answers one
+    raised by an extension's hook with its own text)."""
+    original = error.original_error
+    code = (error.extensions or {}).get("code")
+    return (
+        code not in ERROR_CODES and original is not None and not isinstance(original, GraphQLError)
+    )
+
+
+def coded_escape(error: GraphQLError) -> GraphQLError:
+    """The answer for an :func:`escaped` error: a service that did not answer is
+    SERVICE_UNAVAILABLE; text that is not Unicode (an unpaired surrogate, which no UTF-8
+    can encode) is the client's BAD_USER_INPUT; anything else INTERNAL with a reference
+    that the log also holds, and never the exception's text."""
+    unavailable = as_unavailable(error.original_error)
+    if unavailable is not None:
+        return unavailable
+    if isinstance(error.original_error, UnicodeError):
+        return GraphQLError(
+            "The request holds text that is not Unicode (an unpaired surrogate): send "
+            "characters outside the Basic Multilingual Plane as surrogate pairs.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+    reference = secrets.token_hex(6)
+    log.error("Unexpected error (reference %s)", reference, exc_info=error.original_error)
+    return GraphQLError(
+        f"Something went wrong on our side (reference {reference}).",
+        extensions={"code": "INTERNAL", "reference": reference},
+    )

@@ -17,7 +17,7 @@ from graphql_schema.audit import queries as audit_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
 from graphql_schema.denials import AuditDenials
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import ErrorCodes, coded_escape, escaped
 from graphql_schema.inputs import CheckedInputs
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.microposts import mutations as microposts_mutations
@@ -83,7 +83,13 @@ class ExtranetSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Unexpected errors are logged once, with their reference, by :class:`ErrorCodes`."""
+        """Unexpected errors are logged once, with their reference, by :class:`ErrorCodes`.
+
+        An exception raised by an extension's hook bypasses it (strawberry answers its text,
+        with no code): it is replaced here, in the list that is answered."""
+        for index, error in enumerate(errors):
+            if escaped(error):
+                errors[index] = coded_escape(error)
 
 
 def build_schema(**kwargs: Any) -> ExtranetSchema:

@@ -518,3 +518,30 @@ async def test_a_defect_in_the_check_refuses_with_a_reference_and_no_internal_te
     assert error["extensions"]["code"] == "INTERNAL"
     assert "reference" in error["extensions"]
     assert "secret" not in error["message"]
+
+
+async def test_a_document_with_an_unpaired_surrogate_is_the_clients_error(
+    api: Api, world: World
+) -> None:
+    result = await _raw(api, world.max, "{ me { name } } # \ud800", {})
+    assert result.data is None
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "surrogate" in result.errors[0]["message"]
+    assert "codec" not in result.errors[0]["message"]
+
+
+async def test_an_exception_in_any_check_answers_internal_without_its_text(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a check that fails unexpectedly
+    def broken(_self: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(inputs.CheckedInputs, "on_validate", broken)
+    # when
+    result = await api("{ me { name } }", as_user=world.max)
+    # then
+    [error] = result.errors
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "reference" in error["extensions"]
+    assert "secret" not in error["message"]
