@@ -4,7 +4,7 @@ The actions write a :class:`SearchDocument` with every page and post, in the sam
 transaction; the database keeps its own index over it: FTS5 in SQLite (migration 0005:
 the ``unicode61`` tokenizer without diacritics, Porter stemming), a ``tsvector`` with a GIN
 index in PostgreSQL (migration 0013), made from :func:`words`, the same words the SQLite
-tokenizer sees, with English stemming and no stop words. Both databases therefore find
+tokenizer sees, stemmed by the same Porter algorithm, with no stop words. Both databases find
 the same documents for a query: e-mail addresses, version numbers and identifiers are
 phrases of their parts (``anna@acme.example`` is ``anna acme example``, ``2.5.1`` is
 ``2 5 1``, ``snake_case`` is ``snake case``), and a word matches with or without its

@@ -2,9 +2,10 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 
 # PostgreSQL indexes the same words as SQLite's unicode61 tokenizer (app.search.words),
-# stemmed in English and without stop words, so that both databases find the same.
+# stemmed by the same (Porter's) algorithm and without stop words, so that both databases
+# find the same.
 POSTGRES_CONFIGURATION = """
-CREATE TEXT SEARCH DICTIONARY extranet_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH DICTIONARY extranet_stem (TEMPLATE = snowball, Language = porter);
 CREATE TEXT SEARCH CONFIGURATION extranet_search (COPY = english);
 ALTER TEXT SEARCH CONFIGURATION extranet_search
     ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part

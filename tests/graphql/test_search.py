@@ -217,6 +217,7 @@ CORPUS = {
     "plain": "Mr Muller will sign for the cafe",
     "identifier": "The job sync_inventory_nightly failed; see PROJ-1234 and getUserName()",
     "short_words": "To be or not to be, that is the rota",
+    "stems": "The skies were generously lit",
 }
 
 
@@ -240,6 +241,10 @@ CORPUS = {
         ("the rota", {"email", "short_words"}),
         ("scanner", {"version", "older"}),
         ("2.5.1 müller", set()),
+        # both stem words in Porter's way: "general" and "generously" are one stem, as are
+        # "ski" and "skies"
+        ("general", {"stems"}),
+        ("ski", {"stems"}),
     ],
 )
 async def test_both_databases_find_the_same(
