@@ -470,7 +470,7 @@ REQUIRE_MFA = """mutation ($customer: ID!) {
   setMfaRequirement(input: {required: true, customerId: $customer}) { customer { name } } }"""
 
 
-async def _api(server: Server, email: str, query: str, **variables: str) -> dict[str, Any]:
+async def _api(server: Server, email: str, query: str, **variables: object) -> dict[str, Any]:
     """One operation over HTTP as the user (signed in with the password alone)."""
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
         login = await http.post(
