@@ -8,10 +8,11 @@ coordinate such as ``createPage`` through ``input`` to ``body``), when a value:
 
 * is text with the NUL character (U+0000) or an unpaired surrogate (U+D800 to U+DFFF),
   which PostgreSQL cannot store and UTF-8 cannot encode;
-* is text longer than its limit: :data:`TEXT_LIMITS` for the inputs that hold long text
-  (page bodies: 200,000 characters, as the pages themselves), :data:`ID_MAX_LENGTH` for
-  IDs and :data:`DEFAULT_TEXT_LIMIT` for any other text (the longest other text the
-  product keeps, a description);
+* is text longer than its limit: :data:`TEXT_LIMITS` where the default does not fit (page
+  bodies: 200,000 characters, as the pages themselves; e-mail addresses and filters no
+  longer than the column they meet), :data:`ID_MAX_LENGTH` for IDs and
+  :data:`DEFAULT_TEXT_LIMIT` for any other text (the longest other text the product
+  keeps, a description);
 * is a list of more than :data:`MAX_LIST_ITEMS` items (the largest page of a connection,
   so a client can act on every item it has been shown);
 * is a ``Decimal`` or ``Float`` that is not finite (NaN, Infinity, or a number JSON
@@ -21,9 +22,13 @@ coordinate such as ``createPage`` through ``input`` to ``body``), when a value:
 * is an explicit ``null`` (through a variable) where a value is required: the input field
   has a default, and leaving it out is how to ask for the default.
 
+Variables that do not coerce are refused here too (at most ten errors). They are coerced
+from :func:`bounded_variables`, so the work is bounded by the limits however long a list
+or however many unknown fields an input object carries.
+
 The actions keep their own, often tighter, limits (a title is at most 200 characters);
 this check makes sure nothing that reaches them is beyond what storage and JSON hold, on
-every database alike.
+every database alike. Refused operations answer ``data: null``.
 """
 
 from __future__ import annotations
@@ -90,11 +95,6 @@ column they compare with."""
 log = logging.getLogger("extranet.errors")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _MAX_ERRORS = 10
-
-
-class _Refused(Exception):
-    def __init__(self, error: GraphQLError) -> None:
-        self.error = error
 
 
 def _refusal(message: str, path: Sequence[str | int], node: Node | None) -> GraphQLError:
