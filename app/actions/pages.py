@@ -106,8 +106,13 @@ async def _parent_for(
     return parent
 
 
-async def move_page(actor: User, *, page_id: int, parent_id: int | None) -> Page:
-    """Put a page under another page of its project, or at the top (``parent_id`` None)."""
+async def move_page(
+    actor: User, *, page_id: int, parent_id: int | None, from_parent_id: int | None
+) -> Page:
+    """Put a page under another page of its project, or at the top (``parent_id`` None),
+    from where the mover saw it (``from_parent_id``, None: at the top). When it was moved
+    elsewhere since, the answer is CONFLICT and nothing changes; a move to where the page is
+    already changes nothing."""
     page, project = await writable_page(actor, page_id)
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
@@ -121,6 +126,14 @@ async def move_page(actor: User, *, page_id: int, parent_id: int | None) -> Page
                         field="parentId",
                     )
                 ancestor = (await Page.get(id=ancestor)).parent_id
+        if locked.parent_id == parent_id:
+            return locked
+        if locked.parent_id != from_parent_id:
+            raise Conflict(
+                "The page was moved by someone else since you saw where it was: look at "
+                "where it is now, and move it again if you still want to.",
+                field="fromParentId",
+            )
         locked.parent_id = parent_id
         await locked.save(update_fields=["parent_id", "updated_at"])
     return locked

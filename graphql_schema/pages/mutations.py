@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from app.actions import pages, watches
+from app.errors import BadUserInput
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
@@ -45,6 +46,13 @@ class MovePageInput:
     page_id: strawberry.ID
     parent_id: strawberry.ID | None = strawberry.field(
         default=None, description="The new parent page; null puts the page at the top."
+    )
+    from_parent_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "Required: the parent the page was under when you chose to move it (null: at "
+            "the top). If it was moved elsewhere since, the answer is CONFLICT."
+        ),
     )
 
 
@@ -157,13 +165,23 @@ class Mutation:
 
     @strawberry.mutation(
         extensions=rule(IsAuthenticated),
-        description="Move a page under another page of its project, or to the top.",
+        description=(
+            "Move a page under another page of its project, or to the top, from where you "
+            "saw it (`fromParentId`): a move made meanwhile answers CONFLICT."
+        ),
     )
     async def move_page(self, info: Info, input: MovePageInput) -> MovePagePayload | None:
+        if input.from_parent_id is strawberry.UNSET:
+            raise BadUserInput(
+                "Give fromParentId: the parent the page was under when you chose to move it "
+                "(null for the top), so that a move made meanwhile is not undone.",
+                field="fromParentId",
+            )
         page = await pages.move_page(
             info.context.require_viewer(),
             page_id=decode_global_id(input.page_id, "Page")[1],
             parent_id=_page_id(input.parent_id),
+            from_parent_id=_page_id(input.from_parent_id),
         )
         return MovePagePayload(page=Page.from_row(page))
 

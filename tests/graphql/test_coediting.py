@@ -1,6 +1,7 @@
 """No write to a page drops a change its writer had not seen: restores name the revision
-they were decided on and merge like edits, and random interleavings of edits, restores and
-conflict resolutions by several writers keep every line a writer did not knowingly remove."""
+they were decided on and merge like edits, moves name where the page was, and random
+interleavings of edits, restores and conflict resolutions by several writers keep every line
+a writer did not knowingly remove."""
 
 from __future__ import annotations
 
@@ -184,12 +185,59 @@ async def test_a_move_and_an_edit_at_once_keep_both(world: World, bus: EventBus)
     # when anna edits revision 3 while sam moves the page
     await asyncio.gather(
         pages.update_page(world.anna, bus, page_id=page.id, base_revision=3, body=edited),
-        pages.move_page(world.sam, page_id=page.id, parent_id=parent.id),
+        pages.move_page(world.sam, page_id=page.id, parent_id=parent.id, from_parent_id=None),
     )
     # then the page is under its parent and has every line of both writers
     final = await Page.get(id=page.id)
     assert final.parent_id == parent.id
     assert final.body == (await PageRevision.get(page_id=page.id, number=3)).body + RISKS
+
+
+MOVE = """
+mutation ($input: MovePageInput!) { movePage(input: $input) { page { parent { title } } } }
+"""
+
+
+async def test_a_move_made_meanwhile_is_not_undone_by_another(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given a page at the top that sam and anna both see there, and two possible parents
+    page = await _launch_page(world, bus)
+    plans, archive = [
+        await pages.create_page(world.sam, bus, project_id=world.portal.id, title=title)
+        for title in ("Plans", "Archive")
+    ]
+
+    # when sam moves it under Plans, and then anna, who saw it at the top, under Archive
+    def move(parent: Page) -> dict[str, Any]:
+        return {"input": {"pageId": gid(page), "parentId": gid(parent), "fromParentId": None}}
+
+    first = await api(MOVE, move(plans), as_user=world.sam)
+    second = await api(MOVE, move(archive), as_user=world.anna)
+    # then anna is told, and the page stays where sam put it
+    assert first.data == {"movePage": {"page": {"parent": {"title": "Plans"}}}}
+    assert second.codes == ["CONFLICT"]
+    assert second.errors[0]["extensions"]["field"] == "fromParentId"
+    assert (await Page.get(id=page.id)).parent_id == plans.id
+    # a move to where the page is already is no conflict, and changes nothing
+    same = await api(MOVE, move(plans), as_user=world.anna)
+    assert same.data == {"movePage": {"page": {"parent": {"title": "Plans"}}}}
+    # and a move that says where it saw the page moves it
+    variables = {"input": {"pageId": gid(page), "parentId": None, "fromParentId": gid(plans)}}
+    top = await api(MOVE, variables, as_user=world.anna)
+    assert top.data == {"movePage": {"page": {"parent": None}}}
+
+
+async def test_a_move_that_does_not_say_where_the_page_was_is_refused(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    page = await _launch_page(world, bus)
+    parent = await pages.create_page(world.sam, bus, project_id=world.portal.id, title="Plans")
+    variables = {"input": {"pageId": gid(page), "parentId": gid(parent)}}
+    result = await api(MOVE, variables, as_user=world.sam)
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert "fromParentId" in result.errors[0]["message"]
+    assert (await Page.get(id=page.id)).parent_id is None
 
 
 # --- the kind: random interleavings -------------------------------------------------------

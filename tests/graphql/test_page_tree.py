@@ -23,8 +23,10 @@ mutation ($project: ID!, $title: String!, $parent: ID, $visibility: Visibility =
 """
 
 MOVE = """
-mutation ($page: ID!, $parent: ID) {
-  movePage(input: {pageId: $page, parentId: $parent}) { page { title parent { title } } }
+mutation ($page: ID!, $parent: ID, $from: ID) {
+  movePage(input: {pageId: $page, parentId: $parent, fromParentId: $from}) {
+    page { title parent { title } }
+  }
 }
 """
 
@@ -71,7 +73,9 @@ async def test_pages_nest_and_move(api: Api, world: World) -> None:
     tree = await _tree(api, world.anna, world.portal_page)
     assert tree["children"]["edges"] == [{"node": {"title": "Booking: yard"}}]
     # when the grandchild moves to the top
-    moved = await api(MOVE, {"page": grandchild_id, "parent": None}, as_user=world.max)
+    moved = await api(
+        MOVE, {"page": grandchild_id, "parent": None, "from": child_id}, as_user=world.max
+    )
     # then
     assert moved.data["movePage"]["page"] == {"title": "Yard: gates", "parent": None}
     assert (await Page.get(title="Yard: gates")).parent_id is None
@@ -89,7 +93,9 @@ async def test_a_move_that_would_make_a_cycle_is_refused_and_changes_nothing(
     # the top page under itself, its child or its grandchild
     for parent in (world.portal_page, child, grandchild):
         result = await api(
-            MOVE, {"page": gid(world.portal_page), "parent": gid(parent)}, as_user=world.sam
+            MOVE,
+            {"page": gid(world.portal_page), "parent": gid(parent), "from": None},
+            as_user=world.sam,
         )
         assert result.codes == ["BAD_USER_INPUT"], parent
         assert "under itself or one of its own subpages" in result.errors[0]["message"]

@@ -118,7 +118,8 @@ ANONYMOUS_DOCUMENTS = {
     "auditLog": "{ auditLog { totalCount } }",
     "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '
     "{ watcher { level } } }",
-    "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}"}}) {{ page {{ id }} }} }}',
+    "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}", fromParentId: null}}) '
+    "{ page { id } } }",
     "setPageEditing": f'mutation {{ setPageEditing(input: {{pageId: "{_PG}", editing: true}}) '
     "{ editing } }",
     "discardPageDraft": f'mutation {{ discardPageDraft(input: {{pageId: "{_PG}"}}) '

@@ -144,12 +144,14 @@ MUTATIONS = {
         None,
     ),
     "movePage-page": (
-        mutation("movePage", "pageId: $id", "page { id title }"),
+        mutation("movePage", "pageId: $id, fromParentId: null", "page { id title }"),
         "portal_page",
         None,
     ),
     "movePage-parent": (
-        mutation("movePage", "pageId: $own, parentId: $id", "page { id title }"),
+        mutation(
+            "movePage", "pageId: $own, parentId: $id, fromParentId: null", "page { id title }"
+        ),
         "portal_page",
         "loyalty_page",
     ),
