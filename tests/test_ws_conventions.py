@@ -8,6 +8,8 @@
   tests/graphql_ws_client/) signs in, follows a timeline on a server whose access tokens last
   seconds, gets a fresh token through ``connectionParams`` after each expiry, and receives
   every event exactly once across the reconnections.
+* The terminal client's ``follow`` renews its token after such a close (but for too many
+  sockets, which waiting solves) and misses no event.
 * "Subscription limit reached" carries ``extensions.code`` and the limit
   (tests/graphql/test_websocket_limits.py).
 
@@ -17,6 +19,7 @@ Without Node.js or npm the graphql-ws test is skipped; under ``CI=true`` it fail
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -29,13 +32,18 @@ from typing import Any, NoReturn
 
 import pytest
 import websockets
+from extranet_client.api import Api
+from extranet_client.config import Tokens, TokenStore
+from extranet_client.follow import Follower
+from gql.transport.exceptions import TransportClosed
 from starlette.applications import Starlette
 
 from app.actions import microposts
 from app.main import CLOSE_REASONS
 from app.tokens import access_token_expired, issue_access_token
 from realtime.bus import EventBus
-from tests.conftest import TEST_SESSION, Api, gid
+from tests.conftest import TEST_SESSION, gid
+from tests.conftest import Api as HttpApi
 from tests.live import GraphQLSocket, serve
 from tests.services import in_ci
 from tests.world import PASSWORD, World
@@ -64,7 +72,7 @@ async def _closed(address: str, token: str | None) -> websockets.frames.Close:
 
 
 async def test_an_expired_access_token_closes_the_socket_with_4403_and_says_so(
-    api: Api, world: World, address: str
+    api: HttpApi, world: World, address: str
 ) -> None:
     # given a socket signed in with a token that expires in a second or two
     short = issue_access_token(replace(api.settings, access_token_ttl=2), world.max.id, "s")
@@ -90,7 +98,7 @@ async def test_an_expired_access_token_closes_the_socket_with_4403_and_says_so(
     ],
 )
 async def test_a_refused_connection_init_tells_why_in_the_close_reason(
-    api: Api, world: World, address: str, token: str | None, reason: str
+    api: HttpApi, world: World, address: str, token: str | None, reason: str
 ) -> None:
     # given
     settings = api.settings
@@ -113,7 +121,7 @@ async def test_a_refused_connection_init_tells_why_in_the_close_reason(
 
 
 async def test_too_many_connections_is_told_apart_from_a_bad_token(
-    api: Api, world: World, app: Starlette, address: str
+    api: HttpApi, world: World, app: Starlette, address: str
 ) -> None:
     view = app.state.graphql
     settings = view.settings
@@ -131,7 +139,7 @@ async def test_too_many_connections_is_told_apart_from_a_bad_token(
     assert close.reason == "TOO_MANY_CONNECTIONS: at most 1 open at once."
 
 
-def test_an_expired_token_is_told_from_an_invalid_one(api: Api, world: World) -> None:
+def test_an_expired_token_is_told_from_an_invalid_one(api: HttpApi, world: World) -> None:
     settings = api.settings
     old = issue_access_token(settings, world.max.id, TEST_SESSION, now=time.time() - 3600)
     fresh = issue_access_token(settings, world.max.id, TEST_SESSION)
@@ -263,3 +271,123 @@ async def test_graphql_ws_renews_an_expired_token_and_resumes_without_loss(
     # and every post arrived once, in order, across the reconnections
     bodies = [m["body"] for m in lines.seen if "event" in m]
     assert bodies == ["before the expiry", "while away", "after the reconnection"]
+
+
+# --- the terminal client ----------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    """Where a follower prints (``out``) and what it says (``say``), awaited by the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: list[str] = []
+        self.changed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.changed.set()
+        return super().write(text)
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+        self.changed.set()
+
+    def count(self, start: str) -> int:
+        return sum(line.startswith(start) for line in self.said)
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(WITHIN):
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+async def test_follow_carries_on_across_expired_tokens_and_misses_nothing(
+    app: Starlette, world: World, bus: EventBus, tmp_path: Path
+) -> None:
+    view = app.state.graphql
+    settings = view.settings
+    view.settings = replace(settings, access_token_ttl=SHORT_TTL)
+    terminal = Terminal()
+
+    async def post(body: str) -> None:
+        await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body=body)
+
+    try:
+        async with (
+            serve(app) as address,
+            Api(f"http://{address}", TokenStore(tmp_path / "client.json")) as api,
+        ):
+            login = await api.anonymous("Login", email=world.anna.email, password=PASSWORD)
+            api.store.save(api.server, Tokens.from_session(world.anna.email, login["login"]))
+            found = await api.call("ProjectCursor", id=gid(world.portal))
+            cursor = found["project"]["timelineCursor"]
+            follower = Follower(api, gid(world.portal), cursor, terminal, terminal.say)
+            following = asyncio.create_task(follower.run())
+            try:
+                # given anna follows the project in her terminal
+                await terminal.until(lambda: terminal.count("Connected") >= 1)
+                await post("before the expiry")
+                await terminal.until(lambda: "before the expiry" in terminal.getvalue())
+                # when her access token expires and the socket is closed
+                await terminal.until(lambda: terminal.count("Connection lost") >= 1)
+                await post("while away")
+                # then she is connected again and sees what came meanwhile
+                await terminal.until(lambda: terminal.count("Connected") >= 2)
+                await terminal.until(lambda: "while away" in terminal.getvalue())
+            finally:
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+    finally:
+        view.settings = settings
+    printed = terminal.getvalue()
+    assert printed.count("before the expiry") == 1
+    assert printed.count("while away") == 1
+    assert terminal.count("Not signed in") == 0
+
+
+@pytest.mark.parametrize(
+    ("reason", "renewed"),
+    [
+        ("TOKEN_EXPIRED: the access token expired; connect again with a fresh one.", True),
+        ("SESSION_ENDED: the session has ended or the account was removed; sign in again.", True),
+        ("TOO_MANY_CONNECTIONS: at most 20 open at once.", False),
+    ],
+)
+async def test_follow_renews_its_token_after_a_4403_close_but_for_too_many_sockets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, reason: str, renewed: bool
+) -> None:
+    # given a follower whose socket the server closes with 4403 and this reason, once
+    tokens = Tokens("anna@acme.example", "access", time.time() + 900, "refresh")
+    api = Api("http://127.0.0.1:9", TokenStore(tmp_path / "c"))
+    refreshes: list[Tokens] = []
+
+    async def current() -> Tokens:
+        return tokens
+
+    async def refresh(stale: Tokens) -> Tokens:
+        refreshes.append(stale)
+        return tokens
+
+    connections = 0
+
+    async def stream(self: Follower, access_token: str) -> None:
+        nonlocal connections
+        connections += 1
+        if connections == 1:
+            closed = websockets.exceptions.ConnectionClosedError(
+                websockets.frames.Close(4403, reason), None
+            )
+            raise TransportClosed("closed") from closed
+        raise asyncio.CancelledError  # the user stops following
+
+    monkeypatch.setattr(api, "tokens", current)
+    monkeypatch.setattr(api, "refresh", refresh)
+    monkeypatch.setattr(Follower, "_stream", stream)
+    monkeypatch.setattr("extranet_client.follow.FIRST_DELAY", 0.01)
+    # when it connects again
+    with pytest.raises(asyncio.CancelledError):
+        await Follower(api, "project", "cursor", io.StringIO(), lambda _: None).run()
+    # then it renewed its token first, unless there were too many sockets
+    assert connections == 2
+    assert refreshes == ([tokens] if renewed else [])
