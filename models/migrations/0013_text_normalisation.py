@@ -40,12 +40,19 @@ async def search_words(_apps, schema_editor) -> None:
 
     client = schema_editor.client
     await client.execute_script(POSTGRES_CONFIGURATION)
-    _, rows = await client.execute_query("SELECT id, title, body FROM search_documents")
-    for row in rows:
-        await client.execute_query(
-            f"UPDATE search_documents SET document = {POSTGRES_DOCUMENT} WHERE id = $3",
-            [" ".join(words(row["title"])), " ".join(words(row["body"])), row["id"]],
+    last = 0
+    while True:  # a thousand documents at a time
+        _, rows = await client.execute_query(
+            "SELECT id, title, body FROM search_documents WHERE id > $1 ORDER BY id LIMIT 1000",
+            [last],
         )
+        if not rows:
+            break
+        await client.execute_many(
+            f"UPDATE search_documents SET document = {POSTGRES_DOCUMENT} WHERE id = $3",
+            [[" ".join(words(r["title"])), " ".join(words(r["body"])), r["id"]] for r in rows],
+        )
+        last = rows[-1]["id"]
     await client.execute_script(POSTGRES_INDEX)
 
 
