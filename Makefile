@@ -16,8 +16,8 @@ install: $(BIN)/.installed
 ## The web client served at / (clients/web/dist), built with Node.js and npm when it is
 ## missing or older than its sources; without npm the server runs and / says how to build it.
 WEB := clients/web
-WEB_SOURCES := $(WEB)/package.json $(WEB)/build.mjs $(WEB)/tsconfig.json $(WEB)/index.html \
-	$(WEB)/icon.svg $(wildcard $(WEB)/src/*) $(wildcard clients/operations/*.graphql)
+WEB_SOURCES := $(WEB)/package.json $(WEB)/build.mjs $(WEB)/operations.mjs $(WEB)/tsconfig.json \
+	$(WEB)/index.html $(WEB)/icon.svg $(wildcard $(WEB)/src/*) $(wildcard clients/operations/*.graphql)
 
 ## GraphiQL (development only, at /graphql) is served from GraphiQL's, React's and ReactDOM's
 ## built files that npm installs in clients/graphiql: no CDN. The graphql-http conformance

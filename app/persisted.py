@@ -45,6 +45,7 @@ from typing import Any, Protocol
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
@@ -309,22 +310,25 @@ def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
 
 
 def _spread_fragments(text: str) -> set[str]:
+    """The fragments ``text`` spreads and does not define."""
+    definitions = parse(text, no_location=True).definitions
     names: set[str] = set()
-    stack: list[Any] = list(parse(text, no_location=True).definitions)
+    stack: list[Any] = list(definitions)
     while stack:
         node = stack.pop()
         if isinstance(node, FragmentSpreadNode):
             names.add(node.name.value)
         selections = getattr(node, "selection_set", None)
         stack.extend(selections.selections if selections else ())
-    return names
+    return names - {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def operation_document(path: Path) -> str:
     """The document a client sends for the operation file ``path``: its text, then the text of
-    every fragment it spreads (each defined once, in ``<FragmentName>.graphql`` beside it,
-    spreads of spreads included), in the order of the fragments' names, one blank line
-    between them. clients/python and the web client's build assemble it the same way."""
+    every fragment it spreads and does not define (each defined once, in
+    ``<FragmentName>.graphql`` beside it; spreads of spreads included), in the order of the
+    fragments' names, one blank line between them. clients/python and the web client's build
+    assemble it the same way."""
     texts = {path.stem: path.read_text()}
     pending = _spread_fragments(texts[path.stem])
     while pending:

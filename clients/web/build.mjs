@@ -1,13 +1,12 @@
 // Bundle src/main.ts and src/style.css into dist/ (content-hashed names under dist/assets/)
 // and write dist/index.html that loads them. The GraphQL documents are the files in
-// clients/operations/, imported as text, so the client sends exactly what CI validates: an
-// operation's file, then the file of each fragment it spreads (<Fragment>.graphql, spreads
-// of spreads included) in the order of the fragments' names, one blank line between them,
-// as the server and clients/python assemble it.
+// clients/operations/, imported as text with the fragments they spread (operations.mjs), so
+// the client sends exactly what CI validates and the server knows.
 import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { operationDocument } from "./operations.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
@@ -15,29 +14,6 @@ const assets = join(dist, "assets");
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(assets, { recursive: true });
-
-// `...Name` (not `... on Type`) outside comments and strings
-const SPREAD = /\.\.\.\s*([_A-Za-z][_0-9A-Za-z]*)/g;
-
-function spreads(text) {
-  const code = text.replace(/"""[\s\S]*?"""|"(?:\\.|[^"\\\n])*"|#[^\n\r]*/g, "");
-  return [...code.matchAll(SPREAD)].map((match) => match[1]).filter((name) => name !== "on");
-}
-
-async function operationDocument(path) {
-  const name = basename(path, ".graphql");
-  const texts = new Map([[name, await readFile(path, "utf8")]]);
-  const pending = spreads(texts.get(name));
-  while (pending.length > 0) {
-    const fragment = pending.pop();
-    if (texts.has(fragment)) continue;
-    const text = await readFile(join(dirname(path), `${fragment}.graphql`), "utf8");
-    texts.set(fragment, text);
-    pending.push(...spreads(text));
-  }
-  const fragments = [...texts.keys()].filter((key) => key !== name).sort();
-  return [name, ...fragments].map((key) => texts.get(key).replace(/\n+$/, "") + "\n").join("\n");
-}
 
 const operations = {
   name: "operations",

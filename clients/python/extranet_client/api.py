@@ -13,7 +13,7 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
-from graphql import FragmentSpreadNode, parse
+from graphql import FragmentDefinitionNode, FragmentSpreadNode, parse
 
 from extranet_client.config import Tokens, TokenStore
 
@@ -22,21 +22,23 @@ HTTP_TIMEOUT = 30.0
 
 
 def _spreads(text: str) -> set[str]:
+    """The fragments ``text`` spreads and does not define."""
+    definitions = parse(text, no_location=True).definitions
     names: set[str] = set()
-    stack: list[Any] = list(parse(text, no_location=True).definitions)
+    stack: list[Any] = list(definitions)
     while stack:
         node = stack.pop()
         if isinstance(node, FragmentSpreadNode):
             names.add(node.name.value)
         selections = getattr(node, "selection_set", None)
         stack.extend(selections.selections if selections else ())
-    return names
+    return names - {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 def document(name: str) -> str:
     """The text of ``clients/operations/<name>.graphql``, then that of each fragment it spreads
-    (``<Fragment>.graphql``, spreads of spreads included) in the order of their names, one
-    blank line between them: the document the server knows by its hash."""
+    and does not define (``<Fragment>.graphql``, spreads of spreads included) in the order of
+    their names, one blank line between them: the document the server knows by its hash."""
     texts = {name: (OPERATIONS_DIR / f"{name}.graphql").read_text()}
     pending = _spreads(texts[name])
     while pending:
