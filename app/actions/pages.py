@@ -17,7 +17,7 @@ from app.actions._common import (
     required_text,
 )
 from app.actions.notifications import record_notifications
-from app.diffing import off_the_loop
+from app.diffing import DiffCache, off_the_loop
 from app.errors import BadUserInput, Conflict, Forbidden, NotFound
 from app.markdown import render_markdown_off_loop
 from app.merging import ConflictHunk, TooDifferent, merge_text, merge_title
@@ -370,11 +370,26 @@ class MergeProposal:
         return ((self.title_conflict,) if self.title_conflict else ()) + body
 
 
+merge_proposals: DiffCache[MergeProposal] = DiffCache()
+"""Merge proposals by draft and page version: computed once however many aliases ask."""
+
+
 async def merge_proposal(draft: PageDraft) -> MergeProposal:
     """The three-way merge of a draft (yours) with the page now (current), from the
     revision the draft began on (base). Texts too different to align line by line give
-    one hunk of the whole body, so that nothing is chosen for the author."""
+    one hunk of the whole body, so that nothing is chosen for the author. Linear time plus
+    at most ``app.diffing.MYERS_BUDGET`` steps, once per draft and page version."""
     page = await Page.get(id=draft.page_id)
+    key = (draft.id, draft.updated_at, page.id, page.revision, page.updated_at)
+    weight = 2 * len(page.body) + len(draft.body or "")
+
+    async def compute() -> tuple[MergeProposal, bool]:
+        return await _propose(draft, page), True
+
+    return await merge_proposals.get(key, weight, compute)
+
+
+async def _propose(draft: PageDraft, page: Page) -> MergeProposal:
     base = await PageRevision.get(page_id=page.id, number=draft.base_revision)
     title: str | None = page.title
     title_conflict = None

@@ -6,6 +6,7 @@ a writer did not knowingly remove."""
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,6 +192,63 @@ async def test_a_move_and_an_edit_at_once_keep_both(world: World, bus: EventBus)
     final = await Page.get(id=page.id)
     assert final.parent_id == parent.id
     assert final.body == (await PageRevision.get(page_id=page.id, number=3)).body + RISKS
+
+
+async def test_a_draft_too_different_to_merge_line_by_line_is_offered_whole(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given a page rewritten since revision 1, and max's own rewrite of revision 1, both of
+    # random lines that cannot be aligned within the work a merge may take
+    def rewrite(seed: int) -> str:
+        chosen = random.Random(seed)
+        return "".join(f"{chosen.choice('ab')}\n" for _ in range(60_000))
+
+    base, current, mine = rewrite(5), rewrite(6), rewrite(7)
+    page = await pages.create_page(
+        world.sam, bus, project_id=world.portal.id, title="Rewrite", body=base
+    )
+    await pages.update_page(world.sam, bus, page_id=page.id, base_revision=1, body=current)
+    with pytest.raises(Conflict):
+        await pages.update_page(world.max, bus, page_id=page.id, base_revision=1, body=mine)
+    # when max edits again from his draft
+    draft = (await api(DRAFT, {"id": gid(page)}, as_user=world.max)).data["page"]["draft"]
+    # then the proposal chooses nothing for him: one hunk, the whole of each side
+    assert draft["proposal"]["conflictCount"] == 1
+    assert draft["proposal"]["body"] == [
+        {"__typename": "PageConflictHunk", "base": base, "current": current, "yours": mine}
+    ]
+
+
+async def test_a_proposal_is_merged_once_however_many_aliases_ask(
+    api: Api, world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given sam's restore of revision 1 decided on revision 2 conflicts, kept as his draft
+    page = await _launch_page(world, bus)
+    body = (await Page.get(id=page.id)).body
+    changed = body.replace("booking and billing.", "booking only.")
+    await pages.update_page(world.anna, bus, page_id=page.id, base_revision=3, body=changed)
+    with pytest.raises(Conflict):
+        await pages.restore_page_revision(
+            world.sam, bus, page_id=page.id, revision=1, base_revision=2
+        )
+    merges: list[int] = []
+    propose = pages._propose
+
+    async def counted(draft: PageDraft, current: Page) -> pages.MergeProposal:
+        merges.append(draft.id)
+        return await propose(draft, current)
+
+    monkeypatch.setattr(pages, "_propose", counted)
+    # when a query asks for the proposal under ten aliases
+    aliases = " ".join(
+        f'p{n}: page(id: "{gid(page)}") {{ draft {{ proposal {{ conflictCount }} }} }}'
+        for n in range(10)
+    )
+    result = await api(f"{{ {aliases} }}", as_user=world.sam)
+    # then each answers it, and the merge was made once
+    assert result.errors == []
+    assert {a["draft"]["proposal"]["conflictCount"] for a in result.data.values()} == {1}
+    assert len(merges) == 1
 
 
 MOVE = """
