@@ -1,13 +1,27 @@
-"""The ``extranet`` command: serve, migrate, load demo data, create customers and users."""
+"""The ``extranet`` command: serve, migrate, load demo data, create and list customers,
+create users, prune the event log.
+
+A database (or Redis) that cannot be used stops any command with one line naming the
+setting, its URL without the password, and what failed; the exit code is then 1.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import socket
+import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+from redis.exceptions import RedisError
+from tortoise import connections
+from tortoise.exceptions import DBConnectionError
 
 from app.db import close_database, migrate, open_database
 from app.errors import AppError
@@ -15,19 +29,113 @@ from app.settings import Settings, SettingsError, load_settings
 from models import Customer, Role
 from realtime.bus import EventBus
 
+PRODUCTION_DEMO_FLAG = "--force-in-production"
+
+_DATABASE_FAILURES: tuple[type[BaseException], ...] = (
+    OSError,  # refused, unreachable, timed out, a name that does not resolve, a SQLite path
+    DBConnectionError,
+    sqlite3.DatabaseError,  # cannot open the file, not a database, locked
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InvalidAuthorizationSpecificationError,  # wrong password, unknown role
+    asyncpg.InvalidCatalogNameError,  # no such database
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+)
+
+
+class ServiceFailure(Exception):
+    """A database or Redis the command needs cannot be used; the message is one line."""
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password (in the user part or a ``password`` parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user_info, _, host = netloc.rpartition("@")
+        netloc = f"{user_info.partition(':')[0]}:***@{host}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in pairs], safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=query if pairs else parts.query))
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _what_failed(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "the connection was refused (is the server running, on that host and port?)"
+    if isinstance(error, socket.gaierror):
+        return "the host name does not resolve"
+    if isinstance(error, TimeoutError):
+        return "no answer in time (add ?timeout=<seconds> to wait longer)"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename}" if error.filename else "")
+    text = " ".join(str(error).split()).rstrip(".") or type(error).__name__
+    return text[:300]
+
+
+def service_failure(error: BaseException, settings: Settings) -> str | None:
+    """One line for a failure of the database or Redis behind ``error`` (naming the
+    setting and its URL without the password, and what failed); None for any other error."""
+    causes = list(_causes(error))
+    if any(isinstance(cause, RedisError) for cause in causes):
+        first = next(c for c in reversed(causes) if isinstance(c, RedisError | OSError))
+        return (
+            f"Cannot use Redis at BROADCAST_URL={redacted(settings.broadcast_url)}: "
+            f"{_what_failed(first)}."
+        )
+    where = f"DATABASE_URL={redacted(settings.database_url)}"
+    for cause in causes:
+        text = str(cause)
+        if isinstance(cause, asyncpg.UndefinedTableError) or "no such table" in text:
+            return f"The database at {where} has no tables yet: run `extranet migrate` first."
+    for cause in reversed(causes):  # the first failure says most
+        if isinstance(cause, _DATABASE_FAILURES):
+            return f"Cannot use the database at {where}: {_what_failed(cause)}."
+    return None
+
+
+@contextlib.contextmanager
+def _reporting_failures(settings: Settings) -> Iterator[None]:
+    """Within the block, a failure of the database or Redis becomes :class:`ServiceFailure`
+    with its one line; any other error passes unchanged."""
+    try:
+        yield
+    except Exception as error:
+        line = service_failure(error, settings)
+        if line is None:
+            raise
+        raise ServiceFailure(line) from None
+
 
 def _run_with_database(settings: Settings, job: Callable[[EventBus], Awaitable[int]]) -> int:
     async def main() -> int:
         await open_database(settings.database_url)
-        bus = EventBus(settings.broadcast_url, settings.broadcast_namespace)
-        await bus.connect()
         try:
-            return await job(bus)
+            await connections.get("default").execute_query("SELECT 1")
+            bus = EventBus(settings.broadcast_url, settings.broadcast_namespace)
+            await bus.connect()
+            try:
+                return await job(bus)
+            finally:
+                await bus.disconnect()
         finally:
-            await bus.disconnect()
             await close_database()
 
-    return asyncio.run(main())
+    with _reporting_failures(settings):
+        return asyncio.run(main())
+
+
+async def _no_job(_bus: EventBus) -> int:
+    return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -40,6 +148,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # the database and Redis answer, or the server does not start
+    _run_with_database(settings, _no_job)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -58,13 +168,30 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    asyncio.run(migrate(settings.database_url))
-    print("Database is up to date.")
+    with _reporting_failures(settings):
+        applied = asyncio.run(migrate(settings.database_url))
+    if not applied:
+        print("The database is up to date: no migrations to apply.")
+        return 0
+    print(f"Applied {len(applied)} migration{'s' if len(applied) != 1 else ''}:")
+    for name in applied:
+        print(f"  {name}")
+    print("The database is up to date.")
     return 0
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from app.demo import DEMO_PASSWORD, DEMO_USERS, database_is_empty, load_demo
+
+    if settings.is_production and not args.force_in_production:
+        print(
+            "Refused: EXTRANET_ENV is production, and every demo account's password is "
+            f"published in the README ({DEMO_PASSWORD!r}), so anyone could sign in with it. "
+            f"Load the demo data into a development database, or pass {PRODUCTION_DEMO_FLAG} "
+            "if this production database is only for trying things out.",
+            file=sys.stderr,
+        )
+        return 2
 
     async def job(bus: EventBus) -> int:
         if not await database_is_empty():
@@ -93,14 +220,79 @@ def cmd_create_customer(settings: Settings, args: argparse.Namespace) -> int:
     return _run_with_database(settings, job)
 
 
+def cmd_customers(settings: Settings, _args: argparse.Namespace) -> int:
+    async def job(_bus: EventBus) -> int:
+        customers = await Customer.all().order_by("slug")
+        if not customers:
+            print('No customers yet: add one with `extranet create-customer "Name"`.')
+            return 0
+        width = max(len("slug"), *(len(c.slug) for c in customers))
+        print(f"{'slug':<{width}}  name")
+        for customer in customers:
+            print(f"{customer.slug:<{width}}  {customer.name}")
+        return 0
+
+    return _run_with_database(settings, job)
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"{days} is negative: give an age of 0 days or more")
+    return days
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from app.actions.events import prune_events
+    from app.actions.events import MINIMUM_AGE, prune_events
+
+    minimum = MINIMUM_AGE.days
+    ages = [args.older_than_days, args.read_notifications_older_than_days]
+    if any(age is not None and age < minimum for age in ages) and not args.yes:
+        print(
+            f"Refused: an age below {_plural(minimum, 'day')} deletes what clients still "
+            "resume from (and read notifications users may look for). Pass --yes to do it "
+            "anyway.",
+            file=sys.stderr,
+        )
+        return 2
+    read_age = args.read_notifications_older_than_days
 
     async def job(_bus: EventBus) -> int:
-        deleted = await prune_events(timedelta(days=args.older_than_days))
-        print(f"Pruned {deleted} events older than {args.older_than_days} days.")
+        pruned = await prune_events(
+            timedelta(days=args.older_than_days),
+            read_notifications_older_than=None if read_age is None else timedelta(days=read_age),
+            force=args.yes,
+        )
+        print(
+            f"Deleted {_plural(pruned.events, 'event')} older than "
+            f"{_plural(args.older_than_days, 'day')}."
+        )
+        if pruned.kept_for_notifications:
+            print(
+                f"Kept {_plural(pruned.kept_for_notifications, 'older event')} that "
+                "notifications refer to."
+            )
+        if read_age is None:
+            print("Notifications were not touched.")
+        else:
+            print(
+                f"Deleted {_plural(pruned.notifications, 'notification')} read more than "
+                f"{_plural(read_age, 'day')} ago; unread ones are kept."
+            )
+        if pruned.oldest_kept_id:
+            print(
+                f"Clients resuming from before event {pruned.oldest_kept_id} are asked to "
+                "refetch (ResyncRequired)."
+            )
         return 0
 
     return _run_with_database(settings, job)
@@ -154,8 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
 
-    demo = sub.add_parser("demo", help="load demo data into an empty database")
+    demo = sub.add_parser(
+        "demo", help="load demo data into an empty database (refused in production)"
+    )
     demo.add_argument("--if-empty", action="store_true", help="do nothing if there is data")
+    demo.add_argument(
+        PRODUCTION_DEMO_FLAG,
+        action="store_true",
+        help="load the demo accounts (with their published password) even in production",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     customer = sub.add_parser("create-customer", help="add a customer")
@@ -163,8 +362,25 @@ def build_parser() -> argparse.ArgumentParser:
     customer.add_argument("--slug", help="URL name; made from the name if left out")
     customer.set_defaults(handler=cmd_create_customer)
 
-    prune = sub.add_parser("prune-events", help="delete old events from the event log")
-    prune.add_argument("--older-than-days", type=int, default=180)
+    sub.add_parser("customers", help="list the customers and their slugs").set_defaults(
+        handler=cmd_customers
+    )
+
+    prune = sub.add_parser(
+        "prune-events",
+        help="delete old events no notification refers to (notifications are kept)",
+    )
+    prune.add_argument("--older-than-days", type=_days, default=180, metavar="DAYS")
+    prune.add_argument(
+        "--read-notifications-older-than-days",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help="also delete notifications read more than DAYS ago (unread ones are kept)",
+    )
+    prune.add_argument(
+        "--yes", "--force", action="store_true", help="allow ages below 1 day (0 included)"
+    )
     prune.set_defaults(handler=cmd_prune_events)
 
     user = sub.add_parser("create-user", help="add a user; the password is read from stdin")
@@ -178,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -185,6 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    except ServiceFailure as error:
+        print(error, file=sys.stderr)
+        return 1
     except AppError as error:
         print(f"Error: {error.message}", file=sys.stderr)
         return 1

@@ -62,9 +62,17 @@ async def close_database() -> None:
     await Tortoise.close_connections()
 
 
-async def migrate(database_url: str) -> None:
-    """Apply every pending migration; safe to run on every start."""
+async def migrate(database_url: str) -> list[str]:
+    """Apply every pending migration; safe to run on every start. Answers the names of the
+    migrations applied, in order (empty when the database was up to date)."""
+    applied: list[str] = []
+
+    def progress(event: str, _app: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
     try:
-        await run_migrations(config=tortoise_config(database_url))
+        await run_migrations(config=tortoise_config(database_url), progress=progress)
     finally:
         await Tortoise.close_connections()
+    return applied

@@ -6,6 +6,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from app.wording import duration
+
 
 class AppError(GraphQLError):
     """An expected failure whose message is safe to show to the client."""
@@ -75,7 +77,7 @@ class ServiceUnavailable(AppError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"The service is unavailable for a moment. Try again in {retry_after} seconds.",
+            f"The service is unavailable for a moment. Try again in {duration(retry_after)}.",
             retryAfter=retry_after,
         )
         self.retry_after = retry_after

@@ -26,6 +26,7 @@ from typing import Protocol
 
 from app.availability import required_service
 from app.errors import RateLimited
+from app.wording import duration
 from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ class LoginThrottle:
                 wait = max(wait, await self.store.locked_for(key))
         if wait:
             raise RateLimited(
-                f"Too many failed sign-ins. Try again in {wait} seconds.", retryAfter=wait
+                f"Too many failed sign-ins. Try again in {duration(wait)}.", retryAfter=wait
             )
 
     async def failed(self, email: str, address: str) -> None:

@@ -21,7 +21,7 @@ from tortoise.expressions import Subquery
 from app.errors import Unauthenticated
 from app.settings import Settings
 from app.throttle import LoginThrottle
-from app.tokens import decode_access_token
+from app.tokens import access_token_expired, decode_access_token
 from graphql_schema.loaders import Loaders, SharedRowLoaders
 from models import RefreshToken, User
 from realtime.bus import EventBus
@@ -41,6 +41,7 @@ class Context:
     closers: list[asyncio.Task[None]] = field(default_factory=list)
     socket_key: str | None = None  # counted against the user's open websockets
     session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
+    signed_out: str | None = None  # why a token sent signed nobody in (SIGNED_OUT reasons)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
@@ -70,9 +71,35 @@ class Context:
         return True
 
     def require_viewer(self) -> User:
+        """The viewer; UNAUTHENTICATED without one, with ``extensions.reason`` saying why
+        (:data:`SIGNED_OUT`): ``TOKEN_EXPIRED`` asks the client to renew the access token
+        with ``refreshSession``, the others to sign in."""
         if self.viewer is None:
-            raise Unauthenticated("Sign in first: send a valid access token.")
+            reason = self.signed_out or "TOKEN_MISSING"
+            raise Unauthenticated(SIGNED_OUT[reason], reason=reason)
         return self.viewer
+
+
+SIGNED_OUT = {
+    "TOKEN_MISSING": "Sign in first: send a valid access token.",
+    "TOKEN_INVALID": "The access token is not valid: send one from login or refreshSession.",
+    "TOKEN_EXPIRED": "The access token has expired: renew it with refreshSession and try again.",
+    "SESSION_ENDED": "The session has ended or the account was removed: sign in again.",
+}
+"""Why a request has no viewer (``extensions.reason`` of UNAUTHENTICATED), and what to do."""
+
+
+def signed_out_reason(
+    settings: Settings, token: str | None, signed_in: SignedIn | None
+) -> str | None:
+    """Why ``token`` signed nobody in (a key of :data:`SIGNED_OUT`); None when it did."""
+    if signed_in is not None:
+        return None
+    if token is None:
+        return "TOKEN_MISSING"
+    if decode_access_token(settings, token) is not None:
+        return "SESSION_ENDED"
+    return "TOKEN_EXPIRED" if access_token_expired(settings, token) else "TOKEN_INVALID"
 
 
 Info: TypeAlias = _Info[Context, None]
@@ -127,12 +154,12 @@ async def build_context(
     shared_rows: SharedRowLoaders,
     throttle: LoginThrottle,
 ) -> Context:
-    signed_in = None
+    signed_in = signed_out = None
     if isinstance(request, Request):
         # Websockets authenticate with the connection_init payload instead (on_ws_connect).
-        signed_in = await session_from_token(
-            settings, bearer_token(request.headers.get("authorization"))
-        )
+        token = bearer_token(request.headers.get("authorization"))
+        signed_in = await session_from_token(settings, token)
+        signed_out = signed_out_reason(settings, token, signed_in)
     return Context(
         request=request,
         response=response,
@@ -142,4 +169,5 @@ async def build_context(
         shared_rows=shared_rows,
         throttle=throttle,
         session_id=signed_in.session_id if signed_in else None,
+        signed_out=signed_out,
     )

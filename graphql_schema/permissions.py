@@ -18,7 +18,8 @@ class IsAuthenticated(BasePermission):
     varies = Varies.NOT  # whoever receives a result is signed in
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.viewer is not None
+        info.context.require_viewer()  # UNAUTHENTICATED with extensions.reason saying why
+        return True
 
 
 class IsStaff(BasePermission):

@@ -18,6 +18,7 @@ from app.actions._common import audit, now
 from app.actions.pages import writable_page
 from app.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
 from app.storage import BlobStorage, StoredBlob, TooLarge
+from app.wording import duration
 from models import Attachment, AuditEntry, Customer, Page, Project, User, Visibility
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ async def _check_rate(actor: User, limits: UploadLimits) -> None:
     retry_after = max(1, math.ceil((frees_at - now()).total_seconds()))
     raise RateLimited(
         f"You may upload at most {limits.per_minute} files a minute (deleting one counts "
-        f"as an upload). Try again in {retry_after} seconds.",
+        f"as an upload). Try again in {duration(retry_after)}.",
         retryAfter=retry_after,
     )
 

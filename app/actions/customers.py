@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from slugify import slugify as transliterated_slug
 from tortoise.transactions import in_transaction
 
 from app.actions._common import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, audit, limited_text
@@ -16,7 +17,11 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+    """A customer's URL name made from its display name: transliterated to ASCII from any
+    script ("Müller Logistik GmbH" -> ``muller-logistik-gmbh``, "Straße" -> ``strasse``),
+    lower case, words joined by single hyphens, at most 64 characters (cut at a word where
+    possible); ``customer`` when nothing of the name is left."""
+    slug = transliterated_slug(name, max_length=64, word_boundary=True)
     return slug or "customer"
 
 

@@ -20,6 +20,7 @@ from app.actions.customers import check_money
 from app.actions.notifications import record_notifications
 from app.errors import BadUserInput, Forbidden, NotFound
 from app.markdown import render_markdown_off_loop
+from app.wording import either, with_article, words
 from models import (
     EventKind,
     Project,
@@ -162,10 +163,10 @@ async def change_project_status(
             raise NotFound("project")
         allowed = allowed_transitions(locked.status)
         if status not in allowed:
-            options = ", ".join(s.value for s in allowed) or "none (it is closed)"
+            current = with_article(words(locked.status)).capitalize()
+            options = either(words(s) for s in allowed) or "none (it is closed)"
             raise BadUserInput(
-                f"A {locked.status.value} project cannot become {status.value}. "
-                f"Allowed next states: {options}.",
+                f"{current} project cannot become {words(status)}. Allowed next states: {options}.",
                 field="status",
                 allowedStatuses=[s.value for s in allowed],
             )

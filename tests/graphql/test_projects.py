@@ -6,6 +6,7 @@ import pytest
 
 from app.actions import projects
 from app.actions.projects import TRANSITIONS
+from app.wording import words
 from graphql_schema.relay import global_id
 from models import (
     AuditEntry,
@@ -195,8 +196,8 @@ async def test_an_invalid_transition_names_the_allowed_ones_and_writes_nothing(
     assert result.codes == ["BAD_USER_INPUT"]
     error = result.errors[0]
     assert error["extensions"]["allowedStatuses"] == allowed
-    assert f"{current.value} project cannot become {target.value}" in error["message"]
-    for status in allowed or ["none (it is closed)"]:
+    assert f"{words(current)} project cannot become {words(target)}." in error["message"]
+    for status in [words(s) for s in TRANSITIONS[current]] or ["none (it is closed)"]:
         assert status in error["message"]
     assert await _workflow_rows(world.portal) == before
     assert (await Project.get(id=world.portal.id)).status is current
