@@ -48,6 +48,7 @@ $(WEB)/dist/index.html: $(WEB)/node_modules/.package-lock.json $(WEB_SOURCES)
 	cd $(WEB) && npm run --silent build
 
 ## Serve on http://127.0.0.1:8000/graphql with the embedded defaults (SQLite, in-memory fan-out).
+## Another port or address: PORT=8080 make run, HOST=0.0.0.0 make run.
 run: install web
 	$(BIN)/extranet migrate
 	$(BIN)/extranet demo --if-empty
