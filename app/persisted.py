@@ -42,11 +42,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from extranet_client.operations import operation_document
 from graphql import (
     DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     NameNode,
@@ -309,40 +308,10 @@ def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
     return MemoryDocuments(size)
 
 
-def _spread_fragments(text: str) -> set[str]:
-    """The fragments ``text`` spreads and does not define."""
-    definitions = parse(text, no_location=True).definitions
-    names: set[str] = set()
-    stack: list[Any] = list(definitions)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, FragmentSpreadNode):
-            names.add(node.name.value)
-        selections = getattr(node, "selection_set", None)
-        stack.extend(selections.selections if selections else ())
-    return names - {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
-
-
-def operation_document(path: Path) -> str:
-    """The document a client sends for the operation file ``path``: its text, then the text of
-    every fragment it spreads and does not define (each defined once, in
-    ``<FragmentName>.graphql`` beside it; spreads of spreads included), in the order of the
-    fragments' names, one blank line between them. clients/python and the web client's build
-    assemble it the same way."""
-    texts = {path.stem: path.read_text()}
-    pending = _spread_fragments(texts[path.stem])
-    while pending:
-        name = pending.pop()
-        if name not in texts:
-            texts[name] = (path.parent / f"{name}.graphql").read_text()
-            pending |= _spread_fragments(texts[name])
-    fragments = sorted(name for name in texts if name != path.stem)
-    return "\n".join(texts[name].rstrip("\n") + "\n" for name in [path.stem, *fragments])
-
-
 def operation_documents(directory: Path) -> Iterable[str]:
     """The documents of the clients' operations (the ``*.graphql`` files that define an
-    operation, each with the fragments it spreads: :func:`operation_document`)."""
+    operation, each with the fragments it spreads, as clients send them:
+    :func:`extranet_client.operations.operation_document`)."""
     if not directory.is_dir():
         log.warning("Persisted queries: %s does not exist; no operations registered", directory)
         return []

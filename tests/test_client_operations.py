@@ -9,9 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from extranet_client.operations import operation_document
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, build_schema, parse, validate
 
-from app.persisted import operation_document, operation_documents
+from app.persisted import operation_documents
 from tests.services import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent

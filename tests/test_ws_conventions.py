@@ -3,7 +3,8 @@
 * A socket whose access token expires is closed with 4403, which graphql-ws clients retry
   (4401 they take as final, and never call ``connectionParams`` again); a refusal at
   ``connection_init`` is 4403 too, and the close reason's first word tells an invalid token,
-  an expired one, an ended session and too many sockets apart.
+  an expired one, an ended session and too many sockets apart (too many:
+  tests/graphql/test_websocket_limits.py).
 * graphql-ws's own client (the npm packages graphql-ws and ws, run by Node.js from
   tests/graphql_ws_client/) signs in, follows a timeline on a server whose access tokens last
   seconds, gets a fresh token through ``connectionParams`` after each expiry, and receives
@@ -118,25 +119,6 @@ async def test_a_refused_connection_init_tells_why_in_the_close_reason(
     assert close.reason.split(":")[0] == reason
     assert reason in CLOSE_REASONS
     assert len(close.reason.encode()) <= 123  # what a close frame can carry
-
-
-async def test_too_many_connections_is_told_apart_from_a_bad_token(
-    api: HttpApi, world: World, app: Starlette, address: str
-) -> None:
-    view = app.state.graphql
-    settings = view.settings
-    view.settings = replace(settings, ws_max_connections_per_user=1)
-    token = api.token_for(world.max)
-    try:
-        async with GraphQLSocket.open(address, token) as first:
-            assert (await first.receive())["type"] == "connection_ack"
-            # when a second socket of the same user connects
-            close = await _closed(address, token)
-    finally:
-        view.settings = settings
-    # then
-    assert close.code == 4403
-    assert close.reason == "TOO_MANY_CONNECTIONS: at most 1 open at once."
 
 
 def test_an_expired_token_is_told_from_an_invalid_one(api: HttpApi, world: World) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from extranet_client.operations import operation_document
 from graphql import parse, print_ast
 from starlette.applications import Starlette
 
@@ -18,7 +19,6 @@ from app.persisted import (
     OPERATIONS_DIR,
     MemoryDocuments,
     PersistedQueries,
-    operation_document,
     operation_documents,
     with_typename,
 )
@@ -170,12 +170,14 @@ async def test_the_clients_operations_run_by_their_hash_alone(api: Api, world: W
     assert result.data["me"]["name"] == world.anna.name
 
 
+@pytest.mark.parametrize("hash_only", [{}, {"query": ""}], ids=["without-query", "empty-query"])
 async def test_a_subscription_goes_by_hash_over_the_websocket(
-    app: Starlette, api: Api, world: World, bus: EventBus
+    app: Starlette, api: Api, world: World, bus: EventBus, hash_only: dict[str, str]
 ) -> None:
-    # given
+    # given (graphql-ws clients must send a query: they send "" with the hash)
     document = TIMELINE + f" # {secrets.token_hex(4)}"
     payload: dict[str, Any] = {
+        **hash_only,
         "variables": {"project": gid(world.portal)},
         "extensions": persisted(sha256(document)),
     }
@@ -379,35 +381,6 @@ async def test_an_empty_query_with_a_hash_is_hash_only_over_http(api: Api, world
     assert result.errors == []
     assert result.data == {"me": {"name": world.anna.name}}
     assert unknown.codes == ["PERSISTED_QUERY_NOT_FOUND"]
-
-
-async def test_a_hash_only_subscribe_with_an_empty_query_runs_over_the_websocket(
-    app: Starlette, api: Api, world: World, bus: EventBus
-) -> None:
-    # given
-    document = TIMELINE + f" # {secrets.token_hex(4)}"
-    payload: dict[str, Any] = {
-        "query": "",
-        "variables": {"project": gid(world.portal)},
-        "extensions": persisted(sha256(document)),
-    }
-    async with serve(app) as address, GraphQLSocket.open(address, api.token_for(world.anna)) as ws:
-        assert (await ws.receive())["type"] == "connection_ack"
-        # when: unknown, then sent with its text, then the hash with "" again
-        await ws.send({"id": "1", "type": "subscribe", "payload": payload})
-        unknown = await ws.receive()
-        await ws.send({"id": "2", "type": "subscribe", "payload": {**payload, "query": document}})
-        await ws.send({"id": "3", "type": "subscribe", "payload": payload})
-        await asyncio.sleep(0.3)
-        await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="hi")
-        delivered = [await ws.receive(), await ws.receive()]
-    # then
-    assert unknown["type"] == "error"
-    assert unknown["payload"][0]["extensions"] == {"code": "PERSISTED_QUERY_NOT_FOUND"}
-    assert sorted(m["id"] for m in delivered) == ["2", "3"]
-    for message in delivered:
-        assert message["type"] == "next"
-        assert message["payload"]["data"] == {"projectTimeline": {"__typename": "MicropostPosted"}}
 
 
 def _as_a_cache_sends_it(text: str) -> str:

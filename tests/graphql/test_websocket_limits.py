@@ -101,7 +101,8 @@ async def test_a_user_holds_a_limited_number_of_connections(
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await third.receive()
             assert closed.value.rcvd is not None
-            assert closed.value.rcvd.code == 4403
+            assert closed.value.rcvd.code == 4403  # told apart from a bad token by its reason
+            assert closed.value.rcvd.reason == "TOO_MANY_CONNECTIONS: at most 2 open at once."
             # another user is not affected
             async with GraphQLSocket.open(address, api.token_for(world.anna)) as other:
                 assert (await other.receive())["type"] == "connection_ack"

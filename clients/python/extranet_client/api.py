@@ -13,47 +13,18 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
-from graphql import FragmentDefinitionNode, FragmentSpreadNode, parse
 
 from extranet_client.config import Tokens, TokenStore
+from extranet_client.operations import operation_document
 
 OPERATIONS_DIR = Path(__file__).resolve().parents[2] / "operations"
 HTTP_TIMEOUT = 30.0
 
 
-def _spreads(text: str) -> set[str]:
-    """The fragments ``text`` spreads and does not define."""
-    definitions = parse(text, no_location=True).definitions
-    names: set[str] = set()
-    stack: list[Any] = list(definitions)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, FragmentSpreadNode):
-            names.add(node.name.value)
-        selections = getattr(node, "selection_set", None)
-        stack.extend(selections.selections if selections else ())
-    return names - {d.name.value for d in definitions if isinstance(d, FragmentDefinitionNode)}
-
-
-def document(name: str) -> str:
-    """The text of ``clients/operations/<name>.graphql``, then that of each fragment it spreads
-    and does not define (``<Fragment>.graphql``, spreads of spreads included) in the order of
-    their names, one blank line between them: the document the server knows by its hash."""
-    texts = {name: (OPERATIONS_DIR / f"{name}.graphql").read_text()}
-    pending = _spreads(texts[name])
-    while pending:
-        fragment = pending.pop()
-        if fragment not in texts:
-            texts[fragment] = (OPERATIONS_DIR / f"{fragment}.graphql").read_text()
-            pending |= _spreads(texts[fragment])
-    order = [name, *sorted(set(texts) - {name})]
-    return "\n".join(texts[part].rstrip("\n") + "\n" for part in order)
-
-
 @cache
 def operation(name: str) -> GraphQLRequest:
-    """The document of ``clients/operations/<name>.graphql`` (:func:`document`)."""
-    return GraphQLRequest(document(name))
+    """The document of ``clients/operations/<name>.graphql``, with the fragments it spreads."""
+    return GraphQLRequest(operation_document(OPERATIONS_DIR / f"{name}.graphql"))
 
 
 def request(name: str, **variables: Any) -> GraphQLRequest:
