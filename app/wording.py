@@ -34,6 +34,21 @@ def either(phrases: Iterable[str], conjunction: str = "or") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+_BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB")
+
+
+def size(count: int) -> str:
+    """A number of bytes as a person reads it: ``512 bytes``, ``25 MiB``, ``1.5 GiB``
+    (binary units, at most one decimal)."""
+    if abs(count) < 1024:
+        return _count(count, "byte")
+    value, power = float(count), 0
+    while abs(value) >= 1024 and power < len(_BINARY_UNITS):
+        value /= 1024
+        power += 1
+    return f"{value:.1f}".removesuffix(".0") + f" {_BINARY_UNITS[power - 1]}"
+
+
 def _count(number: int, unit: str) -> str:
     return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from app.actions import microposts, projects
+from app.actions.attachments import too_large
 from app.actions.customers import slugify
 from app.actions.events import prune_events
 from app.errors import BadUserInput
 from app.tokens import issue_access_token
-from app.wording import duration
+from app.wording import duration, size
 from models import Event, Notification, ProjectStatus, User
 from realtime.bus import EventBus
 from tests.conftest import TEST_SESSION, Api, gid
@@ -296,3 +297,23 @@ async def test_the_readme_reply_example_names_the_schema_field_and_runs(
     assert result.errors == []
     micropost = result.data["postMicropost"]["micropost"]
     assert micropost["parent"] == {"id": gid(world.portal_post)}
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (1, "1 byte"),
+        (1023, "1023 bytes"),
+        (1536, "1.5 KiB"),
+        (25 * 1024 * 1024, "25 MiB"),
+        (2 * 1024**3, "2 GiB"),
+    ],
+)
+def test_a_size_is_said_in_binary_units(count: int, said: str) -> None:
+    assert size(count) == said
+
+
+def test_an_upload_limit_says_its_size_and_gives_bytes_in_the_extensions() -> None:
+    error = too_large(25 * 1024 * 1024)
+    assert error.message == "The file is larger than the limit of 25 MiB."
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "file", "maxBytes": 26214400}

@@ -18,7 +18,7 @@ from app.actions._common import audit, now
 from app.actions.pages import writable_page
 from app.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
 from app.storage import BlobStorage, StoredBlob, TooLarge
-from app.wording import duration
+from app.wording import duration, size
 from models import Attachment, AuditEntry, Customer, Page, Project, User, Visibility
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class UploadLimits:
 
 def too_large(limit: int) -> BadUserInput:
     return BadUserInput(
-        f"The file is larger than the limit of {limit} bytes.", field="file", maxBytes=limit
+        f"The file is larger than the limit of {size(limit)}.", field="file", maxBytes=limit
     )
 
 
@@ -153,7 +153,7 @@ async def _room(actor: User, customer_id: int, limits: UploadLimits) -> tuple[in
     customer_room = limits.customer_quota - used_by_customer
     if user_room <= customer_room:
         return user_room, BadUserInput(
-            f"Your attachments use {used_by_user} of your {limits.user_quota} bytes, and "
+            f"Your attachments use {size(used_by_user)} of your {size(limits.user_quota)}, and "
             "this file does not fit. Delete files you no longer need.",
             field="file",
             quota="user",
@@ -161,8 +161,8 @@ async def _room(actor: User, customer_id: int, limits: UploadLimits) -> tuple[in
             usedBytes=used_by_user,
         )
     return customer_room, BadUserInput(
-        f"The attachments of this customer use {used_by_customer} of their "
-        f"{limits.customer_quota} bytes, and this file does not fit. Delete files that are "
+        f"The attachments of this customer use {size(used_by_customer)} of their "
+        f"{size(limits.customer_quota)}, and this file does not fit. Delete files that are "
         "no longer needed.",
         field="file",
         quota="customer",
