@@ -1,8 +1,8 @@
 // The document a client sends for an operation file of clients/operations: its text, then
 // the text of each fragment it spreads and does not define (<Fragment>.graphql beside it,
 // spreads of spreads included) in the order of the fragments' names, one blank line between
-// them: as the server (app/persisted.py) and clients/python assemble it, byte for byte
-// (tests/test_client_operations.py compares them).
+// them: as clients/python/extranet_client/operations.py (the terminal client, the server)
+// assembles it, byte for byte (tests/test_client_operations.py compares them).
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
