@@ -4,6 +4,7 @@ users table to change a column, which with foreign keys on would delete them).""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -51,7 +52,8 @@ asyncio.run(main(sys.argv[1]))
 
 async def test_old_invitations_are_filled_in_and_nothing_is_lost(tmp_path: Path) -> None:
     async with fresh_database(tmp_path) as url:
-        result = subprocess.run(
+        result = await asyncio.to_thread(
+            subprocess.run,
             [sys.executable, "-c", MIGRATE_WITH_DATA, url],
             cwd=ROOT,
             capture_output=True,

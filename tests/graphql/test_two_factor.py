@@ -334,7 +334,8 @@ async def test_a_stolen_session_cannot_turn_on_its_own_second_factor(
     assert await AuditEntry.filter(action="mfa.check_failed", actor_id=world.anna.id).count() == 2
     # while anna, with her password, may
     secret, codes = await _enrol(api, world.anna)
-    assert secret and len(codes) == 10
+    assert secret
+    assert len(codes) == 10
 
 
 async def test_guessing_the_password_through_enrolment_counts_against_the_limits(
