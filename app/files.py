@@ -23,11 +23,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from app.actions import attachments
-from app.errors import AppError, NotFound, Unauthenticated
+from app.errors import AppError, NotFound
 from app.settings import Settings
 from app.storage import BlobStorage
 from app.tokens import decode_download_token
-from graphql_schema.context import bearer_token, session_user, viewer_from_token
+from graphql_schema.context import (
+    bearer_token,
+    session_from_token,
+    session_user,
+    signed_out_error,
+    signed_out_reason,
+)
 from graphql_schema.relay import decode_global_id, global_id
 from models import User
 
@@ -51,10 +57,12 @@ def _error(error: AppError, status: int | None = None) -> JSONResponse:
 
 
 async def _signed_in(request: Request, settings: Settings) -> User:
-    user = await viewer_from_token(settings, bearer_token(request.headers.get("authorization")))
-    if user is None:
-        raise Unauthenticated("Sign in: send a valid access token as `Authorization: Bearer …`.")
-    return user
+    """The signed-in user; UNAUTHENTICATED with ``extensions.reason`` saying why not."""
+    token = bearer_token(request.headers.get("authorization"))
+    signed_in = await session_from_token(settings, token)
+    if signed_in is None:
+        raise signed_out_error(signed_out_reason(settings, token, None) or "TOKEN_MISSING")
+    return signed_in.user
 
 
 async def upload(request: Request) -> Response:

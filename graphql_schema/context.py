@@ -75,8 +75,7 @@ class Context:
         (:data:`SIGNED_OUT`): ``TOKEN_EXPIRED`` asks the client to renew the access token
         with ``refreshSession``, the others to sign in."""
         if self.viewer is None:
-            reason = self.signed_out or "TOKEN_MISSING"
-            raise Unauthenticated(SIGNED_OUT[reason], reason=reason)
+            raise signed_out_error(self.signed_out or "TOKEN_MISSING")
         return self.viewer
 
 
@@ -87,6 +86,11 @@ SIGNED_OUT = {
     "SESSION_ENDED": "The session has ended or the account was removed: sign in again.",
 }
 """Why a request has no viewer (``extensions.reason`` of UNAUTHENTICATED), and what to do."""
+
+
+def signed_out_error(reason: str) -> Unauthenticated:
+    """UNAUTHENTICATED with ``extensions.reason`` (a key of :data:`SIGNED_OUT`)."""
+    return Unauthenticated(SIGNED_OUT[reason], reason=reason)
 
 
 def signed_out_reason(

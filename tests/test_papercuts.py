@@ -317,3 +317,32 @@ def test_an_upload_limit_says_its_size_and_gives_bytes_in_the_extensions() -> No
     error = too_large(25 * 1024 * 1024)
     assert error.message == "The file is larger than the limit of 25 MiB."
     assert error.extensions == {"code": "BAD_USER_INPUT", "field": "file", "maxBytes": 26214400}
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"), [("expired", "TOKEN_EXPIRED"), ("none", "TOKEN_MISSING")]
+)
+async def test_an_upload_with_a_refused_token_says_why(
+    api: Api, world: World, case: str, reason: str
+) -> None:
+    token = _token(api, world.sam, case)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await api.client.post(
+        f"/pages/{gid(world.portal_page)}/attachments",
+        params={"name": "quote.txt"},
+        content=b"a quote",
+        headers=headers,
+    )
+    assert response.status_code == 401
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": reason}
+
+
+async def test_an_upload_with_a_valid_token_is_accepted(api: Api, world: World) -> None:
+    response = await api.client.post(
+        f"/pages/{gid(world.portal_page)}/attachments",
+        params={"name": "quote.txt"},
+        content=b"a quote",
+        headers={"Authorization": f"Bearer {_token(api, world.sam, 'valid')}"},
+    )
+    assert response.status_code == 201, response.text
