@@ -50,7 +50,10 @@ async def prune_events(
     Raises BadUserInput for a negative age, and for an age below :data:`MINIMUM_AGE`
     unless ``force``.
     """
-    for age, name in ((older_than, "older_than"), (read_notifications_older_than, "read")):
+    for age, name in (
+        (older_than, "olderThan"),
+        (read_notifications_older_than, "readNotificationsOlderThan"),
+    ):
         if age is not None and age < timedelta(0):
             raise BadUserInput("An age must not be negative.", field=name)
         if age is not None and age < MINIMUM_AGE and not force:
