@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from tortoise import fields
+from tortoise import connections, fields
 
 from models._base import TimestampedModel, Visibility
 
@@ -22,7 +23,11 @@ class EventKind(StrEnum):
 
 
 class Event(TimestampedModel):
-    """The durable record of one timeline change, whose id is the subscription cursor."""
+    """The durable record of one timeline change, whose id is the subscription cursor.
+
+    Ids are handed out when the row is inserted, and concurrent transactions may commit in
+    another order: an event is delivered only once every lower id is *resolved* (committed
+    or rolled back), see :func:`resolved_through` and ``realtime/horizon.py``."""
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(EventKind, max_length=32)
@@ -58,3 +63,64 @@ class EventLogHorizon(TimestampedModel):
 
     class Meta:
         table = "event_log_horizon"
+
+
+# The shared advisory lock every transaction writing an event holds on PostgreSQL from
+# before its id is drawn until it ends (two int4 keys: 1163284052 is "EVNT", then 1).
+_TAKE_WRITER_LOCK = "SELECT pg_advisory_xact_lock_shared(1163284052, 1)"
+_WRITERS = (
+    "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND classid = 1163284052 AND objid = 1 AND objsubid = 2"
+)
+RESOLVE_POLL = 0.02
+"""Seconds between two looks at the writers still open while :func:`resolved_through`
+waits for them."""
+
+
+def _on_postgres() -> bool:
+    return str(connections.get("default").capabilities.dialect) == "postgres"
+
+
+async def mark_event_writer() -> None:
+    """Call inside a transaction before inserting an Event: on PostgreSQL it takes the
+    shared event-writer lock (never waits; released when the transaction ends), which is how
+    :func:`resolved_through` knows who may still commit a lower id. SQLite has one writer
+    at a time, so nothing is needed there."""
+    if _on_postgres():
+        await connections.get("default").execute_query(_TAKE_WRITER_LOCK)
+
+
+_sequence: list[str] = []
+
+
+async def resolved_through() -> int:
+    """The highest event id ``r`` such that every id up to ``r`` is resolved: committed (and
+    visible to any read from now on) or rolled back, so that no event with an id <= r can
+    appear any more. Reads committed data only; call outside a transaction.
+
+    On PostgreSQL: the last id drawn from the sequence, once every transaction that held
+    the writer lock when it was read has ended (waits for them, polling every
+    RESOLVE_POLL seconds). On SQLite writers are serialised and ids are taken in commit
+    order, so it is the highest committed id.
+    """
+    client = connections.get("default")
+    if not _on_postgres():
+        _, rows = await client.execute_query("SELECT COALESCE(MAX(id), 0) AS top FROM events")
+        return int(rows[0]["top"])
+    if not _sequence:
+        _, rows = await client.execute_query(
+            "SELECT pg_get_serial_sequence('events', 'id') AS name"
+        )
+        _sequence.append(str(rows[0]["name"]))
+    _, rows = await client.execute_query(
+        f"SELECT last_value, is_called FROM {_sequence[0]}"  # noqa: S608 (a catalogue name)
+    )
+    drawn = int(rows[0]["last_value"]) - (0 if rows[0]["is_called"] else 1)
+    # every writer of an id <= drawn took the lock before drawing it: wait for those open now
+    _, rows = await client.execute_query(_WRITERS)
+    open_writers = {row["virtualtransaction"] for row in rows}
+    while open_writers:
+        await asyncio.sleep(RESOLVE_POLL)
+        _, rows = await client.execute_query(_WRITERS)
+        open_writers &= {row["virtualtransaction"] for row in rows}
+    return drawn

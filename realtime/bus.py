@@ -18,6 +18,7 @@ from realtime.channels import (
     sessions_channel,
 )
 from realtime.events import TimelineMessage
+from realtime.horizon import TICKS, Horizon, tick
 from realtime.presence import presence_store
 from realtime.redis_clients import is_redis_url
 
@@ -45,7 +46,12 @@ class EventBus:
             self.broadcast = Broadcast(url)
         self.fanout = Fanout(self.broadcast)
         self.presence = presence_store(url, namespace)
+        self.horizon = Horizon(self)
         self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
 
     async def connect(self) -> None:
         if not self._connected:
@@ -55,6 +61,7 @@ class EventBus:
     async def disconnect(self) -> None:
         if self._connected:
             self._connected = False
+            await self.horizon.close()
             await self.broadcast.disconnect()
             await self.presence.close()
 
@@ -75,7 +82,8 @@ class EventBus:
 
     async def publish(self, events: Sequence[Event]) -> None:
         """Announce committed events on their project's channel, and to every user they
-        notified on that user's feed and inbox channels."""
+        notified on that user's feed and inbox channels; then tick each (see
+        realtime/horizon.py)."""
         if not self._connected or not events:
             return
         try:
@@ -84,13 +92,15 @@ class EventBus:
             )
             for event in events:
                 message = TimelineMessage.from_event(event).encode()
-                await self.broadcast.publish(
-                    self._scoped(project_channel(event.project_id)), message
-                )
+                channels = [project_channel(event.project_id)]
+                await self.broadcast.publish(self._scoped(channels[0]), message)
                 for event_id, user_id in notified:
                     if event_id == event.id:
-                        await self.broadcast.publish(self._scoped(feed_channel(user_id)), message)
+                        channels.append(feed_channel(user_id))
+                        await self.broadcast.publish(self._scoped(channels[-1]), message)
                         await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "new")
+                # after its channels: see realtime/horizon.py
+                await self.broadcast.publish(self._scoped(TICKS), tick(event.id, channels))
         except Exception:
             log.exception("Publishing events %s failed; subscribers will replay them", events)
 

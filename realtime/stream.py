@@ -1,18 +1,23 @@
 """A viewer's gap-free stream of events: replay from the durable log, then live.
 
-The stream subscribes to its channel *before* it reads the log, so an event committed in
-between is seen twice (replayed, then live) and delivered once; events come in id order.
-An event whose transaction committed after a later one (concurrent writers) is delivered
-late rather than never: recently delivered ids are remembered. Live messages carry the
-whole event, so delivering one reads nothing from the database: its visibility is checked
-in memory, and the viewer's right to the stream is checked again whenever rights change
-(RIGHTS_CHANGED, published by the actions that remove access) and after a transport
+Events are delivered in id order, each once, and only when every lower id is resolved and
+every lower event of the stream was delivered (see realtime/horizon.py): so the cursor of
+the last event a client received is always safe to resume from (``id > after``), whatever
+order concurrent transactions committed or published in, in any process. The stream
+subscribes to its channel *before* it reads the log, so nothing committed in between is
+missed; an event read from the log and then received live is delivered once. Live messages
+carry the whole event, so delivering one reads nothing from the database: its visibility is
+checked in memory, and the viewer's right to the stream is checked again whenever rights
+change (RIGHTS_CHANGED, published by the actions that remove access) and after a transport
 reconnect (RESYNC), which also replays whatever the transport may have lost.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+import asyncio
+import heapq
+from asyncio import FIRST_COMPLETED
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -22,15 +27,17 @@ from tortoise.queryset import QuerySet
 from app import cursors, policy
 from app.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, EventLogHorizon, Notification, User
-from realtime._fanout import FellBehind
+from realtime._fanout import FellBehind, LocalSubscriber
 from realtime._redis import RESYNC
 from realtime.bus import RIGHTS_CHANGED, EventBus
 from realtime.channels import feed_channel, project_channel
 from realtime.events import TimelineMessage
+from realtime.horizon import Gap
 
 REPLAY_BATCH = 500
-REMEMBERED = 1024
 DECODED = 256
+MESSAGE_GRACE = 2.0
+"""Seconds to wait for a live message that was announced before reading it from the log."""
 
 
 def encode_cursor(event_id: int) -> str:
@@ -53,24 +60,6 @@ class ResyncRequired:
     ``cursor`` (the stream continues live from there)."""
 
     cursor: int
-
-
-class _Recent:
-    """The ids of the last ``size`` delivered events, with constant-time lookup."""
-
-    def __init__(self, size: int) -> None:
-        self._order: deque[int] = deque()
-        self._ids: set[int] = set()
-        self._size = size
-
-    def __contains__(self, event_id: int) -> bool:
-        return event_id in self._ids
-
-    def add(self, event_id: int) -> None:
-        self._order.append(event_id)
-        self._ids.add(event_id)
-        if len(self._order) > self._size:
-            self._ids.discard(self._order.popleft())
 
 
 _decoded: OrderedDict[str, tuple[TimelineMessage, Event]] = OrderedDict()
@@ -100,11 +89,14 @@ async def _is_active(viewer: User) -> bool:
     return await User.exists(id=viewer.id, is_active=True)
 
 
-async def _replay(scope: Scope, after: int) -> AsyncIterator[Event]:
-    """Events of the scope after ``after``, oldest first, in batches."""
+async def _replay(scope: Scope, after: int, through: int | None = None) -> AsyncIterator[Event]:
+    """Events of the scope after ``after`` (up to ``through``), oldest first, in batches."""
     last = after
     while True:
-        batch = await scope().filter(id__gt=last).order_by("id").limit(REPLAY_BATCH)
+        query = scope().filter(id__gt=last)
+        if through is not None:
+            query = query.filter(id__lte=through)
+        batch = await query.order_by("id").limit(REPLAY_BATCH)
         for event in batch:
             yield event
         if len(batch) < REPLAY_BATCH:
@@ -117,6 +109,53 @@ async def _latest_id(scope: QuerySet[Event]) -> int:
     return latest.id if latest else 0
 
 
+class _InHand:
+    """Events received (or read beyond the horizon) and not delivered yet, lowest first."""
+
+    def __init__(self) -> None:
+        self._events: dict[int, tuple[Event, bool]] = {}
+        self._ids: list[int] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._events)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._events
+
+    def add(self, event: Event, visible: bool) -> None:
+        if event.id not in self._events:
+            heapq.heappush(self._ids, event.id)
+        self._events[event.id] = (event, visible)
+
+    def lowest(self) -> int:
+        return self._ids[0]
+
+    def pop(self) -> tuple[Event, bool]:
+        return self._events.pop(heapq.heappop(self._ids))
+
+    def drop_through(self, position: int) -> None:
+        while self._ids and self._ids[0] <= position:
+            self._events.pop(heapq.heappop(self._ids))
+
+
+async def _next(
+    subscriber: LocalSubscriber, changed: asyncio.Event, within: float | None
+) -> str | None:
+    """The next message of the channel, or None when ``changed`` was set first (or
+    ``within`` seconds passed)."""
+    getting = asyncio.ensure_future(subscriber.get())
+    waiting = asyncio.ensure_future(changed.wait())
+    try:
+        await asyncio.wait((getting, waiting), timeout=within, return_when=FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        if not getting.done():
+            getting.cancel()  # a get() that did not return takes nothing from the queue
+    if not getting.done() or getting.cancelled():
+        return None
+    return getting.result()  # a message taken just as the horizon moved is not lost
+
+
 async def _stream(
     viewer: User,
     bus: EventBus,
@@ -127,47 +166,82 @@ async def _stream(
     start: QuerySet[Event],
     allowed: Callable[[], Awaitable[bool]],
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
-    delivered = _Recent(REMEMBERED)
-
-    def remember(event: Event) -> Event:
-        delivered.add(event.id)
-        return event
+    horizon = bus.horizon
+    await horizon.ready()
+    in_hand = _InHand()
 
     async with bus.subscribe(channel) as subscriber:
-        last = after if after is not None else await _latest_id(start)
+        position = horizon.resolved if after is None else after
         if after is not None and await _before_horizon(after):
-            last = await _latest_id(start)
-            yield ResyncRequired(cursor=last)
-        async for event in _replay(scope, last):
-            last = event.id
-            yield remember(event)
+            position = horizon.resolved
+            yield ResyncRequired(cursor=await _latest_id(start.filter(id__lte=position)))
+        waiting_since: float | None = None
+        replay_from: int | None = position  # read the log after this, then go on live
         while True:
+            if replay_from is not None:
+                # ids up to `resolved` (taken before reading) are all in the log; later
+                # ones wait their turn in hand
+                resolved = horizon.resolved
+                async for event in _replay(scope, replay_from):
+                    if event.id <= resolved:
+                        position = max(position, event.id)
+                        yield event
+                    else:
+                        in_hand.add(event, True)
+                position = max(position, resolved)
+                in_hand.drop_through(position)
+                replay_from = None
+            # deliver, in id order, what nothing lower can precede any more
+            while in_hand:
+                n = in_hand.lowest()
+                if horizon.resolved < n - 1:
+                    break
+                gap = horizon.gap(channel, position, n, in_hand)
+                if gap is Gap.WAIT:
+                    now = asyncio.get_running_loop().time()
+                    waiting_since = waiting_since or now
+                    if now - waiting_since < MESSAGE_GRACE:
+                        break
+                    gap = Gap.READ_LOG  # published, but not reaching us: read it
+                waiting_since = None
+                if gap is Gap.READ_LOG:
+                    async for event in _replay(scope, position, through=n - 1):
+                        position = event.id
+                        yield event
+                    position = n - 1
+                    in_hand.drop_through(position)
+                    continue
+                event, visible = in_hand.pop()
+                position = n
+                if visible:
+                    yield event
             try:
-                raw = await subscriber.get()
+                if in_hand:
+                    timeout = MESSAGE_GRACE if waiting_since is not None else None
+                    raw = await _next(subscriber, horizon.changed(), timeout)
+                    if raw is None:
+                        continue
+                else:
+                    raw = await subscriber.get()
             except FellBehind:
                 raise RateLimited(
                     "You fell behind the live stream: subscribe again with `after` set to "
                     "the last cursor you received.",
-                    resumeAfter=encode_cursor(last),
+                    resumeAfter=encode_cursor(position),
                 ) from None
             if raw in (RESYNC, RIGHTS_CHANGED):
                 if not await allowed():
                     raise Forbidden("You no longer have access to this.")
                 if raw == RESYNC:  # messages may have been lost: read them from the log
-                    async for event in _replay(scope, last):
-                        last = event.id
-                        if event.id not in delivered:
-                            yield remember(event)
+                    replay_from = position
                 continue
             # A live event: its message carries the whole row, so no database read. Rights
             # are re-checked when they change (RIGHTS_CHANGED above); visibility here.
             live = live_event(raw)
             assert live is not None
             message, event = live
-            if message.id in delivered or not policy.can_see_visibility(viewer, message.visibility):
-                continue
-            last = max(last, message.id)  # an older id is a late commit: delivered, not lost
-            yield remember(event)
+            if message.id > position:
+                in_hand.add(event, policy.can_see_visibility(viewer, message.visibility))
 
 
 def project_timeline(

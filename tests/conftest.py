@@ -86,6 +86,7 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
     await denials.settled()  # an earlier test's refusals are recorded before the tables empty
     denials.forget_callers()
     await _empty_all_tables(application.state.settings.database_url)
+    await application.state.bus.horizon.close()  # event ids start again at 1
     # sign-in failures of earlier tests (all from one test client address) count for none
     settings = application.state.settings
     throttle = application.state.graphql.throttle

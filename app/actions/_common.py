@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from app.errors import BadUserInput
 from models import AuditEntry, Event, EventKind, Project, User, Visibility
+from models.events import mark_event_writer
 
 MICROPOST_MAX_LENGTH = 5_000
 PAGE_MAX_LENGTH = 200_000
@@ -65,6 +66,7 @@ async def record_event(
     payload: dict[str, Any] | None = None,
 ) -> Event:
     """Write the durable Event row; call inside the action's transaction."""
+    await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
     return await Event.create(
         kind=kind,
         customer_id=project.customer_id,

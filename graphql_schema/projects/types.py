@@ -139,9 +139,10 @@ class Project(relay.Node):
     )
     async def timeline_cursor(self, info: Info) -> str:
         viewer = info.context.require_viewer()
+        resolved = await info.context.bus.horizon.current()  # nothing lower can still come
         latest = (
             await policy.visible_events(viewer)
-            .filter(project_id=self.row.id)
+            .filter(project_id=self.row.id, id__lte=resolved)
             .order_by("-id")
             .first()
         )
