@@ -177,9 +177,13 @@ async def _append_revision(
 
 @dataclass(frozen=True, slots=True)
 class PageUpdate:
+    """The page after a write, and its revision: the new one, or the current one when the
+    write changed nothing (``written`` False)."""
+
     page: Page
     revision: PageRevision
     merged: bool = False
+    written: bool = True
 
 
 MARKER_LINE = re.compile(r"^(<{7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
@@ -311,7 +315,7 @@ async def _update_page(
                 )
             if (new_title, new_body) == (locked.title, locked.body):
                 current = await PageRevision.get(page_id=locked.id, number=locked.revision)
-                return PageUpdate(locked, current)  # nothing changed: no revision, no event
+                return PageUpdate(locked, current, written=False)  # no revision, no event
             revision, event = await _append_revision(
                 actor, locked, project, title=new_title, body=new_body, summary=edit.summary
             )
@@ -449,5 +453,5 @@ async def restore_page_revision(
     )
     if edit.title is None and edit.body is None:  # the base is the restored text already
         current = await PageRevision.get(page_id=page.id, number=page.revision)
-        return PageUpdate(page, current)
+        return PageUpdate(page, current, written=False)
     return await _write(actor, bus, page, project, edit)

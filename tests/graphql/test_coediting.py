@@ -389,7 +389,7 @@ async def _commit(story: Story, writer: User, base: int, wanted: str, write: Any
         update: pages.PageUpdate = await write
     except Conflict:
         return False
-    if update.revision.number > 1 and update.revision.number not in story.writes:
+    if update.written:
         story.writes[update.revision.number] = Write(base, wanted)
     story.seen[writer.id] = update.revision.number
     return True
@@ -415,7 +415,7 @@ async def _step(story: Story, writer: User, bus: EventBus, plan: Plan, api: Api)
 
 
 @settings(
-    max_examples=25,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
