@@ -9,6 +9,7 @@ import pytest
 from app.actions import microposts
 from app.main import ExtranetGraphQL
 from app.settings import Settings
+from app.text import PostText
 from models import Micropost
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
@@ -33,10 +34,10 @@ async def production_api(settings: Settings, bus: EventBus) -> AsyncIterator[Api
 
 @pytest.fixture
 def broken_renderer(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(_source: str) -> str:
+    def explode(_source: str) -> PostText:
         raise RuntimeError("password=hunter2 at db.internal:5432")
 
-    monkeypatch.setattr(microposts, "render_markdown", explode)
+    monkeypatch.setattr(microposts, "read_post", explode)
 
 
 @pytest.mark.usefixtures("broken_renderer")
