@@ -75,11 +75,11 @@ def escaped(error: GraphQLError) -> bool:
     )
 
 
-def coded_escape(error: GraphQLError) -> GraphQLError:
+def coded_escape(error: GraphQLError, *, production: bool = True) -> GraphQLError:
     """The answer for an :func:`escaped` error: a service that did not answer is
     SERVICE_UNAVAILABLE; text that is not Unicode (an unpaired surrogate, which no UTF-8
     can encode) is the client's BAD_USER_INPUT; anything else INTERNAL with a reference
-    that the log also holds, and never the exception's text."""
+    that the log also holds, and the exception's text only outside production."""
     unavailable = as_unavailable(error.original_error)
     if unavailable is not None:
         return unavailable
@@ -91,7 +91,12 @@ def coded_escape(error: GraphQLError) -> GraphQLError:
         )
     reference = secrets.token_hex(6)
     log.error("Unexpected error (reference %s)", reference, exc_info=error.original_error)
+    message = f"Something went wrong on our side (reference {reference})."
     return GraphQLError(
-        f"Something went wrong on our side (reference {reference}).",
+        message if production else f"{message} {error.message}",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
         extensions={"code": "INTERNAL", "reference": reference},
     )

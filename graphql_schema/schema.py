@@ -87,9 +87,11 @@ class ExtranetSchema(strawberry.Schema):
 
         An exception raised by an extension's hook bypasses it (strawberry answers its text,
         with no code): it is replaced here, in the list that is answered."""
+        context = execution_context.context if execution_context is not None else None
+        production = bool(getattr(getattr(context, "settings", None), "is_production", True))
         for index, error in enumerate(errors):
             if escaped(error):
-                errors[index] = coded_escape(error)
+                errors[index] = coded_escape(error, production=production)
 
 
 def build_schema(**kwargs: Any) -> ExtranetSchema:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
 from app.db import is_postgres, migrate
-from app.main import create_app
+from app.main import ExtranetGraphQL, create_app
 from app.settings import Settings, load_settings
 from app.throttle import attempt_store
 from app.tokens import issue_access_token
@@ -169,3 +169,13 @@ def gid(obj: Any) -> str:
     if type(obj).__name__ == "Topic":
         return topic_global_id(obj.name)
     return global_id(type(obj).__name__, obj.id)
+
+
+@pytest.fixture
+async def production_api(settings: Settings, bus: EventBus) -> AsyncIterator[Api]:
+    production = replace(settings, environment="production")
+    view = ExtranetGraphQL(production, bus)
+    transport = httpx.ASGITransport(app=view)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # the view is mounted at the root here, so the Api helper's path is routed to it too
+        yield Api(client=client, settings=production)

@@ -1,17 +1,11 @@
 """Every error carries a contract code; no exception text reaches a client in production."""
 
-from collections.abc import AsyncIterator
-from dataclasses import replace
-
 import httpx
 import pytest
 
 from app.actions import microposts
-from app.main import ExtranetGraphQL
-from app.settings import Settings
 from app.text import PostText
 from models import Micropost
-from realtime.bus import EventBus
 from tests.conftest import Api, gid
 from tests.world import World
 
@@ -20,16 +14,6 @@ mutation Post($project: ID!) {
   postMicropost(input: {projectId: $project, body: "hello"}) { micropost { id } }
 }
 """
-
-
-@pytest.fixture
-async def production_api(settings: Settings, bus: EventBus) -> AsyncIterator[Api]:
-    production = replace(settings, environment="production")
-    view = ExtranetGraphQL(production, bus)
-    transport = httpx.ASGITransport(app=view)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        # the view is mounted at the root here, so the Api helper's path is routed to it too
-        yield Api(client=client, settings=production)
 
 
 @pytest.fixture

@@ -531,7 +531,7 @@ async def test_a_document_with_an_unpaired_surrogate_is_the_clients_error(
 
 
 async def test_an_exception_in_any_check_answers_internal_without_its_text(
-    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+    api: Api, production_api: Api, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given: a check that fails unexpectedly
     def broken(_self: Any) -> Any:
@@ -539,9 +539,13 @@ async def test_an_exception_in_any_check_answers_internal_without_its_text(
 
     monkeypatch.setattr(inputs.CheckedInputs, "on_validate", broken)
     # when
-    result = await api("{ me { name } }", as_user=world.max)
+    result = await production_api("{ me { name } }", as_user=world.max)
     # then
     [error] = result.errors
     assert error["extensions"]["code"] == "INTERNAL"
     assert "reference" in error["extensions"]
     assert "secret" not in error["message"]
+    # while a developer sees what failed
+    [error] = (await api("{ me { name } }", as_user=world.max)).errors
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "secret internals" in error["message"]
