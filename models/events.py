@@ -73,8 +73,9 @@ _WRITERS = (
     "AND classid = 1163284052 AND objid = 1 AND objsubid = 2"
 )
 RESOLVE_POLL = 0.02
+RESOLVE_POLL_MAX = 0.5
 """Seconds between two looks at the writers still open while :func:`resolved_through`
-waits for them."""
+waits for them: RESOLVE_POLL at first, doubling up to RESOLVE_POLL_MAX."""
 
 
 def _on_postgres() -> bool:
@@ -99,9 +100,9 @@ async def resolved_through() -> int:
     appear any more. Reads committed data only; call outside a transaction.
 
     On PostgreSQL: the last id drawn from the sequence, once every transaction that held
-    the writer lock when it was read has ended (waits for them, polling every
-    RESOLVE_POLL seconds). On SQLite writers are serialised and ids are taken in commit
-    order, so it is the highest committed id.
+    the writer lock when it was read has ended (waits for them, polling). On SQLite
+    writers are serialised and ids are taken in commit order, so it is the highest
+    committed id.
     """
     client = connections.get("default")
     if not _on_postgres():
@@ -119,8 +120,10 @@ async def resolved_through() -> int:
     # every writer of an id <= drawn took the lock before drawing it: wait for those open now
     _, rows = await client.execute_query(_WRITERS)
     open_writers = {row["virtualtransaction"] for row in rows}
+    pause = RESOLVE_POLL
     while open_writers:
-        await asyncio.sleep(RESOLVE_POLL)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, RESOLVE_POLL_MAX)  # a long transaction is asked about less
         _, rows = await client.execute_query(_WRITERS)
         open_writers &= {row["virtualtransaction"] for row in rows}
     return drawn

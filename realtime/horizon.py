@@ -236,6 +236,8 @@ class Horizon:
                         for event_id in found:
                             if event_id > self.resolved and event_id not in self._ticked:
                                 insort(self._from_log, event_id)
+                        while len(self._from_log) > WINDOW:  # older ranges: read the log
+                            self.floor = max(self.floor, self._from_log.pop(0))
                     if target > self.resolved:
                         self.resolved = target
                         self._above = {i for i in self._above if i > target}
