@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.actions import microposts
 from app.settings import Settings
 from models import Event, Micropost
 from realtime import horizon as horizon_module
+from realtime import stream
 from realtime.bus import EventBus
 from realtime.stream import decode_cursor, encode_cursor
 from tests.conftest import TEST_SECRET, Api, gid
@@ -315,3 +317,56 @@ class _Silent:
 
     async def publish(self, events: Any) -> None:
         return None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("field", ["projectTimeline", "myFeed"])
+async def test_random_interleavings_deliver_each_event_once(
+    api: Api,
+    world: World,
+    bus: EventBus,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    seed: int,
+) -> None:
+    # given twelve posts written at once, each transaction and each publication delayed at
+    # random (so they commit and publish in shuffled orders), and a reader that drops its
+    # stream after a random number of events and resumes from the last cursor it got
+    chance = random.Random(seed)
+    after = decode_cursor(await _start(api, world))
+    notify = microposts.record_notifications  # type: ignore[attr-defined]
+    publish = bus.publish
+
+    async def slow_notifications(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(chance.uniform(0, 0.05))  # inside the transaction
+        return await notify(*args, **kwargs)
+
+    async def slow_publish(events: Any) -> None:
+        await asyncio.sleep(chance.uniform(0, 0.05))  # after the commit
+        await publish(events)
+
+    monkeypatch.setattr(microposts, "record_notifications", slow_notifications)
+    monkeypatch.setattr(bus, "publish", slow_publish)
+
+    def open_stream(cursor: int) -> AsyncGenerator[Any, None]:
+        if field == "projectTimeline":
+            return stream.project_timeline(world.max, bus, world.portal.id, cursor)
+        return stream.my_feed(world.max, bus, cursor)
+
+    writing = asyncio.gather(*(_post(bus, world, f"@max post {n}") for n in range(12)))
+    received: list[int] = []
+    cursor = after
+    while len(received) < 12:
+        events = open_stream(cursor)
+        try:
+            for _ in range(chance.randint(1, 4)):
+                event = await asyncio.wait_for(anext(events), 20)
+                received.append(event.id)
+                cursor = event.id  # what a client keeps: the last cursor it received
+                if len(received) == 12:
+                    break
+        finally:
+            await events.aclose()
+    written = await writing
+    # then it got every event once, in id order
+    assert received == sorted(event.id for event in written)
