@@ -114,6 +114,8 @@ async def move_page(
     elsewhere since, the answer is CONFLICT and nothing changes; a move to where the page is
     already changes nothing."""
     page, project = await writable_page(actor, page_id)
+    if from_parent_id is not None:  # another customer's page answers like a missing one
+        await policy.get_visible(policy.visible_pages(actor), from_parent_id, "page")
     async with in_transaction():
         locked = await Page.filter(id=page.id).select_for_update().get()
         if parent_id is not None:

@@ -56,6 +56,7 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "micropostId": ("Micropost",),
     "inReplyToId": ("Micropost",),
     "parentId": ("Page",),
+    "fromParentId": ("Page",),
     "projectIds": ("Project",),
     "targetId": ("Customer", "Project", "Page", "Topic"),
     "notificationIds": ("Notification",),
@@ -92,7 +93,8 @@ REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
 # string literals), so that the refusal tested is the one about the ID.
 MEANINGFUL: dict[str, dict[tuple[str, ...], str]] = {
-    "updatePage": {("input", "body"): '"A new body"'}
+    "updatePage": {("input", "body"): '"A new body"'},
+    "movePage": {("input", "fromParentId"): "null"},
 }
 # Arguments that narrow what is read or done to what the caller may see: a foreign ID
 # there matches nothing (an empty list, nothing marked) instead of an error.
@@ -181,7 +183,7 @@ def _value(type_: GraphQLType, path: tuple[str, ...], ids: dict[tuple[str, ...],
     """A literal for an argument: the chosen value where there is one, else a plain value."""
     if path in ids:
         chosen = ids[path]
-        return chosen if chosen.startswith('"') else f'"{chosen}"'
+        return chosen if chosen.startswith('"') or chosen == "null" else f'"{chosen}"'
     list_of = isinstance(type_, GraphQLNonNull) and isinstance(type_.of_type, GraphQLList)
     list_of = list_of or isinstance(type_, GraphQLList)
     named = _named(type_)
@@ -253,7 +255,7 @@ def document(case: Case, foreign: str, world: World) -> str:
     )
     assert root_type is not None
     field = root_type.fields[case.field]
-    ids: dict[tuple[str, ...], str] = {case.path: foreign, **MEANINGFUL.get(case.field, {})}
+    ids: dict[tuple[str, ...], str] = {**MEANINGFUL.get(case.field, {}), case.path: foreign}
     for path, arg_name in _required_places(field):
         if path != case.path:
             own_type = ID_ARGUMENTS.get(arg_name, ("Project",))[0]
