@@ -15,10 +15,13 @@ A wait answers RATE_LIMITED with the seconds to wait (``retryAfter``). An email 
 account is counted exactly like one that has, so the answers tell nothing about who has an
 account. Counts live in Redis when the deployment uses it (every process sees them), in
 memory otherwise. The client address is the connection's peer, or the address a trusted
-proxy reports (``EXTRANET_TRUSTED_PROXIES``)."""
+proxy reports (``EXTRANET_TRUSTED_PROXIES``); an IPv6 address counts as its /64 network (one
+subscriber's allocation, which one client can rotate through freely), an IPv4-mapped IPv6
+address as the IPv4 address."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -148,6 +151,21 @@ def attempt_store(url: str, namespace: str) -> AttemptStore:
     return MemoryAttempts()
 
 
+def client_key(address: str) -> str:
+    """What the limits count an address as: an IPv6 address as its /64 network
+    (``2001:db8:1:2::/64``), an IPv4-mapped one as its IPv4 address, anything else (IPv4,
+    a name, "") as it is, "unknown" for none."""
+    try:
+        ip = ipaddress.ip_address(address.strip().strip("[]").split("%")[0])
+    except ValueError:
+        return address or "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class LoginThrottle:
     """The sign-in limits over a store of counts (see the module's description)."""
 
@@ -158,7 +176,7 @@ class LoginThrottle:
     def _keys(email: str, address: str) -> tuple[str, str, str]:
         """The keys of the account, of the client address, and of the pair."""
         account = email.strip().lower()
-        client = address or "unknown"
+        client = client_key(address)
         return f"account:{account}", f"address:{client}", f"pair:{client}|{account}"
 
     async def check(self, email: str, address: str) -> None:

@@ -255,3 +255,26 @@ async def test_a_wrong_password_is_still_unauthenticated_below_the_limit(
         await accounts.login(
             app.state.settings, "anna@acme.example", "nope", "192.0.2.7", app.state.graphql.throttle
         )
+
+
+async def test_addresses_of_one_ipv6_network_count_as_one_client(
+    app: Starlette, world: World
+) -> None:
+    # given five wrong passwords for anna, each from another address of one IPv6 /64
+    for n in range(5):
+        address = f"2001:db8:7:9::{n + 1:x}"
+        assert await _login_from(app, "anna@acme.example", "wrong", address) == "UNAUTHENTICATED"
+    # then a sixth address of that network is locked for anna, even with her password
+    assert await _login_from(app, "anna@acme.example", PASSWORD, "2001:db8:7:9:ffff::1") == (
+        "RATE_LIMITED"
+    )
+    # while the neighbouring network, and the same network for another account, are not
+    assert await _login_from(app, "anna@acme.example", PASSWORD, "2001:db8:7:a::1") == ""
+    assert await _login_from(app, "max@acme.example", PASSWORD, "2001:db8:7:9::1") == ""
+
+
+def test_an_ipv4_mapped_address_counts_as_the_ipv4_address() -> None:
+    assert throttle.client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert throttle.client_key("198.51.100.7") == "198.51.100.7"
+    assert throttle.client_key("2001:db8::1") == throttle.client_key("2001:db8::2:3")
+    assert throttle.client_key("") == "unknown"
