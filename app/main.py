@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -217,6 +218,15 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             sub_response.status_code = 503
             sub_response.headers["Retry-After"] = str(wait)
         return result
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON of a request body or a websocket message; nesting too deep for the parser
+        (``[[[[…]]]]`` 100,000 levels) is malformed JSON like any other (400 over HTTP,
+        close 4400 over a websocket), not a server error."""
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from error
 
     def parse_json(self, data: str | bytes) -> Any:
         """A request body is a JSON object: strawberry reads fields of whatever JSON it

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import websockets
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -40,11 +41,13 @@ from graphql import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
+from starlette.applications import Starlette
 
 from app.errors import ERROR_CODES
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from tests.conftest import Api
+from tests.live import GraphQLSocket, serve
 from tests.world import World
 
 CUSTOM_SCALARS = {
@@ -125,6 +128,64 @@ async def test_malformed_request_bodies_get_client_errors(api: Api, body: Any) -
     assert 400 <= response.status_code < 500 or response.status_code == 200, response.text
     if response.status_code == 200:
         _check(response.status_code, response.json(), repr(body))
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * DEEP + "]" * DEEP,
+        '{"query": "{ me { name } }", "variables": {"v": ' + "[" * DEEP + "]" * DEEP + "}}",
+        '{"query": "{ me { name } }", "extensions": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}",
+        '{"query": "{ me { name } }", "operationName": ' + "[" * DEEP + "]" * DEEP + "}",
+    ],
+    ids=["body", "variables", "extensions", "operationName"],
+)
+async def test_json_nested_too_deeply_is_malformed_json(api: Api, world: World, body: str) -> None:
+    response = await api.client.post(
+        "/graphql",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {api.token_for(world.max)}",
+        },
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert (await api("{ me { name } }", as_user=world.max)).data == {"me": {"name": "Max"}}
+
+
+async def test_json_nested_too_deeply_in_a_get_is_malformed_json(api: Api) -> None:
+    deep = 2_000  # as deep as a URL can carry
+    response = await api.client.get(
+        "/graphql",
+        params={"query": "{ __typename }", "variables": '{"a": ' * deep + "1" + "}" * deep},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+
+
+async def test_a_websocket_message_nested_too_deeply_closes_as_malformed(
+    app: Starlette, api: Api, world: World
+) -> None:
+    deep = "[" * DEEP + "]" * DEEP
+    message = '{"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }", '
+    message += '"variables": {"v": ' + deep + "}}}"
+    async with serve(app) as address:
+        async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
+            await sock.connection.send(message)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await sock.receive()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400
+        async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
 
 
 async def test_the_server_still_answers_after_the_fuzzing(api: Api, world: World) -> None:
