@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -44,6 +46,31 @@ def required_text(value: str, field: str, max_length: int) -> str:
     if not text:
         raise BadUserInput(f"{field} must not be empty.", field=field)
     return limited_text(text, field, max_length)
+
+
+_DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def name_text(value: str, field: str, max_length: int) -> str:
+    """A name or title that identifies something to other people (a person's, customer's,
+    project's or page's): :func:`required_text`, and refused (``BAD_USER_INPUT`` naming
+    ``field``) when it holds a control character (line breaks and tabs included: U+0000 to
+    U+001F, U+007F to U+009F), a line or paragraph separator (U+2028, U+2029) or a
+    bidirectional control (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069),
+    which would make it read differently from what it is, or spill into the text around
+    it. Joiners (U+200C, U+200D) stay: names in many scripts and emoji need them."""
+    text = required_text(value, field, max_length)
+    for char in text:
+        if (
+            unicodedata.category(char) in ("Cc", "Zl", "Zp")
+            or _DIRECTION_CONTROLS.match(char) is not None
+        ):
+            raise BadUserInput(
+                f"{field} holds the invisible character U+{ord(char):04X}: "
+                "names and titles are one line of visible text.",
+                field=field,
+            )
+    return text
 
 
 def limited_text(value: str, field: str, max_length: int) -> str:

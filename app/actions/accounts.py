@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.actions import mfa
-from app.actions._common import NAME_MAX_LENGTH, audit, now, required_text
+from app.actions._common import NAME_MAX_LENGTH, audit, name_text, now
 from app.errors import (
     BadUserInput,
     Conflict,
@@ -82,7 +82,7 @@ async def create_user(
 ) -> User:
     """Create an account; staff roles have no customer, customer roles need one."""
     email = normalise_email(email)
-    name = required_text(name, "name", NAME_MAX_LENGTH)
+    name = name_text(name, "name", NAME_MAX_LENGTH)
     if role.is_staff and customer is not None:
         raise BadUserInput("Staff and administrators do not belong to a customer.")
     if not role.is_staff and customer is None:

@@ -8,8 +8,13 @@ from decimal import Decimal
 from slugify import slugify as transliterated_slug
 from tortoise.transactions import in_transaction
 
-from app.actions._common import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, audit, limited_text
-from app.actions._common import required_text as _required
+from app.actions._common import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    audit,
+    limited_text,
+    name_text,
+)
 from app.errors import BadUserInput, Conflict, NotFound
 from models import AccountTeamMembership, Customer, User
 
@@ -43,7 +48,7 @@ async def create_customer(
     account_team_ids: list[int] | None = None,
 ) -> Customer:
     """Create a customer (the caller has been checked to be an administrator)."""
-    name = _required(name, "name", NAME_MAX_LENGTH)
+    name = name_text(name, "name", NAME_MAX_LENGTH)
     slug = (slug or slugify(name)).strip().lower()
     if not _SLUG.match(slug):
         raise BadUserInput(

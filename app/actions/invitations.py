@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.actions import mfa
-from app.actions._common import NAME_MAX_LENGTH, audit, now, required_text
+from app.actions._common import NAME_MAX_LENGTH, audit, name_text, now
 from app.actions.accounts import (
     INVITATION_TTL,
     MFA_ENROL,
@@ -129,7 +129,7 @@ async def invite_contact(
     if len(projects) != len(set(project_ids)):
         raise NotFound("project")
     email = normalise_email(email)
-    name = required_text(name, "name", NAME_MAX_LENGTH)
+    name = name_text(name, "name", NAME_MAX_LENGTH)
     if not actor.is_staff:
         domains = await email_domains(customer.id)
         if email_domain(email) not in domains:
@@ -193,10 +193,25 @@ async def _account_for(invitation: Invitation, password: str) -> User | None:
     return user
 
 
+async def _inviter_still_may_invite(invitation: Invitation) -> bool:
+    """Whether the one who invited is still active and may still invite contacts of the
+    customer: an invitation ends with its inviter's right to make it (a removed or
+    deactivated lead contact, staff that left the account team)."""
+    inviter = await User.get_or_none(id=invitation.invited_by_id, is_active=True)
+    if inviter is None:
+        return False
+    customer_id = invitation.customer_id
+    if customer_id is None and invitation.user_id is not None:  # older rows name the account
+        invited = await User.get_or_none(id=invitation.user_id)
+        customer_id = invited.customer_id if invited else None
+    return customer_id is not None and await policy.can_manage_contacts(inviter, customer_id)
+
+
 async def accept_invitation(settings: Settings, token: str, password: str) -> Session:
     """Become the invited contact: the account is made with this password and signed in.
-    BAD_USER_INPUT when the token is unknown, used or expired, or its address has an
-    account already (one answer for all of these); a weak password is refused first."""
+    BAD_USER_INPUT when the token is unknown, used or expired, its address has an account
+    already, or its inviter was removed or may no longer invite contacts of the customer
+    (one answer for all of these); a weak password is refused first."""
     try:
         async with in_transaction():
             invitation = (
@@ -205,6 +220,8 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
                 .first()
             )
             if invitation is None or invitation.accepted_at or invitation.expires_at <= now():
+                raise BadUserInput(_UNUSABLE)
+            if not await _inviter_still_may_invite(invitation):
                 raise BadUserInput(_UNUSABLE)
             user = await _account_for(invitation, password)
             if user is None:

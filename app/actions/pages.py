@@ -13,8 +13,8 @@ from app.actions._common import (
     TITLE_MAX_LENGTH,
     audit,
     limited_text,
+    name_text,
     record_event,
-    required_text,
 )
 from app.actions.notifications import record_notifications
 from app.diffing import DiffCache, off_the_loop
@@ -48,7 +48,7 @@ async def create_page(
     summary: str = "",
     parent_id: int | None = None,
 ) -> Page:
-    title = required_text(title, "title", TITLE_MAX_LENGTH)
+    title = name_text(title, "title", TITLE_MAX_LENGTH)
     body = limited_text(body, "body", PAGE_MAX_LENGTH)
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
@@ -235,7 +235,7 @@ async def update_page(
     than the page has now is BAD_USER_INPUT unless ``allow_conflict_markers``. An edit that
     changes nothing writes nothing and tells nobody."""
     if title is not None:
-        title = required_text(title, "title", TITLE_MAX_LENGTH)
+        title = name_text(title, "title", TITLE_MAX_LENGTH)
     if body is not None:
         body = limited_text(body, "body", PAGE_MAX_LENGTH)
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)

@@ -13,8 +13,8 @@ from app.actions._common import (
     REASON_MAX_LENGTH,
     audit,
     limited_text,
+    name_text,
     record_event,
-    required_text,
 )
 from app.actions.customers import check_money
 from app.actions.notifications import record_notifications
@@ -72,7 +72,7 @@ async def create_project(
     customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
     if not (actor.is_admin or await policy.is_on_account_team(actor, customer.id)):
         raise Forbidden("Only the customer's account team or an administrator may add projects.")
-    name = required_text(name, "name", NAME_MAX_LENGTH)
+    name = name_text(name, "name", NAME_MAX_LENGTH)
     description = limited_text(description, "description", DESCRIPTION_MAX_LENGTH)
     budget = check_money(budget, "budget")
     description_html = await render_markdown_off_loop(description)

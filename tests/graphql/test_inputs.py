@@ -549,3 +549,91 @@ async def test_an_exception_in_any_check_answers_internal_without_its_text(
     [error] = (await api("{ me { name } }", as_user=world.max)).errors
     assert error["extensions"]["code"] == "INTERNAL"
     assert "secret internals" in error["message"]
+
+
+# --- names and titles other people read -------------------------------------------------
+
+NAMED = {
+    "createCustomer": (
+        "admin",
+        """mutation ($name: String!) {
+          createCustomer(input: { name: $name, slug: "named" }) { customer { name } }
+        }""",
+        {},
+    ),
+    "createProject": (
+        "sam",
+        """mutation ($customer: ID!, $name: String!) {
+          createProject(input: { customerId: $customer, name: $name }) { project { name } }
+        }""",
+        {"customer": "acme"},
+    ),
+    "createPage": (
+        "max",
+        """mutation ($project: ID!, $name: String!) {
+          createPage(input: { projectId: $project, title: $name }) { page { title } }
+        }""",
+        {"project": "portal"},
+    ),
+    "updatePage": (
+        "max",
+        """mutation ($page: ID!, $name: String!) {
+          updatePage(input: { pageId: $page, baseRevision: 1, title: $name }) {
+            page { title }
+          }
+        }""",
+        {"page": "portal_page"},
+    ),
+    "inviteContact": (
+        "anna",
+        """mutation ($customer: ID!, $name: String!) {
+          inviteContact(input: { customerId: $customer, email: "new@acme.example", name: $name }) {
+            invitationToken
+          }
+        }""",
+        {"customer": "acme"},
+    ),
+}
+
+
+async def _name(api: Api, world: World, mutation: str, name: str) -> Result:
+    who, query, refs = NAMED[mutation]
+    variables: dict[str, Any] = {key: gid(getattr(world, ref)) for key, ref in refs.items()}
+    return await _raw(api, getattr(world, who), query, {**variables, "name": name})
+
+
+@pytest.mark.parametrize("mutation", sorted(NAMED))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Invoice\u202efdp.exe",  # right-to-left override
+        "\u2066Board\u2069 minutes",  # isolates
+        "Plan \u200fB",  # right-to-left mark
+        "Two\nlines",
+        "Tab\there",
+        "Bell\x07",
+        "Next\x85line",
+        "Line\u2028separator",
+    ],
+)
+async def test_names_and_titles_with_invisible_controls_are_refused(
+    api: Api, world: World, mutation: str, name: str
+) -> None:
+    result = await _name(api, world, mutation, name)
+    field = "title" if "Page" in mutation else "name"
+    [error] = result.errors
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, error
+    assert error["message"].startswith(f"{field} holds the invisible character U+")
+    assert result.data == {mutation: None}
+
+
+@pytest.mark.parametrize("mutation", sorted(NAMED))
+async def test_names_in_any_script_with_joiners_are_kept(
+    api: Api, world: World, mutation: str
+) -> None:
+    name = "\u0645\u0647\u200c\u0631\u0627\u0646 \U0001f469\u200d\U0001f4bb \u00e9t\u00e9"
+    result = await _name(api, world, mutation, name)
+    assert result.errors == [], result.body
+    payload = next(iter(result.data[mutation].values()))
+    if mutation != "inviteContact":
+        assert next(iter(payload.values())) == name
