@@ -12,7 +12,7 @@ from app.actions import accounts
 from app.actions._common import now
 from app.passwords import hash_password
 from app.tokens import hash_opaque_token
-from models import AuditEntry, Invitation, Role, User
+from models import AccountTeamMembership, AuditEntry, Invitation, Role, User
 from tests.conftest import Api, gid
 from tests.world import PASSWORD, World
 
@@ -270,3 +270,43 @@ async def test_an_invitation_made_before_invitations_were_pending_still_works(
     await Invitation.filter(user_id=user.id).update(accepted_at=None)
     again = await api(ACCEPT, {"token": "legacy-token", "password": NEW_PASSWORD})
     assert again.codes == ["BAD_USER_INPUT"]
+
+
+REMOVE = "mutation ($user: ID!) { removeContact(input: {userId: $user}) { contact { id } } }"
+
+
+async def test_invitations_end_when_their_inviter_is_removed(api: Api, world: World) -> None:
+    # given Acme's lead contact invited two addresses of Acme's domain, and the account team one
+    own = await _invite(api, world, world.anna, "alias.of.anna@acme.example")
+    other = await _invite(api, world, world.anna, "colleague@acme.example")
+    teams = await _invite(api, world, world.sam, "by.the.team@acme.example")
+    # when the account team removes that lead contact
+    removed = await api(REMOVE, {"user": gid(world.anna)}, as_user=world.sam)
+    assert removed.errors == []
+    # then none of the removed lead contact's invitations makes an account any more
+    for invited in (own, other):
+        token = invited.data["inviteContact"]["invitationToken"]
+        late = await api(ACCEPT, {"token": token, "password": NEW_PASSWORD})
+        assert late.codes == ["BAD_USER_INPUT"]
+        assert "unknown, used or expired" in late.errors[0]["message"]
+    assert not await User.filter(
+        email__in=["alias.of.anna@acme.example", "colleague@acme.example"]
+    ).exists()
+    # while the account team's invitation is accepted as before
+    token = teams.data["inviteContact"]["invitationToken"]
+    joined = await api(ACCEPT, {"token": token, "password": NEW_PASSWORD})
+    assert joined.errors == []
+    assert joined.data["acceptInvitation"]["user"]["email"] == "by.the.team@acme.example"
+
+
+async def test_invitations_end_when_their_inviter_leaves_the_account_team(
+    api: Api, world: World
+) -> None:
+    # given staff on Acme's account team invited someone, then left the team
+    invited = await _invite(api, world, world.sam, "joins.later@acme.example")
+    await AccountTeamMembership.filter(user_id=world.sam.id, customer_id=world.acme.id).delete()
+    # then the invitation no longer makes an account
+    token = invited.data["inviteContact"]["invitationToken"]
+    late = await api(ACCEPT, {"token": token, "password": NEW_PASSWORD})
+    assert late.codes == ["BAD_USER_INPUT"]
+    assert not await User.filter(email="joins.later@acme.example").exists()
