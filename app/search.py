@@ -243,9 +243,17 @@ class After:
             after = cls(float(score), int(document_id))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             after = None
-        if after is None or kind != "search" or not _finite(after.score):
+        if (
+            after is None
+            or kind != "search"
+            or not _finite(after.score)
+            or not 1 <= after.document_id <= _LARGEST_ID
+        ):
             raise BadUserInput("`after` must be a cursor taken from these results.", field="after")
         return after
+
+
+_LARGEST_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def _finite(value: float) -> bool:

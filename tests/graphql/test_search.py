@@ -3,6 +3,7 @@ read (SQLite FTS5 in the default run, PostgreSQL full-text search in CI's second
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -206,6 +207,36 @@ async def test_a_query_too_long_or_a_foreign_cursor_is_bad_input(api: Api, world
     cursor_of_another_list = "Y3Vyc29yOjE="
     result = await _search(api, world.anna, "dock", after=cursor_of_another_list)
     assert result.codes == ["BAD_USER_INPUT"]
+
+
+def _search_cursor(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "search:1.0:99999999999999999999",
+        "search:1.0:-99999999999999999999",
+        "search:1.0:9223372036854775808",
+        "search:1e308:2147483648",
+        "search:1.0:0",
+        "search:1.0:" + "9" * 4000,
+    ],
+)
+async def test_a_search_cursor_with_an_id_no_result_can_have_is_bad_input(
+    api: Api, world: World, raw: str
+) -> None:
+    result = await _search(api, world.max, "kick", after=_search_cursor(raw))
+    assert result.codes == ["BAD_USER_INPUT"], result.errors
+    assert result.errors[0]["extensions"]["field"] == "after"
+
+
+async def test_a_search_cursor_at_the_largest_id_pages_on(api: Api, world: World) -> None:
+    first = await _search(api, world.max, "kick")
+    assert _found(first) != []
+    above_every_hit = _search_cursor(f"search:1e300:{2**31 - 1}")
+    assert _found(await _search(api, world.max, "kick", after=above_every_hit)) == _found(first)
 
 
 # One corpus, the same hits on SQLite (the default run) and PostgreSQL (CI's second run).
