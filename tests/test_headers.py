@@ -21,6 +21,7 @@ from app.settings import Settings
 from app.web import CONTENT_SECURITY_POLICY
 from models import Micropost, Page
 from tests.conftest import Api, gid
+from tests.live import serve
 from tests.world import PASSWORD, World
 
 LOGIN = """
@@ -124,6 +125,33 @@ async def test_an_unexpected_error_is_neither_sniffed_nor_stored(
     assert response.status_code == 500
     assert "an unexpected fault" not in response.text
     _no_sniffing_no_storing(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "origin"),
+    [("/graphql", "https://attacker.example"), ("/healthz", None), ("/no-such-thing", None)],
+)
+async def test_a_refused_websocket_upgrade_is_neither_sniffed_nor_stored(
+    app: Starlette, path: str, origin: str | None
+) -> None:
+    # given a browser page of another site, or a path that takes no websocket
+    headers = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Protocol": "graphql-transport-ws",
+        **({"Origin": origin} if origin else {}),
+    }
+    async with serve(app) as address, httpx.AsyncClient(timeout=20) as http:
+        # when it asks to open a websocket there
+        response = await http.get(f"http://{address}{path}", headers=headers)
+    # then the refusal is a typed JSON error with the headers of every answer
+    assert response.status_code == 403
+    _no_sniffing_no_storing(response)
+    assert response.headers["content-type"] == "application/json"
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "FORBIDDEN"}
 
 
 # -- images of other servers ---------------------------------------------------------------
