@@ -181,7 +181,8 @@ class _Values:
             if problem is not None:
                 self.refuse(problem, path)
         elif isinstance(value, Decimal):
-            if not value.is_finite() or abs(value) >= DECIMAL_LIMIT:
+            # copy_abs is exact: abs() rounds to the context and overflows on 1e999999999
+            if not value.is_finite() or value.copy_abs() >= DECIMAL_LIMIT:
                 self.refuse(f"must be a finite number below {DECIMAL_LIMIT:,}.", path)
         elif isinstance(value, float) and not math.isfinite(value):
             self.refuse("must be a finite number.", path)

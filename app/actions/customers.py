@@ -31,11 +31,18 @@ def slugify(name: str) -> str:
 
 
 def check_money(value: Decimal | None, field: str) -> Decimal | None:
+    """``value`` rounded to cents (half to even), as stored: between 0 and
+    999,999,999,999.99 after rounding (so ``999999999999.995`` is refused rather than
+    stored as a 13-digit amount), ``-0`` as ``0.00``; BAD_USER_INPUT on ``field``
+    otherwise."""
     if value is None:
         return None
-    if value < 0 or value >= Decimal("1e12"):
-        raise BadUserInput(f"{field} must be between 0 and 999,999,999,999.99.", field=field)
-    return value.quantize(Decimal("0.01"))
+    limit = Decimal("1e12")
+    if value.is_finite() and -limit < value < limit:
+        cents = value.quantize(Decimal("0.01")) + Decimal("0.00")  # -0.00 + 0.00 is 0.00
+        if 0 <= cents < limit:
+            return cents
+    raise BadUserInput(f"{field} must be between 0 and 999,999,999,999.99.", field=field)
 
 
 async def create_customer(

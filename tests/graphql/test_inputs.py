@@ -181,7 +181,10 @@ async def test_nul_in_a_subscription_argument_is_refused_on_the_websocket(
 # --- numbers that are not numbers -----------------------------------------------------
 
 
-@pytest.mark.parametrize("budget", ["NaN", "Infinity", "-Infinity", "sNaN", "1e400", "1e12"])
+@pytest.mark.parametrize(
+    "budget",
+    ["NaN", "Infinity", "-Infinity", "sNaN", "1e400", "1e12", "1e999999999", "-1e999999999"],
+)
 async def test_non_finite_or_unstorable_amounts_are_refused(
     api: Api, world: World, budget: str
 ) -> None:
@@ -217,6 +220,24 @@ async def test_a_finite_amount_is_stored(api: Api, world: World) -> None:
     result = await _raw(api, world.admin, CREATE_CUSTOMER, {"budget": "999999999999.99"})
     assert result.errors == []
     assert result.data["createCustomer"]["customer"]["annualBudget"] == "999999999999.99"
+
+
+async def test_an_amount_that_rounds_beyond_the_largest_is_refused(api: Api, world: World) -> None:
+    result = await _raw(api, world.admin, CREATE_CUSTOMER, {"budget": "999999999999.995"})
+    assert result.codes == ["BAD_USER_INPUT"], result.body
+    assert result.errors[0]["extensions"]["field"] == "annualBudget"
+    assert await Customer.filter(name="Initech").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("budget", "stored"), [("-0", "0.00"), ("0.015", "0.02"), ("1E+3", "1000.00")]
+)
+async def test_an_amount_is_stored_rounded_to_cents(
+    api: Api, world: World, budget: str, stored: str
+) -> None:
+    result = await _raw(api, world.admin, CREATE_CUSTOMER, {"budget": budget})
+    assert result.errors == []
+    assert result.data["createCustomer"]["customer"]["annualBudget"] == stored
 
 
 @pytest.mark.parametrize(
