@@ -386,6 +386,9 @@ UNSTORABLE_TIMES = [
     "9999-12-31T23:59:59-14:00",
 ]
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", float("nan"), float("inf"), 1e308 * 10]
+# finite, but beyond what arithmetic or storage holds: an exponent past the Decimal context's,
+# and amounts that round up to one more digit than a column keeps
+UNSTORABLE_NUMBERS = ["1e999999999", "-1e999999999", "999999999999.995", 2**31, -(2**63)]
 
 
 def _cases(kind: str, position: _Position, world: World) -> list[tuple[Any, bool]]:
@@ -400,7 +403,7 @@ def _cases(kind: str, position: _Position, world: World) -> list[tuple[Any, bool
     if kind == "long text" and scalar in ("String", "ID"):
         return [(text, False) for text in LONG_TEXTS]
     if kind == "non-finite number" and scalar in ("Decimal", "Float", "Int"):
-        return [(number, False) for number in NON_FINITE]
+        return [(number, False) for number in [*NON_FINITE, *UNSTORABLE_NUMBERS]]
     if kind == "unstorable time" and scalar == "DateTime":
         return [(time, False) for time in UNSTORABLE_TIMES]
     if kind == "long list" and is_list_type(nullable):
