@@ -376,6 +376,28 @@ def _from_strawberry(status: int, reason: str) -> Refusal:
     return Refusal(status, reason, "MALFORMED_REQUEST")
 
 
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such path: 404 ``NOT_FOUND``; a method the path does not
+    take: 405 ``BAD_USER_INPUT`` with ``reason`` ``METHOD_NOT_ALLOWED`` and ``Allow``) as
+    JSON GraphQL errors, like every other error of the API."""
+    status = getattr(error, "status_code", 500)
+    headers = dict(getattr(error, "headers", None) or {})
+    if status == 404:
+        message = "Nothing is served at this address: the API is at /graphql."
+        refusal = Refusal(404, message, "", code="NOT_FOUND", headers=headers)
+    elif status == 405:
+        allowed = headers.get("Allow", "")
+        refusal = Refusal(
+            405,
+            f"This address answers {allowed or 'other methods'}, not {request.method}.",
+            "METHOD_NOT_ALLOWED",
+            headers=headers,
+        )
+    else:
+        refusal = Refusal(status, str(getattr(error, "detail", "")), "", headers=headers)
+    return refusal_response(refusal, JSON)
+
+
 class _CORS(CORSMiddleware):
     """Starlette's CORS middleware; a refused preflight says why in a JSON error."""
 

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -16,6 +16,7 @@ from typing import Any, cast
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,7 +44,7 @@ from app.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.errors import AppError
-from app.graphql_http import GraphQLOverHTTP, cors
+from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
@@ -67,6 +68,34 @@ log = logging.getLogger("extranet")
 HEALTH_TIMEOUT = 2.0  # seconds each service has to answer /healthz
 
 
+def _malformed_subscribe(message: Mapping[str, object]) -> str | None:
+    """Why a ``subscribe`` message is not one graphql-transport-ws allows (an ``id`` that is
+    not text JSON can carry back, a ``payload`` that is not an object of the request's
+    fields and types), or None."""
+    operation_id = message.get("id")
+    if not isinstance(operation_id, str) or not operation_id:
+        return "Invalid subscribe message: id must be a non-empty string."
+    try:
+        operation_id.encode()
+    except UnicodeEncodeError:
+        return "Invalid subscribe message: id holds an unpaired surrogate."
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "Invalid subscribe message: payload must be an object."
+    for name, kind in _SUBSCRIBE_FIELDS.items():
+        if payload.get(name) is not None and not isinstance(payload[name], kind):
+            return f"Invalid subscribe message: payload.{name} must be {kind.__name__}."
+    return None
+
+
+_SUBSCRIBE_FIELDS: dict[str, type] = {
+    "query": str,
+    "operationName": str,
+    "variables": dict,
+    "extensions": dict,
+}
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """strawberry's graphql-transport-ws handler; each subscription operation gets a
     :class:`Delivery`, through which its events are sent as shared frames."""
@@ -78,6 +107,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=SESSION_ENDED_CODE, reason=refused.reason)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        problem = _malformed_subscribe(message)
+        if problem is not None:  # the protocol's answer to an invalid message
+            await self.websocket.close(code=4400, reason=problem)
+            return
         try:
             await self._subscribe(message)
         except Exception as failure:  # a service did not answer: this operation fails, typed
@@ -444,6 +477,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
         middleware=[cors(settings), Middleware(ServiceBoundary)],  # CORS on 503s too
+        exception_handlers={StarletteHTTPException: http_error},  # 404, 405: JSON errors
     )
     if settings.trusted_proxies:  # the client address that sign-in limits and audit use
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))

@@ -426,6 +426,40 @@ async def test_a_malformed_request_is_answered_with_a_json_graphql_error(
         assert response.headers["allow"] == "GET, POST"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/pages/UGFnZTox/attachments", "POST"),
+        ("DELETE", "/attachments/QXR0YWNobWVudDox", "HEAD, GET"),
+        ("POST", "/healthz", "HEAD, GET"),
+        ("PUT", "/", "HEAD, GET"),
+    ],
+)
+async def test_a_method_a_path_does_not_take_is_a_json_error_naming_those_it_does(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path)
+    error = refused(response, 405, "METHOD_NOT_ALLOWED")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    methods = set(allowed.split(", "))
+    assert set(response.headers["allow"].split(", ")) == methods
+    assert all(method in error["message"] for method in methods)
+
+
+@pytest.mark.parametrize("path", ["/graphq", "/api/graphql", "/assets/missing.js", "/%E2%80%AEx"])
+async def test_a_path_nothing_is_served_at_is_a_json_not_found(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "NOT_FOUND"}
+    assert "/graphql" in error["message"]
+    assert "\u202e" not in error["message"]  # the path is not repeated back
+
+
 # --- CORS ----------------------------------------------------------------------------------
 
 PORTAL_SITE = "https://portal.example.com"
