@@ -36,7 +36,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -163,7 +163,7 @@ METHOD_NOT_ALLOWED = Refusal(
     405,
     "Send GraphQL requests with GET (queries) or POST (application/json).",
     "METHOD_NOT_ALLOWED",
-    headers={"Allow": "GET, POST"},
+    headers={"Allow": "GET, HEAD, POST"},
 )
 MUTATION_OVER_GET = Refusal(
     405,
@@ -203,6 +203,12 @@ GRAPHIQL_OFF = Refusal(
 )
 
 
+def _without_body(message: Message) -> Message:
+    if message["type"] == "http.response.body":
+        return {**message, "body": b""}
+    return message
+
+
 class GraphQLOverHTTP(GraphQL[Context, None]):
     """Strawberry's ASGI view answering as described in this module."""
 
@@ -212,13 +218,18 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if scope["method"] == "HEAD":  # the answer a GET would get, without its body
+            await self(
+                {**scope, "method": "GET"}, receive, lambda message: send(_without_body(message))
+            )
+            return
         request = Request(scope, receive)
         media_type = negotiate(request.headers.get("accept"))
         request.state.graphql_media_type = media_type
         response: Response
         if request.method not in ("GET", "POST"):
             if request.method == "OPTIONS":
-                response = Response(status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
+                response = Response(status_code=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             else:
                 response = refusal_response(METHOD_NOT_ALLOWED, media_type)
         elif media_type is None and not self.should_render_graphql_ide(request):

@@ -423,7 +423,7 @@ async def test_a_malformed_request_is_answered_with_a_json_graphql_error(
     error = refused(response, status, reason)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     if status == 405:
-        assert response.headers["allow"] == "GET, POST"
+        assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 @pytest.mark.parametrize(
@@ -458,6 +458,24 @@ async def test_a_path_nothing_is_served_at_is_a_json_not_found(
     assert error["extensions"] == {"code": "NOT_FOUND"}
     assert "/graphql" in error["message"]
     assert "\u202e" not in error["message"]  # the path is not repeated back
+
+
+async def test_head_answers_what_get_would_without_a_body(
+    client: httpx.AsyncClient, api: Api, world: World
+) -> None:
+    query = over_get(query=PROJECT, variables={"id": gid(world.portal)})
+    get = await client.get("/graphql", params=query, headers=bearer(api, world))
+    head = await client.head("/graphql", params=query, headers=bearer(api, world))
+    assert get.json()["data"]["project"]["name"] == world.portal.name
+    assert (head.status_code, head.content) == (200, b"")
+    for name in ("content-type", "content-length", "cache-control", "x-content-type-options"):
+        assert head.headers[name] == get.headers[name], name
+    # and a mutation is refused over HEAD as over GET: nothing is posted
+    before = await Micropost.all().count()
+    mutation = over_get(query=POST_TO_PORTAL, variables={"project": gid(world.portal), "body": "x"})
+    refused_head = await client.head("/graphql", params=mutation, headers=bearer(api, world))
+    assert (refused_head.status_code, refused_head.headers["allow"]) == (405, "POST")
+    assert await Micropost.all().count() == before
 
 
 # --- CORS ----------------------------------------------------------------------------------
@@ -519,7 +537,7 @@ async def test_another_site_may_not_call_the_api_from_a_browser_page(
         assert "access-control-allow-origin" not in response.headers
     assert "access-control-allow-origin" not in call.headers
     assert plain.status_code == 204  # OPTIONS without CORS is not a 405 any more
-    assert plain.headers["allow"] == "GET, POST, OPTIONS"
+    assert plain.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
 def test_cors_origins_default_to_the_websocket_origins_and_are_checked() -> None:
