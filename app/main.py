@@ -82,17 +82,16 @@ def _malformed_subscribe(message: Mapping[str, object]) -> str | None:
     payload = message.get("payload")
     if not isinstance(payload, dict):
         return "Invalid subscribe message: payload must be an object."
-    for name, kind in _SUBSCRIBE_FIELDS.items():
+    for name, (kind, words) in _SUBSCRIBE_FIELDS.items():
         if payload.get(name) is not None and not isinstance(payload[name], kind):
-            return f"Invalid subscribe message: payload.{name} must be {kind.__name__}."
+            return f"Invalid subscribe message: payload.{name} must be {words}."
     return None
 
 
-_SUBSCRIBE_FIELDS: dict[str, type] = {
-    "query": str,
-    "operationName": str,
-    "variables": dict,
-    "extensions": dict,
+_SUBSCRIBE_FIELDS: dict[str, tuple[type, str]] = {  # a query not text is refused where read
+    "operationName": (str, "a string"),
+    "variables": (dict, "an object"),
+    "extensions": (dict, "an object"),
 }
 
 

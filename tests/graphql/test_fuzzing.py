@@ -188,6 +188,50 @@ async def test_a_websocket_message_nested_too_deeply_closes_as_malformed(
             assert (await sock.receive())["type"] == "connection_ack"
 
 
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ({"id": "1", "type": "subscribe", "payload": None}, "payload must be an object"),
+        ({"id": "1", "type": "subscribe", "payload": ["{ me { name } }"]}, "payload must be"),
+        ({"id": 5, "type": "subscribe", "payload": {"query": "{ me { name } }"}}, "id must be"),
+        ({"type": "subscribe", "payload": {"query": "{ me { name } }"}}, "id must be"),
+        ({"id": "\ud800", "type": "subscribe", "payload": {"query": "{ __typename }"}}, "id"),
+        (
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "{ me { name } }", "variables": [1]},
+            },
+            "payload.variables must be an object",
+        ),
+        (
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "{ me { name } }", "operationName": ["Q"]},
+            },
+            "payload.operationName must be a string",
+        ),
+    ],
+)
+async def test_a_malformed_subscribe_message_closes_the_socket_as_invalid(
+    app: Starlette, api: Api, world: World, message: dict[str, Any], reason: str
+) -> None:
+    async with serve(app) as address:
+        async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
+            await sock.send(message)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await sock.receive()
+        assert closed.value.rcvd is not None, "closed without a close frame"
+        assert closed.value.rcvd.code == 4400
+        assert reason in closed.value.rcvd.reason
+        async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
+            await sock.subscribe("1", "{ me { name } }", {})
+            assert (await sock.receive())["payload"]["data"] == {"me": {"name": "Max"}}
+
+
 async def test_the_server_still_answers_after_the_fuzzing(api: Api, world: World) -> None:
     result = await api("{ me { name } }", as_user=world.max)
     assert result.data == {"me": {"name": "Max"}}
