@@ -15,6 +15,7 @@ from realtime.channels import (
     inbox_channel,
     presence_channel,
     project_channel,
+    rights_channel,
     sessions_channel,
 )
 from realtime.events import TimelineMessage
@@ -110,6 +111,7 @@ class EventBus:
         if not self._connected:
             return
         channels = [project_channel(p) for p in project_ids] + [feed_channel(u) for u in user_ids]
+        channels += [rights_channel(u) for u in user_ids]
         try:
             for channel in channels:
                 await self.broadcast.publish(self._scoped(channel), RIGHTS_CHANGED)

@@ -26,6 +26,12 @@ def sessions_channel(user_id: int) -> str:
     return f"user.{user_id}.sessions"
 
 
+def rights_channel(user_id: int) -> str:
+    """This user lost access to something (a project, their customer): views they hold
+    that are not on a project's channel (page presence) look again."""
+    return f"user.{user_id}.rights"
+
+
 def presence_channel(page_id: int) -> str:
     """Someone arrived on, left or started or stopped editing this page."""
     return f"page.{page_id}.presence"

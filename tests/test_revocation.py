@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 from starlette.applications import Starlette
 
 from app.actions import accounts
 from app.actions._common import now
 from models import Invitation, RefreshToken, Role, User
+from realtime import presence
 from realtime.bus import EventBus
 from realtime.stream import encode_cursor
 from tests.conftest import Api, gid
@@ -420,3 +422,43 @@ async def test_a_removal_while_redis_is_away_closes_the_socket_once_it_is_back(
             own_redis.start()
             # the broadcast reconnects, every channel looks again, and the socket closes
             assert await _closed_with(sock) == ENDED
+
+
+# --- membership -----------------------------------------------------------------------
+
+PRESENCE = """subscription ($page: ID!) {
+  pagePresence(pageId: $page) { people { user { handle } } } }"""
+REMOVE_MEMBER = """mutation ($project: ID!, $user: ID!) {
+  removeProjectMember(input: {projectId: $project, userId: $user}) { user { handle } } }"""
+
+
+async def test_a_member_removed_from_a_project_leaves_its_pages_presence_at_once(
+    app: Starlette, api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presence, "HEARTBEAT", 3600.0)  # no periodic look ends it
+    page = {"page": gid(world.portal_page)}
+    async with (
+        serve(app) as address,
+        _socket(address, api.token_for(world.max)) as max_,
+        _socket(address, api.token_for(world.anna)) as anna,
+    ):
+        await max_.subscribe("p", PRESENCE, page)
+        assert (await max_.receive(within=20))["type"] == "next"
+        await anna.subscribe("p", PRESENCE, page)
+        while len((await anna.receive(within=20))["payload"]["data"]["pagePresence"]["people"]) < 2:
+            pass
+        # when the account team takes max off the project
+        variables = {"project": gid(world.portal), "user": gid(world.max)}
+        removed = await api(REMOVE_MEMBER, variables, as_user=world.sam)
+        assert removed.errors == [], removed.errors
+        # then max's view of the page ends FORBIDDEN, before any renewal of his presence
+        while "errors" not in (message := await max_.receive(within=20))["payload"]:
+            assert message["type"] == "next", message
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == ["FORBIDDEN"]
+        assert (await max_.receive(within=20))["type"] == "complete"
+        # and the others see him leave
+        while [
+            p["user"]["handle"]
+            for p in (await anna.receive(within=20))["payload"]["data"]["pagePresence"]["people"]
+        ] != ["anna"]:
+            pass

@@ -23,8 +23,9 @@ from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
 from models import User as UserRow
 from realtime import presence
+from realtime._fanout import LocalSubscriber
 from realtime.bus import EventBus
-from realtime.channels import presence_channel
+from realtime.channels import presence_channel, rights_channel
 
 
 @strawberry.type(description="Someone on a page, in one or more windows.")
@@ -67,6 +68,12 @@ async def _still_readable(viewer: UserRow, page_id: int) -> bool:
     return await policy.visible_pages(viewer).filter(id=page_id).exists()
 
 
+async def _leave(bus: EventBus, page_id: int, session: presence.Session) -> None:
+    """Take the window off the page, and tell the page's other windows."""
+    await bus.presence.leave(page_id, session.session)
+    await bus.presence_changed(page_id)
+
+
 async def _state(info: Info, snapshot: presence.Snapshot) -> PagePresence:
     return PagePresence(
         people=[
@@ -81,7 +88,7 @@ async def _state(info: Info, snapshot: presence.Snapshot) -> PagePresence:
 
 
 async def _presence(
-    info: Info, watch: presence.PageWatch, session: presence.Session
+    info: Info, watch: presence.PageWatch, session: presence.Session, rights: LocalSubscriber
 ) -> AsyncGenerator[PagePresence, None]:
     """The page's people now (a snapshot that includes this session), then whenever they
     change; this session is renewed every HEARTBEAT seconds while the reader may still
@@ -90,21 +97,40 @@ async def _presence(
     bus = info.context.bus
     loop = asyncio.get_running_loop()
     renew_at = loop.time() + presence.HEARTBEAT
-    snapshot = await watch.fresh()
-    while True:
-        yield await _state(info, snapshot)
-        seen = snapshot.version
-        while snapshot.version == seen:
-            try:
-                # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for swallows
-                # the cancellation that ends the subscription when a change arrives with it
-                async with asyncio.timeout_at(renew_at):
-                    snapshot = await watch.changed(seen)
-            except TimeoutError:
-                if not await _still_readable(viewer, watch.page_id):
-                    raise Forbidden("You no longer have access to this page.") from None
-                await bus.presence.renew(watch.page_id, session)
-                renew_at = loop.time() + presence.HEARTBEAT
+    # a removal from the project (or the customer) is told at once on the viewer's rights
+    # channel (``rights``), by whichever process made it: the page's people stop reaching
+    # them then
+    signal = asyncio.ensure_future(rights.get())
+    try:
+        snapshot = await watch.fresh()
+        while True:
+            yield await _state(info, snapshot)
+            seen = snapshot.version
+            while snapshot.version == seen:
+                changed = asyncio.ensure_future(watch.changed(seen))
+                try:
+                    # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for
+                    # swallows the cancellation that ends the subscription
+                    async with asyncio.timeout_at(renew_at):
+                        await asyncio.wait({changed, signal}, return_when=asyncio.FIRST_COMPLETED)
+                except TimeoutError:
+                    if not await _still_readable(viewer, watch.page_id):
+                        raise Forbidden("You no longer have access to this page.") from None
+                    await bus.presence.renew(watch.page_id, session)
+                    renew_at = loop.time() + presence.HEARTBEAT
+                    continue
+                finally:
+                    if not changed.done():
+                        changed.cancel()
+                if signal.done():
+                    signal.result()  # a transport failure ends the view as before
+                    if not await _still_readable(viewer, watch.page_id):
+                        raise Forbidden("You no longer have access to this page.")
+                    signal = asyncio.ensure_future(rights.get())
+                if changed.done() and not changed.cancelled():
+                    snapshot = changed.result()
+    finally:
+        signal.cancel()
 
 
 @strawberry.type
@@ -136,14 +162,15 @@ class Subscription:
                 )
             watch.local_windows[viewer.id] = mine + 1
             try:
-                await bus.presence.renew(page.id, session)
-                await bus.presence_changed(page.id)
-                try:
-                    async for state in _presence(info, watch, session):
-                        yield state
-                finally:
-                    await bus.presence.leave(page.id, session.session)
+                async with bus.subscribe(rights_channel(viewer.id)) as rights:
+                    await bus.presence.renew(page.id, session)
                     await bus.presence_changed(page.id)
+                    try:
+                        async for state in _presence(info, watch, session, rights):
+                            yield state
+                    finally:
+                        # to the end even when the operation is cancelled meanwhile
+                        await asyncio.shield(_leave(bus, page.id, session))
             finally:
                 left = watch.local_windows.get(viewer.id, 1) - 1
                 if left > 0:
