@@ -60,17 +60,25 @@ def name_text(value: str, field: str, max_length: int) -> str:
     which would make it read differently from what it is, or spill into the text around
     it. Joiners (U+200C, U+200D) stay: names in many scripts and emoji need them."""
     text = required_text(value, field, max_length)
+    char = invisible_control(text)
+    if char is not None:
+        raise BadUserInput(
+            f"{field} holds the invisible character U+{ord(char):04X}: "
+            "names and titles are one line of visible text.",
+            field=field,
+        )
+    return text
+
+
+def invisible_control(text: str) -> str | None:
+    """The first character of ``text`` that :func:`name_text` refuses, or None."""
     for char in text:
         if (
             unicodedata.category(char) in ("Cc", "Zl", "Zp")
             or _DIRECTION_CONTROLS.match(char) is not None
         ):
-            raise BadUserInput(
-                f"{field} holds the invisible character U+{ord(char):04X}: "
-                "names and titles are one line of visible text.",
-                field=field,
-            )
-    return text
+            return char
+    return None
 
 
 def limited_text(value: str, field: str, max_length: int) -> str:

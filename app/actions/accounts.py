@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app import policy
 from app.actions import mfa
-from app.actions._common import NAME_MAX_LENGTH, audit, name_text, now
+from app.actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
 from app.errors import (
     BadUserInput,
     Conflict,
@@ -51,7 +51,7 @@ class Session:
 
 def normalise_email(email: str) -> str:
     cleaned = email.strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+    if len(cleaned) > 254 or not _EMAIL.match(cleaned) or invisible_control(cleaned):
         raise BadUserInput("That is not a valid email address.", field="email")
     return cleaned
 

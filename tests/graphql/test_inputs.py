@@ -19,7 +19,7 @@ from app.actions import _common
 from app.actions._common import PAGE_MAX_LENGTH
 from graphql_schema import inputs
 from graphql_schema.inputs import DEFAULT_TEXT_LIMIT, ID_MAX_LENGTH, MAX_LIST_ITEMS
-from models import Customer, Micropost, Page, User
+from models import Customer, Invitation, Micropost, Page, User
 from tests.conftest import Api, Result, gid
 from tests.live import GraphQLSocket, serve
 from tests.world import World
@@ -658,3 +658,13 @@ async def test_names_in_any_script_with_joiners_are_kept(
     payload = next(iter(result.data[mutation].values()))
     if mutation != "inviteContact":
         assert next(iter(payload.values())) == name
+
+
+@pytest.mark.parametrize("email", ["ann\u202egro@acme.example", "ann\x07@acme.example"])
+async def test_an_invited_address_with_invisible_controls_is_refused(
+    api: Api, world: World, email: str
+) -> None:
+    result = await _raw(api, world.anna, INVITE, {"customer": gid(world.acme), "email": email})
+    [error] = result.errors
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "email"}, error
+    assert not await Invitation.filter(email__startswith="ann").exists()
