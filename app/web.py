@@ -11,8 +11,9 @@ from pathlib import Path
 
 import anyio
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
@@ -56,8 +57,7 @@ class _Assets(StaticFiles):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.directory is None or not await anyio.Path(self.directory).is_dir():  # unbuilt
-            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
-            return
+            raise HTTPException(404)  # a JSON NOT_FOUND, as any other path (app/main.py)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -156,7 +156,7 @@ def graphiql_routes(directory: Path = GRAPHIQL_DIR) -> list[BaseRoute]:
         relative = GRAPHIQL_FILES.get(request.path_params["name"])
         path = directory / relative if relative else None
         if path is None or not path.is_file():
-            return PlainTextResponse("Not Found", status_code=404)
+            raise HTTPException(404)  # a JSON NOT_FOUND, as any other path (app/main.py)
         media_type = "text/css" if path.suffix == ".css" else "text/javascript"
         response = FileResponse(path, media_type=f"{media_type}; charset=utf-8")
         response.headers.update(SECURITY_HEADERS)

@@ -446,7 +446,9 @@ async def test_a_method_a_path_does_not_take_is_a_json_error_naming_those_it_doe
     assert all(method in error["message"] for method in methods)
 
 
-@pytest.mark.parametrize("path", ["/graphq", "/api/graphql", "/assets/missing.js", "/%E2%80%AEx"])
+@pytest.mark.parametrize(
+    "path", ["/graphq", "/api/graphql", "/assets/missing.js", "/graphiql/missing.js", "/%E2%80%AEx"]
+)
 async def test_a_path_nothing_is_served_at_is_a_json_not_found(
     client: httpx.AsyncClient, path: str
 ) -> None:
