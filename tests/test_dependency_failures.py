@@ -45,6 +45,8 @@ POST = """mutation ($project: ID!, $body: String!) {
 TIMELINE = """subscription ($project: ID!, $after: String) {
   projectTimeline(projectId: $project, after: $after) {
   ... on MicropostPosted { micropost { body } } } }"""
+PRESENCE = """subscription ($page: ID!) { pagePresence(pageId: $page) {
+  people { user { name } } } }"""
 ATTACHMENTS = """query ($page: ID!) { node(id: $page) { ... on Page {
   attachments { downloadUrl } } } }"""
 INTERNAL_TEXT = ("errno", "refused", "asyncpg", "redis", "traceback", "connect call")
@@ -249,8 +251,13 @@ async def test_while_redis_is_away_no_sign_in_or_socket_goes_unprotected(
     async with serve_process(production) as first, serve_process(production) as second:
         anna = Http(first)
         await anna.login("anna@acme.example")
+        edges = (await anna.data(PORTAL))["projects"]["edges"]
+        [portal] = [e["node"] for e in edges if e["node"]["name"] == "Warehouse portal relaunch"]
+        page = portal["pages"]["edges"][0]["node"]["id"]
+        timeline = {"project": portal["id"], "after": portal["timelineCursor"]}
         async with GraphQLSocket.open(second, anna.token) as open_before:
             assert (await open_before.receive())["type"] == "connection_ack"
+            await open_before.subscribe("live", TIMELINE, timeline)
 
             # when Redis stops
             own_redis.stop()
@@ -268,8 +275,17 @@ async def test_while_redis_is_away_no_sign_in_or_socket_goes_unprotected(
             assert health.status_code == 503
             assert health.json() == {"status": "unavailable", "database": "ok",
                                      "redis": "unavailable"}  # fmt: skip
-            # what needs only the database still serves
+            # what needs only the database still serves, posting included
             assert (await anna.data(ME)) == {"me": {"name": "Anna Lead (Acme)"}}
+            await anna.data(POST, project=portal["id"], body="while Redis is away")
+            # page presence, which lives in Redis, answers the typed error
+            await open_before.subscribe("presence", PRESENCE, {"page": page})
+            presence = await reply(open_before, "presence")
+            assert presence["type"] in ("error", "next"), presence
+            assert_typed(presence["payload"] if presence["type"] == "error" else
+                         presence["payload"]["errors"])  # fmt: skip
+            if presence["type"] == "next":  # and it ends: the client subscribes again later
+                assert (await reply(open_before, "presence"))["type"] == "complete"
 
             # when Redis is back
             own_redis.start()
@@ -278,8 +294,10 @@ async def test_while_redis_is_away_no_sign_in_or_socket_goes_unprotected(
             assert await Http(first).login("max@acme.example")
             async with GraphQLSocket.open(first, anna.token) as fresh:
                 assert (await fresh.receive())["type"] == "connection_ack"
+            # and the post written meanwhile reaches the subscription opened before
+            assert await posted(open_before) == "while Redis is away"
             await open_before.send({"id": "1", "type": "subscribe", "payload": {"query": ME}})
-            assert (await open_before.receive())["type"] == "next"
+            assert (await reply(open_before, "1"))["type"] == "next"
 
 
 async def test_after_a_redis_restart_the_first_sign_in_and_code_count_under_the_limits(
