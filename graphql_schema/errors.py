@@ -7,6 +7,7 @@ import secrets
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from tortoise.exceptions import IntegrityError
 
 from app.availability import as_unavailable
 from app.errors import ERROR_CODES
@@ -40,6 +41,10 @@ class ErrorCodes(MaskErrors):
         unavailable = as_unavailable(error)
         if unavailable is not None:
             message, extensions = unavailable.message, dict(unavailable.extensions or {})
+        elif concurrent_change(error.original_error):
+            log.warning("Refused as a concurrent change: %s", error.original_error)
+            extensions = {"code": "CONFLICT"}
+            message = CONCURRENT_CHANGE
         elif error.path is None:
             extensions["code"] = "BAD_USER_INPUT"
             message = error.message
@@ -65,6 +70,29 @@ class ErrorCodes(MaskErrors):
         )
 
 
+CONCURRENT_CHANGE = (
+    "Another request changed the same thing at the same time (the same name, member or "
+    "item was added, or what this refers to was removed): fetch it again and retry."
+)
+_CONSTRAINT_SQLSTATES = frozenset({"23505", "23503"})  # unique, foreign key
+_CONSTRAINT_SQLITE = frozenset(
+    {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_FOREIGNKEY"}
+)
+
+
+def concurrent_change(error: BaseException | None) -> bool:
+    """Whether ``error`` is a unique or foreign-key violation of the database: what the
+    actions checked beforehand changed under them (two requests adding the same slug,
+    member or watch at once, or a row removed meanwhile), on PostgreSQL or SQLite alike."""
+    if not isinstance(error, IntegrityError):
+        return False
+    cause = error.args[0] if error.args else error.__cause__
+    return (
+        getattr(cause, "sqlstate", None) in _CONSTRAINT_SQLSTATES
+        or getattr(cause, "sqlite_errorname", None) in _CONSTRAINT_SQLITE
+    )
+
+
 def escaped(error: GraphQLError) -> bool:
     """An exception that no code path turned into a coded error (strawberry answers one
     raised by an extension's hook with its own text)."""
@@ -83,6 +111,16 @@ def coded_escape(error: GraphQLError, *, production: bool = True) -> GraphQLErro
     unavailable = as_unavailable(error.original_error)
     if unavailable is not None:
         return unavailable
+    if concurrent_change(error.original_error):
+        log.warning("Refused as a concurrent change: %s", error.original_error)
+        return GraphQLError(
+            CONCURRENT_CHANGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "CONFLICT"},
+        )
     if isinstance(error.original_error, UnicodeError):
         return GraphQLError(
             "The request holds text that is not Unicode (an unpaired surrogate): send "

@@ -1,11 +1,15 @@
 """Every error carries a contract code; no exception text reaches a client in production."""
 
+import asyncio
+
 import httpx
 import pytest
+from tortoise.exceptions import IntegrityError
 
 from app.actions import microposts
 from app.text import PostText
-from models import Micropost
+from graphql_schema.errors import concurrent_change
+from models import AccountTeamMembership, Customer, Micropost
 from tests.conftest import Api, gid
 from tests.world import World
 
@@ -89,3 +93,31 @@ async def test_queries_are_answered_over_get_and_mutations_are_not(
     assert response.json()["data"] == {"__typename": "Query"}
     response = await client.get("/graphql", params={"query": "mutation { __typename }"})
     assert response.status_code == 405
+
+
+CREATE_CUSTOMER = """
+mutation ($name: String!) { createCustomer(input: { name: $name }) { customer { slug } } }
+"""
+
+
+async def test_the_same_customer_created_by_requests_at_once_is_one_and_conflicts(
+    api: Api, world: World
+) -> None:
+    results = await asyncio.gather(
+        *(api(CREATE_CUSTOMER, {"name": "Racer"}, as_user=world.admin) for _ in range(6))
+    )
+    codes = sorted(code for result in results for code in result.codes)
+    assert codes == ["CONFLICT"] * 5, [result.errors for result in results]
+    assert await Customer.filter(slug="racer").count() == 1
+
+
+async def test_a_unique_or_reference_violation_of_the_database_is_a_concurrent_change(
+    world: World,
+) -> None:
+    with pytest.raises(IntegrityError) as duplicate:
+        await Customer.create(name="Acme again", slug=world.acme.slug)
+    assert concurrent_change(duplicate.value)
+    with pytest.raises(IntegrityError) as dangling:
+        await AccountTeamMembership.create(customer_id=world.acme.id, user_id=2**31 - 1)
+    assert concurrent_change(dangling.value)
+    assert not concurrent_change(ValueError("not the database"))
