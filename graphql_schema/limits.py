@@ -88,6 +88,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.settings import QueryLimits
+from graphql_schema.inputs import bounded_variables
 from graphql_schema.relay import DEFAULT_PAGE_SIZE
 
 MAX_VALIDATION_ERRORS = 10
@@ -631,7 +632,9 @@ def coerced_variables(
     limits: QueryLimits,
 ) -> VariableValues | list[GraphQLError] | None:
     """The operation's variables as execution will see them (defaults applied, values
-    coerced), or why they are invalid; None when there is no such operation."""
+    coerced), or why they are invalid; None when there is no such operation. Lists are
+    coerced only as far as the input limits let them through (:func:`bounded_variables`),
+    so the work is bounded however long a list was sent."""
     operation = next(
         (
             d
@@ -643,10 +646,11 @@ def coerced_variables(
     )
     if operation is None:
         return None
+    definitions = operation.variable_definitions or ()
     values = get_variable_values(
         schema,
-        operation.variable_definitions or (),
-        dict(variables) if isinstance(variables, Mapping) else {},
+        definitions,
+        bounded_variables(schema, definitions, variables if isinstance(variables, Mapping) else {}),
         max_errors=MAX_VALIDATION_ERRORS,
         hide_suggestions=limits.production,
     )

@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from app.main import ExtranetGraphQL
 from app.settings import QueryLimits, Settings
 from app.tokens import issue_access_token
-from graphql_schema import limits
+from graphql_schema import inputs, limits
 from graphql_schema.limits import Walk, operation_cost, shape_errors
 from graphql_schema.schema import schema
 from models import Micropost
@@ -521,3 +521,19 @@ async def test_in_production_the_standard_introspection_is_refused(production_ap
     assert result.data is None
     assert result.errors
     assert "introspection" in result.errors[0]["message"].lower()
+
+
+def test_the_cost_check_coerces_no_more_of_a_list_than_the_input_limits_let_through() -> None:
+    # given 100,000 IDs in one variable (2.4 MB: under the body limit)
+    document = parse(
+        "mutation ($ids: [ID!]) { markNotificationsRead(input: { notificationIds: $ids })"
+        " { marked } }"
+    )
+    sent = {"ids": [f"Tm90aWZpY2F0aW9uOj{n}" for n in range(100_000)]}
+    # when the cost check reads the variables as execution would
+    values = limits.coerced_variables(schema._schema, document, None, sent, QueryLimits())
+    # then it coerced one item past the list limit (which the input check then refuses),
+    # not all of them: its work is bounded by the limits, not by what was sent
+    assert not isinstance(values, list)
+    assert values is not None
+    assert len(values.coerced["ids"]) == inputs.MAX_LIST_ITEMS + 1
