@@ -29,7 +29,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,9 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import migrate  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.settings import load_settings  # noqa: E402
+from _app import benchmark_app  # noqa: E402
+
 from app.tokens import issue_access_token  # noqa: E402
 from graphql_schema.relay import global_id  # noqa: E402
 from tests.live import serve  # noqa: E402
@@ -136,41 +134,31 @@ SHAPES: dict[str, tuple[Callable[[Any, int], bytes], bool, list[int]]] = {
 
 
 async def run(shapes: list[str], repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'growth.sqlite3'}"
-        await migrate(url)
-        env = {
-            "DATABASE_URL": url,
-            "EXTRANET_ENV": "development",
-            "EXTRANET_SECRET_KEY": "benchmark-secret-key-long-enough-for-hs256",
-            "EXTRANET_ATTACHMENTS_DIR": str(Path(tmp) / "files"),
-        }
-        settings = load_settings(env)
-        app = create_app(settings)
-        async with app.router.lifespan_context(app), serve(app) as address:
-            world = await build_world(app.state.bus)
-            token = issue_access_token(settings, world.max.id, "benchmark")
-            print(
-                f"{'shape':<8} {'size':>11} {'median ms':>10} {'time ×':>7} {'size ×':>8}  "
-                f"{'outcome':<22} read"
-            )
-            for name in shapes:
-                build, chunked, sizes = SHAPES[name]
-                smallest: float | None = None
-                for size in sizes:
-                    content = build(world, size)
-                    times = []
-                    outcome = read = ""
-                    for _ in range(repeat):
-                        started = time.perf_counter()
-                        outcome, read = await _send(address, token, content, chunked)
-                        times.append(time.perf_counter() - started)
-                    median = statistics.median(times) * 1000
-                    smallest = smallest or median
-                    print(
-                        f"{name:<8} {size:>11,} {median:>10.2f} {median / smallest:>7.1f} "
-                        f"{size / sizes[0]:>8.1f}  {outcome:<22} {read}"
-                    )
+    async with benchmark_app() as app, serve(app) as address:
+        settings = app.state.settings
+        world = await build_world(app.state.bus)
+        token = issue_access_token(settings, world.max.id, "benchmark")
+        print(
+            f"{'shape':<8} {'size':>11} {'median ms':>10} {'time ×':>7} {'size ×':>8}  "
+            f"{'outcome':<22} read"
+        )
+        for name in shapes:
+            build, chunked, sizes = SHAPES[name]
+            smallest: float | None = None
+            for size in sizes:
+                content = build(world, size)
+                times = []
+                outcome = read = ""
+                for _ in range(repeat):
+                    started = time.perf_counter()
+                    outcome, read = await _send(address, token, content, chunked)
+                    times.append(time.perf_counter() - started)
+                median = statistics.median(times) * 1000
+                smallest = smallest or median
+                print(
+                    f"{name:<8} {size:>11,} {median:>10.2f} {median / smallest:>7.1f} "
+                    f"{size / sizes[0]:>8.1f}  {outcome:<22} {read}"
+                )
 
 
 def main() -> None:

@@ -34,7 +34,6 @@ import json
 import socket
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -48,11 +47,10 @@ from websockets.typing import Subprotocol
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _app import benchmark_app  # noqa: E402
+
 from app import diffing  # noqa: E402
-from app.db import migrate  # noqa: E402
 from app.demo import DEMO_PASSWORD, load_demo  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.settings import load_settings  # noqa: E402
 from graphql_schema.pages import presence as page_presence  # noqa: E402
 from graphql_schema.pages import types as page_types  # noqa: E402
 from realtime import presence  # noqa: E402
@@ -224,53 +222,40 @@ SHAPES = [
 
 
 async def run(shapes: list[str], repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'growth.sqlite3'}"
-        await migrate(url)
-        env = {
-            "DATABASE_URL": url,
-            "EXTRANET_ENV": "development",
-            "EXTRANET_SECRET_KEY": "benchmark-secret-key-long-enough-for-hs256",
-            "EXTRANET_ATTACHMENTS_DIR": str(Path(tmp) / "files"),
-            "EXTRANET_WS_MAX_SUBSCRIPTIONS": "50",
-        }
-        app = create_app(load_settings(env))
-        async with app.router.lifespan_context(app):
-            bus = app.state.graphql.bus
-            await load_demo(bus)
-            port = free_port()
-            config = uvicorn.Config(
-                app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-            )
-            server = uvicorn.Server(config)
-            serving = asyncio.create_task(server.serve())
-            for _ in range(500):
-                if server.started:
-                    break
-                await asyncio.sleep(0.01)
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-            try:
-                async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-                    tokens = {}
-                    for email in [*READERS]:
-                        response = await http.post(
-                            "/graphql",
-                            json={
-                                "query": LOGIN,
-                                "variables": {"email": email, "password": DEMO_PASSWORD},
-                            },
-                        )
-                        tokens[email.split("@")[0]] = response.json()["data"]["login"][
-                            "accessToken"
-                        ]
-                    client = Client(http, tokens, bus)
-                    project = (await client(PROJECTS, as_user="max"))["projects"]["edges"][0][
-                        "node"
-                    ]["id"]
-                    await measure_shapes(shapes, repeat, client, project, f"127.0.0.1:{port}")
-            finally:
-                server.should_exit = True
-                await serving
+    async with benchmark_app(EXTRANET_WS_MAX_SUBSCRIPTIONS="50") as app:
+        bus = app.state.graphql.bus
+        await load_demo(bus)
+        port = free_port()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        for _ in range(500):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                tokens = {}
+                for email in [*READERS]:
+                    response = await http.post(
+                        "/graphql",
+                        json={
+                            "query": LOGIN,
+                            "variables": {"email": email, "password": DEMO_PASSWORD},
+                        },
+                    )
+                    tokens[email.split("@")[0]] = response.json()["data"]["login"]["accessToken"]
+                client = Client(http, tokens, bus)
+                project = (await client(PROJECTS, as_user="max"))["projects"]["edges"][0]["node"][
+                    "id"
+                ]
+                await measure_shapes(shapes, repeat, client, project, f"127.0.0.1:{port}")
+        finally:
+            server.should_exit = True
+            await serving
 
 
 async def measure_shapes(

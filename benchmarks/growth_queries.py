@@ -31,7 +31,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,9 +41,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import migrate  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.settings import load_settings  # noqa: E402
+from _app import benchmark_app  # noqa: E402
 
 Request = tuple[str, dict[str, Any]]
 
@@ -123,49 +120,39 @@ def outcome(body: dict[str, Any]) -> str:
 
 
 async def run(shapes: list[str], repeat: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite://{Path(tmp) / 'growth.sqlite3'}"
-        await migrate(url)
-        env = {
-            "DATABASE_URL": url,
-            "EXTRANET_ENV": "development",
-            "EXTRANET_SECRET_KEY": "benchmark-secret-key-long-enough-for-hs256",
-            "EXTRANET_ATTACHMENTS_DIR": str(Path(tmp) / "files"),
-        }
-        app = create_app(load_settings(env))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                print(
-                    f"{'shape':<10} {'size':>9} {'bytes':>9} {'median ms':>10} "
-                    f"{'time ×':>7} {'size ×':>7}  outcome"
-                )
-                serial = 0
-                for name in shapes:
-                    build, sizes = SHAPES[name]
-                    smallest: float | None = None
-                    for size in sizes:
-                        query, values = build(size)
-                        times = []
-                        result = ""
-                        for _ in range(repeat):
-                            serial += 1
-                            payload = {"query": f"{query}\n# {serial}", "variables": values}
-                            content = json.dumps(payload)
-                            started = time.perf_counter()
-                            response = await http.post(
-                                "/graphql",
-                                content=content,
-                                headers={"content-type": "application/json"},
-                            )
-                            times.append(time.perf_counter() - started)
-                            result = outcome(response.json())
-                        median = statistics.median(times) * 1000
-                        smallest = smallest or median
-                        print(
-                            f"{name:<10} {size:>9} {len(content):>9} {median:>10.2f} "
-                            f"{median / smallest:>7.1f} {size / sizes[0]:>7.1f}  {result}"
+    async with benchmark_app() as app:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            print(
+                f"{'shape':<10} {'size':>9} {'bytes':>9} {'median ms':>10} "
+                f"{'time ×':>7} {'size ×':>7}  outcome"
+            )
+            serial = 0
+            for name in shapes:
+                build, sizes = SHAPES[name]
+                smallest: float | None = None
+                for size in sizes:
+                    query, values = build(size)
+                    times = []
+                    result = ""
+                    for _ in range(repeat):
+                        serial += 1
+                        payload = {"query": f"{query}\n# {serial}", "variables": values}
+                        content = json.dumps(payload)
+                        started = time.perf_counter()
+                        response = await http.post(
+                            "/graphql",
+                            content=content,
+                            headers={"content-type": "application/json"},
                         )
+                        times.append(time.perf_counter() - started)
+                        result = outcome(response.json())
+                    median = statistics.median(times) * 1000
+                    smallest = smallest or median
+                    print(
+                        f"{name:<10} {size:>9} {len(content):>9} {median:>10.2f} "
+                        f"{median / smallest:>7.1f} {size / sizes[0]:>7.1f}  {result}"
+                    )
 
 
 def main() -> None:
