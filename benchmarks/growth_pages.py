@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import socket
 import statistics
 import sys
 import time
@@ -40,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import websockets
 from websockets.typing import Subprotocol
 
@@ -55,6 +53,7 @@ from graphql_schema.pages import presence as page_presence  # noqa: E402
 from graphql_schema.pages import types as page_types  # noqa: E402
 from realtime import presence  # noqa: E402
 from realtime.bus import EventBus  # noqa: E402
+from tests.live import serve  # noqa: E402
 
 LOGIN = """mutation ($email: String!, $password: String!) {
   login(input: {email: $email, password: $password}) { accessToken } }"""
@@ -130,12 +129,6 @@ async def run_shape(name: str, sizes: list[int], repeat: int, measure: Measure) 
             times.append(elapsed)
         results.append((statistics.median(times), outcome))
     report(name, sizes, results)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def presence_shape(
@@ -225,18 +218,8 @@ async def run(shapes: list[str], repeat: int) -> None:
     async with benchmark_app(EXTRANET_WS_MAX_SUBSCRIPTIONS="50") as app:
         bus = app.state.graphql.bus
         await load_demo(bus)
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        for _ in range(500):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        try:
+        async with serve(app) as address:
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
                 tokens = {}
                 for email in [*READERS]:
@@ -252,10 +235,7 @@ async def run(shapes: list[str], repeat: int) -> None:
                 project = (await client(PROJECTS, as_user="max"))["projects"]["edges"][0]["node"][
                     "id"
                 ]
-                await measure_shapes(shapes, repeat, client, project, f"127.0.0.1:{port}")
-        finally:
-            server.should_exit = True
-            await serving
+                await measure_shapes(shapes, repeat, client, project, address)
 
 
 async def measure_shapes(
