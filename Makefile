@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install web audit run test check format lint types schema migrations clean
+.PHONY: install web audit run test test-fast check format lint types contracts schema migrations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,12 @@ lint: install
 types: install
 	$(BIN)/mypy .
 
-## Format, lint, types and tests: what CI runs.
-check: lint types test
+## The import contracts of pyproject.toml: each layer imports only the layers below it.
+contracts: install
+	$(BIN)/lint-imports
+
+## Format, lint, types, import contracts and tests: what CI runs.
+check: lint types contracts test
 
 ## Regenerate schema.graphql from the code (a test fails when it drifts).
 schema: install

@@ -4,6 +4,6 @@ Used by developers to write new migrations: ``make migrations``.
 """
 
 from app.db import tortoise_config
-from app.settings import load_settings
+from infra.settings import load_settings
 
 TORTOISE_ORM = tortoise_config(load_settings().database_url)

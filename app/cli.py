@@ -24,8 +24,8 @@ from tortoise import connections
 from tortoise.exceptions import DBConnectionError
 
 from app.db import close_database, migrate, open_database
-from app.errors import AppError
-from app.settings import Settings, SettingsError, load_settings
+from domain.errors import AppError
+from infra.settings import Settings, SettingsError, load_settings
 from models import Customer, Role
 from realtime.bus import EventBus
 
@@ -210,7 +210,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_create_customer(settings: Settings, args: argparse.Namespace) -> int:
-    from app.actions.customers import create_customer
+    from actions.customers import create_customer
 
     async def job(_bus: EventBus) -> int:
         customer = await create_customer(None, name=args.name, slug=args.slug)
@@ -252,7 +252,7 @@ def _plural(count: int, word: str) -> str:
 def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from app.actions.events import MINIMUM_AGE, prune_events
+    from actions.events import MINIMUM_AGE, prune_events
 
     minimum = MINIMUM_AGE.days
     ages = [args.older_than_days, args.read_notifications_older_than_days]
@@ -305,8 +305,8 @@ def _read_password() -> str:
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from app.actions.accounts import create_user
-    from app.passwords import check_strength
+    from actions.accounts import create_user
+    from domain.passwords import check_strength
 
     role = Role(args.role)
     password = _read_password()

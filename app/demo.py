@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.actions import accounts, customers, invitations, microposts, pages, projects, watches
+from actions import accounts, customers, invitations, microposts, pages, projects, watches
 from models import (
     AccountTeamMembership,
     Customer,

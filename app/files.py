@@ -9,7 +9,7 @@ token=…``: a bearer link to that one version, valid for five minutes. It acts 
 it was made for: at download time that user's account and session must still be active and
 they must still be allowed to read the page, or the answer is 404.
 
-Every upload is bounded (app/actions/attachments.py): 413 for a file over the size limit
+Every upload is bounded (actions/attachments.py): 413 for a file over the size limit
 or a quota, 429 with ``Retry-After`` for too many uploads in a minute.
 """
 
@@ -22,11 +22,9 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from app.actions import attachments
-from app.errors import AppError, NotFound
-from app.settings import Settings
-from app.storage import BlobStorage
-from app.tokens import decode_download_token
+from actions import attachments
+from domain.errors import AppError, NotFound
+from domain.tokens import decode_download_token
 from graphql_schema.context import (
     bearer_token,
     session_from_token,
@@ -35,6 +33,8 @@ from graphql_schema.context import (
     signed_out_reason,
 )
 from graphql_schema.relay import decode_global_id, global_id
+from infra.settings import Settings
+from infra.storage import BlobStorage
 from models import User
 
 _NOT_QUOTABLE = re.compile(r'[^\x20-\x7e]|["\\%]')

@@ -43,9 +43,9 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
-from app.settings import Settings
 from app.web import graphiql_page
 from graphql_schema.context import Context
+from infra.settings import Settings
 
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

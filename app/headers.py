@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.availability import RETRY_AFTER, SERVER_ERROR
+from domain.availability import RETRY_AFTER, SERVER_ERROR
 
 # A response that sets its own value keeps it (downloads: "private, no-store"; the web
 # client's hashed assets are cached for a year).

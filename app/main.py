@@ -40,27 +40,27 @@ from tortoise import connections
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import files
-from app.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry_after
 from app.collector import tune_collector
 from app.db import close_database, open_database
-from app.errors import AppError
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
-from app.settings import Settings, load_settings
-from app.storage import DirectoryStorage
-from app.throttle import LoginThrottle, attempt_store
-from app.tokens import AccessClaims, access_token_expired, decode_access_token
 from app.web import graphiql_routes, web_client_routes
+from domain.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry_after
+from domain.errors import AppError
+from domain.throttle import LoginThrottle, attempt_store
+from domain.tokens import AccessClaims, access_token_expired, decode_access_token
 from graphql_schema.context import Context, bearer_token, build_context, session_user
 from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
+from infra.redis_clients import is_redis_url
+from infra.settings import Settings, load_settings
+from infra.storage import DirectoryStorage
 from realtime.bus import EventBus
 from realtime.channels import sessions_channel
-from realtime.redis_clients import is_redis_url
 from realtime.sockets import keep_counted, socket_registry
 
 log = logging.getLogger("extranet")

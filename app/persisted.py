@@ -57,11 +57,11 @@ from graphql import (
 from graphql.language import Visitor, visit
 from tortoise.expressions import Q
 
-from app.errors import AppError, BadUserInput, Forbidden
-from app.settings import PROJECT_ROOT, QueryLimits
+from domain.errors import AppError, BadUserInput, Forbidden
 from graphql_schema.limits import check_document
+from infra.redis_clients import bounded, is_redis_url, redis_client
+from infra.settings import PROJECT_ROOT, QueryLimits
 from models import PersistedDocument, User
-from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from app.settings import PROJECT_ROOT
+from infra.settings import PROJECT_ROOT
 
 WEB_CLIENT_DIR = PROJECT_ROOT / "clients" / "web" / "dist"
 
 # The client loads nothing from elsewhere; the server's sanitised HTML may link out, and
-# shows images of other servers as links (app/markdown.py): no image from elsewhere is
+# shows images of other servers as links (domain/markdown.py): no image from elsewhere is
 # loaded, so none can tell another server who read a page and when.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

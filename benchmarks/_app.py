@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from app.db import migrate
 from app.main import create_app
-from app.settings import load_settings
+from infra.settings import load_settings
 
 
 @asynccontextmanager

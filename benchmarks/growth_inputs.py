@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from _app import benchmark_app  # noqa: E402
 
-from app.tokens import issue_access_token  # noqa: E402
+from domain.tokens import issue_access_token  # noqa: E402
 from graphql_schema.relay import global_id  # noqa: E402
 from tests.live import serve  # noqa: E402
 from tests.world import build_world  # noqa: E402

@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from _app import benchmark_app  # noqa: E402
 
-from app import diffing  # noqa: E402
 from app.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from domain import diffing  # noqa: E402
 from graphql_schema.pages import presence as page_presence  # noqa: E402
 from graphql_schema.pages import types as page_types  # noqa: E402
 from realtime import presence  # noqa: E402

@@ -18,11 +18,11 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 from tortoise.expressions import Subquery
 
-from app.errors import Unauthenticated
-from app.settings import Settings
-from app.throttle import LoginThrottle
-from app.tokens import access_token_expired, decode_access_token
+from domain.errors import Unauthenticated
+from domain.throttle import LoginThrottle
+from domain.tokens import access_token_expired, decode_access_token
 from graphql_schema.loaders import Loaders, SharedRowLoaders
+from infra.settings import Settings
 from models import RefreshToken, User
 from realtime.bus import EventBus
 

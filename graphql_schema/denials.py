@@ -21,8 +21,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from tortoise.models import Model
 
-from app.actions._common import audit
-from app.availability import RETRY_AFTER, unavailable_cause
+from actions._common import audit
+from domain.availability import RETRY_AFTER, unavailable_cause
 from models import User
 
 log = logging.getLogger(__name__)

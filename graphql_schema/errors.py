@@ -9,8 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from tortoise.exceptions import IntegrityError
 
-from app.availability import as_unavailable
-from app.errors import ERROR_CODES
+from domain.availability import as_unavailable
+from domain.errors import ERROR_CODES
 
 log = logging.getLogger("extranet.errors")
 

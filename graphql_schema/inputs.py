@@ -73,7 +73,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.type import GraphQLInputObjectType
 from strawberry.extensions import SchemaExtension
 
-from app.actions._common import DESCRIPTION_MAX_LENGTH, PAGE_MAX_LENGTH
+from actions._common import DESCRIPTION_MAX_LENGTH, PAGE_MAX_LENGTH
 
 MAX_LIST_ITEMS = 100
 DEFAULT_TEXT_LIMIT = DESCRIPTION_MAX_LENGTH

@@ -87,9 +87,9 @@ from graphql.validation import ValidationRule
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from app.settings import QueryLimits
 from graphql_schema.inputs import bounded_variables
 from graphql_schema.relay import DEFAULT_PAGE_SIZE
+from infra.settings import QueryLimits
 
 MAX_VALIDATION_ERRORS = 10
 MAX_REPEATS = 20

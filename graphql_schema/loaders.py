@@ -11,8 +11,8 @@ from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 from tortoise.models import Model
 
-from app import policy
-from app.actions._common import IN_LIST_MAX
+from actions._common import IN_LIST_MAX
+from domain import policy
 from models import (
     AccountTeamMembership,
     Customer,

@@ -11,9 +11,9 @@ from strawberry import relay
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app import cursors, policy
-from app.errors import BadUserInput, NotFound
-from app.text import normalise_topic
+from domain import cursors, policy
+from domain.errors import BadUserInput, NotFound
+from domain.text import normalise_topic
 from models import Topic, User
 
 MAX_PAGE_SIZE = 100

@@ -10,7 +10,7 @@ key*, and the subscription resolver sends the shared text itself (:class:`Delive
 * the values of the variables its selection set uses (not the root field's arguments such
   as ``after``, which only position the stream),
 * the readers it is valid for, from the fields the selection reads (:mod:`varies`):
-  everybody, one audience (:func:`app.policy.audience`), or one viewer,
+  everybody, one audience (:func:`domain.policy.audience`), or one viewer,
 * the event.
 
 Every subscriber still receives only the events it may see (the stream checks that before
@@ -50,7 +50,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.graphql import OperationType
 
-from app import policy
+from domain import policy
 from graphql_schema.varies import KEY, Varies
 from models import Event
 from realtime import stream

@@ -6,7 +6,7 @@ share it depends on every field the selection reads:
 
 * ``NOT``: the value is a function of the object alone (a plain attribute, a resolver
   that does not look at the reader, a row reached through an authorised reference);
-* ``BY_AUDIENCE``: it depends on the reader's audience (:func:`app.policy.audience`: role,
+* ``BY_AUDIENCE``: it depends on the reader's audience (:func:`domain.policy.audience`: role,
   customer, and for a customer member their project memberships), as every ``visible_*``
   scope and the role-based permission classes do;
 * ``BY_VIEWER``: it depends on who the reader is (their own watch level, their email).

@@ -21,7 +21,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from realtime.redis_clients import bounded, redis_client
+from infra.redis_clients import bounded, redis_client
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
 
+from infra.redis_clients import is_redis_url
 from models import Event, Notification
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.channels import (
@@ -21,7 +22,6 @@ from realtime.channels import (
 from realtime.events import TimelineMessage
 from realtime.horizon import TICKS, Horizon, tick
 from realtime.presence import presence_store
-from realtime.redis_clients import is_redis_url
 
 log = logging.getLogger(__name__)
 

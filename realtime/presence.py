@@ -24,8 +24,8 @@ from typing import Protocol
 
 import orjson
 
+from infra.redis_clients import bounded, is_redis_url, redis_client
 from realtime._fanout import FellBehind, LocalSubscriber
-from realtime.redis_clients import bounded, is_redis_url, redis_client
 
 TTL = 15.0
 HEARTBEAT = 5.0

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from typing import Protocol
 
-from realtime.redis_clients import bounded, is_redis_url, redis_client
+from infra.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 

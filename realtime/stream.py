@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from app import cursors, policy
-from app.errors import BadUserInput, Forbidden, RateLimited
+from domain import cursors, policy
+from domain.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind, LocalSubscriber
 from realtime._redis import RESYNC

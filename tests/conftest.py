@@ -13,11 +13,11 @@ from tortoise import Tortoise, connections
 
 from app.db import is_postgres, migrate
 from app.main import ExtranetGraphQL, create_app
-from app.settings import Settings, load_settings
-from app.throttle import attempt_store
-from app.tokens import issue_access_token
+from domain.throttle import attempt_store
+from domain.tokens import issue_access_token
 from graphql_schema import denials
 from graphql_schema.relay import global_id, topic_global_id
+from infra.settings import Settings, load_settings
 from models import User
 from realtime.bus import EventBus
 from tests.services import (  # noqa: F401 (fixtures)

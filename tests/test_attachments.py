@@ -18,9 +18,9 @@ import pytest
 from starlette.applications import Starlette
 
 from app.files import content_disposition
-from app.storage import DirectoryStorage
-from app.tokens import issue_download_token
+from domain.tokens import issue_download_token
 from graphql_schema.relay import decode_global_id
+from infra.storage import DirectoryStorage
 from models import Attachment, AuditEntry, Page, ProjectMembership, User
 from tests.conftest import TEST_SESSION, Api, gid
 from tests.world import World

@@ -10,9 +10,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from starlette.applications import Starlette
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from app.availability import as_unavailable, required_service, retry_after, unavailable_cause
 from app.db import CONNECT_TIMEOUT, tortoise_config
-from app.errors import BadUserInput, ServiceUnavailable
+from domain.availability import as_unavailable, required_service, retry_after, unavailable_cause
+from domain.errors import BadUserInput, ServiceUnavailable
 from graphql_schema import denials
 from graphql_schema.errors import ErrorCodes
 from models import PersistedDocument

@@ -20,8 +20,8 @@ import redis.asyncio as aioredis
 import websockets
 from starlette.applications import Starlette
 
-from app import totp
-from app.throttle import RedisAttempts
+from domain import totp
+from domain.throttle import RedisAttempts
 from models import User
 from realtime.sockets import RedisSockets
 from tests.conftest import Api

@@ -1,5 +1,5 @@
 """What every HTTP answer tells browsers and caches (app/headers.py), and that reading a
-page loads no image from another server (app/markdown.py, the web client's CSP)."""
+page loads no image from another server (domain/markdown.py, the web client's CSP)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from starlette.routing import Route
 from tortoise import connections
 
 from app.main import create_app
-from app.markdown import render_markdown
-from app.settings import Settings
 from app.web import CONTENT_SECURITY_POLICY
+from domain.markdown import render_markdown
+from infra.settings import Settings
 from models import Micropost, Page
 from tests.conftest import Api, gid
 from tests.live import serve

@@ -24,7 +24,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.main import create_app
-from app.settings import PROJECT_ROOT, SettingsError
+from infra.settings import PROJECT_ROOT, SettingsError
 from models import Micropost
 from tests.conftest import Api, gid, make_settings
 from tests.live import serve

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.markdown import is_safe_link, render_markdown
+from domain.markdown import is_safe_link, render_markdown
 
 ALLOWED_TAGS = {
     "p", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "h1", "h2", "h3",

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from app.actions import microposts, projects
-from app.actions.attachments import too_large
-from app.actions.customers import slugify
-from app.actions.events import prune_events
-from app.errors import BadUserInput
-from app.tokens import issue_access_token
-from app.wording import duration, size
+from actions import microposts, projects
+from actions.attachments import too_large
+from actions.customers import slugify
+from actions.events import prune_events
+from domain.errors import BadUserInput
+from domain.tokens import issue_access_token
+from domain.wording import duration, size
 from models import Event, Notification, ProjectStatus, User
 from realtime.bus import EventBus
 from tests.conftest import TEST_SESSION, Api, gid

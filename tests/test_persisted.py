@@ -16,7 +16,7 @@ from app.persisted import (
     operation_documents,
     sha256_hex,
 )
-from app.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings
 from tests.services import RedisProcess
 
 

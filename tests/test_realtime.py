@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.actions import _common as common
-from app.actions import microposts, projects
-from app.errors import RateLimited
+from actions import _common as common
+from actions import microposts, projects
+from domain.errors import RateLimited
 from models import Event, Micropost, ProjectStatus
 from realtime import stream
 from realtime.bus import EventBus

@@ -8,8 +8,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from broadcaster import Broadcast
 
+from infra.redis_clients import redis_client
 from realtime._redis import RESYNC, ResilientRedisBackend
-from realtime.redis_clients import redis_client
 from tests.services import RedisProcess
 
 

@@ -22,8 +22,8 @@ import pytest
 from starlette.applications import Starlette
 from tortoise import connections
 
-from app.actions import microposts
-from app.settings import Settings
+from actions import microposts
+from infra.settings import Settings
 from models import Event, Micropost
 from realtime import horizon as horizon_module
 from realtime import stream

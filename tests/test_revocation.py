@@ -16,8 +16,8 @@ import pytest
 import websockets
 from starlette.applications import Starlette
 
-from app.actions import accounts
-from app.actions._common import now
+from actions import accounts
+from actions._common import now
 from models import Invitation, RefreshToken, Role, User
 from realtime import presence
 from realtime.bus import EventBus

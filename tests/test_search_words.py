@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from app.search import terms, words
+from domain.search import terms, words
 
 TEXTS = [
     "anna@acme.example wrote: see https://x.example/a_b?c=1#frag",

@@ -1,6 +1,6 @@
 import pytest
 
-from app.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings
 
 SECRET = "s" * 40
 

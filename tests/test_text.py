@@ -1,4 +1,4 @@
-from app.text import extract_mentions, extract_topics, normalise_topic
+from domain.text import extract_mentions, extract_topics, normalise_topic
 
 
 def test_mentions_are_distinct_lower_case_handles_in_order() -> None:

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwt
 
-from app.settings import SettingsError, key_id, load_settings
-from app.tokens import ALGORITHM, decode_access_token, issue_access_token
+from domain.tokens import ALGORITHM, decode_access_token, issue_access_token
+from infra.settings import SettingsError, key_id, load_settings
 
 SETTINGS = load_settings({"EXTRANET_SECRET_KEY": "k" * 40})
 

@@ -54,7 +54,7 @@ from playwright.async_api import (
     expect,
 )
 
-from app import totp
+from domain import totp
 from graphql_schema.relay import global_id
 from tests.live import EXTRANET, load_demo
 from tests.services import free_port, fresh_database, in_ci

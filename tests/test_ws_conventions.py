@@ -39,9 +39,9 @@ from extranet_client.follow import Follower
 from gql.transport.exceptions import TransportClosed
 from starlette.applications import Starlette
 
-from app.actions import microposts
+from actions import microposts
 from app.main import CLOSE_REASONS
-from app.tokens import access_token_expired, issue_access_token
+from domain.tokens import access_token_expired, issue_access_token
 from realtime.bus import EventBus
 from tests.conftest import TEST_SESSION, gid
 from tests.conftest import Api as HttpApi

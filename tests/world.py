@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from app.actions import accounts, customers, microposts, pages, projects
-from app.passwords import hash_password
+from actions import accounts, customers, microposts, pages, projects
+from domain.passwords import hash_password
 from models import (
     AccountTeamMembership,
     Customer,

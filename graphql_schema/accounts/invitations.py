@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from app.actions import invitations
+from actions import invitations
 from graphql_schema.accounts.mutations import session_payload
 from graphql_schema.accounts.types import SessionPayload
 from graphql_schema.context import Info

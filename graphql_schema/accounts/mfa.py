@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import accounts, mfa
+from actions import accounts, mfa
 from graphql_schema.accounts.mutations import session_payload
 from graphql_schema.accounts.types import SessionPayload
 from graphql_schema.context import Info

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import accounts
+from actions import accounts
 from graphql_schema.accounts.types import SessionPayload, User
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAuthenticated, rule

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.actions import customers
+from actions import customers
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.permissions import IsAdmin, rule

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app import policy
+from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.permissions import IsAuthenticated, rule

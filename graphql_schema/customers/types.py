@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from app import policy
-from app.actions.invitations import email_domains
-from app.actions.watches import effective_level
+from actions.invitations import email_domains
+from actions.watches import effective_level
+from domain import policy
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus, WatchLevel

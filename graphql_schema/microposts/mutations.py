@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import microposts
+from actions import microposts
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility
 from graphql_schema.microposts.types import Micropost

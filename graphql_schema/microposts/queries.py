@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from app import policy
-from app.errors import NotFound
-from app.text import normalise_topic
+from domain import policy
+from domain.errors import NotFound
+from domain.text import normalise_topic
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Topic
 from graphql_schema.permissions import IsAuthenticated, rule

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from app import policy
-from app.actions.watches import target_key
+from actions.watches import target_key
+from domain import policy
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel

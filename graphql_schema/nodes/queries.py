@@ -10,8 +10,8 @@ from strawberry import relay
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from app import policy
-from app.errors import NotFound
+from domain import policy
+from domain.errors import NotFound
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer

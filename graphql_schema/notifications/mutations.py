@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import notifications
+from actions import notifications
 from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import IsAuthenticated, rule

@@ -4,7 +4,7 @@ import strawberry
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
-from app import policy
+from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.notifications.types import Notification, NotificationConnection
 from graphql_schema.permissions import IsAuthenticated, rule

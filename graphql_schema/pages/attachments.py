@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import attachments
-from app.storage import BlobStorage
+from actions import attachments
 from graphql_schema.context import Info
 from graphql_schema.pages.types import Page
 from graphql_schema.permissions import IsAuthenticated, rule
 from graphql_schema.relay import decode_global_id, global_id
+from infra.storage import BlobStorage
 
 
 @strawberry.input

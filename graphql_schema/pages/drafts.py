@@ -7,8 +7,8 @@ from typing import Annotated
 
 import strawberry
 
-from app.actions import pages
-from app.merging import ConflictHunk
+from actions import pages
+from domain.merging import ConflictHunk
 from models import PageDraft as DraftRow
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import pages, watches
-from app.errors import BadUserInput
+from actions import pages, watches
+from domain.errors import BadUserInput
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel

@@ -15,8 +15,8 @@ from weakref import WeakKeyDictionary
 
 import strawberry
 
-from app import policy
-from app.errors import BadUserInput, Forbidden, RateLimited
+from domain import policy
+from domain.errors import BadUserInput, Forbidden, RateLimited
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAuthenticated, rule

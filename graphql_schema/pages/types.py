@@ -9,13 +9,13 @@ import strawberry
 from strawberry import relay
 from tortoise.functions import Length
 
-from app import policy
-from app.actions.attachments import display_name
-from app.actions.notifications import watchers_of_page
-from app.actions.watches import effective_level
-from app.diffing import MYERS_BUDGET, Allowance, Budget, DiffCache, diff_text, off_the_loop
-from app.errors import NotFound
-from app.tokens import issue_download_token
+from actions.attachments import display_name
+from actions.notifications import watchers_of_page
+from actions.watches import effective_level
+from domain import policy
+from domain.diffing import MYERS_BUDGET, Allowance, Budget, DiffCache, diff_text, off_the_loop
+from domain.errors import NotFound
+from domain.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
@@ -221,8 +221,8 @@ def _allowance(caller: object) -> Allowance:
 
 async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: int) -> PageDiff:
     """The diff of two revisions of a page the reader may see, computed once per process
-    for any number of readers (see :class:`app.diffing.DiffCache`), within the caller's
-    allowance of work (:class:`app.diffing.Allowance`). NOT_FOUND when either revision
+    for any number of readers (see :class:`domain.diffing.DiffCache`), within the caller's
+    allowance of work (:class:`domain.diffing.Allowance`). NOT_FOUND when either revision
     does not exist."""
     found = {
         number: (row_id, created_at, size)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import persisted
+from actions import persisted
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAdmin, rule
 from graphql_schema.persisted.types import PersistedQuery

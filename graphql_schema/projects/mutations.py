@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import strawberry
 
-from app.actions import projects
+from actions import projects
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from app import policy
-from app.actions.projects import allowed_transitions
-from app.actions.watches import effective_level
+from actions.projects import allowed_transitions
+from actions.watches import effective_level
+from domain import policy
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer

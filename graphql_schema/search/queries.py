@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from tortoise.queryset import QuerySet
 
-from app import policy, search
+from domain import policy, search
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page

@@ -4,7 +4,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
-from app import policy
+from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import IsAuthenticated, rule

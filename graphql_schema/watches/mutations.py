@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from app.actions import watches
-from app.errors import NotFound
+from actions import watches
+from domain.errors import NotFound
 from graphql_schema.context import Info
 from graphql_schema.enums import WatchLevel
 from graphql_schema.permissions import IsAuthenticated, rule

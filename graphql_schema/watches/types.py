@@ -6,7 +6,7 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from app import policy
+from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import WatchLevel

@@ -5,8 +5,8 @@ from tortoise.indexes import Index
 
 async def images_as_links(_apps, schema_editor) -> None:
     """Render again the pages and posts whose stored HTML shows an image: images of other
-    servers are links now (app/markdown.py), so that no reader's browser fetches them."""
-    from app.markdown import render_markdown
+    servers are links now (domain/markdown.py), so that no reader's browser fetches them."""
+    from domain.markdown import render_markdown
 
     client = schema_editor.client
     sqlite = schema_editor.DIALECT == "sqlite"

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-# PostgreSQL indexes the same words as SQLite's unicode61 tokenizer (app.search.words),
+# PostgreSQL indexes the same words as SQLite's unicode61 tokenizer (domain.search.words),
 # stemmed by the same (Porter's) algorithm and without stop words, so that both databases
 # find the same.
 POSTGRES_CONFIGURATION = """
@@ -36,7 +36,7 @@ async def search_words(_apps, schema_editor) -> None:
     """PostgreSQL: the index made again from the words SQLite reads."""
     if schema_editor.DIALECT == "sqlite":
         return
-    from app.search import POSTGRES_DOCUMENT, words
+    from domain.search import POSTGRES_DOCUMENT, words
 
     client = schema_editor.client
     await client.execute_script(POSTGRES_CONFIGURATION)
@@ -62,11 +62,11 @@ async def english_words(_apps, schema_editor) -> None:
 
 
 async def topic_names(_apps, schema_editor) -> None:
-    """Topic names in their normal form (app.text.normalise_topic). Topics whose names
+    """Topic names in their normal form (domain.text.normalise_topic). Topics whose names
     become the same are merged into one (the one already so named, or else the oldest):
     its posts and watches are the union of theirs; a person watching several keeps the
     watch on the one that stays."""
-    from app.text import normalise_topic
+    from domain.text import normalise_topic
 
     client = schema_editor.client
     mark = (lambda n: "?") if schema_editor.DIALECT == "sqlite" else (lambda n: f"${n}")

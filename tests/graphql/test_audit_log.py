@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.actions._common import audit
+from actions._common import audit
 from graphql_schema.denials import MAX_PER_MINUTE, settled
 from graphql_schema.relay import global_id
 from models import AuditEntry

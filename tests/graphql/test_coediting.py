@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.actions import pages
-from app.errors import Conflict
+from actions import pages
+from domain.errors import Conflict
 from models import AuditEntry, Event, Notification, Page, PageDraft, PageRevision, User
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.actions import microposts
+from actions import microposts
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
 from tests.world import World

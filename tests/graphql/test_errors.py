@@ -6,8 +6,8 @@ import httpx
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from app.actions import microposts
-from app.text import PostText
+from actions import microposts
+from domain.text import PostText
 from graphql_schema.errors import concurrent_change
 from models import AccountTeamMembership, Customer, Micropost
 from tests.conftest import Api, gid

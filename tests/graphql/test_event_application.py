@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from app.actions import microposts, pages, projects
+from actions import microposts, pages, projects
 from models import ProjectStatus, Visibility
 from realtime.bus import EventBus
 from tests.conftest import Api, gid

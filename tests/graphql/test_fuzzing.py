@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from starlette.applications import Starlette
 
-from app.errors import ERROR_CODES
+from domain.errors import ERROR_CODES
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from tests.conftest import Api

@@ -15,8 +15,8 @@ import websockets
 from graphql.execution.values import get_variable_values
 from starlette.applications import Starlette
 
-from app.actions import _common
-from app.actions._common import PAGE_MAX_LENGTH
+from actions import _common
+from actions._common import PAGE_MAX_LENGTH
 from graphql_schema import inputs
 from graphql_schema.inputs import DEFAULT_TEXT_LIMIT, ID_MAX_LENGTH, MAX_LIST_ITEMS
 from models import Customer, Invitation, Micropost, Page, User

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.actions import accounts
-from app.actions._common import now
-from app.passwords import hash_password
-from app.tokens import hash_opaque_token
+from actions import accounts
+from actions._common import now
+from domain.passwords import hash_password
+from domain.tokens import hash_opaque_token
 from models import AccountTeamMembership, AuditEntry, Invitation, Role, User
 from tests.conftest import Api, gid
 from tests.world import PASSWORD, World

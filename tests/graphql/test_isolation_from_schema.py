@@ -34,7 +34,7 @@ from graphql import (
 )
 from starlette.applications import Starlette
 
-from app.actions import watches
+from actions import watches
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from models import Attachment, Notification, WatchLevel, WatchTargetKind

@@ -20,11 +20,11 @@ from graphql import build_client_schema, get_introspection_query, parse, print_a
 from starlette.applications import Starlette
 
 from app.main import ExtranetGraphQL
-from app.settings import QueryLimits, Settings
-from app.tokens import issue_access_token
+from domain.tokens import issue_access_token
 from graphql_schema import inputs, limits
 from graphql_schema.limits import Walk, operation_cost, shape_errors
 from graphql_schema.schema import schema
+from infra.settings import QueryLimits, Settings
 from models import Micropost
 from realtime.bus import EventBus
 from tests.conftest import TEST_SESSION, Api, Result, gid

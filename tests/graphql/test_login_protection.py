@@ -15,12 +15,19 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from app import throttle
-from app.actions import accounts
-from app.errors import RateLimited, Unauthenticated
+from actions import accounts
 from app.main import create_app
-from app.settings import SettingsError, load_settings
-from app.throttle import LoginThrottle, MemoryAttempts, RedisAttempts, Rule, Slowdown, attempt_store
+from domain import throttle
+from domain.errors import RateLimited, Unauthenticated
+from domain.throttle import (
+    LoginThrottle,
+    MemoryAttempts,
+    RedisAttempts,
+    Rule,
+    Slowdown,
+    attempt_store,
+)
+from infra.settings import SettingsError, load_settings
 from models import AuditEntry
 from tests.conftest import Api
 from tests.services import RedisProcess

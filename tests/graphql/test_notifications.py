@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from starlette.applications import Starlette
 
-from app.actions import microposts, pages, projects, watches
+from actions import microposts, pages, projects, watches
 from models import (
     Notification,
     ProjectStatus,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.actions import pages
-from app.errors import Conflict
+from actions import pages
+from domain.errors import Conflict
 from models import Event, EventKind, Page, PageDraft, PageRevision, User
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.actions import pages, watches
+from actions import pages, watches
 from models import Micropost, Notification, Page, User, Visibility, WatchLevel, WatchTargetKind
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.actions import pages, watches
+from actions import pages, watches
 from models import AuditEntry, Notification, User, Watch, WatchLevel, WatchTargetKind
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from app import diffing, markdown
-from app.actions import pages
+from actions import pages
+from domain import diffing, markdown
 from graphql_schema.pages import types as page_types
 from models import Page, PageDraft, PageRevision
 from realtime.bus import EventBus

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.actions import pages
+from actions import pages
 from models import AuditEntry, Event, EventKind, Page, PageDraft, PageRevision, User
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

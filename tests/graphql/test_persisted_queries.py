@@ -14,7 +14,7 @@ from extranet_client.operations import operation_document
 from graphql import parse, print_ast
 from starlette.applications import Starlette
 
-from app.actions import microposts
+from actions import microposts
 from app.persisted import (
     OPERATIONS_DIR,
     MemoryDocuments,

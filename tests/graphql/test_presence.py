@@ -129,7 +129,7 @@ async def test_a_window_that_stops_renewing_drops_out(
 async def test_a_contact_removed_from_the_project_is_taken_off_the_page(
     api: Api, world: World, bus: EventBus, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.actions import projects
+    from actions import projects
 
     monkeypatch.setattr(presence, "HEARTBEAT", 0.2)
     async with GraphQLSocket.open(address, api.token_for(world.max)) as max_:

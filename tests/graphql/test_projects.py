@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.actions import projects
-from app.actions.projects import TRANSITIONS
-from app.wording import words
+from actions import projects
+from actions.projects import TRANSITIONS
+from domain.wording import words
 from graphql_schema.relay import global_id
 from models import (
     AuditEntry,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.actions import microposts, pages
+from actions import microposts, pages
 from models import User, Visibility
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

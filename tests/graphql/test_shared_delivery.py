@@ -12,7 +12,7 @@ import pytest
 from graphql import parse
 from starlette.applications import Starlette
 
-from app.actions import microposts
+from actions import microposts
 from graphql_schema.schema import schema
 from graphql_schema.sharing import SharedPayloads, selection_variables, selection_varies
 from graphql_schema.varies import Varies

@@ -15,11 +15,11 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.applications import Starlette
 
-from app.actions import microposts, pages, projects
-from app.actions.events import prune_events
+from actions import microposts, pages, projects
+from actions.events import prune_events
 from app.main import ExtranetGraphQL
-from app.settings import Settings
-from app.tokens import issue_access_token
+from domain.tokens import issue_access_token
+from infra.settings import Settings
 from models import Event, ProjectStatus, Visibility
 from realtime.bus import EventBus
 from realtime.stream import encode_cursor

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.actions import microposts, watches
-from app.text import normalise_topic
+from actions import microposts, watches
+from domain.text import normalise_topic
 from graphql_schema.relay import topic_global_id
 from models import (
     Micropost,

@@ -1,6 +1,6 @@
 from strawberry import relay
 
-from app.actions import microposts
+from actions import microposts
 from graphql_schema.relay import topic_global_id
 from models import MicropostTopic, Visibility
 from realtime.bus import EventBus

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.applications import Starlette
 
-from app import totp
-from app.actions import mfa
-from app.errors import Conflict
+from actions import mfa
+from domain import totp
+from domain.errors import Conflict
 from models import AuditEntry, RecoveryCode, User
 from tests.conftest import Api, gid
 from tests.world import PASSWORD, World

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.actions import microposts, projects, watches
+from actions import microposts, projects, watches
 from models import Topic, User, Watch, WatchLevel, WatchTargetKind
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from app.errors import BadUserInput
+from domain.errors import BadUserInput
 from models import AuditEntry, Event, EventKind, Project, User, Visibility
 from models.events import mark_event_writer
 

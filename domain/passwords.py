@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from app.errors import BadUserInput
+from domain.errors import BadUserInput
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024

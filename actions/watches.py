@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app import policy
-from app.actions._common import audit
-from app.errors import BadUserInput, Forbidden, NotFound
+from actions._common import audit
+from domain import policy
+from domain.errors import BadUserInput, Forbidden, NotFound
 from models import Project, User, Watch, WatchLevel, WatchTargetKind
 
 

@@ -13,7 +13,7 @@ diacritics (``Müller``, ``muller``).
 Hits are ranked by a score that depends on the document and the query alone (never on
 the rest of the index), so it does not change when other documents are written; pages of
 results are keyed on (score, document id), so a page never repeats an earlier one's
-hits. The reader's scope (the projects :mod:`app.policy` lets them see, and ``INTERNAL``
+hits. The reader's scope (the projects :mod:`domain.policy` lets them see, and ``INTERNAL``
 only for staff) is part of the query, so a hit they may not read is never counted,
 ranked or returned.
 """
@@ -33,9 +33,9 @@ from functools import lru_cache
 
 from tortoise import connections
 
-from app import policy
-from app.errors import BadUserInput
-from app.markdown import OFF_THE_LOOP
+from domain import policy
+from domain.errors import BadUserInput
+from domain.markdown import OFF_THE_LOOP
 from models import Attachment, Micropost, Page, SearchDocument, SearchKind, User, Visibility
 
 QUERY_MAX_LENGTH = 200

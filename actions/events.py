@@ -8,8 +8,8 @@ from datetime import timedelta
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from app.actions._common import audit, now
-from app.errors import BadUserInput
+from actions._common import audit, now
+from domain.errors import BadUserInput
 from models import Event, EventLogHorizon, Notification
 
 MINIMUM_AGE = timedelta(days=1)

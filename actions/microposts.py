@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from app import policy, search
-from app.actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
-from app.actions.notifications import mentions_notified, record_notifications
-from app.errors import BadUserInput, Forbidden
-from app.text import PostText, read_post
+from actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
+from actions.notifications import mentions_notified, record_notifications
+from domain import policy, search
+from domain.errors import BadUserInput, Forbidden
+from domain.text import PostText, read_post
 from models import (
     EventKind,
     Micropost,
@@ -40,7 +40,7 @@ async def _link_references(
     post: Micropost, project: Project, text: PostText
 ) -> tuple[set[int], set[int]]:
     """(Re)write the mention and topic links of a post from its current text (read by
-    :func:`app.text.read_post`); answers the mentioned users' and the topics' ids."""
+    :func:`domain.text.read_post`); answers the mentioned users' and the topics' ids."""
     await MicropostMention.filter(micropost_id=post.id).delete()
     await MicropostTopic.filter(micropost_id=post.id).delete()
     mentioned: set[int] = set()

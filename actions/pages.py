@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from app import policy, search
-from app.actions._common import (
+from actions._common import (
     PAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     audit,
@@ -16,11 +15,12 @@ from app.actions._common import (
     name_text,
     record_event,
 )
-from app.actions.notifications import record_notifications
-from app.diffing import DiffCache, off_the_loop
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound
-from app.markdown import render_markdown_off_loop
-from app.merging import ConflictHunk, TooDifferent, merge_text, merge_title
+from actions.notifications import record_notifications
+from domain import policy, search
+from domain.diffing import DiffCache, off_the_loop
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
+from domain.markdown import render_markdown_off_loop
+from domain.merging import ConflictHunk, TooDifferent, merge_text, merge_title
 from models import (
     Event,
     EventKind,
@@ -384,7 +384,7 @@ async def merge_proposal(draft: PageDraft) -> MergeProposal:
     """The three-way merge of a draft (yours) with the page now (current), from the
     revision the draft began on (base). Texts too different to align line by line give
     one hunk of the whole body, so that nothing is chosen for the author. Linear time plus
-    at most ``app.diffing.MYERS_BUDGET`` steps, once per draft and page version."""
+    at most ``domain.diffing.MYERS_BUDGET`` steps, once per draft and page version."""
     page = await Page.get(id=draft.page_id)
     key = (draft.id, draft.updated_at, page.id, page.revision, page.updated_at)
     weight = 2 * len(page.body) + len(draft.body or "")

@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from app.wording import duration
+from domain.wording import duration
 
 
 class AppError(GraphQLError):

@@ -27,10 +27,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.availability import required_service
-from app.errors import RateLimited
-from app.wording import duration
-from realtime.redis_clients import bounded, is_redis_url, redis_client
+from domain.availability import required_service
+from domain.errors import RateLimited
+from domain.wording import duration
+from infra.redis_clients import bounded, is_redis_url, redis_client
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from graphql import GraphQLSchema, OperationDefinitionNode, parse
 from tortoise.transactions import in_transaction
 
-from app.actions._common import audit
-from app.errors import BadUserInput
+from actions._common import audit
 from app.persisted import document_errors, normalized, sha256_hex
-from app.settings import QueryLimits
+from domain.errors import BadUserInput
+from infra.settings import QueryLimits
 from models import PersistedDocument, User
 
 

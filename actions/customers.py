@@ -8,14 +8,14 @@ from decimal import Decimal
 from slugify import slugify as transliterated_slug
 from tortoise.transactions import in_transaction
 
-from app.actions._common import (
+from actions._common import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     audit,
     limited_text,
     name_text,
 )
-from app.errors import BadUserInput, Conflict, NotFound
+from domain.errors import BadUserInput, Conflict, NotFound
 from models import AccountTeamMembership, Customer, User
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

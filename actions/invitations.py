@@ -21,10 +21,9 @@ import re
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app import policy
-from app.actions import mfa
-from app.actions._common import NAME_MAX_LENGTH, audit, name_text, now
-from app.actions.accounts import (
+from actions import mfa
+from actions._common import NAME_MAX_LENGTH, audit, name_text, now
+from actions.accounts import (
     INVITATION_TTL,
     MFA_ENROL,
     Session,
@@ -32,10 +31,11 @@ from app.actions.accounts import (
     normalise_email,
     unique_handle,
 )
-from app.errors import BadUserInput, Conflict, Forbidden, MfaEnrolmentRequired, NotFound
-from app.passwords import check_strength, hash_password
-from app.settings import Settings
-from app.tokens import hash_opaque_token, issue_second_factor_token, new_opaque_token
+from domain import policy
+from domain.errors import BadUserInput, Conflict, Forbidden, MfaEnrolmentRequired, NotFound
+from domain.passwords import check_strength, hash_password
+from domain.tokens import hash_opaque_token, issue_second_factor_token, new_opaque_token
+from infra.settings import Settings
 from models import (
     Customer,
     CustomerEmailDomain,

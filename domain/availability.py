@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import DBConnectionError
 
-from app.errors import ServiceUnavailable
+from domain.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

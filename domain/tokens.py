@@ -20,7 +20,7 @@ from typing import Any
 
 from jose import JWTError, jwt
 
-from app.settings import Settings
+from infra.settings import Settings
 
 ALGORITHM = "HS256"
 MAX_TOKEN_LENGTH = 4096

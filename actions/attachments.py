@@ -13,12 +13,12 @@ import filetype
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
-from app import policy, search
-from app.actions._common import audit, now
-from app.actions.pages import writable_page
-from app.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
-from app.storage import BlobStorage, StoredBlob, TooLarge
-from app.wording import duration, size
+from actions._common import audit, now
+from actions.pages import writable_page
+from domain import policy, search
+from domain.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
+from domain.wording import duration, size
+from infra.storage import BlobStorage, StoredBlob, TooLarge
 from models import Attachment, AuditEntry, Customer, Page, Project, User, Visibility
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from tortoise.queryset import QuerySet
 
-    from app.settings import Settings
+    from infra.settings import Settings
 
 NAME_MAX_LENGTH = 200
 RATE_WINDOW = 60  # seconds

@@ -7,7 +7,7 @@ differs is refined with Myers' algorithm, which finds the fewest changed lines, 
 budget of MYERS_BUDGET steps for the whole diff. A stretch that would take more is shown
 as one replaced block: still a correct diff (applying it gives the new text), only
 coarser. ``Diff.exact`` tells which. The same matcher serves the three-way merge of
-:mod:`app.merging`.
+:mod:`domain.merging`.
 """
 
 from __future__ import annotations

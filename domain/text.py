@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from app.markdown import parse_markdown, render_tokens
+from domain.markdown import parse_markdown, render_tokens
 
 HANDLE_PATTERN = r"[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?"
 TOPIC_MAX_LENGTH = 64
@@ -41,7 +41,7 @@ class PostText:
 
 
 def read_post(source: str) -> PostText:
-    """Parse ``source`` once as Markdown: its HTML (as :func:`app.markdown.render_markdown`
+    """Parse ``source`` once as Markdown: its HTML (as :func:`domain.markdown.render_markdown`
     gives it) and the mentions and topics of its prose."""
     tokens = parse_markdown(source)
     mentions: dict[str, None] = {}

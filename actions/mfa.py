@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from app.actions._common import audit, now
-from app.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
-from app.passwords import verify_password
-from app.settings import Settings
-from app.throttle import LoginThrottle
-from app.totp import (
+from actions._common import audit, now
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from domain.passwords import verify_password
+from domain.throttle import LoginThrottle
+from domain.totp import (
     hash_recovery_code,
     looks_like_totp,
     matching_step,
@@ -20,6 +19,7 @@ from app.totp import (
     new_secret,
     provisioning_uri,
 )
+from infra.settings import Settings
 from models import Customer, RecoveryCode, SiteSetting, User
 
 STAFF_REQUIREMENT = "mfa.required_for_staff"

@@ -13,7 +13,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.errors import Forbidden, NotFound
+from domain.errors import Forbidden, NotFound
 from models import (
     AccountTeamMembership,
     Attachment,

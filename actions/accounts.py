@@ -10,10 +10,10 @@ from datetime import timedelta
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app import policy
-from app.actions import mfa
-from app.actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
-from app.errors import (
+from actions import mfa
+from actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
+from domain import policy
+from domain.errors import (
     BadUserInput,
     Conflict,
     Forbidden,
@@ -21,16 +21,16 @@ from app.errors import (
     MfaRequired,
     Unauthenticated,
 )
-from app.passwords import check_strength, hash_password, verify_password
-from app.settings import Settings
-from app.throttle import LoginThrottle
-from app.tokens import (
+from domain.passwords import check_strength, hash_password, verify_password
+from domain.throttle import LoginThrottle
+from domain.tokens import (
     decode_second_factor_token,
     hash_opaque_token,
     issue_access_token,
     issue_second_factor_token,
     new_opaque_token,
 )
+from infra.settings import Settings
 from models import Customer, Project, ProjectMembership, RefreshToken, Role, User
 from realtime.bus import EventBus
 

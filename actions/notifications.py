@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from app import policy
-from app.actions._common import batches, now
-from app.actions.watches import target_key
+from actions._common import batches, now
+from actions.watches import target_key
+from domain import policy
 from models import (
     Event,
     Notification,

@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from app import policy
-from app.actions._common import (
+from actions._common import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     REASON_MAX_LENGTH,
@@ -16,11 +15,12 @@ from app.actions._common import (
     name_text,
     record_event,
 )
-from app.actions.customers import check_money
-from app.actions.notifications import record_notifications
-from app.errors import BadUserInput, Forbidden, NotFound
-from app.markdown import render_markdown_off_loop
-from app.wording import either, with_article, words
+from actions.customers import check_money
+from actions.notifications import record_notifications
+from domain import policy
+from domain.errors import BadUserInput, Forbidden, NotFound
+from domain.markdown import render_markdown_off_loop
+from domain.wording import either, with_article, words
 from models import (
     EventKind,
     Project,

@@ -3,7 +3,7 @@ was written since, line by line (merge3, the diff3 algorithm); where both sides 
 the same lines, or neighbouring ones, nothing is guessed: the conflict is reported with
 both sides so that the editor can resolve it.
 
-Lines are aligned with :class:`app.diffing.BoundedMatcher`, so a merge takes linear time
+Lines are aligned with :class:`domain.diffing.BoundedMatcher`, so a merge takes linear time
 plus a fixed budget of work. Texts that cannot be aligned within it are not merged on a
 coarser alignment (that could report a whole page as one conflict, or worse): the merge is
 refused with :class:`TooDifferent`, and the edit is kept for its author to redo."""
@@ -16,12 +16,12 @@ from typing import cast
 
 from merge3 import Merge3
 
-from app.diffing import BoundedMatcher, Budget
+from domain.diffing import BoundedMatcher, Budget
 
 
 class TooDifferent(Exception):
     """The three texts differ too much, in too many places, to be aligned line by line
-    within the work a merge may take (``app.diffing.MYERS_BUDGET``)."""
+    within the work a merge may take (``domain.diffing.MYERS_BUDGET``)."""
 
 
 @dataclass(frozen=True, slots=True)
