@@ -11,6 +11,7 @@ import { loginView } from "./login";
 import { pageView } from "./page";
 import { projectView } from "./project";
 import { Session } from "./session";
+import { confirmLeaving, releaseAll } from "./unsaved";
 
 const root = document.getElementById("app")!;
 const session = Session.restore();
@@ -29,6 +30,7 @@ function signIn(message?: string): void {
 }
 
 session.onEnded = (message) => {
+  releaseAll();
   void stopShell();
   signIn(message);
 };
@@ -96,6 +98,8 @@ function start(): void {
     },
   });
   signOut.addEventListener("click", async () => {
+    if (!confirmLeaving("You have text that is not saved yet. Sign out and lose it?")) return;
+    releaseAll();
     await stopShell();
     await session.logout();
     window.location.hash = "#/";
@@ -134,6 +138,18 @@ function route(): void {
   window.scrollTo(0, 0);
 }
 
-window.addEventListener("hashchange", route);
+// the address the current view belongs to: where a declined navigation goes back to
+let shownHash = window.location.hash;
+
+window.addEventListener("hashchange", () => {
+  if (window.location.hash === shownHash) return;
+  if (signedIn && !confirmLeaving()) {
+    // stay: put the address back without a second hashchange (Back lands here too)
+    history.replaceState(history.state, "", shownHash || window.location.pathname);
+    return;
+  }
+  shownHash = window.location.hash;
+  route();
+});
 if (session.user) start();
 else signIn();
