@@ -1,5 +1,6 @@
 """The web client (``clients/web``), served by the application: its page at ``/`` and its
-built files under ``/assets/``. Without a build, ``/`` says how to make one.
+built files under ``/assets/`` (gzipped, from the ``.gz`` copies the build writes, to a
+browser that accepts it). Without a build, ``/`` says how to make one.
 
 In development, GraphiQL too: its page at ``GET /graphql`` (``Accept: text/html``) and its
 files under ``/graphiql/`` (``clients/graphiql``: GraphiQL's, React's and ReactDOM's built
@@ -7,10 +8,11 @@ files as npm installs them, and the script that starts it), all from this server
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 import anyio
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -52,8 +54,44 @@ Node.js 20 and npm, then reload this page:</p>
 """
 
 
+def _accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's ``Accept-Encoding`` takes gzip (and does not refuse it, q=0)."""
+    for part in Headers(scope=scope).get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip().lower().removeprefix("q=").strip() if params else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
 class _Assets(StaticFiles):
-    """Built files; their names carry a content hash, so they never change."""
+    """Built files; their names carry a content hash, so they never change. A file with a
+    gzip copy beside it (``name.gz``, written by ``clients/web/build.mjs``) is sent as that
+    copy (``Content-Encoding: gzip``) when the request accepts gzip; every answer for such a
+    file says ``Vary: Accept-Encoding``, so a cache keeps the two apart."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            _, packed = await anyio.to_thread.run_sync(self.lookup_path, f"{path}.gz")
+        except (OSError, ValueError):  # a name no file can have: the parent answers 404
+            packed = None
+        if packed is None or path.endswith(".gz"):
+            return await super().get_response(path, scope)
+        if not _accepts_gzip(scope):
+            response = await super().get_response(path, scope)
+        else:
+            response = await super().get_response(f"{path}.gz", scope)
+            if response.status_code == 200:
+                media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                if media_type.startswith("text/"):
+                    media_type += "; charset=utf-8"
+                response.headers["Content-Type"] = media_type
+                response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.directory is None or not await anyio.Path(self.directory).is_dir():  # unbuilt

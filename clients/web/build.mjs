@@ -1,10 +1,12 @@
-// Bundle src/main.ts and src/style.css into dist/ (content-hashed names under dist/assets/)
+// Bundle src/main.ts and src/style.css into dist/ (content-hashed names under dist/assets/),
+// write a gzip copy beside each text asset (name.gz, served to browsers that accept gzip)
 // and write dist/index.html that loads them. The GraphQL documents are the files in
 // clients/operations/, imported as text with the fragments they spread (operations.mjs), so
 // the client sends exactly what CI validates and the server knows.
-import { mkdir, readFile, rm, writeFile, copyFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile, copyFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { constants, gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { operationDocument } from "./operations.mjs";
 
@@ -49,6 +51,13 @@ const pick = (prefix, suffix) => {
 };
 
 await copyFile(join(here, "icon.svg"), join(assets, "icon.svg"));
+// Precompressed once here, at the highest level, rather than on every request.
+for (const name of await readdir(assets)) {
+  if (!/\.(js|css|svg|map|txt)$/.test(name)) continue;
+  const data = await readFile(join(assets, name));
+  const packed = gzipSync(data, { level: constants.Z_BEST_COMPRESSION });
+  if (packed.length < data.length) await writeFile(join(assets, `${name}.gz`), packed);
+}
 const template = await readFile(join(here, "index.html"), "utf8");
 const html = template
   .replace("{{APP_JS}}", pick("app-", ".js"))
