@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from domain.errors import BadUserInput
-from models import AuditEntry, Event, EventKind, Project, User, Visibility
-from models.events import mark_event_writer
+from models import AuditEntry, Event, Project, User, Visibility
+from models.events import EventPayload, mark_event_writer
 
 MICROPOST_MAX_LENGTH = 5_000
 PAGE_MAX_LENGTH = 200_000
@@ -91,26 +91,26 @@ def limited_text(value: str, field: str, max_length: int) -> str:
 
 
 async def record_event(
-    kind: EventKind,
+    details: EventPayload,
     project: Project,
     actor: User,
     *,
     visibility: Visibility = Visibility.SHARED,
     micropost_id: int | None = None,
     page_id: int | None = None,
-    payload: dict[str, Any] | None = None,
 ) -> Event:
-    """Write the durable Event row; call inside the action's transaction."""
+    """Write the durable Event row of what happened (``details``, whose type is the
+    event's kind); call inside the action's unit of work, then publish it there."""
     await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
     return await Event.create(
-        kind=kind,
+        kind=details.kind,
         customer_id=project.customer_id,
         project_id=project.id,
         actor_id=actor.id,
         visibility=visibility,
         micropost_id=micropost_id,
         page_id=page_id,
-        payload=payload or {},
+        payload=details.to_json(),
     )
 
 

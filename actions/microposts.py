@@ -10,7 +10,6 @@ from domain import policy, search
 from domain.errors import BadUserInput, Forbidden
 from domain.text import PostText, read_post
 from models import (
-    EventKind,
     Micropost,
     MicropostEdit,
     MicropostMention,
@@ -20,8 +19,10 @@ from models import (
     Topic,
     User,
     Visibility,
+    events,
 )
 from realtime.bus import EventBus
+from realtime.events import Publication
 
 
 async def readers_among(project: Project, visibility: Visibility, handles: list[str]) -> list[User]:
@@ -55,13 +56,12 @@ async def _link_references(
     return mentioned, topic_ids
 
 
-def _event_payload(post: Micropost) -> dict[str, object]:
-    return {
-        "micropostId": post.id,
-        "parentId": post.parent_id,
-        "pageId": post.page_id,
-        "authorId": post.author_id,
-    }
+def _posted(post: Micropost) -> events.MicropostPosted:
+    return events.MicropostPosted(post.id, post.author_id, post.parent_id, post.page_id)
+
+
+def _edited(post: Micropost) -> events.MicropostEdited:
+    return events.MicropostEdited(post.id, post.author_id, post.parent_id, post.page_id)
 
 
 async def post_micropost(
@@ -112,18 +112,13 @@ async def post_micropost(
         mentioned, topic_ids = await _link_references(post, project, text)
         await search.index_micropost(post)
         event = await record_event(
-            EventKind.MICROPOST_POSTED,
-            project,
-            actor,
-            visibility=visibility,
-            micropost_id=post.id,
-            payload=_event_payload(post),
+            _posted(post), project, actor, visibility=visibility, micropost_id=post.id
         )
         involved.update(dict.fromkeys(mentioned, NotificationReason.MENTIONED))
-        await record_notifications(
+        notes = await record_notifications(
             event, project, page_id=page_id, topic_ids=topic_ids, involved=involved
         )
-    await bus.publish([event])
+    await bus.publish([Publication(event, {n.user_id for n in notes})])
     return post
 
 
@@ -153,16 +148,11 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
         mentioned, topic_ids = await _link_references(locked, project, text)
         already = linked | await mentions_notified(locked.id, mentioned - linked)
         event = await record_event(
-            EventKind.MICROPOST_EDITED,
-            project,
-            actor,
-            visibility=locked.visibility,
-            micropost_id=locked.id,
-            payload=_event_payload(locked),
+            _edited(locked), project, actor, visibility=locked.visibility, micropost_id=locked.id
         )
         newly = dict.fromkeys(mentioned - already, NotificationReason.MENTIONED)
-        await record_notifications(
+        notes = await record_notifications(
             event, project, page_id=locked.page_id, topic_ids=topic_ids, involved=newly
         )
-    await bus.publish([event])
+    await bus.publish([Publication(event, {n.user_id for n in notes})])
     return locked

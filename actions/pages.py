@@ -22,8 +22,6 @@ from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from domain.markdown import render_markdown_off_loop
 from domain.merging import ConflictHunk, TooDifferent, merge_text, merge_title
 from models import (
-    Event,
-    EventKind,
     NotificationReason,
     Page,
     PageDraft,
@@ -32,7 +30,9 @@ from models import (
     User,
     Visibility,
 )
+from models.events import PageCreated, PageUpdated
 from realtime.bus import EventBus
+from realtime.events import Publication
 
 SUMMARY_MAX_LENGTH = 500
 
@@ -79,15 +79,10 @@ async def create_page(
             body=body,
         )
         event = await record_event(
-            EventKind.PAGE_CREATED,
-            project,
-            actor,
-            visibility=visibility,
-            page_id=page.id,
-            payload={"pageId": page.id, "revision": 1, "title": title},
+            PageCreated(page.id, title), project, actor, visibility=visibility, page_id=page.id
         )
-        await record_notifications(event, project)
-    await bus.publish([event])
+        notes = await record_notifications(event, project)
+    await bus.publish([Publication(event, {n.user_id for n in notes})])
     return page
 
 
@@ -151,7 +146,7 @@ async def writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
 
 async def _append_revision(
     actor: User, page: Page, project: Project, *, title: str, body: str, summary: str
-) -> tuple[PageRevision, Event]:
+) -> tuple[PageRevision, Publication]:
     """Write revision n+1 and its event; call inside a transaction with the page locked."""
     number = page.revision + 1
     revision = await PageRevision.create(
@@ -163,18 +158,12 @@ async def _append_revision(
     page.revision = number
     await page.save(update_fields=["title", "body", "body_html", "revision", "updated_at"])
     await search.index_page(page)
-    event = await record_event(
-        EventKind.PAGE_UPDATED,
-        project,
-        actor,
-        visibility=page.visibility,
-        page_id=page.id,
-        payload={"pageId": page.id, "revision": number, "title": title, "summary": summary},
-    )
+    updated = PageUpdated(page.id, number, title, summary)
+    event = await record_event(updated, project, actor, visibility=page.visibility, page_id=page.id)
     authors = await PageRevision.filter(page_id=page.id).values_list("author_id", flat=True)
     involved = dict.fromkeys((int(a) for a in authors), NotificationReason.PARTICIPATING)  # type: ignore[call-overload]
-    await record_notifications(event, project, page_id=page.id, involved=involved)
-    return revision, event
+    notes = await record_notifications(event, project, page_id=page.id, involved=involved)
+    return revision, Publication(event, {n.user_id for n in notes})
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +307,7 @@ async def _update_page(
             if (new_title, new_body) == (locked.title, locked.body):
                 current = await PageRevision.get(page_id=locked.id, number=locked.revision)
                 return PageUpdate(locked, current, written=False)  # no revision, no event
-            revision, event = await _append_revision(
+            revision, published = await _append_revision(
                 actor, locked, project, title=new_title, body=new_body, summary=edit.summary
             )
             if edit.restored is not None:
@@ -340,7 +329,7 @@ async def _update_page(
             conflicts=[hunk.as_extension() for hunk in conflicts],
             draftSaved=True,
         )
-    await bus.publish([event])
+    await bus.publish([published])
     return PageUpdate(locked, revision, merged=merged)
 
 

@@ -22,7 +22,6 @@ from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.markdown import render_markdown_off_loop
 from domain.wording import either, with_article, words
 from models import (
-    EventKind,
     Project,
     ProjectMembership,
     ProjectStatus,
@@ -30,7 +29,9 @@ from models import (
     Role,
     User,
 )
+from models.events import ProjectStatusChanged
 from realtime.bus import EventBus
+from realtime.events import Publication
 
 S = ProjectStatus
 TRANSITIONS: dict[ProjectStatus, tuple[ProjectStatus, ...]] = {
@@ -179,17 +180,8 @@ async def change_project_status(
         )
         locked.status = status
         await locked.save(update_fields=["status", "updated_at"])
-        event = await record_event(
-            EventKind.PROJECT_STATUS_CHANGED,
-            locked,
-            actor,
-            payload={
-                "from": change.from_status.value,
-                "to": status.value,
-                "reason": reason,
-                "statusChangeId": change.id,
-            },
-        )
-        await record_notifications(event, locked)
-    await bus.publish([event])
+        changed = ProjectStatusChanged(change.from_status, status, reason, change.id)
+        event = await record_event(changed, locked, actor)
+        notes = await record_notifications(event, locked)
+    await bus.publish([Publication(event, {n.user_id for n in notes})])
     return locked, change

@@ -1,12 +1,22 @@
+"""The durable event log: one row per timeline change, with a typed payload per kind.
+
+Each :class:`EventKind` has one payload dataclass (:data:`EventPayload`): actions build
+one and write it to the row's JSON (:meth:`to_json`), readers get it back typed from
+:attr:`Event.details` (:func:`read_payload`). The JSON keys are camelCase, as in rows
+written before the payloads were typed.
+"""
+
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tortoise import connections, fields
 
 from models._base import TimestampedModel, Visibility
+from models.projects import ProjectStatus
 
 if TYPE_CHECKING:
     from models.customers import Customer
@@ -20,6 +30,167 @@ class EventKind(StrEnum):
     PROJECT_STATUS_CHANGED = "PROJECT_STATUS_CHANGED"
     PAGE_CREATED = "PAGE_CREATED"
     PAGE_UPDATED = "PAGE_UPDATED"
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class MicropostPosted:
+    """A post, a reply (``parent_id``) or a comment on a concept page (``page_id``)
+    appeared on the timeline."""
+
+    kind: ClassVar[EventKind] = EventKind.MICROPOST_POSTED
+    micropost_id: int
+    author_id: int
+    parent_id: int | None = None
+    page_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "micropostId": self.micropost_id,
+            "parentId": self.parent_id,
+            "pageId": self.page_id,
+            "authorId": self.author_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MicropostPosted:
+        return cls(
+            micropost_id=int(data["micropostId"]),
+            author_id=int(data["authorId"]),
+            parent_id=_optional_int(data.get("parentId")),
+            page_id=_optional_int(data.get("pageId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MicropostEdited:
+    """A post's text changed; its earlier text is in its edits."""
+
+    kind: ClassVar[EventKind] = EventKind.MICROPOST_EDITED
+    micropost_id: int
+    author_id: int
+    parent_id: int | None = None
+    page_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "micropostId": self.micropost_id,
+            "parentId": self.parent_id,
+            "pageId": self.page_id,
+            "authorId": self.author_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MicropostEdited:
+        return cls(
+            micropost_id=int(data["micropostId"]),
+            author_id=int(data["authorId"]),
+            parent_id=_optional_int(data.get("parentId")),
+            page_id=_optional_int(data.get("pageId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStatusChanged:
+    """The project's status went from ``from_status`` to ``to_status``, for ``reason``
+    (may be empty); ``status_change_id`` is the recorded ProjectStatusChange."""
+
+    kind: ClassVar[EventKind] = EventKind.PROJECT_STATUS_CHANGED
+    from_status: ProjectStatus
+    to_status: ProjectStatus
+    reason: str = ""
+    status_change_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.from_status.value,
+            "to": self.to_status.value,
+            "reason": self.reason,
+            "statusChangeId": self.status_change_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ProjectStatusChanged:
+        return cls(
+            from_status=ProjectStatus(data["from"]),
+            to_status=ProjectStatus(data["to"]),
+            reason=str(data.get("reason") or ""),
+            status_change_id=_optional_int(data.get("statusChangeId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageCreated:
+    """A concept page was created, as revision 1 (``revision``) titled ``title``."""
+
+    kind: ClassVar[EventKind] = EventKind.PAGE_CREATED
+    page_id: int
+    title: str
+    revision: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pageId": self.page_id, "revision": self.revision, "title": self.title}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageCreated:
+        return cls(
+            page_id=int(data["pageId"]),
+            title=str(data["title"]),
+            revision=int(data.get("revision", 1)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageUpdated:
+    """A concept page got revision ``revision`` (2 or more), titled ``title``, with the
+    writer's ``summary`` (may be empty)."""
+
+    kind: ClassVar[EventKind] = EventKind.PAGE_UPDATED
+    page_id: int
+    revision: int
+    title: str
+    summary: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pageId": self.page_id,
+            "revision": self.revision,
+            "title": self.title,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageUpdated:
+        return cls(
+            page_id=int(data["pageId"]),
+            revision=int(data["revision"]),
+            title=str(data["title"]),
+            summary=str(data.get("summary") or ""),
+        )
+
+
+EventPayload = MicropostPosted | MicropostEdited | ProjectStatusChanged | PageCreated | PageUpdated
+"""What happened, typed: one dataclass per :class:`EventKind` (its ``kind``)."""
+
+PAYLOADS: dict[EventKind, type[EventPayload]] = {
+    payload.kind: payload
+    for payload in (
+        MicropostPosted,
+        MicropostEdited,
+        ProjectStatusChanged,
+        PageCreated,
+        PageUpdated,
+    )
+}
+
+
+def read_payload(kind: EventKind, data: dict[str, Any]) -> EventPayload:
+    """The typed payload of an event of ``kind`` from its row's JSON. Raises KeyError or
+    ValueError for JSON that is not a payload of that kind."""
+    return PAYLOADS[kind].from_json(data)
 
 
 class Event(TimestampedModel):
@@ -47,10 +218,16 @@ class Event(TimestampedModel):
     micropost_id = fields.IntField(null=True)
     page_id = fields.IntField(null=True)
     payload: dict[str, Any] = fields.JSONField(default=dict)
+    """The JSON form of :attr:`details`; written only through an :data:`EventPayload`."""
 
     class Meta:
         table = "events"
         indexes = (("project_id", "id"),)
+
+    @property
+    def details(self) -> EventPayload:
+        """What happened, typed by the event's kind (read from :attr:`payload`)."""
+        return read_payload(self.kind, self.payload)
 
 
 class EventLogHorizon(TimestampedModel):

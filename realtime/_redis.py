@@ -22,10 +22,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from infra.redis_clients import bounded, redis_client
+from realtime.events import Control
 
 log = logging.getLogger(__name__)
 
-RESYNC = "__resync__"
+RESYNC = Control.RESYNC.value
 SUBSCRIBE_TIMEOUT = 5.0
 _LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 

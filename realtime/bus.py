@@ -1,4 +1,6 @@
-"""The event bus: publishes committed timeline events on broadcaster channels."""
+"""The event bus: publishes committed timeline events and control signals on broadcaster
+channels, and subscribes to them. It never reads the database: a publication carries the
+event row and the users it notified."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from contextlib import asynccontextmanager
 from broadcaster import Broadcast
 
 from infra.redis_clients import is_redis_url
-from models import Event, Notification
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.channels import (
     feed_channel,
@@ -19,21 +20,20 @@ from realtime.channels import (
     rights_channel,
     sessions_channel,
 )
-from realtime.events import TimelineMessage
+from realtime.events import Control, Publication, TimelineMessage
 from realtime.horizon import TICKS, Horizon, tick
 from realtime.presence import presence_store
 
 log = logging.getLogger(__name__)
 
-RIGHTS_CHANGED = "__rights__"
-SESSIONS_ENDED = "__sessions__"
-
 
 class EventBus:
     """Fan-out of committed events to every server process through broadcaster.
 
-    Actions call :meth:`publish` only after their transaction has committed. A failure to
-    publish never undoes the committed change: subscribers replay from the durable Event log.
+    Actions register what to publish on their unit of work (``actions/unit_of_work.py``),
+    which calls these methods once the outermost transaction has committed. A failure to
+    publish never undoes the committed change: subscribers replay from the durable Event
+    log. Every publishing method logs a failure instead of raising it.
     """
 
     def __init__(self, url: str, namespace: str = "extranet") -> None:
@@ -81,29 +81,30 @@ class EventBus:
         subscribers of the channel get it."""
         return self.fanout.prepare(self._scoped(channel), key, prepare)
 
-    async def publish(self, events: Sequence[Event]) -> None:
-        """Announce committed events on their project's channel, and to every user they
-        notified on that user's feed and inbox channels; then tick each (see
-        realtime/horizon.py)."""
-        if not self._connected or not events:
+    async def publish(self, publications: Sequence[Publication]) -> None:
+        """Announce committed events on their project's channel, and to every user each one
+        notified on that user's feed channel (the event) and inbox channel
+        (:attr:`Control.NOTIFIED`); then tick each (see realtime/horizon.py)."""
+        if not self._connected or not publications:
             return
         try:
-            notified = await Notification.filter(event_id__in=[e.id for e in events]).values_list(
-                "event_id", "user_id"
-            )
-            for event in events:
+            for publication in publications:
+                event = publication.event
                 message = TimelineMessage.from_event(event).encode()
                 channels = [project_channel(event.project_id)]
-                await self.broadcast.publish(self._scoped(channels[0]), message)
-                for event_id, user_id in notified:
-                    if event_id == event.id:
-                        channels.append(feed_channel(user_id))
-                        await self.broadcast.publish(self._scoped(channels[-1]), message)
-                        await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "new")
+                channels += [feed_channel(user_id) for user_id in sorted(publication.notified)]
+                for channel in channels:
+                    await self.broadcast.publish(self._scoped(channel), message)
+                for user_id in sorted(publication.notified):
+                    await self._signal(inbox_channel(user_id), Control.NOTIFIED)
                 # after its channels: see realtime/horizon.py
                 await self.broadcast.publish(self._scoped(TICKS), tick(event.id, channels))
         except Exception:
+            events = [p.event.id for p in publications]
             log.exception("Publishing events %s failed; subscribers will replay them", events)
+
+    async def _signal(self, channel: str, signal: Control) -> None:
+        await self.broadcast.publish(self._scoped(channel), signal.value)
 
     async def rights_changed(self, *, project_ids: Sequence[int], user_ids: Sequence[int]) -> None:
         """Tell the live streams of these projects and users to check their rights again
@@ -114,7 +115,7 @@ class EventBus:
         channels += [rights_channel(u) for u in user_ids]
         try:
             for channel in channels:
-                await self.broadcast.publish(self._scoped(channel), RIGHTS_CHANGED)
+                await self._signal(channel, Control.RIGHTS_CHANGED)
         except Exception:
             log.exception("Publishing a change of rights failed")
 
@@ -123,8 +124,7 @@ class EventBus:
         them): their open websockets check theirs again and close when it is over."""
         if self._connected:
             try:
-                channel = self._scoped(sessions_channel(user_id))
-                await self.broadcast.publish(channel, SESSIONS_ENDED)
+                await self._signal(sessions_channel(user_id), Control.SESSIONS_ENDED)
             except Exception:
                 log.exception("Publishing the end of sessions of user %s failed", user_id)
 
@@ -132,7 +132,7 @@ class EventBus:
         """Tell the page's presence subscribers, in every process, to look again."""
         if self._connected:
             try:
-                await self.broadcast.publish(self._scoped(presence_channel(page_id)), "changed")
+                await self._signal(presence_channel(page_id), Control.PRESENCE_CHANGED)
             except Exception:
                 log.exception("Publishing a presence change of page %s failed", page_id)
 
@@ -140,6 +140,6 @@ class EventBus:
         """Tell the user's open clients that their unread count changed."""
         if self._connected:
             try:
-                await self.broadcast.publish(self._scoped(inbox_channel(user_id)), "read")
+                await self._signal(inbox_channel(user_id), Control.READ)
             except Exception:
                 log.exception("Publishing an inbox change of user %s failed", user_id)

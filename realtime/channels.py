@@ -4,11 +4,9 @@ from __future__ import annotations
 
 
 def project_channel(project_id: int) -> str:
+    """Every event of the project, and ``Control.RIGHTS_CHANGED`` when someone lost
+    access to it."""
     return f"project.{project_id}"
-
-
-def customer_channel(customer_id: int) -> str:
-    return f"customer.{customer_id}"
 
 
 def feed_channel(user_id: int) -> str:

@@ -1,14 +1,45 @@
-"""Timeline events as typed messages: what is published after a transaction commits."""
+"""What travels on the event bus's channels: committed timeline events and control signals.
+
+A channel message is either a :class:`TimelineMessage` (an event row, as JSON text that
+starts with ``{``) or a :class:`Control` signal (a fixed word); :func:`decode_message`
+tells them apart. Both are published only after the transaction that caused them commits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import orjson
 
 from models import Event, EventKind, Visibility
+from models.events import EventPayload, read_payload
+
+
+class Control(StrEnum):
+    """A signal on a channel that carries no event: something changed, look again.
+
+    The values are the words on the wire (a :class:`StrEnum`, so a member is the string
+    the transport carries)."""
+
+    RESYNC = "__resync__"
+    """The transport reconnected and messages may have been lost: read them from the log
+    (put on every channel by the Redis backend itself, never published)."""
+    RIGHTS_CHANGED = "__rights__"
+    """Someone lost access (on a project's, a feed's or a user's rights channel): check
+    the viewer's rights again."""
+    SESSIONS_ENDED = "__sessions__"
+    """Sessions of the user ended (on their sessions channel): check the socket's."""
+    NOTIFIED = "new"
+    """A new notification (on the user's inbox channel): the unread count grew."""
+    READ = "read"
+    """Notifications were marked read (on the user's inbox channel)."""
+    PRESENCE_CHANGED = "changed"
+    """Someone arrived on, left or started or stopped editing the page (on its presence
+    channel)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +54,7 @@ class TimelineMessage:
     visibility: Visibility
     micropost_id: int | None
     page_id: int | None
-    payload: dict[str, Any]
+    payload: EventPayload
     created_at: datetime
 
     @classmethod
@@ -37,7 +68,7 @@ class TimelineMessage:
             visibility=event.visibility,
             micropost_id=event.micropost_id,
             page_id=event.page_id,
-            payload=event.payload,
+            payload=event.details,
             created_at=event.created_at,
         )
 
@@ -52,7 +83,7 @@ class TimelineMessage:
             visibility=self.visibility,
             micropost_id=self.micropost_id,
             page_id=self.page_id,
-            payload=self.payload,
+            payload=self.payload.to_json(),
             created_at=self.created_at,
         )
 
@@ -66,23 +97,44 @@ class TimelineMessage:
             "visibility": self.visibility.value,
             "micropost_id": self.micropost_id,
             "page_id": self.page_id,
-            "payload": self.payload,
+            "payload": self.payload.to_json(),
             "created_at": self.created_at.isoformat(),
         }
         return orjson.dumps(data).decode()
 
     @classmethod
     def decode(cls, raw: str | bytes) -> TimelineMessage:
-        data = orjson.loads(raw)
+        data: dict[str, Any] = orjson.loads(raw)
+        kind = EventKind(data["kind"])
         return cls(
             id=int(data["id"]),
-            kind=EventKind(data["kind"]),
+            kind=kind,
             customer_id=int(data["customer_id"]),
             project_id=int(data["project_id"]),
             actor_id=int(data["actor_id"]),
             visibility=Visibility(data["visibility"]),
             micropost_id=data["micropost_id"],
             page_id=data["page_id"],
-            payload=dict(data["payload"]),
+            payload=read_payload(kind, dict(data["payload"])),
             created_at=datetime.fromisoformat(data["created_at"]),
         )
+
+
+ChannelMessage = TimelineMessage | Control
+"""Anything a subscriber of a channel receives, decoded."""
+
+
+def decode_message(raw: str) -> ChannelMessage:
+    """The message a channel carried. Raises ValueError for text that is neither an event
+    nor a :class:`Control` word."""
+    if raw.startswith("{"):
+        return TimelineMessage.decode(raw)
+    return Control(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A committed event and the users it notified (whose feed and inbox hear of it)."""
+
+    event: Event
+    notified: Collection[int] = ()

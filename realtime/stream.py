@@ -28,10 +28,9 @@ from domain import cursors, policy
 from domain.errors import BadUserInput, Forbidden, RateLimited
 from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind, LocalSubscriber
-from realtime._redis import RESYNC
-from realtime.bus import RIGHTS_CHANGED, EventBus
+from realtime.bus import EventBus
 from realtime.channels import feed_channel, project_channel
-from realtime.events import TimelineMessage
+from realtime.events import Control, TimelineMessage
 from realtime.horizon import Gap
 
 REPLAY_BATCH = 500
@@ -69,7 +68,7 @@ def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
     """A live message and its event, decoded once per process: every subscriber of the
     channel receives the same message (the rows are only read, never changed). None for
     the transport's own signals (RESYNC, RIGHTS_CHANGED)."""
-    if raw in (RESYNC, RIGHTS_CHANGED):
+    if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
         return None
     found = _decoded.get(raw)
     if found is None:
@@ -229,10 +228,10 @@ async def _stream(
                     "the last cursor you received.",
                     resumeAfter=encode_cursor(position),
                 ) from None
-            if raw in (RESYNC, RIGHTS_CHANGED):
+            if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
                 if not await allowed():
                     raise Forbidden("You no longer have access to this.")
-                if raw == RESYNC:  # messages may have been lost: read them from the log
+                if raw == Control.RESYNC:  # messages may have been lost: read them from the log
                     replay_from = position
                 continue
             # A live event: its message carries the whole row, so no database read. Rights

@@ -10,6 +10,7 @@ from actions import _common as common
 from actions import microposts, projects
 from domain.errors import RateLimited
 from models import Event, Micropost, ProjectStatus
+from models.events import ProjectStatusChanged
 from realtime import stream
 from realtime.bus import EventBus
 from realtime.channels import project_channel
@@ -88,9 +89,10 @@ async def test_a_status_change_carries_from_to_and_why(world: World, redis_bus: 
         reason="Budget moved to the portal",
     )
     message = await asyncio.wait_for(receiving, 5)
-    assert message.payload["from"] == "PROPOSED"
-    assert message.payload["to"] == "CANCELLED"
-    assert message.payload["reason"] == "Budget moved to the portal"
+    assert isinstance(message.payload, ProjectStatusChanged)
+    assert message.payload.from_status is ProjectStatus.PROPOSED
+    assert message.payload.to_status is ProjectStatus.CANCELLED
+    assert message.payload.reason == "Budget moved to the portal"
 
 
 async def test_a_failed_action_writes_nothing_and_publishes_nothing(

@@ -16,7 +16,7 @@ from graphql_schema.projects.types import Project, load_project
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
 from models import EventKind
-from models import ProjectStatus as StatusValue
+from models import events as payloads
 from realtime import stream
 from realtime.stream import encode_cursor
 
@@ -72,17 +72,22 @@ class MicropostEdited(TimelineEvent):
 
 @strawberry.type(description="The project's status changed.")
 class ProjectStatusChanged(TimelineEvent):
+    def _details(self) -> payloads.ProjectStatusChanged:
+        details = self.row.details
+        assert isinstance(details, payloads.ProjectStatusChanged)
+        return details
+
     @strawberry.field
     def from_status(self) -> ProjectStatus:
-        return StatusValue(self.row.payload["from"])
+        return self._details().from_status
 
     @strawberry.field
     def to_status(self) -> ProjectStatus:
-        return StatusValue(self.row.payload["to"])
+        return self._details().to_status
 
     @strawberry.field
     def reason(self) -> str:
-        return str(self.row.payload.get("reason", ""))
+        return self._details().reason
 
 
 @strawberry.type(description="A concept page was created.")
@@ -94,20 +99,25 @@ class PageCreated(TimelineEvent):
 
 @strawberry.type(description="A concept page got a new revision.")
 class PageUpdated(TimelineEvent):
+    def _details(self) -> payloads.PageUpdated:
+        details = self.row.details
+        assert isinstance(details, payloads.PageUpdated)
+        return details
+
     @strawberry.field(description="The revision this update created.")
     def revision(self) -> int:
-        return int(self.row.payload["revision"])
+        return self._details().revision
 
     @strawberry.field
     def summary(self) -> str:
-        return str(self.row.payload.get("summary", ""))
+        return self._details().summary
 
     @strawberry.field(
         metadata=SAME_FOR_EVERY_READER,
         description="What this update changed: its revision against the one before.",
     )
     async def diff(self, info: Info) -> PageDiff | None:
-        revision = int(self.row.payload["revision"])
+        revision = self._details().revision
         if self.row.page_id is None or revision < 2:
             return None
         return await page_diff(info, self.row.page_id, revision - 1, revision)
