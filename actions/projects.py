@@ -26,7 +26,6 @@ from models import (
     ProjectMembership,
     ProjectStatus,
     ProjectStatusChange,
-    Role,
     User,
 )
 from models.events import ProjectStatusChanged
@@ -53,7 +52,7 @@ async def _member_candidates(actor: User, project: Project, user_ids: list[int])
     if len(users) != len(set(user_ids)):
         raise NotFound("user")
     for user in users:
-        if not user.is_staff and user.customer_id != project.customer_id:
+        if not policy.can_be_member_of(user, project):
             raise BadUserInput(
                 "Only staff and contacts of the project's customer can be its members.",
                 field="userId",
@@ -71,7 +70,7 @@ async def create_project(
     member_ids: list[int] | None = None,
 ) -> Project:
     customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
-    if not (actor.is_admin or await policy.is_on_account_team(actor, customer.id)):
+    if not await policy.is_account_team_member(actor, customer.id):
         raise Forbidden("Only the customer's account team or an administrator may add projects.")
     name = name_text(name, "name", NAME_MAX_LENGTH)
     description = limited_text(description, "description", DESCRIPTION_MAX_LENGTH)
@@ -98,15 +97,16 @@ async def create_project(
 
 
 async def _require_membership_manager(actor: User, project: Project) -> None:
-    if actor.role is Role.CUSTOMER_ADMIN and actor.customer_id == project.customer_id:
-        return
-    await policy.require_manager(actor, project)
+    if not await policy.can_manage_project_members(actor, project):
+        raise Forbidden(
+            "Only the project's account team, its staff members or an administrator may do this."
+        )
 
 
 def _require_may_manage_member(actor: User, user: User) -> None:
     """Lead contacts manage their colleagues; which staff work on a project (and so may
     manage it) is the provider's decision."""
-    if user.is_staff and not actor.is_staff:
+    if not policy.can_change_membership_of(actor, user):
         raise Forbidden("Only the account team or an administrator adds or removes staff.")
 
 

@@ -1,13 +1,59 @@
-"""Who may see and who may change what: the tenant boundary as querysets and predicates.
+"""Who may see and who may change what: the tenant boundary as scopes and named predicates.
 
-Reads are scoped by querysets, so that an object outside the viewer's reach is simply not
-found (answering exactly like an ID that does not exist). Writes are checked by predicates
-that the actions call before they change anything.
+Every rule is written once, here. Reads are scoped by querysets (``visible_*``), so that an
+object outside the viewer's reach is simply not found (answering exactly like an ID that
+does not exist). Writes are checked by the predicates below, which the actions call on the
+rows they load; a permission class of :mod:`graphql_schema.permissions` is named after the
+predicate it stands for (``CanManageProject`` prints ``@canManageProject`` in the SDL and
+is :func:`can_manage_project`). Administrators pass every rule.
+
+Roles (no database read):
+
+* :func:`is_admin` (user): an administrator.
+* :func:`is_staff` (user): the provider's staff, administrators included.
+* :func:`is_lead_contact` (user, customer_id): a ``CUSTOMER_ADMIN`` of this customer.
+* :func:`is_contact_of` (user, customer_id): a contact (either customer role) of it.
+* :func:`can_see_visibility` (user, visibility): ``INTERNAL`` content is staff's alone,
+  to read and to write.
+* :func:`can_see_budget` (user, customer_id): staff, and the customer's lead contacts.
+* :func:`can_see_email` (viewer, user): the user themself, staff, and the lead contacts
+  of the user's customer.
+* :func:`can_change_membership_of` (actor, member): who works on a project for the
+  provider is the provider's decision: only staff add or remove staff.
+* :func:`can_be_member_of` (user, project): staff and the project customer's contacts.
+
+Relations and objects (awaitable, one small query or two):
+
+* :func:`is_account_team_member` (user, customer_id): administrators, and staff on the
+  customer's account team.
+* :func:`is_project_member` (user, project_id): a membership row of the project.
+* :func:`can_see_customer`, :func:`can_see_project`, :func:`can_see_page`,
+  :func:`can_see_topic` (user, id): the object lies within the viewer's scope now
+  (``visible_*``); :func:`can_see` (user, type_name, id) for any type of object.
+* :func:`can_manage_project` (user, project): status, membership and internal content:
+  administrators, and staff on the customer's account team or the project.
+* :func:`can_manage_project_members` (user, project): those who manage it, and the lead
+  contacts of its customer.
+* :func:`can_contribute` (user, project): post and create shared pages: staff who manage
+  it, the customer's lead contacts, and the project's members.
+* :func:`can_edit_page` (user, page): whoever may contribute to the page's project.
+* :func:`is_author` (user, post): the post is the user's own.
+* :func:`can_delete_attachment` (user, attachment, page): whoever uploaded it, and staff
+  who may write on its page.
+* :func:`can_manage_contacts` (user, customer_id): invite and remove the customer's
+  contacts: its account team and its lead contacts.
+
+Scopes: ``visible_customers``, ``visible_projects``, ``visible_pages``,
+``visible_attachments``, ``visible_microposts``, ``visible_events``, ``visible_users``,
+``visible_topics``, ``readers_of`` (who may read content of a project), :func:`audience`
+(who reads the same rows), :func:`search_scope` (what full-text search looks through) and
+:func:`tenant` (who shares the documents their clients persisted).
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
@@ -29,6 +75,67 @@ from models import (
     User,
     Visibility,
 )
+
+# -- roles ------------------------------------------------------------------------------
+
+
+def is_admin(user: User) -> bool:
+    return user.is_admin
+
+
+def is_staff(user: User) -> bool:
+    """The provider's staff, administrators included."""
+    return user.is_staff
+
+
+def is_lead_contact(user: User, customer_id: int | None) -> bool:
+    """A lead contact (``CUSTOMER_ADMIN``) of this customer."""
+    return (
+        customer_id is not None
+        and user.role is Role.CUSTOMER_ADMIN
+        and user.customer_id == customer_id
+    )
+
+
+def _lead_contacts_of(customer_id: int) -> Q:
+    """:func:`is_lead_contact` as a filter on users."""
+    return Q(role=Role.CUSTOMER_ADMIN, customer_id=customer_id)
+
+
+def is_contact_of(user: User, customer_id: int | None) -> bool:
+    """A contact of this customer, lead or not."""
+    return customer_id is not None and not user.is_staff and user.customer_id == customer_id
+
+
+def can_see_visibility(viewer: User, visibility: Visibility) -> bool:
+    """INTERNAL content is staff's alone, to read and to write; SHARED is everybody's who
+    may see its project."""
+    return viewer.is_staff or visibility is Visibility.SHARED
+
+
+def can_see_budget(viewer: User, customer_id: int) -> bool:
+    """Budgets of a customer's projects: staff, and the customer's lead contacts."""
+    return viewer.is_staff or is_lead_contact(viewer, customer_id)
+
+
+def can_see_email(viewer: User, user: User) -> bool:
+    """A user's email address: the user themself, staff, and their customer's lead
+    contacts."""
+    return viewer.is_staff or viewer.id == user.id or is_lead_contact(viewer, user.customer_id)
+
+
+def can_change_membership_of(actor: User, member: User) -> bool:
+    """Lead contacts add and remove their colleagues; which staff work on a project (and so
+    may manage it) is the provider's decision."""
+    return actor.is_staff or not member.is_staff
+
+
+def can_be_member_of(user: User, project: Project) -> bool:
+    """Staff, and contacts of the project's customer, may be members of a project."""
+    return user.is_staff or is_contact_of(user, project.customer_id)
+
+
+# -- scopes -----------------------------------------------------------------------------
 
 
 def _member_project_ids(user: User) -> Subquery:
@@ -87,8 +194,8 @@ def readers_of(project: Project, visibility: Visibility) -> QuerySet[User]:
     readers = Q(role__in=[Role.ADMIN, Role.STAFF])
     if visibility is Visibility.SHARED:
         members = ProjectMembership.filter(project_id=project.id).values("user_id")
-        readers |= Q(customer_id=project.customer_id) & (
-            Q(role=Role.CUSTOMER_ADMIN) | Q(id__in=Subquery(members))
+        readers |= _lead_contacts_of(project.customer_id) | Q(
+            customer_id=project.customer_id, id__in=Subquery(members)
         )
     return User.filter(readers, is_active=True)
 
@@ -113,8 +220,22 @@ def audience(viewer: User) -> tuple[object, ...]:
     return (viewer.role.value, viewer.customer_id)
 
 
-def can_see_visibility(viewer: User, visibility: Visibility) -> bool:
-    return viewer.is_staff or visibility is Visibility.SHARED
+async def search_scope(viewer: User) -> tuple[list[int] | None, bool]:
+    """What full-text search looks through for this viewer: the ids of the projects whose
+    content they may read (None: every project) and whether INTERNAL content counts."""
+    if viewer.is_staff:
+        return None, True
+    projects = await visible_projects(viewer).only("id")
+    return [project.id for project in projects], False
+
+
+def tenant(viewer: User | None) -> str:
+    """Who shares what their clients leave on the server (persisted documents):
+    ``"anonymous"`` callers, the provider's ``"staff"``, or one customer's contacts
+    (``"customer:<id>"``)."""
+    if viewer is None:
+        return "anonymous"
+    return "staff" if viewer.customer_id is None else f"customer:{viewer.customer_id}"
 
 
 M = TypeVar("M", bound=Model)
@@ -129,7 +250,52 @@ async def get_visible(queryset: QuerySet[M], object_id: int, what: str) -> M:
     return found
 
 
-async def is_on_account_team(user: User, customer_id: int) -> bool:
+# -- objects ----------------------------------------------------------------------------
+
+
+async def can_see_customer(viewer: User, customer_id: int) -> bool:
+    return await visible_customers(viewer).filter(id=customer_id).exists()
+
+
+async def can_see_project(viewer: User, project_id: int) -> bool:
+    """The project is one the viewer may read now (a member taken off it may not)."""
+    return await visible_projects(viewer).filter(id=project_id).exists()
+
+
+async def can_see_page(viewer: User, page_id: int) -> bool:
+    """The page is one the viewer may read now."""
+    return await visible_pages(viewer).filter(id=page_id).exists()
+
+
+async def can_see_topic(viewer: User, topic_id: int) -> bool:
+    return await visible_topics(viewer).filter(id=topic_id).exists()
+
+
+_SCOPES: dict[str, Callable[[User], QuerySet[Any]]] = {
+    "Customer": visible_customers,
+    "Project": visible_projects,
+    "Page": visible_pages,
+    "Attachment": visible_attachments,
+    "Micropost": visible_microposts,
+    "Topic": visible_topics,
+    "User": visible_users,
+}
+
+
+async def can_see(viewer: User, type_name: str, object_id: int) -> bool:
+    """The object of this type (``"Customer"``, ``"Project"``, ``"Page"``, ``"Attachment"``,
+    ``"Micropost"``, ``"Topic"``, ``"User"``) lies within the viewer's scope; False for any
+    other type."""
+    scope = _SCOPES.get(type_name)
+    return scope is not None and await scope(viewer).filter(id=object_id).exists()
+
+
+async def is_account_team_member(user: User, customer_id: int) -> bool:
+    """Administrators, and staff on the customer's account team."""
+    if user.is_admin:
+        return True
+    if not user.is_staff:
+        return False
     return await AccountTeamMembership.exists(user_id=user.id, customer_id=customer_id)
 
 
@@ -138,36 +304,65 @@ async def is_project_member(user: User, project_id: int) -> bool:
 
 
 async def can_manage_project(viewer: User, project: Project) -> bool:
-    """Status, membership and internal content: admins and staff who work on it."""
+    """Status, membership and internal content: administrators, and staff on the customer's
+    account team or the project."""
     if viewer.is_admin:
         return True
     if viewer.role is not Role.STAFF:
         return False
-    return await is_on_account_team(viewer, project.customer_id) or await is_project_member(
+    return await is_account_team_member(viewer, project.customer_id) or await is_project_member(
         viewer, project.id
     )
 
 
+async def can_manage_project_members(viewer: User, project: Project) -> bool:
+    """Add and remove a project's members: those who manage the project, and the lead
+    contacts of its customer (staff members only by staff: :func:`can_change_membership_of`)."""
+    return is_lead_contact(viewer, project.customer_id) or await can_manage_project(viewer, project)
+
+
 async def can_contribute(viewer: User, project: Project) -> bool:
-    """Post and edit shared pages: staff who work on it, and the customer's permitted contacts."""
+    """Post and edit shared pages: staff who manage the project, the customer's lead
+    contacts, and the project's members."""
     if viewer.is_staff:
         return await can_manage_project(viewer, project)
-    if viewer.customer_id != project.customer_id:
-        return False
-    if viewer.role is Role.CUSTOMER_ADMIN:
+    if is_lead_contact(viewer, project.customer_id):
         return True
-    return await is_project_member(viewer, project.id)
+    return is_contact_of(viewer, project.customer_id) and await is_project_member(
+        viewer, project.id
+    )
+
+
+async def can_edit_page(viewer: User, page: Page, project: Project | None = None) -> bool:
+    """Write on a page (edit, restore, move): whoever may contribute to its project
+    (``project``, when the caller has loaded it already)."""
+    if project is None:
+        project = await Project.get(id=page.project_id)
+    return await can_contribute(viewer, project)
+
+
+def is_author(viewer: User, post: Micropost) -> bool:
+    """The post is the viewer's own."""
+    return post.author_id == viewer.id
+
+
+async def can_delete_attachment(viewer: User, attachment: Attachment, page: Page) -> bool:
+    """Whoever uploaded the file, and staff who may write on its page (``page``)."""
+    if attachment.uploaded_by_id == viewer.id:
+        return True
+    return viewer.is_staff and await can_edit_page(viewer, page)
 
 
 async def can_manage_contacts(viewer: User, customer_id: int) -> bool:
-    if viewer.is_admin:
-        return True
-    if viewer.role is Role.STAFF:
-        return await is_on_account_team(viewer, customer_id)
-    return viewer.role is Role.CUSTOMER_ADMIN and viewer.customer_id == customer_id
+    """Invite and remove a customer's contacts: its account team (and administrators) and
+    its lead contacts."""
+    if viewer.is_staff:
+        return await is_account_team_member(viewer, customer_id)
+    return is_lead_contact(viewer, customer_id)
 
 
 async def require_contributor(viewer: User, project: Project) -> None:
+    """FORBIDDEN unless :func:`can_contribute`."""
     if not await can_contribute(viewer, project):
         raise Forbidden(
             "You can read this project but not write in it. Ask its account team to add you."
@@ -175,6 +370,7 @@ async def require_contributor(viewer: User, project: Project) -> None:
 
 
 async def require_manager(viewer: User, project: Project) -> None:
+    """FORBIDDEN unless :func:`can_manage_project`."""
     if not await can_manage_project(viewer, project):
         raise Forbidden(
             "Only the project's account team, its staff members or an administrator may do this."
