@@ -1,19 +1,26 @@
 // A concept page: the rendered text, editing from a base revision with the merge or
-// conflict outcome, revision history with diffs, and who else is on the page.
+// conflict outcome, its discussion (comments), revision history with diffs and restoring a
+// revision, and who else is on the page. Every action leaves focus on its result or its
+// notice; discarding a draft or restoring a revision asks first; unsaved text in the editor
+// or a comment is never lost silently (unsaved.ts).
 
 import DISCARD_PAGE_DRAFT from "../../operations/DiscardPageDraft.graphql";
+import PAGE_COMMENTS from "../../operations/PageComments.graphql";
 import PAGE_DIFF from "../../operations/PageDiff.graphql";
 import PAGE_PRESENCE from "../../operations/PagePresence.graphql";
 import PAGE_VIEW from "../../operations/PageView.graphql";
+import POST_PAGE_COMMENT from "../../operations/PostPageComment.graphql";
 import PROJECT_EVENTS from "../../operations/ProjectEvents.graphql";
+import RESTORE_PAGE_REVISION from "../../operations/RestorePageRevision.graphql";
 import SET_PAGE_EDITING from "../../operations/SetPageEditing.graphql";
 import UPDATE_PAGE from "../../operations/UpdatePage.graphql";
 import { describe, isNotFound, link, type AppContext, type View } from "./app";
-import { field, h, notice, replaceChildren, serverHtml, time } from "./dom";
+import { announce, field, h, notice, replaceChildren, serverHtml, time } from "./dom";
 import type { LiveSubscription } from "./live";
 import { notFound } from "./project";
 import { GraphQLRequestError } from "./session";
 import type { ConflictHunk, MergeProposal, PageData, PageDiffData, PresenceData, ProjectEventsData } from "./types";
+import { confirmDiscard, keepUnsaved } from "./unsaved";
 import { watchControl } from "./watch";
 
 interface Editing {
@@ -22,6 +29,31 @@ interface Editing {
   baseBody: string | null;
   title: HTMLInputElement;
   body: HTMLTextAreaElement;
+  summary: HTMLInputElement;
+  /** The texts the editor opened with: anything else is unsaved work. */
+  start: { title: string; body: string };
+}
+
+interface PageComment {
+  id: string;
+  bodyHtml: string;
+  visibility: string;
+  createdAt: string;
+  editedAt: string | null;
+  author: { id: string; name: string };
+}
+
+interface CommentsPage {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { node: PageComment }[];
+}
+
+/** Move focus to an element that shows a result (made focusable for it) and bring it into view. */
+function focusOn(element: HTMLElement): void {
+  if (!element.hasAttribute("tabindex")) element.tabIndex = -1;
+  element.focus({ preventScroll: true });
+  element.scrollIntoView({ block: "start" });
 }
 
 export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): View {
@@ -30,6 +62,8 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   let conflictShown = false; // the conflict panel stands in for the draft notice
   let resolving = false; // choosing between the sides of a draft's conflicts
   let destroyed = false;
+  let keptSummary = ""; // the summary typed before a conflict, for the next editor
+  let releaseEditor: (() => void) | null = null;
   const subscriptions: LiveSubscription<unknown>[] = [];
 
   const title = h("h1", { tabindex: -1 });
@@ -43,9 +77,12 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   const attachments = h("div");
   const revisions = h("ol", { class: "revisions", "aria-label": "Revisions, newest first" });
   const compare = h("div");
-  const diffSlot = h("div", { "aria-live": "polite" });
+  const diffSlot = h("div");
+  const comments = pageComments();
   const people = h("ul", { class: "presence", "aria-label": "People on this page" });
 
+  let editButton: HTMLButtonElement | null = null;
+  document.title = "Page · Extranet";
   replaceChildren(main, h("p", { class: "muted" }, "Loading…"));
   void load();
 
@@ -60,19 +97,27 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       fetched = await fetchPage();
     } catch (error) {
       if (destroyed) return;
-      if (isNotFound(error)) notFound(main, "Page");
-      else replaceChildren(main, h("h1", {}, "Page"), notice("error", describe(error)));
+      if (isNotFound(error)) {
+        notFound(main, "Page");
+        document.title = "Page not found · Extranet";
+      } else {
+        replaceChildren(main, h("h1", {}, "Page"), notice("error", describe(error)));
+        document.title = "Page · Extranet";
+      }
       return;
     }
     if (destroyed) return;
     if (!fetched) {
       notFound(main, "Page");
+      document.title = "Page not found · Extranet";
       return;
     }
     page = fetched;
     layout(fetched);
     show(fetched);
     subscribe(fetched);
+    if (fetched.project.viewerCanContribute) comments.allowPosting();
+    void comments.more();
   }
 
   async function reload(): Promise<void> {
@@ -113,6 +158,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           actions,
           h("article", { class: "panel page-body", "aria-labelledby": "page-title" }, content),
           attachments,
+          comments.element,
           h("section", { class: "panel history", "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), revisions, compare, diffSlot),
         ),
         h(
@@ -128,6 +174,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   }
 
   function show(p: PageData): void {
+    document.title = `${p.title} · ${p.project.name} · Extranet`;
     replaceChildren(title, p.title, p.visibility === "INTERNAL" ? h("span", { class: "tag internal" }, "Internal") : null);
     replaceChildren(
       meta,
@@ -138,8 +185,11 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     );
     replaceChildren(content, serverHtml("markdown", p.bodyHtml));
     replaceChildren(actions);
-    if (p.project.viewerCanContribute && !editing && !resolving) {
-      actions.append(h("button", { type: "button", onclick: () => openEditor() }, "Edit page"));
+    editButton = null;
+    // while the conflict panel is up, its "Edit again" (from your draft) is the way to edit
+    if (p.project.viewerCanContribute && !editing && !resolving && !conflictShown) {
+      editButton = h("button", { type: "button", onclick: () => openEditor() }, "Edit page");
+      actions.append(editButton);
     }
     showDraft(p);
     showAttachments(p);
@@ -222,6 +272,18 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
                 "Changes",
               )
             : null,
+          p.project.viewerCanContribute && node.number !== p.revision
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "link",
+                  "aria-label": `Restore revision ${node.number}`,
+                  onclick: () => void restore(node.number),
+                },
+                "Restore",
+              )
+            : null,
         ),
       ),
     );
@@ -261,12 +323,13 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       const data = await ctx.session.request<PageDiffData>(PAGE_DIFF, { id: pageId, from, to });
       const diff = data.page?.diff;
       if (!diff) return;
+      const caption = h("figcaption", { tabindex: -1 }, `Changes from revision ${diff.fromRevision} to revision ${diff.toRevision}`);
       replaceChildren(
         diffSlot,
         h(
           "figure",
           { class: "diff" },
-          h("figcaption", {}, `Changes from revision ${diff.fromRevision} to revision ${diff.toRevision}`),
+          caption,
           diff.titleChanged ? h("p", {}, "The title changed.") : null,
           diff.hunks.length === 0 ? h("p", { class: "muted" }, "The text is the same.") : null,
           diff.hunks.map((hunk) =>
@@ -293,9 +356,47 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           ),
         ),
       );
+      focusOn(caption);
     } catch (error) {
-      replaceChildren(diffSlot, notice("error", describe(error)));
+      const shown = notice("error", describe(error));
+      replaceChildren(diffSlot, shown);
+      focusOn(shown);
     }
+  }
+
+  async function restore(number: number): Promise<void> {
+    const p = page;
+    if (!p) return;
+    const ask =
+      `Restore revision ${number}? Its text becomes the page's text again, as a new revision ` +
+      "(what was written since is merged with it, where it does not overlap). Every revision stays in the history.";
+    if (!window.confirm(ask)) return;
+    try {
+      const data = await ctx.session.request<{
+        restorePageRevision: { merged: boolean; page: { revision: number }; revision: { number: number } };
+      }>(RESTORE_PAGE_REVISION, { pageId, revision: number, baseRevision: p.revision, summary: `Restored revision ${number}` });
+      const result = data.restorePageRevision;
+      await reload();
+      showOutcome(
+        result.revision.number === p.revision
+          ? notice("info", `Revision ${number} has the text the page has now: nothing changed.`)
+          : notice("success", h("strong", {}, `Revision ${number} restored `), `as revision ${result.revision.number}.`),
+      );
+    } catch (error) {
+      if (error instanceof GraphQLRequestError && error.hasCode("CONFLICT")) {
+        conflictShown = true;
+        showConflict(error, p.revision);
+        await reload();
+      } else {
+        showOutcome(notice("error", describe(error)));
+      }
+    }
+  }
+
+  /** Put a result in the outcome slot and take the reader there. */
+  function showOutcome(shown: HTMLElement): void {
+    replaceChildren(outcome, shown);
+    focusOn(shown);
   }
 
   /** The editor, on the page as loaded or on a text made from revision `start.base`. */
@@ -307,10 +408,17 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     const summary = h("input", { type: "text", name: "summary", maxlength: 500 });
     titleInput.value = start?.title ?? p.title;
     bodyInput.value = start?.body ?? p.body;
+    summary.value = keptSummary;
+    keptSummary = "";
     const base = start?.base ?? p.revision;
+    const opened = { title: titleInput.value, body: bodyInput.value };
+    const fields = { title: titleInput, body: bodyInput, summary, start: opened };
     editing = start
-      ? { base, baseTitle: null, baseBody: null, title: titleInput, body: bodyInput }
-      : { base, baseTitle: p.title, baseBody: p.body, title: titleInput, body: bodyInput };
+      ? { base, baseTitle: null, baseBody: null, ...fields }
+      : { base, baseTitle: p.title, baseBody: p.body, ...fields };
+    const edit = editing;
+    releaseEditor?.();
+    releaseEditor = keepUnsaved(() => editorDirty(edit));
     conflictShown = false;
     const saveButton = h("button", { type: "submit" }, "Save");
     replaceChildren(outcome);
@@ -337,15 +445,29 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
         field("Title", titleInput),
         field("Text (Markdown)", bodyInput),
         field("Summary of your change", summary, "Optional; shown in the history."),
-        h("div", { class: "row" }, saveButton, h("button", { type: "button", class: "secondary", onclick: () => closeEditor() }, "Cancel")),
+        h("div", { class: "row" }, saveButton, h("button", { type: "button", class: "secondary", onclick: () => cancelEditor() }, "Cancel")),
       ),
     );
     bodyInput.focus();
     void setEditing(true);
   }
 
+  function editorDirty(edit: Editing): boolean {
+    return (
+      edit.title.value !== edit.start.title || edit.body.value !== edit.start.body || edit.summary.value.trim() !== ""
+    );
+  }
+
+  function cancelEditor(): void {
+    if (editing && !confirmDiscard(editorDirty(editing), "Discard your changes to this page?")) return;
+    closeEditor();
+    if (editButton) focusOn(editButton);
+  }
+
   function closeEditor(): void {
     editing = null;
+    releaseEditor?.();
+    releaseEditor = null;
     replaceChildren(editorSlot);
     replaceChildren(liveNotice);
     if (page) show(page);
@@ -369,8 +491,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       const result = data.updatePage;
       closeEditor();
       await reload();
-      replaceChildren(
-        outcome,
+      showOutcome(
         result.merged
           ? notice(
               "success",
@@ -386,10 +507,13 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       if (error instanceof GraphQLRequestError && error.hasCode("CONFLICT")) {
         conflictShown = true;
         closeEditor();
+        keptSummary = summary; // the draft keeps the text; the summary waits for "Edit again"
         showConflict(error, edit.base);
         await reload(); // show the revision the edit collided with
       } else {
-        replaceChildren(outcome, notice("error", describe(error)));
+        const shown = notice("error", describe(error));
+        replaceChildren(outcome, shown);
+        shown.scrollIntoView({ block: "nearest" }); // focus stays in the editor, to try again
       }
     }
   }
@@ -400,12 +524,13 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     const current = typeof extensions.currentRevision === "number" ? extensions.currentRevision : null;
     const side = (caption: string, text: string, kind: string) =>
       h("figure", { class: `side ${kind}` }, h("figcaption", {}, caption), h("pre", {}, text || "(nothing)"));
+    const heading = h("h2", { id: "conflict-heading", tabindex: -1 }, "Not saved: your edit overlaps with changes made meanwhile");
     replaceChildren(
       outcome,
       h(
         "section",
-        { class: "conflict", role: "alert", "aria-labelledby": "conflict-heading" },
-        h("h2", { id: "conflict-heading" }, "Not saved: your edit overlaps with changes made meanwhile"),
+        { class: "conflict", "aria-labelledby": "conflict-heading" },
+        heading,
         h("p", {}, error.message),
         hunks.map((hunk) =>
           h(
@@ -429,9 +554,11 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
             {
               type: "button",
               onclick: async () => {
+                const summary = keptSummary;
                 await reload();
                 replaceChildren(outcome);
                 conflictShown = false;
+                keptSummary = summary;
                 const draft = page?.draft;
                 if (draft) openResolver(draft.proposal);
                 else openEditor();
@@ -443,6 +570,8 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
         ),
       ),
     );
+    focusOn(heading);
+    announce("Not saved: your edit overlaps with changes made meanwhile. Your edit is kept as your draft.");
   }
 
   /** Your draft merged with the page now: the changes of both sides that do not overlap are
@@ -504,6 +633,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       );
       return;
     }
+    const summary = keptSummary;
     resolving = true;
     const heading = h("h2", { id: "resolver-heading", tabindex: -1 }, `Finish your draft on revision ${proposal.currentRevision}`);
     const conflicts = proposal.body.filter((part) => part.__typename === "PageConflictHunk");
@@ -519,6 +649,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
             const text = compose();
             resolving = false;
             replaceChildren(editorSlot);
+            keptSummary = summary;
             openEditor(text);
           },
         },
@@ -537,7 +668,18 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           "div",
           { class: "row" },
           h("button", { type: "submit" }, "Continue in the editor"),
-          h("button", { type: "button", class: "secondary", onclick: () => closeResolver() }, "Cancel"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              onclick: () => {
+                closeResolver();
+                if (editButton) focusOn(editButton);
+              },
+            },
+            "Cancel",
+          ),
           h("button", { type: "button", class: "secondary", onclick: () => void discardDraft() }, "Discard my draft"),
         ),
       ),
@@ -552,15 +694,168 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   }
 
   async function discardDraft(): Promise<void> {
+    const ask = "Discard your draft? The edit that did not merge is lost; the page stays as it is.";
+    if (!window.confirm(ask)) return;
     try {
       await ctx.session.request(DISCARD_PAGE_DRAFT, { pageId });
       conflictShown = false;
+      keptSummary = "";
       if (resolving) closeResolver();
-      replaceChildren(outcome, notice("info", "Your draft is discarded."));
       await reload();
+      showOutcome(notice("info", "Your draft is discarded."));
     } catch (error) {
-      replaceChildren(outcome, notice("error", describe(error)));
+      showOutcome(notice("error", describe(error)));
     }
+  }
+
+  /** The page's discussion: its comments, oldest first, and a form to add one. */
+  function pageComments(): {
+    element: HTMLElement;
+    more: () => Promise<void>;
+    allowPosting: () => void;
+    release: () => void;
+  } {
+    const list = h("ol", { class: "comments", "aria-labelledby": "comments-heading" });
+    const count = h("span", { class: "muted", "data-testid": "comment-count" });
+    const status = h("div");
+    const moreSlot = h("div");
+    const formSlot = h("div");
+    const shown = new Set<string>();
+    let endCursor: string | null = null;
+    let loading: Promise<void> | null = null;
+    const body = h("textarea", { name: "comment", rows: 3, maxlength: 5000 });
+    const release = keepUnsaved(() => body.value.trim() !== "");
+    let posting = false;
+    const form = h(
+      "form",
+      {
+        class: "comment-form",
+        "aria-label": "Comment on this page",
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          void post();
+        },
+      },
+      field("Your comment (Markdown)", body, "Ctrl+Enter posts it."),
+      h("button", { type: "submit" }, "Post comment"),
+    );
+    body.addEventListener("keydown", (event: KeyboardEvent) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    const element = h(
+      "section",
+      { class: "panel discussion", "aria-labelledby": "comments-heading" },
+      h("h2", { id: "comments-heading" }, "Discussion ", count),
+      list,
+      moreSlot,
+      status,
+      formSlot,
+    );
+
+    function item(comment: PageComment): HTMLLIElement {
+      shown.add(comment.id);
+      return h(
+        "li",
+        { "data-comment-id": comment.id, tabindex: -1 },
+        h(
+          "article",
+          { class: "post", "aria-label": `Comment by ${comment.author.name}` },
+          h(
+            "header",
+            {},
+            h("strong", {}, comment.author.name),
+            " · ",
+            time(comment.createdAt),
+            comment.editedAt ? " · edited" : null,
+            comment.visibility === "INTERNAL" ? h("span", { class: "tag internal" }, "Internal") : null,
+          ),
+          serverHtml("markdown", comment.bodyHtml),
+        ),
+      );
+    }
+
+    function showCount(total: number): void {
+      replaceChildren(count, total === 1 ? "(1 comment)" : `(${total} comments)`);
+      if (total === 0 && list.childElementCount === 0) {
+        replaceChildren(status, h("p", { class: "muted", "data-testid": "no-comments" }, "No comments yet."));
+      } else {
+        status.querySelector("[data-testid=no-comments]")?.remove();
+      }
+    }
+
+    /** The comments after the last one shown (all of them, at first); with `focusFirst`,
+     * focus moves to the first one added. */
+    async function fetchMore(focusFirst: boolean): Promise<void> {
+      try {
+        const data = await ctx.session.request<{ page: { comments: CommentsPage } | null }>(PAGE_COMMENTS, {
+          id: pageId,
+          after: endCursor,
+        });
+        const connection = data.page?.comments;
+        if (!connection || destroyed) return;
+        const added = connection.edges.filter(({ node }) => !shown.has(node.id)).map(({ node }) => item(node));
+        list.append(...added);
+        endCursor = connection.pageInfo.endCursor ?? endCursor;
+        showCount(connection.totalCount);
+        if (connection.pageInfo.hasNextPage) {
+          replaceChildren(
+            moreSlot,
+            h("button", { type: "button", class: "secondary", onclick: () => void fetchMore(true) }, "Show more comments"),
+          );
+        } else {
+          const hadFocus = moreSlot.contains(document.activeElement);
+          replaceChildren(moreSlot);
+          if (hadFocus && added.length === 0) focusOn(list);
+        }
+        if (focusFirst && added[0]) focusOn(added[0]);
+      } catch (error) {
+        replaceChildren(moreSlot, notice("error", describe(error)));
+      }
+    }
+
+    function more(): Promise<void> {
+      // one fetch at a time, so a comment is never added twice
+      const next = (loading ?? Promise.resolve()).then(() => fetchMore(false));
+      loading = next;
+      return next;
+    }
+
+    async function post(): Promise<void> {
+      const p = page;
+      const text = body.value.trim();
+      if (!p || posting) return;
+      if (!text) {
+        body.focus();
+        return;
+      }
+      posting = true;
+      form.setAttribute("aria-busy", "true");
+      try {
+        const data = await ctx.session.request<{ postMicropost: { micropost: PageComment } }>(POST_PAGE_COMMENT, {
+          projectId: p.project.id,
+          pageId,
+          body: text,
+        });
+        body.value = "";
+        const added = item(data.postMicropost.micropost);
+        list.append(added);
+        showCount(shown.size);
+        replaceChildren(status);
+        focusOn(added);
+        announce("Your comment is posted.");
+      } catch (error) {
+        replaceChildren(status, notice("error", describe(error)));
+        body.focus();
+      } finally {
+        posting = false;
+        form.removeAttribute("aria-busy");
+      }
+    }
+
+    return { element, more, allowPosting: () => replaceChildren(formSlot, form), release };
   }
 
   async function setEditing(flag: boolean): Promise<void> {
@@ -597,6 +892,11 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
             const event = data.projectTimeline;
             if (event.__typename === "ResyncRequired") {
               if (!editing) void reload();
+              void comments.more();
+              return;
+            }
+            if (event.__typename === "MicropostPosted" && event.actor.id !== ctx.user.id) {
+              void comments.more(); // a comment on this page, perhaps: the new ones are added
               return;
             }
             if (event.__typename !== "PageUpdated" || event.page?.id !== pageId) return;
@@ -624,6 +924,8 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   return {
     destroy() {
       destroyed = true;
+      comments.release();
+      releaseEditor?.();
       for (const subscription of subscriptions) subscription.stop();
     },
   };
