@@ -1,6 +1,7 @@
 // What every view gets: the session, the live connection, and a way to tell the user that
 // an error happened.
 
+import { h, notice } from "./dom";
 import type { Live } from "./live";
 import { GraphQLRequestError, NetworkError, type Session } from "./session";
 import type { SessionUser } from "./types";
@@ -34,4 +35,19 @@ export function describe(error: unknown): string {
 
 export function link(path: string, ...ids: string[]): string {
   return `#/${path}${ids.map((id) => `/${encodeURIComponent(id)}`).join("")}`;
+}
+
+/** The tab's title for a view: `setTitle("Inbox (3)")` gives "Inbox (3) – Extranet". */
+export function setTitle(...parts: string[]): void {
+  document.title = [...parts.filter(Boolean), "Extranet"].join(" – ");
+}
+
+/** An error notice; where the server could not be reached, with a "Try again" button that
+ * runs `retry` (which shows the view afresh, or the error again). */
+export function failure(error: unknown, retry?: () => void): HTMLElement {
+  const again =
+    retry && error instanceof NetworkError
+      ? h("button", { type: "button", class: "secondary retry", onclick: () => retry() }, "Try again")
+      : null;
+  return notice("error", describe(error), again ? " " : null, again);
 }

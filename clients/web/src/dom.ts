@@ -52,9 +52,108 @@ export function serverHtml(className: string, html: string): HTMLDivElement {
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const shortDate = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["year", 365 * 24 * 3600],
+  ["month", 30 * 24 * 3600],
+  ["week", 7 * 24 * 3600],
+  ["day", 24 * 3600],
+  ["hour", 3600],
+  ["minute", 60],
+];
 
+/** The absolute date and time, as the reader's locale writes it ("12 May 2026, 14:05"). */
+export function absoluteTime(iso: string): string {
+  return dateTime.format(new Date(iso));
+}
+
+/** A short date for accessible names ("12 May"). */
+export function shortTime(iso: string): string {
+  return shortDate.format(new Date(iso));
+}
+
+/** "5 minutes ago", "yesterday", "just now", for a moment relative to now. */
+export function relativeTime(iso: string, now: number = Date.now()): string {
+  const seconds = (new Date(iso).getTime() - now) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
+  }
+  return "just now";
+}
+
+/** `<time datetime=…>` saying how long ago, with the absolute date and time in its title. */
 export function time(iso: string): HTMLTimeElement {
-  return h("time", { datetime: iso }, dateTime.format(new Date(iso)));
+  return h("time", { datetime: iso, title: absoluteTime(iso), "data-relative": "" }, relativeTime(iso));
+}
+
+// relative times move on while the page is open
+window.setInterval(() => {
+  const now = Date.now();
+  for (const element of document.querySelectorAll<HTMLTimeElement>("time[data-relative]")) {
+    const text = relativeTime(element.dateTime, now);
+    if (element.textContent !== text) element.textContent = text;
+  }
+}, 30_000);
+
+const MENTION = /(^|[^\w@/])@([a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?)(?![\w-]|\.\w)/giu;
+const TOPIC = /(^|[^\p{L}\p{M}\p{N}\p{Pc}#&/])#(\p{L}[\p{L}\p{M}\p{N}\p{Pc}-]*)/gu;
+
+function topicKey(word: string): string {
+  return word.replace(/-+$/, "").normalize("NFC").toLowerCase().normalize("NFC");
+}
+
+/** Make the @mentions and #topics in server-rendered post HTML links: `people` maps a
+ * lower-case handle to where its person is shown, `topics` a normalised topic name to its
+ * link. Only handles and topics the server found become links; code, pre and existing
+ * links are left alone. */
+export function linkReferences(
+  element: HTMLElement,
+  people: Map<string, string>,
+  topics: Map<string, string>,
+): void {
+  if (people.size === 0 && topics.size === 0) return;
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) =>
+      node.parentElement?.closest("code, pre, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const texts: Text[] = [];
+  while (walker.nextNode()) texts.push(walker.currentNode as Text);
+  for (const node of texts) {
+    const value = node.data;
+    const found: { start: number; end: number; href: string; label: string; kind: string }[] = [];
+    for (const match of value.matchAll(MENTION)) {
+      const href = people.get(match[2]!.toLowerCase());
+      const start = match.index! + match[1]!.length;
+      if (href) found.push({ start, end: start + 1 + match[2]!.length, href, label: `@${match[2]}`, kind: "mention" });
+    }
+    for (const match of value.matchAll(TOPIC)) {
+      const word = match[2]!.replace(/-+$/, "");
+      const href = topics.get(topicKey(word));
+      const start = match.index! + match[1]!.length;
+      if (href) found.push({ start, end: start + 1 + word.length, href, label: `#${word}`, kind: "topic" });
+    }
+    if (found.length === 0) continue;
+    found.sort((a, b) => a.start - b.start);
+    const parts: Node[] = [];
+    let at = 0;
+    for (const hit of found) {
+      if (hit.start < at) continue;
+      parts.push(document.createTextNode(value.slice(at, hit.start)));
+      parts.push(h("a", { href: hit.href, class: hit.kind }, hit.label));
+      at = hit.end;
+    }
+    parts.push(document.createTextNode(value.slice(at)));
+    node.replaceWith(...parts);
+  }
+}
+
+/** Move focus to `element` (made focusable by script if it is not), e.g. a new post or a
+ * notice, so keyboard and screen-reader users land on the result of what they did. */
+export function focusOn(element: HTMLElement | null | undefined): void {
+  if (!element) return;
+  if (!element.matches("a[href], button, input, select, textarea, [tabindex]")) element.tabIndex = -1;
+  element.focus();
 }
 
 const STATUS_LABELS: Record<string, string> = {

@@ -1,18 +1,22 @@
 import HOME from "../../operations/Home.graphql";
-import { describe, link, type AppContext, type View } from "./app";
-import { h, notice, replaceChildren, statusBadge, time } from "./dom";
+import { failure, isStaff, link, setTitle, type AppContext, type View } from "./app";
+import { focusOn, h, replaceChildren, statusBadge, time } from "./dom";
 import type { HomeData } from "./types";
 
 /** My customers and their projects, with status. */
 export function homeView(ctx: AppContext, main: HTMLElement): View {
+  setTitle("Projects");
   replaceChildren(main, h("h1", { tabindex: -1 }, "Projects"), h("p", { class: "muted" }, "Loading…"));
   // an answer that comes after the reader went elsewhere must not replace that view
   let destroyed = false;
-  void (async () => {
+  const load = async (): Promise<void> => {
     try {
       const data = await ctx.session.request<HomeData>(HOME);
       if (destroyed) return;
       const customers = data.customers.edges.map((edge) => edge.node);
+      // lead contacts invite for their own customer; the account team (staff) for theirs
+      const mayInvite = (customerId: string): boolean =>
+        isStaff(ctx.user) || (data.me.role === "CUSTOMER_ADMIN" && data.me.customer?.id === customerId);
       replaceChildren(
         main,
         h("h1", { tabindex: -1 }, "Projects"),
@@ -40,14 +44,28 @@ export function homeView(ctx: AppContext, main: HTMLElement): View {
                   ),
                 ),
             more > 0 ? h("p", { class: "muted" }, `and ${more} more`) : null,
+            mayInvite(customer.id)
+              ? h("p", {}, h("a", { href: link("invite", customer.id), class: "invite-link" }, `Invite a contact of ${customer.name}`))
+              : null,
           );
         }),
       );
       main.querySelector("h1")?.focus();
     } catch (error) {
-      if (!destroyed) replaceChildren(main, h("h1", {}, "Projects"), notice("error", describe(error)));
+      if (destroyed) return;
+      replaceChildren(
+        main,
+        h("h1", { tabindex: -1 }, "Projects"),
+        failure(error, () => {
+          replaceChildren(main, h("h1", { tabindex: -1 }, "Projects"), h("p", { class: "muted", role: "status" }, "Loading…"));
+          focusOn(main.querySelector("h1"));
+          void load();
+        }),
+      );
+      focusOn(main.querySelector<HTMLElement>(".retry"));
     }
-  })();
+  };
+  void load();
   return {
     destroy() {
       destroyed = true;

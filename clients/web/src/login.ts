@@ -15,6 +15,7 @@ function extension(error: unknown, code: string, key: string): string | null {
 /** The sign-in form; `signedIn` runs once the session holds tokens. */
 export function loginView(root: HTMLElement, session: Session, signedIn: () => void, message?: string): void {
   const area = h("div");
+  document.title = "Sign in – Extranet";
   replaceChildren(
     root,
     h(
@@ -141,4 +142,50 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
     );
     next.focus();
   }
+}
+
+/** Accepting an invitation (#/invitation/TOKEN): choose a password, and be signed in. */
+export function invitationView(root: HTMLElement, session: Session, token: string, signedIn: () => void): void {
+  const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true });
+  const feedback = h("div");
+  const go = h("button", { type: "submit" }, "Create my account");
+  let busy = false;
+  replaceChildren(
+    root,
+    h(
+      "main",
+      { class: "login" },
+      h("h1", {}, "Accept your invitation"),
+      h("p", { class: "lede" }, "Choose a password for your new account; you sign in with it and your email address from now on."),
+      h(
+        "form",
+        {
+          class: "login-form",
+          "aria-label": "Accept your invitation",
+          onsubmit: async (event: Event) => {
+            event.preventDefault();
+            if (busy) return;
+            busy = true;
+            replaceChildren(feedback);
+            try {
+              await session.acceptInvitation(token, password.value);
+              history.replaceState(history.state, "", "#/"); // the token is spent: not in the history
+              signedIn();
+            } catch (error) {
+              replaceChildren(feedback, notice("error", describe(error)));
+              password.focus();
+            } finally {
+              busy = false;
+            }
+          },
+        },
+        field("New password", password, "A long passphrase: at least 12 characters."),
+        go,
+        feedback,
+      ),
+      h("p", {}, h("a", { href: "#/" }, "I have an account: sign in")),
+    ),
+  );
+  document.title = "Accept your invitation – Extranet";
+  password.focus();
 }

@@ -1,15 +1,19 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
-// one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/inbox.
+// one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
+// #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID; signed out,
+// #/invitation/TOKEN accepts an invitation.
 
 import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
-import type { AppContext, View } from "./app";
+import { setTitle, type AppContext, type View } from "./app";
 import { h, replaceChildren } from "./dom";
 import { homeView } from "./home";
 import { inboxView } from "./inbox";
+import { inviteView } from "./invite";
 import { Live, type ConnectionState } from "./live";
-import { loginView } from "./login";
+import { invitationView, loginView } from "./login";
 import { pageView } from "./page";
-import { projectView } from "./project";
+import { postView, projectView } from "./project";
+import { personView, searchView, topicView } from "./search";
 import { Session } from "./session";
 import { confirmLeaving, releaseAll } from "./unsaved";
 
@@ -26,7 +30,9 @@ const STATE_TEXT: Record<ConnectionState, string> = {
 let signedIn: { live: Live; view: View | null; main: HTMLElement; ctx: AppContext; stop: () => void } | null = null;
 
 function signIn(message?: string): void {
-  loginView(root, session, () => start(), message);
+  const [, kind, token] = window.location.hash.replace(/^#/, "").split("/");
+  if (kind === "invitation" && token && !message) invitationView(root, session, token, () => start());
+  else loginView(root, session, () => start(), message);
 }
 
 session.onEnded = (message) => {
@@ -64,7 +70,14 @@ function start(): void {
 
   const badge = h("span", { class: "badge", hidden: true, "data-testid": "unread-count" });
   const inboxLink = h("a", { href: "#/inbox", "aria-label": "Inbox" }, "Inbox ", badge);
-  const state = h("span", { class: "connection", role: "status", "data-testid": "connection" });
+  // the coloured dot is decoration: the words say the state
+  const stateText = h("span", {});
+  const state = h(
+    "span",
+    { class: "connection", role: "status", "data-testid": "connection" },
+    h("span", { class: "connection-dot", "aria-hidden": "true" }),
+    stateText,
+  );
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   const main = h("main", { id: "main" });
   replaceChildren(
@@ -74,7 +87,7 @@ function start(): void {
       "header",
       { class: "topbar" },
       h("a", { class: "brand", href: "#/" }, "Extranet"),
-      h("nav", { "aria-label": "Main" }, h("a", { href: "#/" }, "Projects"), inboxLink),
+      h("nav", { "aria-label": "Main" }, h("a", { href: "#/" }, "Projects"), inboxLink, h("a", { href: "#/search" }, "Search")),
       state,
       h("span", { class: "who" }, user.name),
       signOut,
@@ -85,7 +98,7 @@ function start(): void {
   main.tabIndex = -1;
 
   const stopState = live.onState((now) => {
-    state.textContent = STATE_TEXT[now];
+    stateText.textContent = STATE_TEXT[now];
     state.dataset.state = now;
   });
   const unread = live.subscribe<{ unreadNotificationCount: number }>(UNREAD_NOTIFICATION_COUNT, {}, {
@@ -130,10 +143,15 @@ function route(): void {
   } catch {
     id = rawId;
   }
-  document.title = "Extranet";
+  setTitle();
   if (kind === "projects" && id) signedIn.view = projectView(ctx, main, id);
   else if (kind === "pages" && id) signedIn.view = pageView(ctx, main, id);
+  else if (kind === "posts" && id) signedIn.view = postView(ctx, main, id);
   else if (kind === "inbox") signedIn.view = inboxView(ctx, main);
+  else if (kind === "search") signedIn.view = searchView(ctx, main, id);
+  else if (kind === "topics" && id) signedIn.view = topicView(ctx, main, id);
+  else if (kind === "people" && id) signedIn.view = personView(ctx, main, id);
+  else if (kind === "invite" && id) signedIn.view = inviteView(ctx, main, id);
   else signedIn.view = homeView(ctx, main);
   window.scrollTo(0, 0);
 }
@@ -149,6 +167,7 @@ window.addEventListener("hashchange", () => {
     return;
   }
   shownHash = window.location.hash;
+  if (!signedIn && window.location.hash.startsWith("#/invitation/")) signIn();
   route();
 });
 if (session.user) start();

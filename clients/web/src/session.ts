@@ -4,6 +4,7 @@
 
 import COMPLETE_LOGIN from "../../operations/CompleteLogin.graphql";
 import CONFIRM_TOTP from "../../operations/ConfirmTotp.graphql";
+import ACCEPT_INVITATION from "../../operations/AcceptInvitation.graphql";
 import ENROLL_TOTP from "../../operations/EnrollTotp.graphql";
 import LOGIN from "../../operations/Login.graphql";
 import LOGOUT from "../../operations/Logout.graphql";
@@ -115,6 +116,19 @@ export class Session {
     const data = await post<{ login: SessionPayload & { user: SessionUser } }>(LOGIN, { email, password });
     this.keep(data.login, data.login.user);
     return data.login.user;
+  }
+
+  /** Accept an invitation (its token from the link) with a new password: the account is
+   * made and signed in. */
+  async acceptInvitation(token: string, password: string): Promise<SessionUser> {
+    const data = await post<{ acceptInvitation: (SessionPayload & { user: SessionUser }) | null }>(ACCEPT_INVITATION, {
+      token,
+      password,
+    });
+    const session = data.acceptInvitation;
+    if (!session) throw new NetworkError("The server accepted the invitation but started no session.");
+    this.keep(session, session.user);
+    return session.user;
   }
 
   /** The second step of signing in: the `mfaToken` of MFA_REQUIRED and a code. */

@@ -35,6 +35,77 @@ export interface Post {
   editedAt: string | null;
   author: { id: string; name: string };
   parent: { id: string } | null;
+  /** The concept page this post comments on, if any. */
+  page: { id: string; title: string } | null;
+  mentions: { id: string; handle: string }[];
+  topics: { name: string }[];
+}
+
+export type Thread = Post & { replies: Connection<Post> };
+
+export interface SinglePostData {
+  node:
+    | (Thread & {
+        __typename: "Micropost";
+        project: { id: string; name: string; viewerCanContribute: boolean; customer: { id: string; name: string } };
+        parent: Thread | null;
+      })
+    | { __typename: string }
+    | null;
+}
+
+export interface SearchData {
+  search: Connection<{
+    snippet: string;
+    node:
+      | { __typename: "Page"; id: string; title: string; project: { id: string; name: string } }
+      | {
+          __typename: "Micropost";
+          id: string;
+          createdAt: string;
+          author: { name: string };
+          project: { id: string; name: string };
+          page: { id: string; title: string } | null;
+        }
+      | {
+          __typename: "Attachment";
+          id: string;
+          name: string;
+          attachmentPage: { id: string; title: string; project: { id: string; name: string } };
+        };
+  }> | null;
+}
+
+export interface TopicPostsData {
+  topic: {
+    id: string;
+    name: string;
+    microposts: Connection<Post & { project: { id: string; name: string } }>;
+  } | null;
+}
+
+export interface PersonData {
+  node:
+    | {
+        __typename: "User";
+        id: string;
+        name: string;
+        handle: string;
+        role: SessionUser["role"];
+        email: string | null;
+        customer: { id: string; name: string } | null;
+      }
+    | { __typename: string }
+    | null;
+}
+
+export interface InviteFormData {
+  customer: {
+    id: string;
+    name: string;
+    emailDomains: string[];
+    projects: Connection<{ id: string; name: string }>;
+  } | null;
 }
 
 export interface PageSummary {
@@ -58,7 +129,7 @@ export interface ProjectViewData {
     timelineCursor: string;
     customer: { id: string; name: string };
     pages: Connection<PageSummary>;
-    timeline: Connection<Post & { replies: Connection<Post> }>;
+    timeline: Connection<Thread>;
   } | null;
 }
 
@@ -168,7 +239,10 @@ export interface PresenceData {
 }
 
 type NotificationEvent =
-  | { __typename: "MicropostPosted" | "MicropostEdited"; micropost: { id: string; bodyHtml: string } | null }
+  | {
+      __typename: "MicropostPosted" | "MicropostEdited";
+      micropost: { id: string; bodyHtml: string; page: { id: string; title: string } | null } | null;
+    }
   | { __typename: "ProjectStatusChanged"; fromStatus: ProjectStatus; toStatus: ProjectStatus; reason: string }
   | { __typename: "PageCreated"; page: { id: string; title: string } | null }
   | { __typename: "PageUpdated"; revision: number; summary: string; page: { id: string; title: string } | null }
@@ -182,7 +256,7 @@ export interface InboxData {
     readAt: string | null;
     event: NotificationEvent & {
       occurredAt?: string;
-      actor?: { name: string };
+      actor?: { id: string; name: string };
       project?: { id: string; name: string };
     };
   }> & { unreadCount: number };
