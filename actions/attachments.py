@@ -282,13 +282,10 @@ async def delete_attachment(
         policy.visible_attachments(actor), attachment_id, "attachment"
     )
     page = await Page.get(id=attachment.page_id)
-    if attachment.uploaded_by_id != actor.id:
-        project = await Project.get(id=page.project_id)
-        if not (actor.is_staff and await policy.can_contribute(actor, project)):
-            raise Forbidden(
-                "Only whoever uploaded this file, or staff who may write on the page, may "
-                "delete it."
-            )
+    if not await policy.can_delete_attachment(actor, attachment, page):
+        raise Forbidden(
+            "Only whoever uploaded this file, or staff who may write on the page, may delete it."
+        )
     await _check_rate(actor, limits)
     async with in_transaction():
         await Page.filter(id=page.id).select_for_update().get()

@@ -67,7 +67,7 @@ async def set_email_domains(
     """Replace the customer's email domains (administrators only; audited). A domain of
     another customer is a CONFLICT; at most 20 domains, lower-case names like
     ``acme.example``."""
-    if not admin.is_admin:
+    if not policy.is_admin(admin):
         raise Forbidden("Only administrators may set a customer's email domains.")
     if len(domains) > MAX_EMAIL_DOMAINS:
         raise BadUserInput(
@@ -130,7 +130,7 @@ async def invite_contact(
         raise NotFound("project")
     email = normalise_email(email)
     name = name_text(name, "name", NAME_MAX_LENGTH)
-    if not actor.is_staff:
+    if not policy.is_staff(actor):
         domains = await email_domains(customer.id)
         if email_domain(email) not in domains:
             allowed = ", ".join(domains) or "none set yet"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from actions._common import audit, now
+from domain import policy
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from domain.passwords import verify_password
 from domain.throttle import LoginThrottle
@@ -237,7 +238,7 @@ async def require(
 ) -> Customer | None:
     """Require (or stop requiring) a second factor of all staff, or of one customer's
     contacts. Accounts without one are asked to set it up at their next sign-in."""
-    if not admin.is_admin:
+    if not policy.is_admin(admin):
         raise Forbidden("Only administrators may change who must use two-factor sign-in.")
     async with in_transaction():
         if customer_id is None:

@@ -79,7 +79,7 @@ async def post_micropost(
     body = required_text(body, "body", MICROPOST_MAX_LENGTH)
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await policy.require_contributor(actor, project)
-    if visibility is Visibility.INTERNAL and not actor.is_staff:
+    if not policy.can_see_visibility(actor, visibility):
         raise Forbidden("Only staff may write internal notes.")
     involved: dict[int, NotificationReason] = {}
     if parent_id is not None:
@@ -125,7 +125,7 @@ async def post_micropost(
 async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body: str) -> Micropost:
     body = required_text(body, "body", MICROPOST_MAX_LENGTH)
     post = await policy.get_visible(policy.visible_microposts(actor), micropost_id, "micropost")
-    if post.author_id != actor.id:
+    if not policy.is_author(actor, post):
         raise Forbidden("Only the author may edit a post.")
     project = await Project.get(id=post.project_id)
     await policy.require_contributor(actor, project)

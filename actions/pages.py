@@ -53,7 +53,7 @@ async def create_page(
     summary = limited_text(summary.strip(), "summary", SUMMARY_MAX_LENGTH)
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await policy.require_contributor(actor, project)
-    if visibility is Visibility.INTERNAL and not actor.is_staff:
+    if not policy.can_see_visibility(actor, visibility):
         raise Forbidden("Only staff may create internal pages.")
     if parent_id is not None:
         await _parent_for(actor, project, visibility, parent_id)
@@ -140,7 +140,10 @@ async def writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
     """The page and its project, if the actor may write on the page."""
     page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
     project = await Project.get(id=page.project_id)
-    await policy.require_contributor(actor, project)
+    if not await policy.can_edit_page(actor, page, project):
+        raise Forbidden(
+            "You can read this project but not write in it. Ask its account team to add you."
+        )
     return page, project
 
 

@@ -83,11 +83,11 @@ async def add_page_watcher(
 ) -> tuple[Watch, User]:
     """Staff of the customer's account team (or an administrator) make one of the
     customer's contacts who may read the page watch it; recorded in the audit trail."""
-    if not actor.is_staff:
+    if not policy.is_staff(actor):
         raise Forbidden("Only the provider's staff add watchers to a page.")
     page = await policy.get_visible(policy.visible_pages(actor), page_id, "page")
     project = await Project.get(id=page.project_id)
-    if not await policy.can_manage_contacts(actor, project.customer_id):
+    if not await policy.is_account_team_member(actor, project.customer_id):
         raise Forbidden("Only the customer's account team or an administrator add watchers.")
     contact = await User.get_or_none(id=user_id, customer_id=project.customer_id, is_active=True)
     if contact is None:

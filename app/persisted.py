@@ -57,6 +57,7 @@ from graphql import (
 from graphql.language import Visitor, visit
 from tortoise.expressions import Q
 
+from domain import policy
 from domain.errors import AppError, BadUserInput, Forbidden
 from graphql_schema.limits import check_document
 from infra.redis_clients import bounded, is_redis_url, redis_client
@@ -164,13 +165,6 @@ def document_errors(schema: GraphQLSchema, text: str, limits: QueryLimits) -> li
     except GraphQLError as error:
         return [error.message]
     return [e.message for e in check_document(schema, document, limits)]
-
-
-def tenant_scope(viewer: User | None) -> str:
-    """Who shares the documents their clients persisted."""
-    if viewer is None:
-        return "anonymous"
-    return "staff" if viewer.customer_id is None else f"customer:{viewer.customer_id}"
 
 
 def requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
@@ -361,7 +355,7 @@ class PersistedQueries:
         if extensions is not None and not isinstance(extensions, Mapping):
             raise BadUserInput("The extensions must be an object.", field="extensions")
         digest = requested_hash(extensions)
-        scope = tenant_scope(viewer)
+        scope = policy.tenant(viewer)
         if digest is None:
             if query is not None and self.registered_only:
                 await self._require_registered(query)

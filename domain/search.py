@@ -260,14 +260,6 @@ def _finite(value: float) -> bool:
     return value == value and abs(value) != float("inf")
 
 
-async def _scope(viewer: User) -> tuple[list[int] | None, bool]:
-    """The project ids the viewer may search (None: all) and whether INTERNAL counts."""
-    if viewer.is_staff:
-        return None, True
-    projects = await policy.visible_projects(viewer).only("id")
-    return [project.id for project in projects], False
-
-
 def _snippet(raw: str | None) -> str:
     text = html.escape(raw or "", quote=False)
     return text.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
@@ -298,7 +290,7 @@ async def search(viewer: User, query: str, *, limit: int, after: str | None = No
     query without words or a cursor from elsewhere."""
     phrases = terms(query)
     start = After.decode(after) if after is not None else None
-    projects, internal = await _scope(viewer)
+    projects, internal = await policy.search_scope(viewer)
     if projects == []:
         return Found([], [], 0, False)
     client = connections.get("default")

@@ -13,7 +13,7 @@ from graphql_schema.accounts.types import SessionPayload
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import Role
-from graphql_schema.permissions import IsAdmin, IsAuthenticated, rule
+from graphql_schema.permissions import CanManageContacts, IsAdmin, rule
 from graphql_schema.relay import decode_global_id, global_ids_to_ints
 from models import Invitation as InvitationRow
 
@@ -88,7 +88,7 @@ class Mutation:
         return session_payload(info, session)
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanManageContacts),
         description="Invite someone to become a contact of a customer (its lead contacts, for "
         "addresses of its email domains, and its account team). Nothing is created but the "
         "pending invitation; the answer is the same whether the address has an account or not.",

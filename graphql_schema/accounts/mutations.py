@@ -5,7 +5,7 @@ import strawberry
 from actions import accounts
 from graphql_schema.accounts.types import SessionPayload, User
 from graphql_schema.context import Info
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanManageContacts, rule
 from graphql_schema.relay import decode_global_id
 
 
@@ -74,7 +74,7 @@ class Mutation:
         return LogoutPayload(ended=await accounts.logout(input.refresh_token, info.context.bus))
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanManageContacts),
         description="Remove a contact: their sessions end and they lose project access.",
     )
     async def remove_contact(

@@ -6,7 +6,7 @@ from actions import microposts
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility
 from graphql_schema.microposts.types import Micropost
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanContribute, IsAuthor, rule
 from graphql_schema.relay import decode_global_id
 
 
@@ -35,7 +35,7 @@ class MicropostPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanContribute),
         description="Post on a project's timeline, or reply to a post.",
     )
     async def post_micropost(
@@ -56,7 +56,7 @@ class Mutation:
         return MicropostPayload(micropost=Micropost.from_row(post))
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(IsAuthor, CanContribute),
         description="Change your own post; its earlier text is kept in `edits`.",
     )
     async def edit_micropost(

@@ -7,12 +7,12 @@ from domain.errors import NotFound
 from domain.text import normalise_topic
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Topic
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSeeTopic, rule
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=rule(IsAuthenticated), description="A #topic by its name.")
+    @strawberry.field(extensions=rule(CanSeeTopic), description="A #topic by its name.")
     async def topic(self, info: Info, name: str) -> Topic | None:
         normalised = normalise_topic(name)
         row = None

@@ -19,7 +19,7 @@ from graphql_schema.microposts.types import Micropost, Topic
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.notifications.types import Notification
 from graphql_schema.pages.types import Attachment, Page, PageRevision
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSee, rule
 from graphql_schema.projects.types import Project
 from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
 from graphql_schema.watches.types import Watch
@@ -54,7 +54,7 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
 @strawberry.type
 class Query:
     @strawberry.field(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSee),
         description="Any object by its global ID; unknown and unreachable IDs are NOT_FOUND.",
     )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:

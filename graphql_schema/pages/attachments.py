@@ -7,7 +7,7 @@ import strawberry
 from actions import attachments
 from graphql_schema.context import Info
 from graphql_schema.pages.types import Page
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanDeleteAttachment, rule
 from graphql_schema.relay import decode_global_id, global_id
 from infra.storage import BlobStorage
 
@@ -28,7 +28,7 @@ class DeleteAttachmentPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanDeleteAttachment),
         description=(
             "Delete one version of an attached file, with its content: whoever uploaded it "
             "may, and so may staff who may write on the page (others: FORBIDDEN). Recorded "

@@ -8,7 +8,13 @@ from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.pages.types import Page, PageRevision, PageWatcher
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import (
+    CanContribute,
+    CanEditPage,
+    CanSeePage,
+    IsAccountTeamMember,
+    rule,
+)
 from graphql_schema.relay import decode_global_id
 
 
@@ -129,7 +135,7 @@ def _page_id(value: strawberry.ID | None) -> int | None:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=rule(IsAuthenticated))
+    @strawberry.mutation(extensions=rule(CanContribute))
     async def create_page(self, info: Info, input: CreatePageInput) -> CreatePagePayload | None:
         page = await pages.create_page(
             info.context.require_viewer(),
@@ -144,7 +150,7 @@ class Mutation:
         return CreatePagePayload(page=Page.from_row(page))
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(IsAccountTeamMember),
         description=(
             "Make a contact of the customer watch a page (the customer's account team and "
             "administrators); recorded in the audit trail."
@@ -164,7 +170,7 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanEditPage),
         description=(
             "Move a page under another page of its project, or to the top, from where you "
             "saw it (`fromParentId`): a move made meanwhile answers CONFLICT."
@@ -186,7 +192,7 @@ class Mutation:
         return MovePagePayload(page=Page.from_row(page))
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanEditPage),
         description=(
             "Write the next revision of a page, from the revision the edit started on. An "
             "edit of an older revision is merged with what was written since; overlapping "
@@ -209,7 +215,7 @@ class Mutation:
         return PageRevisionPayload.from_update(update)
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanEditPage),
         description=(
             "Make an earlier revision's text current again, as a new revision, merged with "
             "what was written since `baseRevision` like any edit (or CONFLICT, keeping the "
@@ -230,7 +236,7 @@ class Mutation:
         return PageRevisionPayload.from_update(update)
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSeePage),
         description="Throw away your draft of a page (an edit that did not merge).",
     )
     async def discard_page_draft(

@@ -19,7 +19,7 @@ from domain import policy
 from domain.errors import BadUserInput, Forbidden, RateLimited
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSeePage, rule
 from graphql_schema.relay import fetch_by_global_id
 from models import User as UserRow
 from realtime import presence
@@ -136,7 +136,7 @@ async def _presence(
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSeePage),
         description=(
             "Who is on the page right now, and who is editing: now, then at every arrival, "
             "departure or change. Subscribing puts you on the page until you stop; a window "
@@ -182,7 +182,7 @@ class Subscription:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSeePage),
         description="Show the others on the page that you started or stopped editing.",
     )
     async def set_page_editing(

@@ -8,7 +8,12 @@ from actions import projects
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import (
+    CanManageProject,
+    CanManageProjectMembers,
+    IsAccountTeamMember,
+    rule,
+)
 from graphql_schema.projects.types import Project, ProjectStatusChange
 from graphql_schema.relay import decode_global_id, global_ids_to_ints
 from models import Project as ProjectRow
@@ -71,7 +76,7 @@ async def _member_payload(input: ProjectMemberInput) -> ProjectMemberPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(IsAccountTeamMember),
         description="Start a project for a customer (its account team or an administrator).",
     )
     async def create_project(
@@ -87,14 +92,14 @@ class Mutation:
         )
         return CreateProjectPayload(project=Project.from_row(project))
 
-    @strawberry.mutation(extensions=rule(IsAuthenticated))
+    @strawberry.mutation(extensions=rule(CanManageProjectMembers))
     async def add_project_member(
         self, info: Info, input: ProjectMemberInput
     ) -> ProjectMemberPayload | None:
         await projects.add_project_member(info.context.require_viewer(), **_ids(input))
         return await _member_payload(input)
 
-    @strawberry.mutation(extensions=rule(IsAuthenticated))
+    @strawberry.mutation(extensions=rule(CanManageProjectMembers))
     async def remove_project_member(
         self, info: Info, input: ProjectMemberInput
     ) -> ProjectMemberPayload | None:
@@ -104,7 +109,7 @@ class Mutation:
         return await _member_payload(input)
 
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanManageProject),
         description="Move the project along its workflow; the change is recorded.",
     )
     async def change_project_status(

@@ -5,7 +5,7 @@ import strawberry
 from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSeeProject, rule
 from graphql_schema.projects.types import Project
 from graphql_schema.relay import (
     DEFAULT_PAGE_SIZE,
@@ -18,7 +18,7 @@ from graphql_schema.relay import (
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=rule(IsAuthenticated), description="Projects you may see.")
+    @strawberry.field(extensions=rule(CanSeeProject), description="Projects you may see.")
     async def projects(
         self,
         info: Info,
@@ -34,7 +34,7 @@ class Query:
             projects = projects.filter(status=status)
         return await paginate(projects, first=first, after=after, to_node=Project.from_row)
 
-    @strawberry.field(extensions=rule(IsAuthenticated))
+    @strawberry.field(extensions=rule(CanSeeProject))
     async def project(self, info: Info, id: strawberry.ID) -> Project | None:
         scope = policy.visible_projects(info.context.require_viewer())
         return Project.from_row(await fetch_by_global_id(scope, id, "Project"))

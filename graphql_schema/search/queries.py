@@ -10,7 +10,7 @@ from domain import policy, search
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSee, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, Edge, PageInfo, check_page_size
 from graphql_schema.search.types import SearchItem, SearchResult
 from models import SearchKind, User
@@ -25,7 +25,7 @@ _KINDS: dict[SearchKind, tuple[Callable[[User], QuerySet[Any]], Callable[[Any], 
 @strawberry.type
 class Query:
     @strawberry.field(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSee),
         description=(
             "Full-text search over the pages (title and body), posts and attachment names "
             "you may read, best "

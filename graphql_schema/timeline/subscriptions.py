@@ -7,7 +7,7 @@ import strawberry
 from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSeeProject, IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
 from graphql_schema.sharing import current_delivery
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
@@ -43,7 +43,7 @@ async def _delivered(
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSeeProject),
         description=(
             "A project's timeline, live. With `after`, the events after that cursor are "
             "replayed first, then live ones follow, in order, without gaps or repeats."

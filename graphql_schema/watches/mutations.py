@@ -6,7 +6,7 @@ from actions import watches
 from domain.errors import NotFound
 from graphql_schema.context import Info
 from graphql_schema.enums import WatchLevel
-from graphql_schema.permissions import IsAuthenticated, rule
+from graphql_schema.permissions import CanSee, rule
 from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
 from graphql_schema.watches.types import Watch
 from models import User, WatchTargetKind
@@ -54,7 +54,7 @@ class UnwatchPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        extensions=rule(IsAuthenticated),
+        extensions=rule(CanSee),
         description="Watch a customer, project, page or topic at a level (or change the level).",
     )
     async def watch(self, info: Info, input: WatchInput) -> WatchPayload | None:
@@ -68,7 +68,7 @@ class Mutation:
         )
         return WatchPayload(watch=Watch.from_row(row))
 
-    @strawberry.mutation(extensions=rule(IsAuthenticated), description="Stop watching.")
+    @strawberry.mutation(extensions=rule(CanSee), description="Stop watching.")
     async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
         viewer = info.context.require_viewer()
         if parse_global_id(input.target_id).type_name == "Watch":
