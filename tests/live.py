@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -39,58 +41,114 @@ async def load_demo(env: dict[str, str]) -> None:
         assert done.returncode == 0, done.stderr
 
 
+async def until(condition: Callable[[], bool], within: float = 10, *, what: str = "") -> None:
+    """Return as soon as ``condition()`` holds (checked every 5 ms); raises TimeoutError
+    naming ``what`` when it does not within ``within`` seconds."""
+    try:
+        async with asyncio.timeout(within):
+            while not condition():  # noqa: ASYNC110 (the conditions are plain attributes)
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise TimeoutError(f"not within {within} s: {what or condition}") from None
+
+
 @asynccontextmanager
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve an app whose lifespan already runs; yields ``host:port``."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        ws="websockets-sansio",
-    )
+    """Serve an app whose lifespan already runs on a loopback port bound here (so no other
+    process can take it first); yields ``host:port`` once it listens.
+
+    Raises TimeoutError when it does not listen within 30 seconds."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield f"127.0.0.1:{port}"
+        try:
+            await until(lambda: server.started, 30, what="the server listens")
+        except BaseException:
+            server.should_exit = True
+            task.cancel()
+            raise
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
     finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
+        sock.close()
+
+
+START_TIMEOUT = 90.0
+"""Seconds `extranet serve` has to answer /healthz: a busy two-core machine starting two of
+them at once takes several seconds of its own."""
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Terminate (the server's clean shutdown), then kill what still runs after 10 s."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _ready(process: asyncio.subprocess.Process, address: str, within: float) -> bool:
+    """Whether the server answers /healthz with 200 within ``within`` seconds; False as soon
+    as the process has ended."""
+    async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(within):
+        while process.returncode is None:
+            try:
+                if (await http.get(f"http://{address}/healthz")).status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            with suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 0.05)
+    return False
 
 
 @asynccontextmanager
 async def serve_process(env: dict[str, str], *, port: int | None = None) -> AsyncIterator[str]:
     """`extranet serve` as its own process on a spare port (or ``port``); yields
-    ``host:port``."""
-    port = port or free_port()
-    process = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "extranet"),
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    address = f"127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(200):
+    ``host:port`` once /healthz answers 200.
+
+    A spare port that another process took before the server bound it is replaced by
+    another one. Raises RuntimeError, with what the server printed, when it ends or does
+    not answer within START_TIMEOUT seconds."""
+    for attempt in range(3):
+        chosen = port or free_port()
+        address = f"127.0.0.1:{chosen}"
+        with tempfile.TemporaryFile() as output:
+            process = await asyncio.create_subprocess_exec(
+                EXTRANET, "serve", "--port", str(chosen),
+                env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                ready = await _ready(process, address, START_TIMEOUT)
+            except TimeoutError:
+                ready = False
+            except BaseException:
+                await _stop(process)
+                raise
+            if ready:
                 try:
-                    if (await http.get(f"http://{address}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-        yield address
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 10)
+                    yield address
+                finally:
+                    await _stop(process)
+                return
+            await _stop(process)
+            output.seek(0)
+            printed = output.read().decode(errors="replace")
+        taken = "address already in use" in printed.lower()
+        if not taken or port is not None or attempt == 2:
+            raise RuntimeError(
+                f"`extranet serve --port {chosen}` did not answer /healthz "
+                f"(exit status {process.returncode}):\n{printed}"
+            )
 
 
 class GraphQLSocket:

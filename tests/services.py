@@ -105,7 +105,11 @@ class RedisProcess:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, within: float = 30) -> None:
+        """Start it and return once it answers, as itself (its process id), on its port.
+
+        Raises RuntimeError when it ended first (another process took the port, say) or
+        does not answer within ``within`` seconds."""
         assert REDIS_SERVER is not None
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -113,12 +117,23 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        deadline = time.monotonic() + within
+        while self.process.poll() is None and time.monotonic() < deadline:
+            if self._answering_pid() == self.process.pid:
+                return
+            time.sleep(0.01)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def _answering_pid(self) -> int | None:
+        """The process id of the Redis answering on the port, if one does."""
+        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return int(client.info("server")["process_id"])
+        except (OSError, redis.RedisError):
+            return None
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process is not None:
@@ -133,8 +148,14 @@ def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
         if in_ci():
             pytest.fail("redis-server is not installed, and CI=true requires it")
         pytest.skip("redis-server is not installed")
-    server = RedisProcess(free_port(), tmp_path)
-    server.start()
+    for attempt in range(3):  # a spare port may be taken before redis-server binds it
+        server = RedisProcess(free_port(), tmp_path)
+        try:
+            server.start()
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
     try:
         yield server
     finally:
@@ -240,7 +261,14 @@ def own_postgres() -> Iterator[PostgresProcess]:
     server = PostgresProcess(free_port(), workdir)
     try:
         server.init()
-        server.start()
+        for attempt in range(3):  # a spare port may be taken before the server binds it
+            try:
+                server.start()
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2 or server.running():
+                    raise
+                server.port = free_port()
         yield server
     finally:
         if server.running():
