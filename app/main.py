@@ -54,9 +54,10 @@ from domain.tokens import AccessClaims, access_token_expired, decode_access_toke
 from graphql_schema.context import Context, bearer_token, build_context, session_user
 from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
+from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
-from infra.redis_clients import is_redis_url
+from infra.redis_clients import is_redis_url, redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
 from realtime.bus import EventBus
@@ -203,15 +204,15 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         self.settings = settings
         self.bus = bus
         self.shared_rows = SharedRowLoaders()
+        self.process = ProcessState()
         self.shared_payloads = SharedPayloads()
-        self.sockets = socket_registry(settings.broadcast_url, settings.broadcast_namespace)
-        self.throttle = LoginThrottle(
-            attempt_store(settings.broadcast_url, settings.broadcast_namespace)
-        )
+        # the stores keep their data in the bus's Redis (one pool per process), if it has one
+        self.sockets = socket_registry(bus.redis, settings.broadcast_namespace)
+        self.throttle = LoginThrottle(attempt_store(bus.redis, settings.broadcast_namespace))
         self.persisted = PersistedQueries(
             settings.persisted_queries,
             document_cache(
-                settings.broadcast_url,
+                bus.redis,
                 settings.broadcast_namespace,
                 settings.persisted_query_cache_size,
             ),
@@ -279,6 +280,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             self.bus,
             self.shared_rows,
             self.throttle,
+            self.process,
         )
         request.state.extranet_context = context
         return context
@@ -442,7 +444,8 @@ async def _select_one() -> None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
-    bus = EventBus(settings.broadcast_url, settings.broadcast_namespace)
+    redis = redis_connections(settings.broadcast_url)  # the process's pool, closed last
+    bus = EventBus(settings.broadcast_url, settings.broadcast_namespace, redis)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -461,6 +464,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await graphql.throttle.store.close()
             await graphql.persisted.close()
             await close_database()
+            if redis is not None:
+                await redis.aclose()
 
     graphql = ExtranetGraphQL(settings, bus)
     limited = LimitedRequests(graphql, settings.max_body_bytes)  # 413, or a 1009 close
@@ -482,6 +487,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.state.settings = settings
     app.state.storage = DirectoryStorage(settings.attachments_dir)
+    app.state.redis = redis
     app.state.bus = bus
     app.state.graphql = graphql
     return app

@@ -37,7 +37,6 @@ import hashlib
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,7 +59,8 @@ from tortoise.expressions import Q
 from domain import policy
 from domain.errors import AppError, BadUserInput, Forbidden
 from graphql_schema.limits import check_document
-from infra.redis_clients import bounded, is_redis_url, redis_client
+from infra.lru import LRU
+from infra.redis_clients import RedisConnections, bounded, uses_redis
 from infra.settings import PROJECT_ROOT, QueryLimits
 from models import PersistedDocument, User
 
@@ -186,29 +186,6 @@ def requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
     return digest.lower()
 
 
-class _Recent:
-    """A least-recently-used map of at most ``size`` documents by hash."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
-
-    def get(self, key: str) -> str | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: str, value: str) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 class DocumentCache(Protocol):
     """Where automatically persisted documents are kept, by the SHA-256 of their text."""
 
@@ -221,7 +198,7 @@ class DocumentCache(Protocol):
 
 class MemoryDocuments:
     def __init__(self, size: int) -> None:
-        self.recent = _Recent(size)
+        self.recent = LRU[str, str](size)
 
     async def get(self, digest: str) -> str | None:
         return self.recent.get(digest)
@@ -252,10 +229,11 @@ class RedisDocuments:
     process keeps the ones it used lately in memory too (a hash names its text for ever, so
     a local copy is never stale). When Redis fails, the process goes on with its own."""
 
-    def __init__(self, url: str, namespace: str, size: int) -> None:
+    def __init__(self, redis: RedisConnections | str, namespace: str, size: int) -> None:
         self.size = size
-        self.recent = _Recent(size)
-        self._redis = redis_client(url)
+        self.recent = LRU[str, str](size)
+        self._connections = RedisConnections.of(redis)  # the process's, or a URL's own
+        self._redis = self._connections.client()
         self._texts = f"{namespace}.apq.documents"
         self._used = f"{namespace}.apq.used"
         self._put = self._redis.register_script(_PUT)
@@ -294,11 +272,15 @@ class RedisDocuments:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._connections.release()
 
 
-def document_cache(url: str, namespace: str, size: int) -> DocumentCache:
-    if is_redis_url(url):
-        return RedisDocuments(url, namespace, size)
+def document_cache(
+    redis: RedisConnections | str | None, namespace: str, size: int
+) -> DocumentCache:
+    if uses_redis(redis):
+        assert redis is not None
+        return RedisDocuments(redis, namespace, size)
     return MemoryDocuments(size)
 
 
@@ -343,7 +325,7 @@ class PersistedQueries:
                 self.known[sha256_hex(variant)] = variant
         # Registered documents found in the database, also under the hash of the text a
         # client sent for them (another layout of the same document).
-        self.registered = _Recent(REGISTERED_IN_MEMORY)
+        self.registered = LRU[str, str](REGISTERED_IN_MEMORY)
 
     async def resolve(
         self, query: str | None, extensions: Mapping[str, Any] | None, viewer: User | None

@@ -49,8 +49,8 @@ from _app import benchmark_app  # noqa: E402
 
 from app.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 from domain import diffing  # noqa: E402
+from domain.diffing import DiffCache  # noqa: E402
 from graphql_schema.pages import presence as page_presence  # noqa: E402
-from graphql_schema.pages import types as page_types  # noqa: E402
 from realtime import presence  # noqa: E402
 from realtime.bus import EventBus  # noqa: E402
 from tests.live import serve  # noqa: E402
@@ -76,10 +76,13 @@ def lines(items: list[str]) -> str:
 
 
 class Client:
-    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], bus: EventBus) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, tokens: dict[str, str], bus: EventBus, diffs: DiffCache[Any]
+    ) -> None:
         self.http = http
         self.tokens = tokens
         self.bus = bus
+        self.diffs = diffs  # the application's cache of page diffs
 
     async def __call__(self, query: str, as_user: str = "sam", **variables: Any) -> Any:
         response = await self.http.post(
@@ -100,7 +103,7 @@ async def page_with(client: Client, project: str, old: str, new: str) -> str:
 
 
 async def timed_diff(client: Client, page: str, query: str = DIFF) -> tuple[float, str]:
-    page_types.page_diffs.clear()
+    client.diffs.clear()
     started = time.perf_counter()
     data = await client(query, as_user="max", id=page)
     elapsed = time.perf_counter() - started
@@ -231,7 +234,7 @@ async def run(shapes: list[str], repeat: int) -> None:
                         },
                     )
                     tokens[email.split("@")[0]] = response.json()["data"]["login"]["accessToken"]
-                client = Client(http, tokens, bus)
+                client = Client(http, tokens, bus, app.state.graphql.process.diffs)
                 project = (await client(PROJECTS, as_user="max"))["projects"]["edges"][0]["node"][
                     "id"
                 ]

@@ -16,12 +16,13 @@ import asyncio
 import difflib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from patiencediff import PatienceSequenceMatcher
+
+from infra.lru import LRU
 
 CONTEXT_LINES = 3
 
@@ -291,12 +292,11 @@ async def off_the_loop(size: int, compute: Callable[[], T]) -> T:
 
 
 class _Entry(Generic[T]):
-    __slots__ = ("loop", "task", "weight")
+    __slots__ = ("loop", "task")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, task: asyncio.Future[T]) -> None:
         self.loop = loop
         self.task = task
-        self.weight = 0
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:
@@ -310,13 +310,11 @@ class DiffCache(Generic[T]):
     least recently used first out once they weigh more than ``weight`` characters."""
 
     def __init__(self, weight: int = CACHE_WEIGHT) -> None:
-        self._weight = weight
-        self._held = 0
-        self._entries: OrderedDict[Hashable, _Entry[T]] = OrderedDict()
+        # an entry weighs nothing while it is computed, its characters once it is kept
+        self._entries: LRU[Hashable, _Entry[T]] = LRU(weight)
 
     def clear(self) -> None:
         self._entries.clear()
-        self._held = 0
 
     async def get(
         self, key: Hashable, weight: int, compute: Callable[[], Awaitable[tuple[T, bool]]]
@@ -328,13 +326,9 @@ class DiffCache(Generic[T]):
         loop = asyncio.get_running_loop()
         entry = self._entries.get(key)
         if entry is None or entry.loop is not loop:  # (an entry of a closed loop is dropped)
-            if entry is not None:
-                self._held -= entry.weight
             task = loop.create_task(self._compute(key, weight, compute))
             task.add_done_callback(_retrieved)
-            entry = self._entries[key] = _Entry(loop, task)
-        else:
-            self._entries.move_to_end(key)
+            entry = self._entries.put(key, _Entry(loop, task), weight=0)
         return await asyncio.shield(entry.task)
 
     async def _compute(
@@ -346,14 +340,10 @@ class DiffCache(Generic[T]):
             keep = False
             raise
         finally:
-            entry = self._entries.get(key)
+            entry = self._entries.peek(key)
             mine = entry is not None and entry.task is asyncio.current_task()
             if mine and not keep:
-                del self._entries[key]
+                self._entries.pop(key)
         if mine and keep and entry is not None:
-            entry.weight = weight
-            self._held += weight
-            while self._held > self._weight and len(self._entries) > 1:
-                _, old = self._entries.popitem(last=False)
-                self._held -= old.weight
+            self._entries.put(key, entry, weight)  # beyond the weight, the oldest go
         return value

@@ -30,7 +30,7 @@ from typing import Protocol
 from domain.availability import required_service
 from domain.errors import RateLimited
 from domain.wording import duration
-from infra.redis_clients import bounded, is_redis_url, redis_client
+from infra.redis_clients import RedisConnections, bounded, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,16 @@ ADDRESS = Slowdown(after=20, window=15 * 60, max_delay=60)
 
 
 class AttemptStore(Protocol):
+    """Counts of what happened lately, by key: in memory, or in Redis where every process
+    sees them. The sign-in limits and :class:`RateLimit` count here."""
+
     async def fail(self, key: str, window: int) -> int:
         """Count a failure; the failures within the window so far."""
+        ...
+
+    async def drain(self, key: str) -> int:
+        """The failures counted under ``key`` (0 when none, or their window ended); the key
+        is forgotten."""
         ...
 
     async def lock(self, key: str, seconds: int) -> None: ...
@@ -102,6 +110,10 @@ class MemoryAttempts:
             return 0
         return max(1, round(left))
 
+    async def drain(self, key: str) -> int:
+        count, ends = self._failures.pop(key, (0, 0.0))
+        return count if ends > time.monotonic() else 0
+
     async def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
@@ -111,8 +123,11 @@ class MemoryAttempts:
 
 
 class RedisAttempts:
-    def __init__(self, url: str, namespace: str) -> None:
-        self._redis = redis_client(url)
+    """Counts in Redis; ``redis``: the process's connections (or a URL: its own)."""
+
+    def __init__(self, redis: RedisConnections | str, namespace: str) -> None:
+        self._connections = RedisConnections.of(redis)
+        self._redis = self._connections.client()
         self._namespace = namespace
 
     def _key(self, key: str, kind: str) -> str:
@@ -138,17 +153,53 @@ class RedisAttempts:
         return max(0, int(left))
 
     @bounded
+    async def drain(self, key: str) -> int:
+        name = self._key(key, "failures")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.get(name)
+            pipe.delete(name)
+            count, _ = await pipe.execute()
+        return int(count or 0)
+
+    @bounded
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._key(key, "failures"))
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._connections.release()
 
 
-def attempt_store(url: str, namespace: str) -> AttemptStore:
-    if is_redis_url(url):
-        return RedisAttempts(url, namespace)
+def attempt_store(redis: RedisConnections | str | None, namespace: str) -> AttemptStore:
+    """Counts in Redis when ``redis`` is the process's connections or a Redis URL, in
+    memory otherwise (``None``, ``memory://``)."""
+    if uses_redis(redis):
+        assert redis is not None
+        return RedisAttempts(redis, namespace)
     return MemoryAttempts()
+
+
+class RateLimit:
+    """At most ``most`` events of one key (a caller, say) within ``window`` seconds,
+    counted in a store of attempts (so, with Redis, across every process): the same
+    counting as the sign-in limits'. Each event let through is told how many of its key
+    were refused since the previous one."""
+
+    LEFT_OUT_WINDOW = 24 * 60 * 60  # refusals not told within a day are forgotten
+
+    def __init__(self, store: AttemptStore, name: str, most: int, window: int) -> None:
+        self.store = store
+        self.name = name
+        self.most = most
+        self.window = window
+
+    async def take(self, key: str) -> int | None:
+        """How many events of ``key`` were refused before this one, or None when this one
+        is refused too. Raises what the store raises when it does not answer."""
+        if await self.store.fail(f"{self.name}:{key}", self.window) > self.most:
+            await self.store.fail(f"{self.name}-left-out:{key}", self.LEFT_OUT_WINDOW)
+            return None
+        return await self.store.drain(f"{self.name}-left-out:{key}")
 
 
 def client_key(address: str) -> str:

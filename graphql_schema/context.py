@@ -22,6 +22,7 @@ from domain.errors import Unauthenticated
 from domain.throttle import LoginThrottle
 from domain.tokens import access_token_expired, decode_access_token
 from graphql_schema.loaders import Loaders, SharedRowLoaders
+from graphql_schema.process import ProcessState
 from infra.settings import Settings
 from models import RefreshToken, User
 from realtime.bus import EventBus
@@ -36,6 +37,7 @@ class Context:
     viewer: User | None
     shared_rows: SharedRowLoaders
     throttle: LoginThrottle
+    process: ProcessState  # what the process keeps for every request (caches)
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
     closers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -157,6 +159,7 @@ async def build_context(
     bus: EventBus,
     shared_rows: SharedRowLoaders,
     throttle: LoginThrottle,
+    process: ProcessState,
 ) -> Context:
     signed_in = signed_out = None
     if isinstance(request, Request):
@@ -172,6 +175,7 @@ async def build_context(
         viewer=signed_in.user if signed_in else None,
         shared_rows=shared_rows,
         throttle=throttle,
+        process=process,
         session_id=signed_in.session_id if signed_in else None,
         signed_out=signed_out,
     )

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -23,6 +21,7 @@ from tortoise.models import Model
 
 from actions._common import audit
 from domain.availability import RETRY_AFTER, unavailable_cause
+from domain.throttle import LoginThrottle, RateLimit
 from models import User
 
 log = logging.getLogger(__name__)
@@ -54,41 +53,24 @@ def denials(errors: list[GraphQLError]) -> tuple[list[str], list[tuple[type[Mode
     return fields[:MAX_LISTED], looked_up[:MAX_LISTED]
 
 
-@dataclass
-class _Allowance:
-    """Entries a caller still gets this minute."""
-
-    minute: float = 0.0
-    written: int = 0
-    left_out: int = 0
-
-
-@dataclass
-class _Limiter:
-    callers: dict[int, _Allowance] = field(default_factory=dict)
-
-    def take(self, caller: int) -> int | None:
-        """How many entries were left out before this one, or None to leave it out too."""
-        now = time.monotonic()
-        if len(self.callers) > 10_000:  # forget callers quiet for a minute
-            self.callers = {k: a for k, a in self.callers.items() if now - a.minute < 60}
-        allowance = self.callers.setdefault(caller, _Allowance(now))
-        if now - allowance.minute >= 60:
-            allowance.minute, allowance.written = now, 0
-        if allowance.written >= MAX_PER_MINUTE:
-            allowance.left_out += 1
-            return None
-        allowance.written += 1
-        left_out, allowance.left_out = allowance.left_out, 0
-        return left_out
+def _limit_of(request: object) -> RateLimit | None:
+    """The callers' allowance of entries, counted in the store of the sign-in limits (so
+    across processes with Redis)."""
+    throttle = getattr(request, "throttle", None)
+    if not isinstance(throttle, LoginThrottle):
+        return None
+    return RateLimit(throttle.store, "denials", MAX_PER_MINUTE, 60)
 
 
-_limiter = _Limiter()
-
-
-def forget_callers() -> None:
-    """Start every caller's allowance afresh."""
-    _limiter.callers.clear()
+async def _allowed(limit: RateLimit | None, viewer: User | None) -> int | None:
+    """Entries of the caller left out before this one, or None to leave it out too."""
+    if limit is None:
+        return 0
+    try:
+        return await limit.take(str(viewer.id if viewer else 0))
+    except Exception:  # an entry too many is better than a refusal not recorded
+        log.warning("Counting a caller's denial entries failed", exc_info=True)
+        return 0
 
 
 async def _record(
@@ -97,11 +79,13 @@ async def _record(
     operation: str,
     fields: list[str],
     looked_up: list[tuple[type[Model], int]],
+    limit: RateLimit | None = None,
 ) -> None:
-    """Write the entry; while the database does not answer, try again a few times."""
+    """Write the entry (within the caller's ``limit``); while the database does not
+    answer, try again a few times."""
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            await _write(viewer, client_address, operation, fields, looked_up)
+            await _write(viewer, client_address, operation, fields, looked_up, limit)
         except Exception as error:  # the answer has gone regardless
             if attempt + 1 < RECORD_ATTEMPTS and unavailable_cause(error) is not None:
                 await asyncio.sleep(RETRY_AFTER * 2**attempt)
@@ -117,6 +101,7 @@ async def _write(
     operation: str,
     fields: list[str],
     looked_up: list[tuple[type[Model], int]],
+    limit: RateLimit | None = None,
 ) -> None:
     outside = [
         f"{model.__name__}:{object_id}"
@@ -125,7 +110,7 @@ async def _write(
     ]
     if not fields and not outside:
         return
-    left_out = _limiter.take(viewer.id if viewer else 0)
+    left_out = await _allowed(limit, viewer)
     if left_out is None:
         return
     await audit(
@@ -167,6 +152,7 @@ class AuditDenials(SchemaExtension):
                 context.operation_name or "",
                 fields,
                 looked_up,
+                _limit_of(request),
             ),
             name="audit a denial",
         )

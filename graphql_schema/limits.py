@@ -52,7 +52,6 @@ variable errors carry no "did you mean" suggestions and name no schema type
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +88,7 @@ from strawberry.types.graphql import OperationType
 
 from graphql_schema.inputs import bounded_variables
 from graphql_schema.relay import DEFAULT_PAGE_SIZE
+from infra.lru import LRU
 from infra.settings import QueryLimits
 
 MAX_VALIDATION_ERRORS = 10
@@ -659,16 +659,30 @@ def coerced_variables(
     return values
 
 
-class _Recent(OrderedDict[Any, Any]):
-    def remember(self, key: Any, value: Any) -> Any:
-        self[key] = value
-        while len(self) > CACHE_SIZE:
-            self.popitem(last=False)
-        return value
+class CheckedDocumentCache:
+    """Parsed documents by their text and token limit, and what :func:`check_document`
+    found in them by their text and the request limits: the ``size`` least recently used
+    of each. One per process, made by the application and reached from each request's
+    context (``context.process.documents``).
+
+    strawberry's ``ParserCache`` and ``ValidationCache`` do not serve here: their caches
+    are shared by every schema and application of the interpreter (one per size, for
+    ever), the parser's does not refuse a document by its size before parsing it, and the
+    validation's keeps the stock rules' errors only, not the limits checked before them
+    (whose walk stays ours: strawberry's ``MaxAliasesLimiter`` and ``QueryDepthLimiter``
+    walk a fragment again at every spread, so nested spreads multiply their work, where
+    :func:`shape_errors` measures each fragment once)."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.parsed: LRU[tuple[str, int], DocumentNode] = LRU(size)
+        self.checked: LRU[tuple[str | None, QueryLimits], list[GraphQLError]] = LRU(size)
 
 
-_parsed: _Recent = _Recent()
-_validated: _Recent = _Recent()
+def _cache_of(context: Any) -> CheckedDocumentCache:
+    process = getattr(context, "process", None)
+    documents = getattr(process, "documents", None)
+    # executed without the application's context: nothing is kept
+    return documents if isinstance(documents, CheckedDocumentCache) else CheckedDocumentCache(1)
 
 
 def _limits_of(context: Any) -> QueryLimits:
@@ -696,11 +710,12 @@ class CheckedDocuments(SchemaExtension):
             context.graphql_document = _REFUSED
         else:
             context.parse_options["max_tokens"] = limits.max_tokens
-            document = _parsed.get((query, limits.max_tokens))
+            parsed = _cache_of(context.context).parsed
+            document = parsed.get((query, limits.max_tokens))
             if document is None:
                 try:
                     document = parse(query, max_tokens=limits.max_tokens)
-                    _parsed.remember((query, limits.max_tokens), document)
+                    parsed.put((query, limits.max_tokens), document)
                 except GraphQLError:
                     document = None  # strawberry parses it again and reports the error
             context.graphql_document = document
@@ -717,9 +732,10 @@ class CheckedDocuments(SchemaExtension):
         document = context.graphql_document
         assert document is not None
         key = (context.query, limits)
-        errors = _validated.get(key)
+        checked = _cache_of(context.context).checked
+        errors = checked.get(key)
         if errors is None:
-            errors = _validated.remember(key, check_document(schema, document, limits))
+            errors = checked.put(key, check_document(schema, document, limits))
         if not errors:
             errors = self._cost_errors(schema, document, limits)
         context.pre_execution_errors = list(errors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
@@ -13,6 +13,7 @@ from tortoise.models import Model
 
 from actions._common import IN_LIST_MAX
 from domain import policy
+from infra.lru import LRU
 from models import (
     AccountTeamMembership,
     Customer,
@@ -64,16 +65,13 @@ class SharedRowLoaders:
     process, not once per subscriber. Owned by the application, one per process."""
 
     def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._recent: OrderedDict[tuple[int, datetime], RowLoaders] = OrderedDict()
+        self._recent: LRU[tuple[int, datetime], RowLoaders] = LRU(size)
 
     def for_event(self, event: Event) -> RowLoaders:
         key = (event.id, event.created_at)  # an id alone may be reused by a rebuilt database
         rows = self._recent.get(key)
         if rows is None:
-            rows = self._recent[key] = RowLoaders()
-            while len(self._recent) > self._size:
-                self._recent.popitem(last=False)
+            rows = self._recent.put(key, RowLoaders())
         return rows
 
 
@@ -99,6 +97,8 @@ class Loaders:
         )
         self.reply_count = DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
         self.account_team = DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
+        self.event = DataLoader(load_fn=_by_id(Event), max_batch_size=IN_LIST_MAX)
+        self.visible_page = DataLoader(load_fn=self._visible_page, max_batch_size=IN_LIST_MAX)
 
     async def _topics_of_micropost(self, ids: list[int]) -> list[list[Topic]]:
         links = await MicropostTopic.filter(micropost_id__in=set(ids)).select_related("topic")
@@ -121,6 +121,14 @@ class Loaders:
         )
         counts = {int(parent): int(n) for parent, n in rows}
         return [counts.get(i, 0) for i in ids]
+
+    async def _visible_page(self, ids: list[int]) -> list[Page | None]:
+        """Pages by id, None for one the viewer may not see (or nobody signed in)."""
+        if self.viewer is None:
+            return [None for _ in ids]
+        pages = await policy.visible_pages(self.viewer).filter(id__in=set(ids))
+        rows = {row.pk: row for row in pages}
+        return [rows.get(i) for i in ids]
 
     async def _account_team(self, customer_ids: list[int]) -> list[list[User]]:
         links = await AccountTeamMembership.filter(

@@ -61,6 +61,15 @@ def decode_global_id(value: str | relay.GlobalID, expected: str | None = None) -
     return gid.type_name, node_id
 
 
+def node_pk(value: str | relay.GlobalID, type_name: str) -> int:
+    """The database id behind a global ID of ``type_name`` (``"Project"``, ``"User"``...).
+
+    Errors as :func:`decode_global_id`: BAD_USER_INPUT (field ``id``) for a malformed ID,
+    NOT_FOUND naming the type (``project``) for an ID of another type or beyond any row.
+    """
+    return decode_global_id(value, type_name)[1]
+
+
 def global_id(type_name: str, node_id: int) -> str:
     return str(relay.GlobalID(type_name, str(node_id)))
 
@@ -152,12 +161,14 @@ async def fetch_by_global_id(
     queryset: QuerySet[RowT], value: str | relay.GlobalID, type_name: str
 ) -> RowT:
     """The row behind a global ID of this type, within the viewer's scope, or NOT_FOUND."""
-    _, node_id = decode_global_id(value, type_name)
+    node_id = node_pk(value, type_name)
     return await policy.get_visible(queryset, node_id, type_name[:1].lower() + type_name[1:])
 
 
 def global_ids_to_ints(values: Sequence[str], type_name: str) -> list[int]:
-    return [decode_global_id(v, type_name)[1] for v in values]
+    """The database ids behind global IDs of ``type_name``, in order; errors as
+    :func:`node_pk`."""
+    return [node_pk(v, type_name) for v in values]
 
 
 async def topic_by_id(viewer: User, value: str | relay.GlobalID, what: str = "topic") -> Topic:

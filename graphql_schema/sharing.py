@@ -22,7 +22,6 @@ on removal, a client that fell behind) still go through strawberry's own protoco
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,7 @@ from strawberry.types.graphql import OperationType
 
 from domain import policy
 from graphql_schema.varies import KEY, Varies
+from infra.lru import LRU
 from models import Event
 from realtime import stream
 
@@ -246,8 +246,7 @@ class SharedPayloads:
     does not cancel it for the others); the rest wait for it, each on its own waiter."""
 
     def __init__(self, size: int = 1024) -> None:
-        self._size = size
-        self._recent: OrderedDict[Hashable, _Shared] = OrderedDict()
+        self._recent: LRU[Hashable, _Shared] = LRU(size)
         self.executions = 0
 
     def ready(self, key: Hashable) -> str | None:
@@ -258,9 +257,7 @@ class SharedPayloads:
     async def payload(self, key: Hashable, execute: Callable[[], Awaitable[str]]) -> str:
         shared = self._recent.get(key)
         if shared is None or shared.error is not None:  # a failed execution is retried
-            shared = self._recent[key] = _Shared()
-            while len(self._recent) > self._size:
-                self._recent.popitem(last=False)
+            shared = self._recent.put(key, _Shared())
             self.executions += 1
             shared.task = asyncio.ensure_future(execute())
             shared.task.add_done_callback(shared.finish)

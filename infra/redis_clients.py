@@ -9,25 +9,33 @@ here have no socket timeout; their operations are bounded instead by :func:`boun
 timeout scope, which never loses a cancellation.
 
 A pooled connection that Redis closed (a restart, an idle timeout) fails its next command;
-the clients made here retry such a command once, at once, on a fresh connection, so a
-restart is not seen by the caller. Redis still away then fails the command.
+the clients made here retry such a command once, after a pause of RETRY_PAUSE seconds with
+jitter (so that processes do not all come back at the same instant), on a fresh connection,
+so a restart is not seen by the caller. Redis still away then fails the command.
+
+A process holds one :class:`RedisConnections`, made by the application: every store of the
+process (sign-in limits, socket counts, presence, persisted documents, the publishing side
+of the transport) takes its client from it, so they share one pool of connections, closed
+once when the application stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Coroutine
+import random
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import EqualJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CONNECT_TIMEOUT = 5.0
 OPERATION_TIMEOUT = 5.0
+RETRY_PAUSE = (0.05, 0.1)  # seconds before a command is tried again on a fresh connection
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,17 +46,83 @@ def is_redis_url(url: str) -> bool:
     return url.startswith(("redis://", "rediss://"))
 
 
-def redis_client(url: str, **options: Any) -> aioredis.Redis:
-    """A client whose operations can always be cancelled and that retries a command once
-    on a fresh connection; see the module's docstring. ``options`` go to redis-py."""
-    options = {
-        "retry": Retry(NoBackoff(), retries=1),
+def _options(**options: Any) -> dict[str, Any]:
+    return {
+        # EqualJitterBackoff waits between half and all of min(cap, base * 2**failures)
+        "retry": Retry(EqualJitterBackoff(cap=RETRY_PAUSE[1], base=RETRY_PAUSE[1] / 2), 1),
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "socket_timeout": None,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
         **options,
     }
-    return aioredis.Redis.from_url(
-        url, socket_timeout=None, socket_connect_timeout=CONNECT_TIMEOUT, **options
+
+
+def redis_client(url: str, **options: Any) -> aioredis.Redis:
+    """A client of its own (its own pool, closed with it) whose operations can always be
+    cancelled and that retries a command once on a fresh connection; see the module's
+    docstring. ``options`` go to redis-py."""
+    return aioredis.Redis.from_url(url, **_options(**options))
+
+
+class RedisConnections:
+    """The connections of one process to the Redis at ``url``.
+
+    :meth:`client` gives clients that share one pool (see the module's docstring); a
+    pub/sub :meth:`listener` gets a client of its own that never retries (its owner notices
+    the loss, subscribes again and says so). Made by the application and closed by it
+    (:meth:`aclose`) after every store. Connections made for one store from a URL
+    (:meth:`of`) are that store's own and closed when it releases them.
+    """
+
+    def __init__(self, url: str, *, private: bool = False) -> None:
+        self.url = url
+        self._private = private
+        self._pool = aioredis.ConnectionPool.from_url(url, **_options())
+
+    @classmethod
+    def of(cls, source: RedisConnections | str) -> RedisConnections:
+        """The process's connections, or, for a URL, connections of the caller's own."""
+        return source if isinstance(source, RedisConnections) else cls(source, private=True)
+
+    def client(self) -> aioredis.Redis:
+        """A client over the shared pool (closing it leaves the pool open)."""
+        return aioredis.Redis(connection_pool=self._pool)
+
+    def listener(self) -> aioredis.Redis:
+        """A client of its own for pub/sub: a lost connection fails at once, unretried."""
+        return redis_client(self.url, retry=Retry(NoBackoff(), retries=0))
+
+    async def release(self) -> None:
+        """What a store does when it closes: connections of its own are closed, the
+        process's stay open for the others."""
+        if self._private:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+def uses_redis(source: RedisConnections | str | None) -> bool:
+    """Whether a store made from ``source`` keeps its data in Redis: the process's
+    connections, or a URL that names Redis (``memory://`` keeps everything in one process)."""
+    return isinstance(source, RedisConnections) or (
+        isinstance(source, str) and is_redis_url(source)
     )
+
+
+def redis_connections(url: str) -> RedisConnections | None:
+    """The connections a process with this fan-out URL uses; None when it uses no Redis."""
+    return RedisConnections(url) if is_redis_url(url) else None
+
+
+def backoff(first: float, most: float) -> Iterator[float]:
+    """Pauses before each next attempt, in seconds: doubling from ``first`` up to
+    ``most``, each taken at random between its half and its whole (equal jitter), so that
+    processes that lost Redis at the same moment do not all come back at the same one."""
+    step = first
+    while True:
+        yield step / 2 + random.uniform(0, step / 2)  # noqa: S311 (timing, not secrets)
+        step = min(step * 2, most)
 
 
 def bounded(

@@ -3,9 +3,11 @@
 broadcaster's stock Redis backend starts listening before its first SUBSCRIBE completes
 (so it may never listen at all) and stalls silently when the connection drops. This one
 reads with a timeout, notices a lost connection, reconnects with capped exponential
-backoff, subscribes again to every channel in use, and then puts a :data:`RESYNC` message
-on each of those channels so that their subscribers replay what they may have missed from
-the durable event log.
+backoff (with jitter: processes that lost Redis together do not all come back at once),
+subscribes again to every channel in use, and then puts a :data:`RESYNC` message on each of
+those channels so that their subscribers replay what they may have missed from the durable
+event log. It publishes through the process's pool of Redis connections
+(infra/redis_clients.py), and listens on a connection of its own.
 """
 
 from __future__ import annotations
@@ -16,12 +18,10 @@ from typing import Any
 
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from infra.redis_clients import bounded, redis_client
+from infra.redis_clients import RedisConnections, backoff, bounded
 from realtime.events import Control
 
 log = logging.getLogger(__name__)
@@ -32,16 +32,19 @@ _LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class ResilientRedisBackend(BroadcastBackend):
-    def __init__(self, url: str, *, initial_backoff: float = 0.1, max_backoff: float = 5.0) -> None:
-        self._url = url
-        self._publisher = redis_client(
-            url,
-            retry=Retry(ExponentialBackoff(cap=max_backoff, base=initial_backoff), retries=3),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
+    def __init__(
+        self,
+        redis: RedisConnections | str,
+        *,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 5.0,
+    ) -> None:
+        """``redis``: the process's connections (or a URL: connections of its own)."""
+        self._connections = RedisConnections.of(redis)
+        self._publisher = self._connections.client()
         # The listening side handles loss itself (to resubscribe and announce RESYNC): a
         # transparent retry would resubscribe without announcing what may have been missed.
-        self._listening = redis_client(url, retry=Retry(NoBackoff(), retries=0))
+        self._listening = self._connections.listener()
         self._pubsub: Any = None
         self._channels: set[str] = set()
         self._has_channels = asyncio.Event()
@@ -65,6 +68,7 @@ class ResilientRedisBackend(BroadcastBackend):
             await self._pubsub.aclose()
         await self._listening.aclose()
         await self._publisher.aclose()
+        await self._connections.release()
 
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
@@ -97,15 +101,14 @@ class ResilientRedisBackend(BroadcastBackend):
         return await self._queue.get()
 
     async def _listen(self) -> None:
-        backoff = self._initial_backoff
+        pauses = backoff(self._initial_backoff, self._max_backoff)
         while True:
             await self._has_channels.wait()
             if self._broken:
                 if not await self._reconnect():
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, self._max_backoff)
+                    await asyncio.sleep(next(pauses))
                     continue
-                backoff = self._initial_backoff
+                pauses = backoff(self._initial_backoff, self._max_backoff)
             try:
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=1.0

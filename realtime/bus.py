@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
 
-from infra.redis_clients import is_redis_url
+from infra.redis_clients import RedisConnections, is_redis_url
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.channels import (
     feed_channel,
@@ -36,17 +36,25 @@ class EventBus:
     log. Every publishing method logs a failure instead of raising it.
     """
 
-    def __init__(self, url: str, namespace: str = "extranet") -> None:
+    def __init__(
+        self, url: str, namespace: str = "extranet", redis: RedisConnections | None = None
+    ) -> None:
+        """``redis``: the process's connections to the Redis of ``url`` (the application's;
+        without them, a bus on Redis makes and closes its own)."""
         self.url = url
         self.namespace = namespace
-        if is_redis_url(url):
+        self._own_redis = None
+        if redis is None and is_redis_url(url):
+            redis = self._own_redis = RedisConnections(url)
+        self.redis = redis
+        if redis is not None:
             from realtime._redis import ResilientRedisBackend
 
-            self.broadcast = Broadcast(backend=ResilientRedisBackend(url))
+            self.broadcast = Broadcast(backend=ResilientRedisBackend(redis))
         else:
             self.broadcast = Broadcast(url)
         self.fanout = Fanout(self.broadcast)
-        self.presence = presence_store(url, namespace)
+        self.presence = presence_store(redis, namespace)
         self.horizon = Horizon(self)
         self._connected = False
 
@@ -65,6 +73,8 @@ class EventBus:
             await self.horizon.close()
             await self.broadcast.disconnect()
             await self.presence.close()
+            if self._own_redis is not None:
+                await self._own_redis.aclose()
 
     def _scoped(self, channel: str) -> str:
         """Deployments (and test runs) sharing one Redis never hear each other."""

@@ -24,7 +24,7 @@ from typing import Protocol
 
 import orjson
 
-from infra.redis_clients import bounded, is_redis_url, redis_client
+from infra.redis_clients import RedisConnections, bounded, uses_redis
 from realtime._fanout import FellBehind, LocalSubscriber
 
 TTL = 15.0
@@ -97,10 +97,11 @@ class RedisPresence:
     """Per page: a hash of sessions (``presence.<page>``) and a sorted set of their expiry
     times (``presence-expiry.<page>``); both keys expire when a page is left alone."""
 
-    def __init__(self, url: str, namespace: str, ttl: float = TTL) -> None:
+    def __init__(self, redis: RedisConnections | str, namespace: str, ttl: float = TTL) -> None:
         self.ttl = ttl
         self._namespace = namespace
-        self._redis = redis_client(url)
+        self._connections = RedisConnections.of(redis)  # the process's, or a URL's own
+        self._redis = self._connections.client()
 
     def _keys(self, page_id: int) -> tuple[str, str]:
         return (
@@ -158,11 +159,13 @@ class RedisPresence:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._connections.release()
 
 
-def presence_store(url: str, namespace: str) -> PresenceStore:
-    if is_redis_url(url):
-        return RedisPresence(url, namespace)
+def presence_store(redis: RedisConnections | str | None, namespace: str) -> PresenceStore:
+    if uses_redis(redis):
+        assert redis is not None
+        return RedisPresence(redis, namespace)
     return MemoryPresence()
 
 

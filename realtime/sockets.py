@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from typing import Protocol
 
-from infra.redis_clients import bounded, is_redis_url, redis_client
+from infra.redis_clients import RedisConnections, bounded, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,9 @@ class MemorySockets:
 
 
 class RedisSockets:
-    def __init__(self, url: str, namespace: str, ttl: float = TTL) -> None:
-        self._redis = redis_client(url)
+    def __init__(self, redis: RedisConnections | str, namespace: str, ttl: float = TTL) -> None:
+        self._connections = RedisConnections.of(redis)  # the process's, or a URL's own
+        self._redis = self._connections.client()
         self._namespace = namespace
         self._ttl = ttl
         self._open_script = self._redis.register_script(_OPEN)
@@ -133,11 +134,13 @@ class RedisSockets:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+        await self._connections.release()
 
 
-def socket_registry(url: str, namespace: str) -> SocketRegistry:
-    if is_redis_url(url):
-        return RedisSockets(url, namespace)
+def socket_registry(redis: RedisConnections | str | None, namespace: str) -> SocketRegistry:
+    if uses_redis(redis):
+        assert redis is not None
+        return RedisSockets(redis, namespace)
     return MemorySockets()
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 from asyncio import FIRST_COMPLETED
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from tortoise.queryset import QuerySet
 
 from domain import cursors, policy
 from domain.errors import BadUserInput, Forbidden, RateLimited
+from infra.lru import LRU
 from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind, LocalSubscriber
 from realtime.bus import EventBus
@@ -61,7 +61,7 @@ class ResyncRequired:
     cursor: int
 
 
-_decoded: OrderedDict[str, tuple[TimelineMessage, Event]] = OrderedDict()
+_decoded: LRU[str, tuple[TimelineMessage, Event]] = LRU(DECODED)
 
 
 def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
@@ -73,9 +73,7 @@ def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
     found = _decoded.get(raw)
     if found is None:
         message = TimelineMessage.decode(raw)
-        found = _decoded[raw] = (message, message.to_event())
-        while len(_decoded) > DECODED:
-            _decoded.popitem(last=False)
+        found = _decoded.put(raw, (message, message.to_event()))
     return found
 
 

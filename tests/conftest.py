@@ -84,7 +84,6 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
         return
     application: Starlette = request.getfixturevalue("app")
     await denials.settled()  # an earlier test's refusals are recorded before the tables empty
-    denials.forget_callers()
     await _empty_all_tables(application.state.settings.database_url)
     await application.state.bus.horizon.close()  # event ids start again at 1
     # sign-in failures of earlier tests (all from one test client address) count for none
@@ -92,7 +91,7 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
     throttle = application.state.graphql.throttle
     await throttle.store.close()
     throttle.store = attempt_store(
-        settings.broadcast_url, f"{settings.broadcast_namespace}-{secrets.token_hex(4)}"
+        application.state.redis, f"{settings.broadcast_namespace}-{secrets.token_hex(4)}"
     )
 
 

@@ -14,7 +14,7 @@ from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import Role
 from graphql_schema.permissions import CanManageContacts, IsAdmin, rule
-from graphql_schema.relay import decode_global_id, global_ids_to_ints
+from graphql_schema.relay import global_ids_to_ints, node_pk
 from models import Invitation as InvitationRow
 
 
@@ -98,7 +98,7 @@ class Mutation:
     ) -> InviteContactPayload | None:
         invitation, token = await invitations.invite_contact(
             info.context.require_viewer(),
-            customer_id=decode_global_id(input.customer_id, "Customer")[1],
+            customer_id=node_pk(input.customer_id, "Customer"),
             email=input.email,
             name=input.name,
             role=input.role,
@@ -118,7 +118,7 @@ class Mutation:
     ) -> SetCustomerEmailDomainsPayload | None:
         customer = await invitations.set_email_domains(
             info.context.require_viewer(),
-            customer_id=decode_global_id(input.customer_id, "Customer")[1],
+            customer_id=node_pk(input.customer_id, "Customer"),
             domains=input.domains,
             client_address=info.context.client_address,
         )

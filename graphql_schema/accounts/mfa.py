@@ -11,7 +11,7 @@ from graphql_schema.accounts.types import SessionPayload
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.permissions import IsAdmin, IsAuthenticated, rule
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import node_pk
 
 
 @strawberry.input
@@ -166,9 +166,7 @@ class Mutation:
         self, info: Info, input: SetMfaRequirementInput
     ) -> MfaRequirementPayload | None:
         ctx = info.context
-        customer_id = (
-            decode_global_id(input.customer_id, "Customer")[1] if input.customer_id else None
-        )
+        customer_id = node_pk(input.customer_id, "Customer") if input.customer_id else None
         customer = await mfa.require(
             ctx.require_viewer(),
             required=input.required,

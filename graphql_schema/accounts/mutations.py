@@ -6,7 +6,7 @@ from actions import accounts
 from graphql_schema.accounts.types import SessionPayload, User
 from graphql_schema.context import Info
 from graphql_schema.permissions import CanManageContacts, rule
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import node_pk
 
 
 @strawberry.input
@@ -83,6 +83,6 @@ class Mutation:
         contact = await accounts.remove_contact(
             info.context.require_viewer(),
             info.context.bus,
-            user_id=decode_global_id(input.user_id, "User")[1],
+            user_id=node_pk(input.user_id, "User"),
         )
         return RemoveContactPayload(contact=User.from_row(contact))

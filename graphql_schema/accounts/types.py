@@ -9,6 +9,7 @@ from strawberry import relay
 from graphql_schema.context import Info
 from graphql_schema.enums import Role
 from graphql_schema.permissions import CanSeeEmail, rule
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import User as UserRow
 
@@ -17,24 +18,13 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A person who signs in: provider staff or a customer's contact.")
-class User(relay.Node):
+class User(FromRow, relay.Node):
     id: relay.NodeID[int]
     name: str
     handle: str = strawberry.field(description="What others write after @ to mention this user.")
     role: Role
     created_at: datetime
     row: strawberry.Private[UserRow]
-
-    @classmethod
-    def from_row(cls, row: UserRow) -> User:
-        return cls(
-            id=row.id,
-            name=row.name,
-            handle=row.handle,
-            role=row.role,
-            created_at=row.created_at,
-            row=row,
-        )
 
     @strawberry.field(extensions=rule(CanSeeEmail))
     def email(self) -> str | None:

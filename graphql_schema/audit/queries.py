@@ -12,28 +12,19 @@ from strawberry.scalars import JSON
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAdmin, rule
-from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, decode_global_id, paginate
+from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, node_pk, paginate
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import AuditEntry as AuditRow
 
 
 @strawberry.type(description="One entry of the audit trail; entries are never changed.")
-class AuditEntry:
+class AuditEntry(FromRow):
     action: str = strawberry.field(description="What happened, such as `login.failed`.")
     target: str = strawberry.field(description="What it happened to, such as `page:12`.")
     client_address: str
     created_at: datetime
     row: strawberry.Private[AuditRow]
-
-    @classmethod
-    def from_row(cls, row: AuditRow) -> AuditEntry:
-        return cls(
-            action=row.action,
-            target=row.target,
-            client_address=row.client_address,
-            created_at=row.created_at,
-            row=row,
-        )
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER, description="Who did it, if anybody.")
     async def actor(self, info: Info) -> User | None:
@@ -66,7 +57,7 @@ class Query:
         if action is not None:
             entries = entries.filter(action=action)
         if actor_id is not None:
-            entries = entries.filter(actor_id=decode_global_id(actor_id, "User")[1])
+            entries = entries.filter(actor_id=node_pk(actor_id, "User"))
         if target is not None:
             entries = entries.filter(target=target)
         if since is not None:

@@ -15,6 +15,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus, WatchLevel
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Customer as CustomerRow
 
@@ -23,16 +24,12 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A B2B customer of the provider.")
-class Customer(relay.Node):
+class Customer(FromRow, relay.Node):
     id: relay.NodeID[int]
     name: str
     slug: str
     created_at: datetime
     row: strawberry.Private[CustomerRow]
-
-    @classmethod
-    def from_row(cls, row: CustomerRow) -> Customer:
-        return cls(id=row.id, name=row.name, slug=row.slug, created_at=row.created_at, row=row)
 
     @strawberry.field(extensions=rule(IsStaff), description="The account team's own notes.")
     def internal_notes(self) -> str | None:

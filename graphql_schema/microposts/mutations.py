@@ -7,7 +7,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Visibility
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.permissions import CanContribute, IsAuthor, rule
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import node_pk
 
 
 @strawberry.input
@@ -43,15 +43,15 @@ class Mutation:
     ) -> MicropostPayload | None:
         parent_id = None
         if input.in_reply_to_id is not None:
-            parent_id = decode_global_id(input.in_reply_to_id, "Micropost")[1]
+            parent_id = node_pk(input.in_reply_to_id, "Micropost")
         post = await microposts.post_micropost(
             info.context.require_viewer(),
             info.context.bus,
-            project_id=decode_global_id(input.project_id, "Project")[1],
+            project_id=node_pk(input.project_id, "Project"),
             body=input.body,
             visibility=input.visibility,
             parent_id=parent_id,
-            page_id=None if input.page_id is None else decode_global_id(input.page_id, "Page")[1],
+            page_id=None if input.page_id is None else node_pk(input.page_id, "Page"),
         )
         return MicropostPayload(micropost=Micropost.from_row(post))
 
@@ -65,7 +65,7 @@ class Mutation:
         post = await microposts.edit_micropost(
             info.context.require_viewer(),
             info.context.bus,
-            micropost_id=decode_global_id(input.micropost_id, "Micropost")[1],
+            micropost_id=node_pk(input.micropost_id, "Micropost"),
             body=input.body,
         )
         return MicropostPayload(micropost=Micropost.from_row(post))

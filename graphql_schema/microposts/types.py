@@ -13,6 +13,7 @@ from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Micropost as MicropostRow
 from models import MicropostEdit as EditRow
@@ -66,7 +67,7 @@ class MicropostEdit:
 
 
 @strawberry.type(description="A short Markdown post on a project timeline, or a reply.")
-class Micropost(relay.Node):
+class Micropost(FromRow, relay.Node):
     id: relay.NodeID[int]
     body: str = strawberry.field(description="Markdown source.")
     body_html: str = strawberry.field(description="Safe HTML rendered from the body.")
@@ -74,18 +75,6 @@ class Micropost(relay.Node):
     created_at: datetime
     edited_at: datetime | None
     row: strawberry.Private[MicropostRow]
-
-    @classmethod
-    def from_row(cls, row: MicropostRow) -> Micropost:
-        return cls(
-            id=row.id,
-            body=row.body,
-            body_html=row.body_html,
-            visibility=row.visibility,
-            created_at=row.created_at,
-            edited_at=row.edited_at,
-            row=row,
-        )
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
@@ -112,8 +101,8 @@ class Micropost(relay.Node):
 
         if self.row.page_id is None:
             return None
-        scope = policy.visible_pages(info.context.require_viewer())
-        row = await scope.get_or_none(id=self.row.page_id)
+        info.context.require_viewer()
+        row = await info.context.loaders.visible_page.load(self.row.page_id)
         return Page.from_row(row) if row else None
 
     @strawberry.field(metadata=BY_AUDIENCE, description="Replies you may see, oldest first.")

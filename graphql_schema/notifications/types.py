@@ -7,8 +7,8 @@ from strawberry import relay
 
 from graphql_schema.context import Info
 from graphql_schema.relay import Connection
+from graphql_schema.rows import FromRow
 from graphql_schema.timeline.types import ProjectTimelineEvent, timeline_event
-from models import Event as EventRow
 from models import Notification as NotificationRow
 from models import NotificationReason
 
@@ -22,26 +22,18 @@ strawberry.enum(
 
 
 @strawberry.type(description="What an event produced for you, with read state.")
-class Notification(relay.Node):
+class Notification(FromRow, relay.Node):
     id: relay.NodeID[int]
     reason: NotificationReason
     created_at: datetime
     read_at: datetime | None
     row: strawberry.Private[NotificationRow]
 
-    @classmethod
-    def from_row(cls, row: NotificationRow) -> Notification:
-        return cls(
-            id=row.id,
-            reason=row.reason,
-            created_at=row.created_at,
-            read_at=row.read_at,
-            row=row,
-        )
-
     @strawberry.field(description="What happened.")
     async def event(self, info: Info) -> ProjectTimelineEvent:
-        row = await EventRow.get(id=self.row.event_id)
+        row = await info.context.loaders.event.load(self.row.event_id)
+        if row is None:
+            raise LookupError(f"event {self.row.event_id} is referenced but missing")
         return timeline_event(row)  # type: ignore[return-value]
 
 

@@ -8,7 +8,7 @@ from actions import attachments
 from graphql_schema.context import Info
 from graphql_schema.pages.types import Page
 from graphql_schema.permissions import CanDeleteAttachment, rule
-from graphql_schema.relay import decode_global_id, global_id
+from graphql_schema.relay import global_id, node_pk
 from infra.storage import BlobStorage
 
 
@@ -39,7 +39,7 @@ class Mutation:
     async def delete_attachment(
         self, info: Info, input: DeleteAttachmentInput
     ) -> DeleteAttachmentPayload | None:
-        attachment_id = decode_global_id(input.attachment_id, "Attachment")[1]
+        attachment_id = node_pk(input.attachment_id, "Attachment")
         storage: BlobStorage = info.context.request.app.state.storage
         page = await attachments.delete_attachment(
             info.context.require_viewer(),

@@ -15,7 +15,7 @@ from graphql_schema.permissions import (
     IsAccountTeamMember,
     rule,
 )
-from graphql_schema.relay import decode_global_id
+from graphql_schema.relay import node_pk
 
 
 @strawberry.input
@@ -130,7 +130,7 @@ class DiscardPageDraftPayload:
 
 
 def _page_id(value: strawberry.ID | None) -> int | None:
-    return None if value is None else decode_global_id(value, "Page")[1]
+    return None if value is None else node_pk(value, "Page")
 
 
 @strawberry.type
@@ -140,7 +140,7 @@ class Mutation:
         page = await pages.create_page(
             info.context.require_viewer(),
             info.context.bus,
-            project_id=decode_global_id(input.project_id, "Project")[1],
+            project_id=node_pk(input.project_id, "Project"),
             title=input.title,
             body=input.body,
             visibility=input.visibility,
@@ -161,8 +161,8 @@ class Mutation:
     ) -> AddPageWatcherPayload | None:
         watched, contact = await watches.add_page_watcher(
             info.context.require_viewer(),
-            page_id=decode_global_id(input.page_id, "Page")[1],
-            user_id=decode_global_id(input.user_id, "User")[1],
+            page_id=node_pk(input.page_id, "Page"),
+            user_id=node_pk(input.user_id, "User"),
             level=input.level,
         )
         return AddPageWatcherPayload(
@@ -185,7 +185,7 @@ class Mutation:
             )
         page = await pages.move_page(
             info.context.require_viewer(),
-            page_id=decode_global_id(input.page_id, "Page")[1],
+            page_id=node_pk(input.page_id, "Page"),
             parent_id=_page_id(input.parent_id),
             from_parent_id=_page_id(input.from_parent_id),
         )
@@ -205,7 +205,7 @@ class Mutation:
         update = await pages.update_page(
             info.context.require_viewer(),
             info.context.bus,
-            page_id=decode_global_id(input.page_id, "Page")[1],
+            page_id=node_pk(input.page_id, "Page"),
             base_revision=input.base_revision,
             title=input.title,
             body=input.body,
@@ -228,7 +228,7 @@ class Mutation:
         update = await pages.restore_page_revision(
             info.context.require_viewer(),
             info.context.bus,
-            page_id=decode_global_id(input.page_id, "Page")[1],
+            page_id=node_pk(input.page_id, "Page"),
             revision=input.revision,
             base_revision=input.base_revision,
             summary=input.summary,
@@ -243,6 +243,6 @@ class Mutation:
         self, info: Info, input: DiscardPageDraftInput
     ) -> DiscardPageDraftPayload | None:
         discarded = await pages.discard_draft(
-            info.context.require_viewer(), page_id=decode_global_id(input.page_id, "Page")[1]
+            info.context.require_viewer(), page_id=node_pk(input.page_id, "Page")
         )
         return DiscardPageDraftPayload(discarded=discarded)

@@ -13,7 +13,7 @@ from actions.attachments import display_name
 from actions.notifications import watchers_of_page
 from actions.watches import effective_level
 from domain import policy
-from domain.diffing import MYERS_BUDGET, Allowance, Budget, DiffCache, diff_text, off_the_loop
+from domain.diffing import MYERS_BUDGET, Allowance, Budget, diff_text, off_the_loop
 from domain.errors import NotFound
 from domain.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
@@ -23,6 +23,7 @@ from graphql_schema.pages.drafts import PageDraft
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project, load_project
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, global_id, paginate
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Attachment as AttachmentRow
 from models import Page as PageRow
@@ -34,7 +35,7 @@ from models import PageRevision as RevisionRow
 
 
 @strawberry.type(description="One append-only revision of a concept page.")
-class PageRevision(relay.Node):
+class PageRevision(FromRow, relay.Node):
     id: relay.NodeID[int]
     number: int
     summary: str
@@ -42,18 +43,6 @@ class PageRevision(relay.Node):
     body: str
     created_at: datetime
     row: strawberry.Private[RevisionRow]
-
-    @classmethod
-    def from_row(cls, row: RevisionRow) -> PageRevision:
-        return cls(
-            id=row.id,
-            number=row.number,
-            summary=row.summary,
-            title=row.title,
-            body=row.body,
-            created_at=row.created_at,
-            row=row,
-        )
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def author(self, info: Info) -> User:
@@ -106,7 +95,7 @@ class PageDiff:
 
 
 @strawberry.type(description="A file attached to a concept page, in one of its versions.")
-class Attachment(relay.Node):
+class Attachment(FromRow, relay.Node):
     id: relay.NodeID[int]
     name: str
     version: int = strawberry.field(description="Uploading the same name again adds one.")
@@ -116,16 +105,9 @@ class Attachment(relay.Node):
     row: strawberry.Private[AttachmentRow]
 
     @classmethod
-    def from_row(cls, row: AttachmentRow) -> Attachment:
-        return cls(
-            id=row.id,
-            name=display_name(row.name),
-            version=row.version,
-            content_type=row.content_type,
-            size=row.size,
-            created_at=row.created_at,
-            row=row,
-        )
+    def from_row(cls, row: AttachmentRow, **values: object) -> Attachment:
+        """The name as shown (stored names are cleaned as new ones are)."""
+        return super().from_row(row, **{"name": display_name(row.name), **values})
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def uploaded_by(self, info: Info) -> User:
@@ -201,11 +183,6 @@ def _page_diff(old: RevisionRow, new: RevisionRow, budget: Budget) -> PageDiff:
     )
 
 
-page_diffs: DiffCache[PageDiff] = DiffCache()
-"""Diffs by the page and the two revisions' row IDs and times (revisions never change),
-shared by every reader, alias and subscriber of this process."""
-
-
 _allowances: dict[int, Allowance] = {}
 
 
@@ -221,9 +198,9 @@ def _allowance(caller: object) -> Allowance:
 
 async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: int) -> PageDiff:
     """The diff of two revisions of a page the reader may see, computed once per process
-    for any number of readers (see :class:`domain.diffing.DiffCache`), within the caller's
-    allowance of work (:class:`domain.diffing.Allowance`). NOT_FOUND when either revision
-    does not exist."""
+    for any number of readers (``context.process.diffs``, a
+    :class:`domain.diffing.DiffCache`), within the caller's allowance of work
+    (:class:`domain.diffing.Allowance`). NOT_FOUND when either revision does not exist."""
     found = {
         number: (row_id, created_at, size)
         for row_id, number, created_at, size in await RevisionRow.filter(
@@ -249,11 +226,13 @@ async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: i
 
     size = int(found[from_revision][2]) + int(found[to_revision][2])
     key = (page_id, found[from_revision], found[to_revision])
-    return await page_diffs.get(key, size, compute)
+    # shared by every reader, alias and subscriber of this process
+    diff: PageDiff = await info.context.process.diffs.get(key, size, compute)
+    return diff
 
 
 @strawberry.type(description="A concept page that the account team and the customer co-edit.")
-class Page(relay.Node):
+class Page(FromRow, relay.Node):
     id: relay.NodeID[int]
     title: str
     body: str = strawberry.field(description="Markdown source of the current revision.")
@@ -263,20 +242,6 @@ class Page(relay.Node):
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[PageRow]
-
-    @classmethod
-    def from_row(cls, row: PageRow) -> Page:
-        return cls(
-            id=row.id,
-            title=row.title,
-            body=row.body,
-            body_html=row.body_html,
-            visibility=row.visibility,
-            revision=row.revision,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            row=row,
-        )
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def project(self, info: Info) -> Project:
@@ -299,8 +264,8 @@ class Page(relay.Node):
     async def parent(self, info: Info) -> Page | None:
         if self.row.parent_id is None:
             return None
-        scope = policy.visible_pages(info.context.require_viewer())
-        row = await scope.get_or_none(id=self.row.parent_id)
+        info.context.require_viewer()
+        row = await info.context.loaders.visible_page.load(self.row.parent_id)
         return Page.from_row(row) if row else None
 
     @strawberry.field(metadata=BY_AUDIENCE, description="Pages under this one that you may see.")

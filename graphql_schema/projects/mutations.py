@@ -15,7 +15,7 @@ from graphql_schema.permissions import (
     rule,
 )
 from graphql_schema.projects.types import Project, ProjectStatusChange
-from graphql_schema.relay import decode_global_id, global_ids_to_ints
+from graphql_schema.relay import global_ids_to_ints, node_pk
 from models import Project as ProjectRow
 from models import User as UserRow
 
@@ -61,8 +61,8 @@ class ChangeProjectStatusPayload:
 
 def _ids(input: ProjectMemberInput) -> dict[str, int]:
     return {
-        "project_id": decode_global_id(input.project_id, "Project")[1],
-        "user_id": decode_global_id(input.user_id, "User")[1],
+        "project_id": node_pk(input.project_id, "Project"),
+        "user_id": node_pk(input.user_id, "User"),
     }
 
 
@@ -84,7 +84,7 @@ class Mutation:
     ) -> CreateProjectPayload | None:
         project = await projects.create_project(
             info.context.require_viewer(),
-            customer_id=decode_global_id(input.customer_id, "Customer")[1],
+            customer_id=node_pk(input.customer_id, "Customer"),
             name=input.name,
             description=input.description,
             budget=input.budget,
@@ -118,7 +118,7 @@ class Mutation:
         project, change = await projects.change_project_status(
             info.context.require_viewer(),
             info.context.bus,
-            project_id=decode_global_id(input.project_id, "Project")[1],
+            project_id=node_pk(input.project_id, "Project"),
             status=input.status,
             reason=input.reason,
         )

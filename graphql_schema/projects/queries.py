@@ -10,8 +10,8 @@ from graphql_schema.projects.types import Project
 from graphql_schema.relay import (
     DEFAULT_PAGE_SIZE,
     Connection,
-    decode_global_id,
     fetch_by_global_id,
+    node_pk,
     paginate,
 )
 
@@ -29,7 +29,7 @@ class Query:
     ) -> Connection[Project]:
         projects = policy.visible_projects(info.context.require_viewer())
         if customer_id is not None:
-            projects = projects.filter(customer_id=decode_global_id(customer_id, "Customer")[1])
+            projects = projects.filter(customer_id=node_pk(customer_id, "Customer"))
         if status is not None:
             projects = projects.filter(status=status)
         return await paginate(projects, first=first, after=after, to_node=Project.from_row)

@@ -16,6 +16,7 @@ from graphql_schema.customers.types import Customer
 from graphql_schema.enums import ProjectStatus, WatchLevel
 from graphql_schema.permissions import CanSeeBudget, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
+from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Project as ProjectRow
 from models import ProjectStatusChange as StatusChangeRow
@@ -27,22 +28,12 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="One change of a project's status: from, to, who, why, when.")
-class ProjectStatusChange:
+class ProjectStatusChange(FromRow):
     from_status: ProjectStatus
     to_status: ProjectStatus
     reason: str
     created_at: datetime
     row: strawberry.Private[StatusChangeRow]
-
-    @classmethod
-    def from_row(cls, row: StatusChangeRow) -> ProjectStatusChange:
-        return cls(
-            from_status=row.from_status,
-            to_status=row.to_status,
-            reason=row.reason,
-            created_at=row.created_at,
-            row=row,
-        )
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def actor(self, info: Info) -> User:
@@ -50,7 +41,7 @@ class ProjectStatusChange:
 
 
 @strawberry.type(description="A customer's project: its timeline, concept pages and status.")
-class Project(relay.Node):
+class Project(FromRow, relay.Node):
     id: relay.NodeID[int]
     name: str
     description: str = strawberry.field(description="Markdown source.")
@@ -59,19 +50,6 @@ class Project(relay.Node):
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[ProjectRow]
-
-    @classmethod
-    def from_row(cls, row: ProjectRow) -> Project:
-        return cls(
-            id=row.id,
-            name=row.name,
-            description=row.description,
-            description_html=row.description_html,
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            row=row,
-        )
 
     @strawberry.field(extensions=rule(CanSeeBudget))
     def budget(self) -> Decimal | None:

@@ -13,6 +13,7 @@ from graphql_schema.enums import WatchLevel
 from graphql_schema.microposts.types import Topic
 from graphql_schema.pages.types import Page
 from graphql_schema.projects.types import Project
+from graphql_schema.rows import FromRow
 from models import Watch as WatchRow
 
 WatchTarget = Annotated[
@@ -22,22 +23,12 @@ WatchTarget = Annotated[
 
 
 @strawberry.type(description="Your chosen level of interest in a customer, project, page or topic.")
-class Watch(relay.Node):
+class Watch(FromRow, relay.Node):
     id: relay.NodeID[int]
     level: WatchLevel
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[WatchRow]
-
-    @classmethod
-    def from_row(cls, row: WatchRow) -> Watch:
-        return cls(
-            id=row.id,
-            level=row.level,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            row=row,
-        )
 
     @strawberry.field(description="What is watched; null once you may no longer see it.")
     async def target(self, info: Info) -> WatchTarget | None:

@@ -102,11 +102,6 @@ async def _diff(api: Api, world: World, page: Page, span: tuple[int, int] = (1, 
     return result.data["page"]["diff"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_diff_cache() -> None:
-    page_types.page_diffs.clear()
-
-
 async def test_eight_thousand_alternating_lines_differ_by_one_line_at_each_end(
     api: Api, world: World, bus: EventBus
 ) -> None:
