@@ -10,6 +10,7 @@ or shown twice.
 from __future__ import annotations
 
 import asyncio
+import random
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -47,6 +48,7 @@ class Follower:
         self.out = out
         self.say = say or (lambda text: print(text, file=sys.stderr, flush=True))
         self.delay = FIRST_DELAY  # before connecting again; doubles while connecting fails
+        self.pause = FIRST_DELAY
 
     async def run(self) -> None:
         """Follow until interrupted; an ApiError (no access any more) ends it."""
@@ -58,16 +60,22 @@ class Follower:
                     tokens = await self.api.refresh(stale=tokens)
                     renew = False
                 await self._stream(tokens.access_token)
-                self.say(f"The server ended the subscription; again in {self.delay:g} s.")
+                self.say(f"The server ended the subscription; again in {self._pause():.1f} s.")
             except TransportQueryError as error:
                 self._refused(list(error.errors or [{"message": str(error)}]))
                 continue
             except (TransportError, OSError, TimeoutError) as error:
                 code, reason = _closed(error)
                 renew = code in TOKEN_CLOSE_CODES and not reason.startswith(TOO_MANY_CONNECTIONS)
-                self.say(f"Connection lost; reconnecting in {self.delay:g} s.")
-            await asyncio.sleep(self.delay)
+                self.say(f"Connection lost; reconnecting in {self._pause():.1f} s.")
+            await asyncio.sleep(self.pause)
             self.delay = min(self.delay * 2, MAX_DELAY)
+
+    def _pause(self) -> float:
+        """The wait before connecting again: between half the delay and all of it, at random,
+        so that clients that lost a restarting server together do not all come back at once."""
+        self.pause = self.delay / 2 + random.uniform(0, self.delay / 2)  # noqa: S311 (timing)
+        return self.pause
 
     async def _stream(self, access_token: str) -> None:
         transport = WebsocketsTransport(
