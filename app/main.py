@@ -29,6 +29,10 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    _OperationStreamClosed as OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -56,7 +60,7 @@ from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
-from graphql_schema.sharing import Delivery, SharedPayloads, deliver_to, stop_delivering
+from graphql_schema.sharing import Delivery, SharedPayloads
 from infra.redis_clients import is_redis_url, redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
@@ -97,8 +101,8 @@ _SUBSCRIBE_FIELDS: dict[str, tuple[type, str]] = {  # a query not text is refuse
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """strawberry's graphql-transport-ws handler; each subscription operation gets a
-    :class:`Delivery`, through which its events are sent as shared frames."""
+    """strawberry's graphql-transport-ws handler; each operation's root value is a
+    :class:`Delivery`, through which its subscription's events are sent as shared frames."""
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -159,23 +163,40 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if query is not None:
                 payload = {**payload, "query": query}
                 message = {**message, "payload": payload}
-        delivery = None
-        if isinstance(payload, dict) and isinstance(payload.get("query"), str):
-            delivery = Delivery(
-                self._send_text,
-                view.shared_payloads,
-                operation_id=str(message.get("id")),
-                query=payload["query"],
-                variables=variables
-                if isinstance(variables := payload.get("variables"), dict)
-                else None,
-                operation_name=payload.get("operationName"),
-            )
-        token = deliver_to(delivery)  # the operation's task starts with this context
+        await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """strawberry's (0.341), except that each operation's root value is its own
+        :class:`Delivery`: its subscription resolvers send their events through it as
+        shared frames (graphql_schema/subscriptions.py ``Frames``)."""
+        view = cast("ExtranetGraphQL", self.view)
+        delivery = Delivery(
+            self._send_text,
+            view.shared_payloads,
+            operation_id=operation.id,
+            query=operation.query,
+            variables=operation.variables,
+            operation_name=operation.operation_name,
+        )
         try:
-            await super().handle_subscribe(message)
-        finally:
-            stop_delivering(token)
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=delivery,
+                operation_name=operation.operation_name,
+            )
+            async with contextlib.aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def _send_text(self, text: str) -> None:
         websocket = cast("ASGIWebSocketAdapter", self.websocket)

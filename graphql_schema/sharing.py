@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -278,7 +277,8 @@ Root = Callable[[Event], object]
 class Delivery:
     """Where one ``subscribe`` message of a graphql-transport-ws connection sends its
     events: each one executed once per sharing key and sent as that shared text with this
-    operation's ``id``. The subscription resolvers find it with :func:`current_delivery`."""
+    operation's ``id``. It is the operation's root value (app/main.py starts each operation
+    with its own), found there by :class:`graphql_schema.subscriptions.Frames`."""
 
     def __init__(
         self,
@@ -359,20 +359,3 @@ class Delivery:
         if result.extensions:
             payload["extensions"] = result.extensions
         return orjson.dumps(payload).decode()
-
-
-_delivery: ContextVar[Delivery | None] = ContextVar("delivery", default=None)
-
-
-def current_delivery() -> Delivery | None:
-    """The delivery of the graphql-transport-ws operation running in this task, if any."""
-    return _delivery.get()
-
-
-def deliver_to(delivery: Delivery | None) -> Token[Delivery | None]:
-    """Make ``delivery`` current for the operation task about to be created."""
-    return _delivery.set(delivery)
-
-
-def stop_delivering(token: Token[Delivery | None]) -> None:
-    _delivery.reset(token)

@@ -1,15 +1,20 @@
-"""A viewer's gap-free stream of events: replay from the durable log, then live.
+"""One channel's events in id order, without gaps or repeats: the transport under the
+timeline subscriptions (``projectTimeline``, ``myFeed``).
 
 Events are delivered in id order, each once, and only when every lower id is resolved and
-every lower event of the stream was delivered (see realtime/horizon.py): so the cursor of
+every lower event of the channel was delivered (see realtime/horizon.py): so the cursor of
 the last event a client received is always safe to resume from (``id > after``), whatever
-order concurrent transactions committed or published in, in any process. The stream
-subscribes to its channel *before* it reads the log, so nothing committed in between is
-missed; an event read from the log and then received live is delivered once. Live messages
-carry the whole event, so delivering one reads nothing from the database: its visibility is
-checked in memory, and the viewer's right to the stream is checked again whenever rights
-change (RIGHTS_CHANGED, published by the actions that remove access) and after a transport
-reconnect (RESYNC), which also replays whatever the transport may have lost.
+order concurrent transactions committed or published in, in any process. The stream is
+subscribed to its channel before its owner reads anything (:func:`open_events` returns
+subscribed), so nothing committed in between is missed; an event read from the log and
+then received live is delivered once. Live messages carry the whole event, so delivering
+one reads nothing from the database.
+
+The stream knows no rights and no query: its owner (graphql_schema/subscriptions.py) gives
+it the log of its scope to read (:data:`ReadLog`), receives every live event of the channel
+to decide whether its reader may see it, and is handed every control signal of the channel
+(``Control.RIGHTS_CHANGED``, ``Control.RESYNC``) to check the viewer's rights again. After a
+``RESYNC`` (the transport reconnected) the stream reads from the log what may have been lost.
 """
 
 from __future__ import annotations
@@ -17,49 +22,43 @@ from __future__ import annotations
 import asyncio
 import heapq
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from tortoise.expressions import Subquery
-from tortoise.queryset import QuerySet
-
-from domain import cursors, policy
-from domain.errors import BadUserInput, Forbidden, RateLimited
+from domain import cursors
+from domain.errors import BadUserInput
 from infra.lru import LRU
-from models import Event, EventLogHorizon, Notification, User
-from realtime._fanout import FellBehind, LocalSubscriber
-from realtime.bus import EventBus
-from realtime.channels import feed_channel, project_channel
+from models import Event
+from realtime._fanout import LocalSubscriber
 from realtime.events import Control, TimelineMessage
-from realtime.horizon import Gap
+from realtime.horizon import Gap, Horizon
 
-REPLAY_BATCH = 500
+if TYPE_CHECKING:
+    from realtime.bus import EventBus
+
 DECODED = 256
 MESSAGE_GRACE = 2.0
 """Seconds to wait for a live message that was announced before reading it from the log."""
 
 
 def encode_cursor(event_id: int) -> str:
+    """The opaque cursor clients hold for the position after event ``event_id``."""
     return cursors.encode("event", event_id)
 
 
 def decode_cursor(cursor: str) -> int:
+    """The event id of a cursor from :func:`encode_cursor`; BadUserInput (field ``after``)
+    for anything else."""
     event_id = cursors.decode("event", cursor, lowest=0, highest=2**63 - 1)
     if event_id is None:
         raise BadUserInput("`after` must be a cursor taken from an earlier event.", field="after")
     return event_id
 
 
-Scope = Callable[[], QuerySet[Event]]
-
-
-@dataclass(frozen=True, slots=True)
-class ResyncRequired:
-    """The cursor is older than the event log reaches: refetch, then carry on from
-    ``cursor`` (the stream continues live from there)."""
-
-    cursor: int
-
+ReadLog = Callable[[int, int | None], AsyncIterator[Event]]
+"""The stream's events in the durable log after the first id and up to the second (None: no
+bound), oldest first: what its reader may see of its scope."""
 
 _decoded: LRU[str, tuple[TimelineMessage, Event]] = LRU(DECODED)
 
@@ -67,7 +66,7 @@ _decoded: LRU[str, tuple[TimelineMessage, Event]] = LRU(DECODED)
 def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
     """A live message and its event, decoded once per process: every subscriber of the
     channel receives the same message (the rows are only read, never changed). None for
-    the transport's own signals (RESYNC, RIGHTS_CHANGED)."""
+    the channel's control signals (RESYNC, RIGHTS_CHANGED)."""
     if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
         return None
     found = _decoded.get(raw)
@@ -77,40 +76,11 @@ def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
     return found
 
 
-async def _before_horizon(after: int) -> bool:
-    horizon = await EventLogHorizon.get_or_none(id=1)
-    return horizon is not None and after < horizon.oldest_kept_id - 1
-
-
-async def _is_active(viewer: User) -> bool:
-    return await User.exists(id=viewer.id, is_active=True)
-
-
-async def _replay(scope: Scope, after: int, through: int | None = None) -> AsyncIterator[Event]:
-    """Events of the scope after ``after`` (up to ``through``), oldest first, in batches."""
-    last = after
-    while True:
-        query = scope().filter(id__gt=last)
-        if through is not None:
-            query = query.filter(id__lte=through)
-        batch = await query.order_by("id").limit(REPLAY_BATCH)
-        for event in batch:
-            yield event
-        if len(batch) < REPLAY_BATCH:
-            return
-        last = batch[-1].id
-
-
-async def _latest_id(scope: QuerySet[Event]) -> int:
-    latest = await scope.order_by("-id").first()
-    return latest.id if latest else 0
-
-
 class _InHand:
     """Events received (or read beyond the horizon) and not delivered yet, lowest first."""
 
     def __init__(self) -> None:
-        self._events: dict[int, tuple[Event, bool]] = {}
+        self._events: dict[int, Event] = {}
         self._ids: list[int] = []
 
     def __bool__(self) -> bool:
@@ -119,15 +89,15 @@ class _InHand:
     def __contains__(self, event_id: object) -> bool:
         return event_id in self._events
 
-    def add(self, event: Event, visible: bool) -> None:
+    def add(self, event: Event) -> None:
         if event.id not in self._events:
             heapq.heappush(self._ids, event.id)
-        self._events[event.id] = (event, visible)
+        self._events[event.id] = event
 
     def lowest(self) -> int:
         return self._ids[0]
 
-    def pop(self) -> tuple[Event, bool]:
+    def pop(self) -> Event:
         return self._events.pop(heapq.heappop(self._ids))
 
     def drop_through(self, position: int) -> None:
@@ -153,47 +123,57 @@ async def _next(
     return getting.result()  # a message taken just as the horizon moved is not lost
 
 
-async def _stream(
-    viewer: User,
-    bus: EventBus,
-    channel: str,
-    scope: Scope,
-    *,
-    after: int | None,
-    start: QuerySet[Event],
-    allowed: Callable[[], Awaitable[bool]],
-) -> AsyncGenerator[Event | ResyncRequired, None]:
-    horizon = bus.horizon
-    await horizon.ready()
-    in_hand = _InHand()
+class EventStream:
+    """The events of one channel after :attr:`position`, in id order, and its control
+    signals. Iterating yields :class:`models.Event` rows (each once, every lower one first:
+    those read from the log, and every live one of the channel, which its reader filters)
+    and the :class:`Control` signals ``RIGHTS_CHANGED`` and ``RESYNC`` as they arrive;
+    after a ``RESYNC`` it reads the log from its position before going on. Raises
+    :class:`realtime._fanout.FellBehind` when its reader did not keep up (then
+    :attr:`position` is where a new stream resumes)."""
 
-    async with bus.subscribe(channel) as subscriber:
-        position = horizon.resolved if after is None else after
-        if after is not None and await _before_horizon(after):
-            position = horizon.resolved
-            yield ResyncRequired(cursor=await _latest_id(start.filter(id__lte=position)))
+    def __init__(
+        self,
+        horizon: Horizon,
+        channel: str,
+        subscriber: LocalSubscriber,
+        read: ReadLog,
+    ) -> None:
+        self._horizon = horizon
+        self._channel = channel
+        self._subscriber = subscriber
+        self._read = read
+        self.position = horizon.resolved
+        """Every event id up to here was delivered or is not the reader's."""
+        self._replay_from: int | None = self.position
+
+    def resume_after(self, after: int) -> None:
+        """Start after event id ``after`` (read from the log first) instead of now."""
+        self.position = self._replay_from = after
+
+    async def __aiter__(self) -> AsyncIterator[Event | Control]:
+        horizon, channel, in_hand = self._horizon, self._channel, _InHand()
         waiting_since: float | None = None
-        replay_from: int | None = position  # read the log after this, then go on live
         while True:
-            if replay_from is not None:
+            if self._replay_from is not None:
                 # ids up to `resolved` (taken before reading) are all in the log; later
                 # ones wait their turn in hand
                 resolved = horizon.resolved
-                async for event in _replay(scope, replay_from):
+                async for event in self._read(self._replay_from, None):
                     if event.id <= resolved:
-                        position = max(position, event.id)
+                        self.position = max(self.position, event.id)
                         yield event
                     else:
-                        in_hand.add(event, True)
-                position = max(position, resolved)
-                in_hand.drop_through(position)
-                replay_from = None
+                        in_hand.add(event)
+                self.position = max(self.position, resolved)
+                in_hand.drop_through(self.position)
+                self._replay_from = None
             # deliver, in id order, what nothing lower can precede any more
             while in_hand:
                 n = in_hand.lowest()
                 if horizon.resolved < n - 1:
                     break
-                gap = horizon.gap(channel, position, n, in_hand)
+                gap = horizon.gap(channel, self.position, n, in_hand)
                 if gap is Gap.WAIT:
                     now = asyncio.get_running_loop().time()
                     waiting_since = waiting_since or now
@@ -202,89 +182,40 @@ async def _stream(
                     gap = Gap.READ_LOG  # published, but not reaching us: read it
                 waiting_since = None
                 if gap is Gap.READ_LOG:
-                    async for event in _replay(scope, position, through=n - 1):
-                        position = event.id
+                    async for event in self._read(self.position, n - 1):
+                        self.position = event.id
                         yield event
-                    position = n - 1
-                    in_hand.drop_through(position)
+                    self.position = n - 1
+                    in_hand.drop_through(self.position)
                     continue
-                event, visible = in_hand.pop()
-                position = n
-                if visible:
-                    yield event
-            try:
-                if in_hand:
-                    timeout = MESSAGE_GRACE if waiting_since is not None else None
-                    raw = await _next(subscriber, horizon.changed(), timeout)
-                    if raw is None:
-                        continue
-                else:
-                    raw = await subscriber.get()
-            except FellBehind:
-                raise RateLimited(
-                    "You fell behind the live stream: subscribe again with `after` set to "
-                    "the last cursor you received.",
-                    resumeAfter=encode_cursor(position),
-                ) from None
+                event = in_hand.pop()
+                self.position = n
+                yield event
+            if in_hand:
+                timeout = MESSAGE_GRACE if waiting_since is not None else None
+                raw = await _next(self._subscriber, horizon.changed(), timeout)
+                if raw is None:
+                    continue
+            else:
+                raw = await self._subscriber.get()
             if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
-                if not await allowed():
-                    raise Forbidden("You no longer have access to this.")
+                yield Control(raw)
                 if raw == Control.RESYNC:  # messages may have been lost: read them from the log
-                    replay_from = position
+                    self._replay_from = self.position
                 continue
-            # A live event: its message carries the whole row, so no database read. Rights
-            # are re-checked when they change (RIGHTS_CHANGED above); visibility here.
+            # A live event: its message carries the whole row, so no database read.
             live = live_event(raw)
             assert live is not None
             message, event = live
-            if message.id > position:
-                in_hand.add(event, policy.can_see_visibility(viewer, message.visibility))
+            if message.id > self.position:
+                in_hand.add(event)
 
 
-def project_timeline(
-    viewer: User, bus: EventBus, project_id: int, after: int | None
-) -> AsyncGenerator[Event | ResyncRequired, None]:
-    """The project's events after the cursor (or from now on), then live ones; ends with
-    FORBIDDEN as soon as the viewer may no longer read the project."""
-
-    def scope() -> QuerySet[Event]:
-        return policy.visible_events(viewer).filter(project_id=project_id)
-
-    async def allowed() -> bool:
-        if not await _is_active(viewer):
-            return False
-        return await policy.visible_projects(viewer).filter(id=project_id).exists()
-
-    return _stream(
-        viewer,
-        bus,
-        project_channel(project_id),
-        scope,
-        after=after,
-        start=Event.filter(project_id=project_id),
-        allowed=allowed,
-    )
-
-
-def my_feed(
-    viewer: User, bus: EventBus, after: int | None
-) -> AsyncGenerator[Event | ResyncRequired, None]:
-    """The events that notified the viewer (their watches, levels and mentions), still
-    readable by them, after the cursor (or from now on), then live ones."""
-
-    def scope() -> QuerySet[Event]:
-        notified = Notification.filter(user_id=viewer.id).values("event_id")
-        return policy.visible_events(viewer).filter(id__in=Subquery(notified))
-
-    async def allowed() -> bool:
-        return await _is_active(viewer)
-
-    return _stream(
-        viewer,
-        bus,
-        feed_channel(viewer.id),
-        scope,
-        after=after,
-        start=Event.all(),
-        allowed=allowed,
-    )
+@asynccontextmanager
+async def open_events(bus: EventBus, channel: str, read: ReadLog) -> AsyncIterator[EventStream]:
+    """The channel's :class:`EventStream`, subscribed live when this returns; it starts after
+    the events resolved then, unless told :meth:`EventStream.resume_after`. Raises what
+    listening to the event horizon raised (the transport is away)."""
+    await bus.horizon.ready()
+    async with bus.subscribe(channel) as subscriber:
+        yield EventStream(bus.horizon, channel, subscriber, read)

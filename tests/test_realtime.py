@@ -9,6 +9,7 @@ import pytest
 from actions import _common as common
 from actions import microposts, projects
 from domain.errors import RateLimited
+from graphql_schema import subscriptions
 from models import Event, Micropost, ProjectStatus
 from models.events import ProjectStatusChanged
 from realtime import stream
@@ -131,7 +132,7 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_resume(world: Wor
     small.fanout._limit = 3
     await small.connect()
     try:
-        timeline = stream.project_timeline(world.max, small, world.portal.id, None)
+        timeline = subscriptions.project_timeline(world.max, small, world.portal.id, None)
         first = asyncio.ensure_future(anext(timeline))
         await asyncio.sleep(0.1)
         post = await microposts.post_micropost(

@@ -23,10 +23,10 @@ from starlette.applications import Starlette
 from tortoise import connections
 
 from actions import microposts
+from graphql_schema import subscriptions
 from infra.settings import Settings
 from models import Event, Micropost
 from realtime import horizon as horizon_module
-from realtime import stream
 from realtime.bus import EventBus
 from realtime.stream import decode_cursor, encode_cursor
 from tests.conftest import TEST_SECRET, Api, gid
@@ -350,8 +350,8 @@ async def test_random_interleavings_deliver_each_event_once(
 
     def open_stream(cursor: int) -> AsyncGenerator[Any, None]:
         if field == "projectTimeline":
-            return stream.project_timeline(world.max, bus, world.portal.id, cursor)
-        return stream.my_feed(world.max, bus, cursor)
+            return subscriptions.project_timeline(world.max, bus, world.portal.id, cursor)
+        return subscriptions.my_feed(world.max, bus, cursor)
 
     writing = asyncio.gather(*(_post(bus, world, f"@max post {n}") for n in range(12)))
     received: list[int] = []

@@ -1,8 +1,11 @@
 """Who else is on a concept page: ``pagePresence`` and ``setPageEditing``.
 
-Every subscriber of a page in this process shares one :class:`realtime.presence.PageWatch`:
-a change costs one read of the store and one wake-up per subscriber, and a person may hold
-at most ``WINDOWS_PER_PAGE`` windows on a page (more answer RATE_LIMITED)."""
+Windows arrive, renew and leave through actions/presence.py; the viewer's rights are
+checked again (:class:`graphql_schema.subscriptions.Guard`) at every change of them and at
+every heartbeat. Every subscriber of a page in this process shares one
+:class:`realtime.presence.PageWatch`: a change costs one read of the store and one wake-up
+per subscriber, and a person may hold at most ``WINDOWS_PER_PAGE`` windows on a page (more
+answer RATE_LIMITED)."""
 
 from __future__ import annotations
 
@@ -15,17 +18,17 @@ from weakref import WeakKeyDictionary
 
 import strawberry
 
+from actions import presence as presence_actions
 from domain import policy
-from domain.errors import BadUserInput, Forbidden, RateLimited
+from domain.errors import RateLimited
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.permissions import CanSeePage, rule
-from graphql_schema.relay import fetch_by_global_id
-from models import User as UserRow
+from graphql_schema.relay import fetch_by_global_id, node_pk
+from graphql_schema.subscriptions import Guard, page_access
 from realtime import presence
-from realtime._fanout import LocalSubscriber
 from realtime.bus import EventBus
-from realtime.channels import presence_channel, rights_channel
+from realtime.channels import presence_channel
 
 
 @strawberry.type(description="Someone on a page, in one or more windows.")
@@ -62,18 +65,6 @@ def presence_hub(bus: EventBus) -> presence.PresenceHub:
     return hub
 
 
-async def _still_readable(viewer: UserRow, page_id: int) -> bool:
-    if not await UserRow.exists(id=viewer.id, is_active=True):
-        return False
-    return await policy.visible_pages(viewer).filter(id=page_id).exists()
-
-
-async def _leave(bus: EventBus, page_id: int, session: presence.Session) -> None:
-    """Take the window off the page, and tell the page's other windows."""
-    await bus.presence.leave(page_id, session.session)
-    await bus.presence_changed(page_id)
-
-
 async def _state(info: Info, snapshot: presence.Snapshot) -> PagePresence:
     return PagePresence(
         people=[
@@ -88,49 +79,26 @@ async def _state(info: Info, snapshot: presence.Snapshot) -> PagePresence:
 
 
 async def _presence(
-    info: Info, watch: presence.PageWatch, session: presence.Session, rights: LocalSubscriber
+    info: Info, watch: presence.PageWatch, session: presence.Session, guard: Guard
 ) -> AsyncGenerator[PagePresence, None]:
     """The page's people now (a snapshot that includes this session), then whenever they
     change; this session is renewed every HEARTBEAT seconds while the reader may still
-    see the page."""
-    viewer = info.context.require_viewer()
-    bus = info.context.bus
+    see the page (``guard``: a removal from the project or the customer, told on the
+    viewer's rights channel by whichever process made it, ends it at once)."""
     loop = asyncio.get_running_loop()
     renew_at = loop.time() + presence.HEARTBEAT
-    # a removal from the project (or the customer) is told at once on the viewer's rights
-    # channel (``rights``), by whichever process made it: the page's people stop reaching
-    # them then
-    signal = asyncio.ensure_future(rights.get())
-    try:
-        snapshot = await watch.fresh()
-        while True:
-            yield await _state(info, snapshot)
-            seen = snapshot.version
-            while snapshot.version == seen:
-                changed = asyncio.ensure_future(watch.changed(seen))
-                try:
-                    # a timeout scope, not asyncio.wait_for: on Python 3.11 wait_for
-                    # swallows the cancellation that ends the subscription
-                    async with asyncio.timeout_at(renew_at):
-                        await asyncio.wait({changed, signal}, return_when=asyncio.FIRST_COMPLETED)
-                except TimeoutError:
-                    if not await _still_readable(viewer, watch.page_id):
-                        raise Forbidden("You no longer have access to this page.") from None
-                    await bus.presence.renew(watch.page_id, session)
-                    renew_at = loop.time() + presence.HEARTBEAT
-                    continue
-                finally:
-                    if not changed.done():
-                        changed.cancel()
-                if signal.done():
-                    signal.result()  # a transport failure ends the view as before
-                    if not await _still_readable(viewer, watch.page_id):
-                        raise Forbidden("You no longer have access to this page.")
-                    signal = asyncio.ensure_future(rights.get())
-                if changed.done() and not changed.cancelled():
-                    snapshot = changed.result()
-    finally:
-        signal.cancel()
+    snapshot = await watch.fresh()
+    while True:
+        yield await _state(info, snapshot)
+        seen = snapshot.version
+        while snapshot.version == seen:
+            changed = await guard.wait(watch.changed(seen), renew_at)
+            if changed is None:  # the heartbeat
+                await guard.access.confirm()
+                await presence_actions.renew(info.context.bus, watch.page_id, session)
+                renew_at = loop.time() + presence.HEARTBEAT
+            else:
+                snapshot = changed
 
 
 @strawberry.type
@@ -162,15 +130,14 @@ class Subscription:
                 )
             watch.local_windows[viewer.id] = mine + 1
             try:
-                async with bus.subscribe(rights_channel(viewer.id)) as rights:
-                    await bus.presence.renew(page.id, session)
-                    await bus.presence_changed(page.id)
+                async with Guard(bus, page_access(viewer, page.id)) as guard:
+                    await presence_actions.arrive(bus, page.id, session)
                     try:
-                        async for state in _presence(info, watch, session, rights):
+                        async for state in _presence(info, watch, session, guard):
                             yield state
                     finally:
                         # to the end even when the operation is cancelled meanwhile
-                        await asyncio.shield(_leave(bus, page.id, session))
+                        await asyncio.shield(presence_actions.leave(bus, page.id, session))
             finally:
                 left = watch.local_windows.get(viewer.id, 1) - 1
                 if left > 0:
@@ -188,12 +155,10 @@ class Mutation:
     async def set_page_editing(
         self, info: Info, input: SetPageEditingInput
     ) -> SetPageEditingPayload | None:
-        viewer = info.context.require_viewer()
-        page = await fetch_by_global_id(policy.visible_pages(viewer), input.page_id, "Page")
-        bus = info.context.bus
-        if not await bus.presence.set_editing(page.id, viewer.id, input.editing):
-            raise BadUserInput(
-                "You are not on this page: subscribe to pagePresence first.", field="pageId"
-            )
-        await bus.presence_changed(page.id)
+        await presence_actions.set_editing(
+            info.context.require_viewer(),
+            info.context.bus,
+            page_id=node_pk(input.page_id, "Page"),
+            editing=input.editing,
+        )
         return SetPageEditingPayload(editing=input.editing)

@@ -1,43 +1,21 @@
+"""The timeline subscriptions: ``projectTimeline``, ``myFeed`` and
+``unreadNotificationCount``, made of the parts in graphql_schema/subscriptions.py."""
+
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 
 import strawberry
 
 from domain import policy
+from graphql_schema import subscriptions
 from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import CanSeeProject, IsAuthenticated, rule
 from graphql_schema.relay import fetch_by_global_id
-from graphql_schema.sharing import current_delivery
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
-from models import Event as EventRow
-from realtime import stream
-from realtime._fanout import FellBehind
 from realtime.channels import feed_channel, inbox_channel, project_channel
-
-
-async def _delivered(
-    info: Info, channel: str, events: AsyncIterator[EventRow | stream.ResyncRequired]
-) -> AsyncGenerator[ProjectTimelineEvent, None]:
-    """The stream's events, each executed once per sharing key (before the channel's
-    subscribers are woken for it) and sent as shared text (see graphql_schema/sharing.py);
-    what is not an event is yielded to strawberry."""
-    delivery = current_delivery()
-    stop_preparing = (
-        delivery.prepare_on(info, info.context.bus, channel, stream_item) if delivery else None
-    )
-    try:
-        async for event in events:
-            if delivery is not None and isinstance(event, EventRow):
-                await delivery.send(info, event, stream_item)
-                continue
-            if isinstance(event, EventRow):
-                info.context.loaders.reset(info.context.shared_rows.for_event(event))
-            yield stream_item(event)  # type: ignore[misc]
-    finally:
-        if stop_preparing is not None:
-            stop_preparing()
+from realtime.stream import decode_cursor
 
 
 @strawberry.type
@@ -54,10 +32,13 @@ class Subscription:
     ) -> AsyncGenerator[ProjectTimelineEvent, None]:
         viewer = info.context.require_viewer()
         project = await fetch_by_global_id(policy.visible_projects(viewer), project_id, "Project")
-        cursor = stream.decode_cursor(after) if after is not None else None
-        events = stream.project_timeline(viewer, info.context.bus, project.id, cursor)
-        async for item in _delivered(info, project_channel(project.id), events):
-            yield item
+        cursor = decode_cursor(after) if after is not None else None
+        bus = info.context.bus
+        async with subscriptions.Frames(info, project_channel(project.id), stream_item) as frames:
+            async for item in subscriptions.project_timeline(
+                viewer, bus, project.id, cursor, send=frames.send
+            ):
+                yield frames.item(item)  # type: ignore[misc]
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),
@@ -70,10 +51,11 @@ class Subscription:
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[ProjectTimelineEvent, None]:
         viewer = info.context.require_viewer()
-        cursor = stream.decode_cursor(after) if after is not None else None
-        events = stream.my_feed(viewer, info.context.bus, cursor)
-        async for item in _delivered(info, feed_channel(viewer.id), events):
-            yield item
+        cursor = decode_cursor(after) if after is not None else None
+        bus = info.context.bus
+        async with subscriptions.Frames(info, feed_channel(viewer.id), stream_item) as frames:
+            async for item in subscriptions.my_feed(viewer, bus, cursor, send=frames.send):
+                yield frames.item(item)  # type: ignore[misc]
 
     @strawberry.subscription(
         extensions=rule(IsAuthenticated),
@@ -83,15 +65,10 @@ class Subscription:
         viewer = info.context.require_viewer()
         unread = readable_notifications(viewer).filter(read_at=None)
         last: int | None = None
-        while True:
-            async with info.context.bus.subscribe(inbox_channel(viewer.id)) as changes:
-                try:
-                    while True:
-                        count = await unread.count()
-                        if count != last:
-                            last = count
-                            yield count
-                        await changes.get()
-                except FellBehind:
-                    # only "the count changed" signals were dropped: subscribe again, recount
-                    continue
+        async with subscriptions.Signals(info.context.bus, inbox_channel(viewer.id)) as changes:
+            while True:
+                count = await unread.count()
+                if count != last:
+                    last = count
+                    yield count
+                await changes.next()  # after falling behind too: count again

@@ -13,11 +13,11 @@ from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Page, PageDiff, page_diff
 from graphql_schema.projects.types import Project, load_project
+from graphql_schema.subscriptions import ResyncRequired as Resync
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
 from models import EventKind
 from models import events as payloads
-from realtime import stream
 from realtime.stream import encode_cursor
 
 
@@ -160,7 +160,7 @@ def timeline_event(row: EventRow) -> TimelineEvent:
     return _BY_KIND[row.kind](row=row)
 
 
-def stream_item(item: EventRow | stream.ResyncRequired) -> TimelineEvent | ResyncRequired:
-    if isinstance(item, stream.ResyncRequired):
-        return ResyncRequired(cursor=stream.encode_cursor(item.cursor))
+def stream_item(item: EventRow | Resync) -> TimelineEvent | ResyncRequired:
+    if isinstance(item, Resync):
+        return ResyncRequired(cursor=encode_cursor(item.cursor))
     return timeline_event(item)
