@@ -3,7 +3,8 @@ long, and what happens when they fall behind. Every subscription of the schema i
 these parts:
 
 * :class:`Access`: what the viewer must still be allowed (an active account, and the
-  project or page the subscription reads, by the policy's ``visible_*`` scopes). It is
+  project or page the subscription reads: ``domain.policy.can_see_project``,
+  ``can_see_page``). It is
   checked again whenever rights may have changed: a ``Control.RIGHTS_CHANGED`` or
   ``Control.RESYNC`` on the subscription's channel or on the viewer's rights channel, and at
   every presence heartbeat. A refusal ends the subscription with FORBIDDEN.
