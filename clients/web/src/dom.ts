@@ -52,7 +52,7 @@ export function serverHtml(className: string, html: string): HTMLDivElement {
 }
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const shortDate = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const shortDate = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "numeric", minute: "2-digit" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 24 * 3600],
@@ -68,7 +68,7 @@ export function absoluteTime(iso: string): string {
   return dateTime.format(new Date(iso));
 }
 
-/** A short date for accessible names ("12 May"). */
+/** A short date and time for accessible names ("12 May, 14:05"). */
 export function shortTime(iso: string): string {
   return shortDate.format(new Date(iso));
 }
