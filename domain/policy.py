@@ -5,7 +5,8 @@ object outside the viewer's reach is simply not found (answering exactly like an
 does not exist). Writes are checked by the predicates below, which the actions call on the
 rows they load; a permission class of :mod:`graphql_schema.permissions` is named after the
 predicate it stands for (``CanManageProject`` prints ``@canManageProject`` in the SDL and
-is :func:`can_manage_project`). Administrators pass every rule.
+is :func:`can_manage_project`). Administrators pass every rule
+but :func:`is_author` (a post is edited by its author alone).
 
 Roles (no database read):
 
