@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import stat
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import load_demo, serve_process
+from tests.live import load_demo, serve_process, until
 from tests.services import free_port, fresh_database
 
 BIN = Path(sys.executable).parent
@@ -40,16 +41,26 @@ TIMELINE = """query ($id: ID!) { project(id: $id) {
   timeline(first: 5) { edges { node { body author { name } } } } } }"""
 
 # An $EDITOR that shows the test what it opened, waits for the go-ahead, and then leaves the
-# text the test put in `result`: like a person who takes a while over an edit.
+# text the test put in `result`: like a person who takes a while over an edit. It gives up
+# after a minute, so a test that failed before the go-ahead leaves no editor behind.
 FAKE_EDITOR = """
 import pathlib, sys, time
 here = pathlib.Path(__file__).parent
 page = pathlib.Path(sys.argv[1])
 (here / "opened").write_text(page.read_text())
+deadline = time.monotonic() + 60
 while not (here / "go").exists():
+    if time.monotonic() > deadline:
+        sys.exit("no go-ahead within a minute")
     time.sleep(0.05)
 page.write_text((here / "result").read_text())
 """
+
+
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops the client as in a terminal, even when the tests run with
+    SIGINT ignored (``nohup``, ``make test &`` from a script), which children inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Server:
@@ -105,10 +116,17 @@ class Running:
         return await self.line(self.process.stderr, containing, within)
 
     async def stop(self) -> list[str]:
-        """Interrupt it (Ctrl-C) and return everything it printed on standard output."""
+        """Interrupt it (Ctrl-C) and return everything it printed on standard output.
+
+        Raises TimeoutError when it has not stopped 10 s later (it is killed then)."""
         if self.process.returncode is None:
-            self.process.send_signal(2)
-        stdout, _ = await asyncio.wait_for(self.process.communicate(), 10)
+            self.process.send_signal(signal.SIGINT)
+        try:
+            stdout, _ = await asyncio.wait_for(self.process.communicate(), 10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
         return self.out + stdout.decode().splitlines()
 
 
@@ -145,6 +163,7 @@ class Client:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=_interruptible,
         )
         return Running(process)
 
@@ -411,12 +430,14 @@ async def test_follow_resumes_after_a_dropped_connection_and_a_server_restart(
             await stack.enter_async_context(serve_process(env, port=port))
             await server(sam, POST, project=portal, body="four")
             await follow.printed(": four")
-            await asyncio.sleep(1)  # time enough for a repeat to show
+            # a repeat of what it resumed from would be printed before a later post
+            await server(sam, POST, project=portal, body="five")
+            await follow.printed(": five")
         finally:
             printed = await follow.stop()
             await relay.cut()
     # then every post was printed once, in order
-    assert [line.rsplit(": ", 1)[1] for line in printed] == ["one", "two", "three", "four"]
+    assert [line.rsplit(": ", 1)[1] for line in printed] == ["one", "two", "three", "four", "five"]
 
 
 # --- editing a concept page -------------------------------------------------------------
@@ -456,13 +477,12 @@ async def edit_while_sam_saves(
     edit = asyncio.ensure_future(
         anna.run(*command, editor=f"{sys.executable} {editor / 'editor.py'}")
     )
-    for _ in range(600):
-        if (editor / "opened").exists() or edit.done():
-            break
-        await asyncio.sleep(0.05)
-    assert (editor / "opened").read_text() == BODY
-    await server(page["sam"], UPDATE_PAGE, page=page["id"], body=sam_body)
-    (editor / "go").touch()
+    try:
+        await until(lambda: (editor / "opened").exists() or edit.done(), 30, what="$EDITOR")
+        assert (editor / "opened").read_text() == BODY
+        await server(page["sam"], UPDATE_PAGE, page=page["id"], body=sam_body)
+    finally:
+        (editor / "go").touch()
     return await edit
 
 
