@@ -14,9 +14,11 @@ export function homeView(ctx: AppContext, main: HTMLElement): View {
       const data = await ctx.session.request<HomeData>(HOME);
       if (destroyed) return;
       const customers = data.customers.edges.map((edge) => edge.node);
-      // lead contacts invite for their own customer; the account team (staff) for theirs
-      const mayInvite = (customerId: string): boolean =>
-        isStaff(ctx.user) || (data.me.role === "CUSTOMER_ADMIN" && data.me.customer?.id === customerId);
+      // lead contacts invite for their own customer; the account team for theirs
+      const mayInvite = (customer: (typeof customers)[number]): boolean =>
+        isStaff(ctx.user)
+          ? customer.accountTeam.some((member) => member.id === data.me.id)
+          : data.me.role === "CUSTOMER_ADMIN" && data.me.customer?.id === customer.id;
       replaceChildren(
         main,
         h("h1", { tabindex: -1 }, "Projects"),
@@ -44,7 +46,7 @@ export function homeView(ctx: AppContext, main: HTMLElement): View {
                   ),
                 ),
             more > 0 ? h("p", { class: "muted" }, `and ${more} more`) : null,
-            mayInvite(customer.id)
+            mayInvite(customer)
               ? h("p", {}, h("a", { href: link("invite", customer.id), class: "invite-link" }, `Invite a contact of ${customer.name}`))
               : null,
           );

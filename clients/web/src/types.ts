@@ -22,6 +22,7 @@ export interface HomeData {
   customers: Connection<{
     id: string;
     name: string;
+    accountTeam: { id: string }[];
     projects: Connection<{ id: string; name: string; status: ProjectStatus; updatedAt: string }>;
   }>;
 }
