@@ -58,6 +58,11 @@ run: install web
 test: install web audit
 	$(BIN)/pytest -q
 
+## The inner loop: the suite without end_to_end tests (processes and services of their own)
+## and slow ones (hypothesis searches, size limits); under a minute on two cores with SQLite.
+test-fast: install
+	$(BIN)/pytest -q -m "not end_to_end and not slow"
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

@@ -194,6 +194,7 @@ async def test_a_move_and_an_edit_at_once_keep_both(world: World, bus: EventBus)
     assert final.body == (await PageRevision.get(page_id=page.id, number=3)).body + RISKS
 
 
+@pytest.mark.slow  # texts at the size limit of the diff's budget
 async def test_a_draft_too_different_to_merge_line_by_line_is_offered_whole(
     api: Api, world: World, bus: EventBus
 ) -> None:
@@ -414,6 +415,7 @@ async def _step(story: Story, writer: User, bus: EventBus, plan: Plan, api: Api)
         await _resolve(story, writer, bus, plan, api)
 
 
+@pytest.mark.slow  # a hypothesis search
 @settings(
     max_examples=50,
     deadline=None,

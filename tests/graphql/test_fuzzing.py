@@ -50,6 +50,8 @@ from tests.conftest import Api
 from tests.live import GraphQLSocket, serve
 from tests.world import World
 
+pytestmark = pytest.mark.slow  # hypothesis searches and hostile values in every input position
+
 CUSTOM_SCALARS = {
     "DateTime": st.sampled_from(["2026-11-23T08:00:00+00:00", "yesterday", ""]).map(nodes.String),
     "Decimal": st.sampled_from(["1.50", "-3", "1e400", "NaN", "x"]).map(nodes.String),
