@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import websockets
 from starlette.types import ASGIApp
 from websockets.typing import Subprotocol
 
+from realtime.bus import EventBus
 from tests.services import free_port
 
 PROTOCOL = "graphql-transport-ws"
@@ -41,15 +42,33 @@ async def load_demo(env: dict[str, str]) -> None:
         assert done.returncode == 0, done.stderr
 
 
-async def until(condition: Callable[[], bool], within: float = 10, *, what: str = "") -> None:
-    """Return as soon as ``condition()`` holds (checked every 5 ms); raises TimeoutError
-    naming ``what`` when it does not within ``within`` seconds."""
+async def until(
+    condition: Callable[[], bool | Awaitable[bool]], within: float = 10, *, what: str = ""
+) -> None:
+    """Return as soon as ``condition()`` holds (checked every 5 ms; it may be a coroutine
+    function); raises TimeoutError naming ``what`` when it does not within ``within``
+    seconds."""
     try:
         async with asyncio.timeout(within):
-            while not condition():  # noqa: ASYNC110 (the conditions are plain attributes)
+            while True:
+                holds = condition()
+                if holds if isinstance(holds, bool) else await holds:
+                    return
                 await asyncio.sleep(0.005)
     except TimeoutError:
         raise TimeoutError(f"not within {within} s: {what or condition}") from None
+
+
+async def until_subscribed(bus: EventBus, channel: str, count: int = 1, within: float = 10) -> None:
+    """Until at least ``count`` subscribers of this process listen to ``channel`` (a name
+    made by realtime/channels.py): what a test waits for before it acts on a subscription
+    it just sent. Raises TimeoutError after ``within`` seconds."""
+    scoped = f"{bus.namespace}.{channel}"
+    await until(
+        lambda: bus.fanout.subscriber_count(scoped) >= count,
+        within,
+        what=f"{count} subscriber(s) of {channel}",
+    )
 
 
 @asynccontextmanager

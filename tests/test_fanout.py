@@ -8,6 +8,7 @@ import pytest
 from broadcaster import Broadcast
 
 from realtime._fanout import Fanout, FellBehind
+from tests.live import until
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ async def test_preparers_run_once_per_key_before_subscribers_get_the_message(
     stop_other = fanout.prepare("c", "shape", prepare)
     async with fanout.subscribe("c") as subscriber:
         await fanout._broadcast.publish("c", "hello")
-        await asyncio.sleep(0.05)
+        await until(lambda: seen == ["hello"], what="the preparer ran")
         # the subscriber waits for the preparation
         assert seen == ["hello"]
         assert subscriber.pending == 0

@@ -16,6 +16,7 @@ from realtime import stream
 from realtime.bus import EventBus
 from realtime.channels import project_channel
 from realtime.events import TimelineMessage
+from tests.live import until_subscribed
 from tests.world import World
 
 
@@ -134,7 +135,7 @@ async def test_a_subscriber_that_falls_behind_is_told_where_to_resume(world: Wor
     try:
         timeline = subscriptions.project_timeline(world.max, small, world.portal.id, None)
         first = asyncio.ensure_future(anext(timeline))
-        await asyncio.sleep(0.1)
+        await until_subscribed(small, project_channel(world.portal.id))
         post = await microposts.post_micropost(
             world.sam, small, project_id=world.portal.id, body="read"
         )

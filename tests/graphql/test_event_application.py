@@ -3,7 +3,6 @@ ends with exactly the state a fresh fetch returns."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,8 +12,9 @@ from starlette.applications import Starlette
 from actions import microposts, pages, projects
 from models import ProjectStatus, Visibility
 from realtime.bus import EventBus
+from realtime.channels import project_channel
 from tests.conftest import Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until_subscribed
 from tests.world import World
 
 STATE = """
@@ -102,7 +102,7 @@ async def test_applying_received_events_equals_a_fresh_fetch(
         assert (await sock.receive())["type"] == "connection_ack"
         variables = {"id": gid(world.portal), "after": fetched["project"]["timelineCursor"]}
         await sock.subscribe("1", EVENTS, variables)
-        await asyncio.sleep(0.2)
+        await until_subscribed(bus, project_channel(world.portal.id))
         # when the project changes
         expected = await _changes(world, bus)
         for _ in range(expected + 1):

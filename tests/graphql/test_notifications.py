@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,9 +18,10 @@ from models import (
     WatchTargetKind,
 )
 from realtime.bus import EventBus
+from realtime.channels import feed_channel
 from realtime.stream import encode_cursor
 from tests.conftest import Api
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until_subscribed
 from tests.world import World
 
 INBOX = """
@@ -190,7 +190,7 @@ async def test_my_feed_streams_what_notifies_me_and_nothing_else(
     async with GraphQLSocket.open(address, api.token_for(world.anna)) as sock:
         assert (await sock.receive())["type"] == "connection_ack"
         await sock.subscribe("feed", FEED, {"after": encode_cursor(0)})
-        await asyncio.sleep(0.2)
+        await until_subscribed(bus, feed_channel(world.anna.id))
         await _post(world, bus, world.sam, "not for anna")
         await _post(world, bus, world.sam, "@anna for anna")
         message = await sock.receive()

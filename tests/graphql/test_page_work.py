@@ -5,7 +5,6 @@ loop). Times are never asserted: the amount of work is, by counting it."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 import threading
@@ -21,8 +20,9 @@ from domain import diffing, markdown
 from graphql_schema.pages import types as page_types
 from models import Page, PageDraft, PageRevision
 from realtime.bus import EventBus
+from realtime.channels import project_channel
 from tests.conftest import Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until_subscribed
 from tests.world import World
 
 DIFF = """
@@ -131,6 +131,7 @@ async def test_a_checklist_with_every_other_item_checked_diffs_exactly(
     assert _apply(old, diff["unified"]) == new
 
 
+@pytest.mark.slow  # texts at the size limit of the diff's budget
 async def test_texts_too_different_to_align_in_budget_give_a_coarser_correct_diff(
     api: Api, world: World, bus: EventBus
 ) -> None:
@@ -146,6 +147,7 @@ async def test_texts_too_different_to_align_in_budget_give_a_coarser_correct_dif
     assert _apply(old, diff["unified"]) == new
 
 
+@pytest.mark.slow  # texts at the size limit of the diff's budget
 def test_every_diff_stays_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a budget of steps that the matcher counts
     spent: list[int] = []
@@ -191,6 +193,7 @@ async def test_fifteen_aliases_of_one_diff_compute_it_once(
     assert diffing.computations - before == 1
 
 
+@pytest.mark.slow  # a request's whole diff allowance spent
 async def test_one_request_spends_at_most_its_allowance_on_diffs(
     api: Api, world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -224,6 +227,7 @@ async def test_one_request_spends_at_most_its_allowance_on_diffs(
     assert [page["diff"]["exact"] for page in again.data.values()] == [True] * 4
 
 
+@pytest.mark.slow  # a diff of the largest size
 async def test_a_large_diff_is_computed_off_the_event_loop(
     api: Api, world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -274,7 +278,7 @@ async def test_an_update_is_diffed_once_for_all_its_subscribers(
             assert (await sock.receive())["type"] == "connection_ack"
             await sock.subscribe("s", SUBSCRIBERS[n % len(SUBSCRIBERS)], {"p": gid(world.portal)})
             sockets.append(sock)
-        await asyncio.sleep(0.3)  # every server-side subscription is live
+        await until_subscribed(bus, project_channel(world.portal.id), count)
         before = diffing.computations
         # when the page is updated
         await pages.update_page(
@@ -307,6 +311,7 @@ async def test_edits_of_different_checklist_items_merge(
     assert body == _lines(["- [x] item", *items[1:-1], "- [x] item"])
 
 
+@pytest.mark.slow  # texts at the size limit of the merge's budget
 async def test_a_merge_too_large_to_align_is_refused_and_the_edit_kept(
     api: Api, world: World, bus: EventBus
 ) -> None:
@@ -338,6 +343,7 @@ LARGE_BODIES = {
 }
 
 
+@pytest.mark.slow  # bodies of the largest size
 @pytest.mark.parametrize("shape", list(LARGE_BODIES))
 async def test_a_large_body_is_rendered_off_the_event_loop(
     world: World, bus: EventBus, monkeypatch: pytest.MonkeyPatch, shape: str

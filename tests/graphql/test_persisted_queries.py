@@ -3,7 +3,6 @@ registered documents (clients/operations and those an administrator registered).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
 from collections.abc import Iterator
@@ -25,8 +24,9 @@ from app.persisted import (
 from graphql_schema.schema import schema
 from models import AuditEntry, PersistedDocument
 from realtime.bus import EventBus
+from realtime.channels import project_channel
 from tests.conftest import Api, Result, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until_subscribed
 from tests.world import World
 
 REGISTER = (OPERATIONS_DIR / "RegisterPersistedQuery.graphql").read_text()
@@ -190,7 +190,7 @@ async def test_a_subscription_goes_by_hash_over_the_websocket(
         await ws.send({"id": "3", "type": "subscribe", "payload": payload})
         await ws.send({"id": "4", "type": "subscribe", "payload": {**payload, "query": "{"}})
         refused = await ws.receive()
-        await asyncio.sleep(0.3)
+        await until_subscribed(bus, project_channel(world.portal.id), 2)
         await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="hi")
         delivered = [await ws.receive(), await ws.receive()]
     # then
@@ -428,7 +428,7 @@ async def test_registered_mode_runs_an_augmented_subscription_with_its_fragment(
         assert (await ws.receive())["type"] == "connection_ack"
         await ws.send({"id": "1", "type": "subscribe", "payload": payload})
         await ws.send({"id": "2", "type": "subscribe", "payload": {**payload, "query": ""}})
-        await asyncio.sleep(0.3)
+        await until_subscribed(bus, project_channel(world.portal.id), 2)
         # when
         await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="hi")
         delivered = [await ws.receive(), await ws.receive()]

@@ -3,7 +3,6 @@ the page only; in memory here, in Redis across processes in tests/test_multiproc
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,7 +14,7 @@ from realtime import presence
 from realtime.bus import EventBus
 from realtime.presence import MemoryPresence, RedisPresence, Session
 from tests.conftest import Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until
 from tests.services import RedisProcess
 from tests.world import World
 
@@ -145,6 +144,10 @@ async def test_a_contact_removed_from_the_project_is_taken_off_the_page(
     assert await bus.presence.sessions(world.portal_page.id) == []
 
 
+async def _none_left(store: MemoryPresence | RedisPresence, page_id: int) -> bool:
+    return await store.sessions(page_id) == []
+
+
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 async def test_stores_share_sessions_expire_them_and_mark_editing(
     kind: str, own_redis: RedisProcess
@@ -166,7 +169,7 @@ async def test_stores_share_sessions_expire_them_and_mark_editing(
         assert (await second.sessions(7))[0].editing is True
         await second.leave(7, "b")
         assert [s.session for s in await first.sessions(7)] == ["a"]
-        await asyncio.sleep(0.7)
+        await until(lambda: _none_left(second, 7), what="the sessions' TTL (0.5 s) ran out")
         assert await second.sessions(7) == []
         assert await first.sessions(8) == []
     finally:

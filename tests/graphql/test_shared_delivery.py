@@ -18,9 +18,10 @@ from graphql_schema.sharing import SharedPayloads, selection_variables, selectio
 from graphql_schema.varies import Varies
 from models import Event, User
 from realtime.bus import EventBus
+from realtime.channels import project_channel
 from realtime.stream import encode_cursor
 from tests.conftest import Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until, until_subscribed
 from tests.world import World
 
 ROWS_ONLY = """
@@ -72,14 +73,19 @@ async def _subscribe_all(
     readers: list[User],
     query: str,
     variables: list[dict[str, Any]],
+    bus: EventBus,
+    channel: str,
 ) -> list[GraphQLSocket]:
+    """Sockets of ``readers`` subscribed to ``channel`` once each subscription is live
+    (and those of an earlier step have left)."""
+    await until(lambda: bus.fanout.subscriber_count(f"{bus.namespace}.{channel}") == 0)
     sockets = []
     for reader, values in zip(readers, variables, strict=True):
         sock = await stack.enter_async_context(GraphQLSocket.open(address, api.token_for(reader)))
         assert (await sock.receive())["type"] == "connection_ack"
         await sock.subscribe("s", query, values)
         sockets.append(sock)
-    await asyncio.sleep(0.3)  # every server-side subscription is live
+    await until_subscribed(bus, channel, len(readers))
     return sockets
 
 
@@ -103,7 +109,16 @@ async def test_a_selection_of_rows_is_executed_once_for_every_reader(
     ]
     variables[1]["after"] = None
     async with AsyncExitStack() as stack:
-        sockets = await _subscribe_all(stack, address, api, readers, ROWS_ONLY, variables)
+        sockets = await _subscribe_all(
+            stack,
+            address,
+            api,
+            readers,
+            ROWS_ONLY,
+            variables,
+            bus,
+            project_channel(world.portal.id),
+        )
         before = _executions(app)
         # when sam posts
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="#go")
@@ -124,7 +139,16 @@ async def test_audience_fields_are_executed_once_per_audience_and_never_cross(
     readers = [world.anna, world.max, world.sam, world.olivia, world.anna]
     variables = [{"project": gid(world.portal)} for _ in readers]
     async with AsyncExitStack() as stack:
-        sockets = await _subscribe_all(stack, address, api, readers, BY_AUDIENCE, variables)
+        sockets = await _subscribe_all(
+            stack,
+            address,
+            api,
+            readers,
+            BY_AUDIENCE,
+            variables,
+            bus,
+            project_channel(world.portal.id),
+        )
         before = _executions(app)
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="Hi")
         anna, max_, sam, olivia, anna_again = await _payloads(sockets)
@@ -153,7 +177,16 @@ async def test_personal_fields_are_executed_per_viewer(
     readers = [world.max, world.anna, world.sam, world.olivia, world.max]
     variables = [{"project": gid(world.portal)} for _ in readers]
     async with AsyncExitStack() as stack:
-        sockets = await _subscribe_all(stack, address, api, readers, BY_VIEWER, variables)
+        sockets = await _subscribe_all(
+            stack,
+            address,
+            api,
+            readers,
+            BY_VIEWER,
+            variables,
+            bus,
+            project_channel(world.portal.id),
+        )
         before = _executions(app)
         # when max posts
         await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="Me")
@@ -166,7 +199,14 @@ async def test_personal_fields_are_executed_per_viewer(
     # and when sam posts, max gets no email (and nobody else's answer)
     async with AsyncExitStack() as stack:
         max_sock, sam_sock = await _subscribe_all(
-            stack, address, api, [world.max, world.sam], BY_VIEWER, variables[:2]
+            stack,
+            address,
+            api,
+            [world.max, world.sam],
+            BY_VIEWER,
+            variables[:2],
+            bus,
+            project_channel(world.portal.id),
         )
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="Us")
         max_sees, sam_sees = await _payloads([max_sock, sam_sock])

@@ -22,9 +22,10 @@ from domain.tokens import issue_access_token
 from infra.settings import Settings
 from models import Event, ProjectStatus, Visibility
 from realtime.bus import EventBus
+from realtime.channels import project_channel
 from realtime.stream import encode_cursor
 from tests.conftest import TEST_SESSION, Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until_subscribed
 from tests.world import World
 
 TIMELINE = """
@@ -64,18 +65,20 @@ async def _cursor_now(project: Any) -> str:
     return encode_cursor(latest.id if latest else 0)
 
 
-async def _subscribed(sock: GraphQLSocket, project: Any, after: str | None = None) -> None:
+async def _subscribed(
+    sock: GraphQLSocket, bus: EventBus, project: Any, after: str | None = None
+) -> None:
     after = after or await _cursor_now(project)
     await _ack(sock)
     await sock.subscribe("1", TIMELINE, {"project": gid(project), "after": after})
-    await asyncio.sleep(0.2)  # let the server subscribe before the test acts
+    await until_subscribed(bus, project_channel(project.id))  # before the test acts
 
 
 async def test_a_member_sees_a_new_post_live(
     api: Api, world: World, bus: EventBus, address: str
 ) -> None:
     async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
-        await _subscribed(sock, world.portal)
+        await _subscribed(sock, bus, world.portal)
         # when sam posts
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="Live!")
         # then
@@ -92,7 +95,7 @@ async def test_replay_from_a_cursor_then_live_in_order(
 ) -> None:
     # given a client that saw the kick-off post and then went offline
     async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
-        await _subscribed(sock, world.portal)
+        await _subscribed(sock, bus, world.portal)
         await microposts.post_micropost(world.sam, bus, project_id=world.portal.id, body="one")
         cursor = (await _next(sock))["cursor"]
     await microposts.post_micropost(world.anna, bus, project_id=world.portal.id, body="two")
@@ -101,7 +104,7 @@ async def test_replay_from_a_cursor_then_live_in_order(
     )
     # when it comes back with its cursor
     async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
-        await _subscribed(sock, world.portal, after=cursor)
+        await _subscribed(sock, bus, world.portal, after=cursor)
         replayed = [await _next(sock), await _next(sock)]
         await pages.update_page(
             world.max, bus, page_id=world.portal_page.id, base_revision=1, body="# Goals!"
@@ -124,8 +127,8 @@ async def test_internal_notes_never_reach_a_contact(
         GraphQLSocket.open(address, api.token_for(world.max)) as contact,
         GraphQLSocket.open(address, api.token_for(world.sam)) as staff,
     ):
-        await _subscribed(contact, world.portal)
-        await _subscribed(staff, world.portal)
+        await _subscribed(contact, bus, world.portal)
+        await _subscribed(staff, bus, world.portal)
         await microposts.post_micropost(
             world.sam, bus, project_id=world.portal.id, body="psst", visibility=Visibility.INTERNAL
         )
@@ -140,7 +143,7 @@ async def test_a_removed_member_is_cut_off_with_forbidden(
     api: Api, world: World, bus: EventBus, address: str
 ) -> None:
     async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
-        await _subscribed(sock, world.portal)
+        await _subscribed(sock, bus, world.portal)
         # when sam removes max from the project and posts
         await projects.remove_project_member(
             world.sam, bus, project_id=world.portal.id, user_id=world.max.id
@@ -216,7 +219,7 @@ async def test_the_gql_library_subscribes_and_receives(
         }
         stream = session.subscribe(request)
         receive = asyncio.ensure_future(anext(stream))
-        await asyncio.sleep(0.3)
+        await until_subscribed(bus, project_channel(world.portal.id))
         await microposts.post_micropost(world.max, bus, project_id=world.portal.id, body="via gql")
         result = await asyncio.wait_for(receive, 10)
         await stream.aclose()
