@@ -10,6 +10,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.functions import Count
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from actions._common import IN_LIST_MAX
 from domain import policy
@@ -98,7 +99,20 @@ class Loaders:
         self.reply_count = DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
         self.account_team = DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
         self.event = DataLoader(load_fn=_by_id(Event), max_batch_size=IN_LIST_MAX)
-        self.visible_page = DataLoader(load_fn=self._visible_page, max_batch_size=IN_LIST_MAX)
+        # rows by id within what the viewer may see (None for the rest, or for nobody)
+        self.visible_customer = self._visible(policy.visible_customers)
+        self.visible_project = self._visible(policy.visible_projects)
+        self.visible_page = self._visible(policy.visible_pages)
+        self.visible_topic = self._visible(policy.visible_topics)
+
+    def _visible(self, scope: Callable[[User], QuerySet[M]]) -> DataLoader[int, M | None]:
+        async def load(ids: list[int]) -> list[M | None]:
+            if self.viewer is None:
+                return [None for _ in ids]
+            rows = {row.pk: row for row in await scope(self.viewer).filter(id__in=set(ids))}
+            return [rows.get(i) for i in ids]
+
+        return DataLoader(load_fn=load, max_batch_size=IN_LIST_MAX)
 
     async def _topics_of_micropost(self, ids: list[int]) -> list[list[Topic]]:
         links = await MicropostTopic.filter(micropost_id__in=set(ids)).select_related("topic")
@@ -121,14 +135,6 @@ class Loaders:
         )
         counts = {int(parent): int(n) for parent, n in rows}
         return [counts.get(i, 0) for i in ids]
-
-    async def _visible_page(self, ids: list[int]) -> list[Page | None]:
-        """Pages by id, None for one the viewer may not see (or nobody signed in)."""
-        if self.viewer is None:
-            return [None for _ in ids]
-        pages = await policy.visible_pages(self.viewer).filter(id__in=set(ids))
-        rows = {row.pk: row for row in pages}
-        return [rows.get(i) for i in ids]
 
     async def _account_team(self, customer_ids: list[int]) -> list[list[User]]:
         links = await AccountTeamMembership.filter(

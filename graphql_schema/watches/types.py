@@ -6,7 +6,6 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import WatchLevel
@@ -32,18 +31,18 @@ class Watch(FromRow, relay.Node):
 
     @strawberry.field(description="What is watched; null once you may no longer see it.")
     async def target(self, info: Info) -> WatchTarget | None:
-        viewer = info.context.require_viewer()
-        row = self.row
+        info.context.require_viewer()
+        loaders, row = info.context.loaders, self.row
         if row.customer_id is not None:
-            customer = await policy.visible_customers(viewer).get_or_none(id=row.customer_id)
+            customer = await loaders.visible_customer.load(row.customer_id)
             return Customer.from_row(customer) if customer else None
         if row.project_id is not None:
-            project = await policy.visible_projects(viewer).get_or_none(id=row.project_id)
+            project = await loaders.visible_project.load(row.project_id)
             return Project.from_row(project) if project else None
         if row.page_id is not None:
-            page = await policy.visible_pages(viewer).get_or_none(id=row.page_id)
+            page = await loaders.visible_page.load(row.page_id)
             return Page.from_row(page) if page else None
         if row.topic_id is not None:
-            topic = await policy.visible_topics(viewer).get_or_none(id=row.topic_id)
+            topic = await loaders.visible_topic.load(row.topic_id)
             return Topic.from_row(topic) if topic else None
         return None

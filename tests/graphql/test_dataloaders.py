@@ -1,4 +1,5 @@
-"""Reading a timeline costs the same number of SQL queries for 5 posts as for 50."""
+"""Reading a timeline, a page's comments or an inbox costs the same number of SQL queries
+for 5 items as for 50."""
 
 import logging
 from collections.abc import Iterator
@@ -16,6 +17,19 @@ query Timeline($id: ID!, $first: Int!) {
       edges { node { body author { name handle } topics { name } replyCount mentions { name } } }
     }
   }
+}
+"""
+
+
+COMMENTS = """
+query Comments($id: ID!, $first: Int!) {
+  page(id: $id) { comments(first: $first) { edges { node { body page { title } } } } }
+}
+"""
+
+INBOX = """
+query Inbox($first: Int!) {
+  notifications(first: $first) { edges { node { reason event { __typename } } } }
 }
 """
 
@@ -92,3 +106,28 @@ async def test_the_counter_sees_queries_that_grow_with_the_data(
             await User.get(id=post.author_id)
     # then the counter notices: one query per post plus the list
     assert len(counter.statements) == 1 + await Micropost.all().count()
+
+
+async def _count(api: Api, world: World, query: str, variables: dict[str, object]) -> int:
+    with count_queries() as counter:
+        result = await api(query, variables, as_user=world.max)
+    assert result.errors == []
+    return len(counter.statements)
+
+
+async def test_comments_and_the_inbox_read_their_pages_and_events_in_one_query(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given 55 comments on a page, each mentioning max (so each one notifies him)
+    for n in range(55):
+        await microposts.post_micropost(
+            world.sam, bus, project_id=world.portal.id, body=f"Note {n} @max",
+            page_id=world.portal_page.id,
+        )  # fmt: skip
+    # when max reads 5, then 50, of the comments (each with its page) and of his inbox
+    page = gid(world.portal_page)
+    comments = [await _count(api, world, COMMENTS, {"id": page, "first": n}) for n in (5, 50)]
+    inbox = [await _count(api, world, INBOX, {"first": n}) for n in (5, 50)]
+    # then fifty cost what five do
+    assert comments[0] == comments[1] > 0
+    assert inbox[0] == inbox[1] > 0
