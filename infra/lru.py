@@ -4,6 +4,9 @@ One helper for every cache of the process (parsed documents, persisted documents
 events, shared payloads, page diffs): each entry weighs 1 unless told otherwise, and once
 the entries weigh more than ``capacity`` the least recently used go first, but for the
 one used last, which stays even when it alone weighs more.
+
+It is ours rather than cachetools' ``LRUCache``, which would serve as well: a few dozen
+typed lines, where that is a dependency and its separate type stubs for the same.
 """
 
 from __future__ import annotations
