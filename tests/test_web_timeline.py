@@ -246,6 +246,8 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
 
     # desktop: the side column (status, following, pages) comes before the long timeline
     await sam.keyboard.press("Tab")
+    await expect(sam.get_by_role("link", name="Skip to the timeline")).to_be_focused()
+    await sam.keyboard.press("Tab")
     assert await sam.evaluate("!!document.activeElement.closest('aside')")
     side = await sam.locator("aside.secondary").bounding_box()
     primary = await sam.locator("div.primary").bounding_box()
@@ -343,7 +345,7 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
 
     # editing: Save and Cancel leave focus on the post and on Edit
     mine = sam.locator("article.post.internal", has_text="Margin check")
-    edit = mine.get_by_role("button", name=re.compile(r"^Edit your post of "))
+    edit = mine.get_by_role("button", name=re.compile(r"^Edit \(your post of "))
     await edit.click()
     await sam.keyboard.press("Escape")
     await expect(edit).to_be_focused()
@@ -406,6 +408,10 @@ async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_aft
     # phone: one column, nothing wider than the screen
     assert await sam.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await screenshot(sam, "empty-project-phone")
+    # the side column comes first; a skip link leads past it to the timeline
+    await sam.get_by_role("link", name="Skip to the timeline").focus()
+    await sam.keyboard.press("Enter")
+    await expect(sam.get_by_role("heading", name="Timeline", level=2)).to_be_focused()
 
     # cancelling asks first: refusing changes nothing
     messages: list[str] = []

@@ -300,7 +300,7 @@ class Threads {
   private editButton(entry: Shown): HTMLElement {
     const button = h(
       "button",
-      { type: "button", class: "link", "aria-label": `Edit ${postName(entry.post, true)}`, "aria-expanded": "false" },
+      { type: "button", class: "link", "aria-label": `Edit (${postName(entry.post, true)})`, "aria-expanded": "false" },
       "Edit",
     );
     button.addEventListener("click", () => {
@@ -505,6 +505,18 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
         p.customer.name,
       ),
       h("header", { class: "page-header" }, h("h1", { tabindex: -1 }, p.name), statusSlot),
+      h(
+        "a",
+        {
+          class: "skip",
+          href: "#timeline-heading",
+          onclick: (event: Event) => {
+            event.preventDefault();
+            focusOn(document.getElementById("timeline-heading"));
+          },
+        },
+        "Skip to the timeline",
+      ),
       h(
         "div",
         { class: "columns" },
