@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from actions import mfa
 from actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
+from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import (
     BadUserInput,
@@ -257,7 +257,7 @@ async def refresh_session(
     """Exchange a refresh token for a new pair; reusing a spent one ends the whole session
     (its family): its access tokens and open websockets stop at once."""
     refused = Unauthenticated("The session has ended. Sign in again.")
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         token = (
             await RefreshToken.filter(token_hash=hash_opaque_token(refresh_token))
             .select_for_update()
@@ -269,6 +269,7 @@ async def refresh_session(
         if reused:
             await RefreshToken.filter(family=token.family).update(revoked_at=now())
             await audit("session.refresh_reused", target=f"user:{token.user_id}")
+            work.sessions_ended(token.user_id)
         else:
             token.used_at = now()
             await token.save(update_fields=["used_at"])
@@ -281,8 +282,6 @@ async def refresh_session(
                 )
             session = await _issue_session(settings, user, token.family)
     if reused:
-        if bus is not None:
-            await bus.sessions_ended(token.user_id)
         raise refused
     return session
 
@@ -294,10 +293,10 @@ async def logout(refresh_token: str, bus: EventBus | None = None) -> bool:
     token = await RefreshToken.get_or_none(token_hash=hash_opaque_token(refresh_token))
     if token is None:
         return False
-    await RefreshToken.filter(family=token.family, revoked_at=None).update(revoked_at=now())
-    await audit("logout", target=f"user:{token.user_id}")
-    if bus is not None:
-        await bus.sessions_ended(token.user_id)
+    async with unit_of_work(bus) as work:
+        await RefreshToken.filter(family=token.family, revoked_at=None).update(revoked_at=now())
+        await audit("logout", target=f"user:{token.user_id}")
+        work.sessions_ended(token.user_id)
     return True
 
 
@@ -311,7 +310,7 @@ async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
         raise Forbidden("Only the customer's lead contacts and account team may remove contacts.")
     if contact.id == actor.id:
         raise BadUserInput("You cannot remove yourself; ask another lead contact.")
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         contact.is_active = False
         await contact.save(update_fields=["is_active"])
         await RefreshToken.filter(user_id=contact.id, revoked_at=None).update(revoked_at=now())
@@ -323,7 +322,9 @@ async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
             customer=contact.customer_id,
             memberships=memberships,
         )
-    await bus.sessions_ended(contact.id)
-    projects = await Project.filter(customer_id=contact.customer_id).values_list("id", flat=True)
-    await bus.rights_changed(project_ids=[int(p) for p in projects], user_ids=[contact.id])  # type: ignore[call-overload]
+        projects = await Project.filter(customer_id=contact.customer_id).values_list(
+            "id", flat=True
+        )
+        work.sessions_ended(contact.id)
+        work.rights_changed(project_ids=[int(p) for p in projects], user_ids=[contact.id])  # type: ignore[call-overload]
     return contact

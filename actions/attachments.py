@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, cast
 
 import filetype
 from tortoise.functions import Sum
-from tortoise.transactions import in_transaction
 
 from actions._common import audit, now
 from actions.pages import writable_page
+from actions.unit_of_work import unit_of_work
 from domain import policy, search
 from domain.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
 from domain.wording import duration, size
@@ -224,7 +224,7 @@ def _used(key: str) -> Callable[[], Awaitable[bool]]:
 async def _record(
     actor: User, page: Page, project: Project, name: str, blob: StoredBlob, limits: UploadLimits
 ) -> Attachment:
-    async with in_transaction():
+    async with unit_of_work():
         # uploads of one user, of one customer and on one page are counted in turn
         await User.filter(id=actor.id).select_for_update().get()
         await Customer.filter(id=project.customer_id).select_for_update().get()
@@ -287,7 +287,7 @@ async def delete_attachment(
             "Only whoever uploaded this file, or staff who may write on the page, may delete it."
         )
     await _check_rate(actor, limits)
-    async with in_transaction():
+    async with unit_of_work():
         await Page.filter(id=page.id).select_for_update().get()
         if not await Attachment.filter(id=attachment.id).delete():
             raise NotFound("attachment")  # deleted meanwhile

@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 from slugify import slugify as transliterated_slug
-from tortoise.transactions import in_transaction
 
 from actions._common import (
     DESCRIPTION_MAX_LENGTH,
@@ -15,6 +14,7 @@ from actions._common import (
     limited_text,
     name_text,
 )
+from actions.unit_of_work import unit_of_work
 from domain.errors import BadUserInput, Conflict, NotFound
 from models import AccountTeamMembership, Customer, User
 
@@ -70,7 +70,7 @@ async def create_customer(
         raise NotFound("staff user")
     if await Customer.exists(slug=slug):
         raise Conflict(f"A customer with the slug {slug!r} already exists.", field="slug")
-    async with in_transaction():
+    async with unit_of_work():
         customer = await Customer.create(
             name=name, slug=slug, internal_notes=internal_notes, annual_budget=annual_budget
         )

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.expressions import Subquery
-from tortoise.transactions import in_transaction
 
 from actions._common import audit, now
+from actions.unit_of_work import unit_of_work
 from domain.errors import BadUserInput
 from models import Event, EventLogHorizon, Notification
 
@@ -63,7 +63,7 @@ async def prune_events(
                 field=name,
             )
     moment = now()
-    async with in_transaction():
+    async with unit_of_work():
         notifications = 0
         if read_notifications_older_than is not None:
             notifications = await Notification.filter(

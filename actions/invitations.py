@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from actions import mfa
 from actions._common import NAME_MAX_LENGTH, audit, name_text, now
@@ -31,6 +30,7 @@ from actions.accounts import (
     normalise_email,
     unique_handle,
 )
+from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import BadUserInput, Conflict, Forbidden, MfaEnrolmentRequired, NotFound
 from domain.passwords import check_strength, hash_password
@@ -82,7 +82,7 @@ async def set_email_domains(
     customer = await Customer.get_or_none(id=customer_id)
     if customer is None:
         raise NotFound("customer")
-    async with in_transaction():
+    async with unit_of_work():
         taken = await CustomerEmailDomain.filter(domain__in=cleaned).exclude(
             customer_id=customer.id
         )
@@ -140,7 +140,7 @@ async def invite_contact(
                 field="email",
             )
     token = new_opaque_token()
-    async with in_transaction():
+    async with unit_of_work():
         invitation = await Invitation.create(
             customer_id=customer.id,
             email=email,
@@ -213,7 +213,7 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
     already, or its inviter was removed or may no longer invite contacts of the customer
     (one answer for all of these); a weak password is refused first."""
     try:
-        async with in_transaction():
+        async with unit_of_work():
             invitation = (
                 await Invitation.filter(token_hash=hash_opaque_token(token))
                 .select_for_update()

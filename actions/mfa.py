@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from actions._common import audit, now
+from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from domain.passwords import verify_password
@@ -76,7 +75,7 @@ async def confirm(user: User, code: str, client_address: str = "") -> list[str]:
     step = matching_step(user.totp_pending_secret, code)
     if step is None:
         raise BadUserInput(_WRONG_CODE, field="code")
-    async with in_transaction():
+    async with unit_of_work():
         user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
         user.totp_enabled_at = now()
         user.totp_last_step = step
@@ -201,7 +200,7 @@ async def disable(
     if await must_use_mfa(user):  # before a code is spent on it
         raise Forbidden("An administrator requires two-factor sign-in for this account.")
     await _proves_possession(user, code, client_address, throttle, password)
-    async with in_transaction():
+    async with unit_of_work():
         await User.filter(id=user.id).update(
             totp_secret=None, totp_pending_secret=None, totp_enabled_at=None, totp_last_step=None
         )
@@ -222,7 +221,7 @@ async def regenerate_recovery_codes(
     if not user.totp_secret:
         raise BadUserInput("Two-factor sign-in is not on.")
     await _proves_possession(user, code, client_address, throttle, password)
-    async with in_transaction():
+    async with unit_of_work():
         codes = await _new_recovery_codes(user)
         await audit(
             "mfa.recovery_codes_renewed",
@@ -240,7 +239,7 @@ async def require(
     contacts. Accounts without one are asked to set it up at their next sign-in."""
     if not policy.is_admin(admin):
         raise Forbidden("Only administrators may change who must use two-factor sign-in.")
-    async with in_transaction():
+    async with unit_of_work():
         if customer_id is None:
             await SiteSetting.update_or_create(
                 key=STAFF_REQUIREMENT, defaults={"value": {"required": required}}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
 from actions.notifications import mentions_notified, record_notifications
+from actions.unit_of_work import unit_of_work
 from domain import policy, search
 from domain.errors import BadUserInput, Forbidden
 from domain.text import PostText, read_post
@@ -22,7 +21,6 @@ from models import (
     events,
 )
 from realtime.bus import EventBus
-from realtime.events import Publication
 
 
 async def readers_among(project: Project, visibility: Visibility, handles: list[str]) -> list[User]:
@@ -99,7 +97,7 @@ async def post_micropost(
         if page.visibility is Visibility.INTERNAL:
             visibility = Visibility.INTERNAL
     text = read_post(body)
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         post = await Micropost.create(
             project_id=project.id,
             author_id=actor.id,
@@ -115,10 +113,10 @@ async def post_micropost(
             _posted(post), project, actor, visibility=visibility, micropost_id=post.id
         )
         involved.update(dict.fromkeys(mentioned, NotificationReason.MENTIONED))
-        notes = await record_notifications(
+        notified = await record_notifications(
             event, project, page_id=page_id, topic_ids=topic_ids, involved=involved
         )
-    await bus.publish([Publication(event, {n.user_id for n in notes})])
+        work.publish(event, notified=notified)
     return post
 
 
@@ -130,7 +128,7 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
     project = await Project.get(id=post.project_id)
     await policy.require_contributor(actor, project)
     text = read_post(body)
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         locked = await Micropost.filter(id=post.id).select_for_update().get()
         if locked.body == body:
             return locked
@@ -151,8 +149,8 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
             _edited(locked), project, actor, visibility=locked.visibility, micropost_id=locked.id
         )
         newly = dict.fromkeys(mentioned - already, NotificationReason.MENTIONED)
-        notes = await record_notifications(
+        notified = await record_notifications(
             event, project, page_id=locked.page_id, topic_ids=topic_ids, involved=newly
         )
-    await bus.publish([Publication(event, {n.user_id for n in notes})])
+        work.publish(event, notified=notified)
     return locked

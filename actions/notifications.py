@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from actions._common import batches, now
+from actions.unit_of_work import unit_of_work
 from actions.watches import target_key
 from domain import policy
 from models import (
@@ -94,8 +95,9 @@ async def record_notifications(
     page_id: int | None = None,
     topic_ids: Iterable[int] = (),
     involved: Mapping[int, NotificationReason] | None = None,
-) -> list[Notification]:
-    """Write the notifications of an event; call inside the action's transaction."""
+) -> set[int]:
+    """Write the notifications of an event; answers the users notified (ids), for the
+    publication of the event. Call inside the action's unit of work."""
     levels = await _watch_levels(project, page_id, topic_ids)
     recipients = {uid: R.WATCHING for uid, lvl in levels.items() if lvl is WatchLevel.WATCHING}
     for user_id, reason in (involved or {}).items():
@@ -110,7 +112,7 @@ async def record_notifications(
     ]
     if rows:
         await Notification.bulk_create(rows)
-    return rows
+    return {row.user_id for row in rows}
 
 
 async def mentions_notified(micropost_id: int, user_ids: Iterable[int]) -> set[int]:
@@ -132,7 +134,8 @@ async def mark_read(user: User, bus: EventBus, notification_ids: list[int] | Non
     unread = Notification.filter(user_id=user.id, read_at=None)
     if notification_ids is not None:
         unread = unread.filter(id__in=notification_ids)
-    marked = await unread.update(read_at=now())
-    if marked:
-        await bus.inbox_changed(user.id)
+    async with unit_of_work(bus) as work:
+        marked = await unread.update(read_at=now())
+        if marked:
+            work.inbox_changed(user.id)
     return marked

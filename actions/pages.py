@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from actions._common import (
     PAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -16,6 +14,7 @@ from actions._common import (
     record_event,
 )
 from actions.notifications import record_notifications
+from actions.unit_of_work import UnitOfWork, unit_of_work
 from domain import policy, search
 from domain.diffing import DiffCache, off_the_loop
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -32,7 +31,6 @@ from models import (
 )
 from models.events import PageCreated, PageUpdated
 from realtime.bus import EventBus
-from realtime.events import Publication
 
 SUMMARY_MAX_LENGTH = 500
 
@@ -58,7 +56,7 @@ async def create_page(
     if parent_id is not None:
         await _parent_for(actor, project, visibility, parent_id)
     body_html = await render_markdown_off_loop(body)
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         page = await Page.create(
             project_id=project.id,
             parent_id=parent_id,
@@ -81,8 +79,8 @@ async def create_page(
         event = await record_event(
             PageCreated(page.id, title), project, actor, visibility=visibility, page_id=page.id
         )
-        notes = await record_notifications(event, project)
-    await bus.publish([Publication(event, {n.user_id for n in notes})])
+        notified = await record_notifications(event, project)
+        work.publish(event, notified=notified)
     return page
 
 
@@ -111,7 +109,7 @@ async def move_page(
     page, project = await writable_page(actor, page_id)
     if from_parent_id is not None:  # another customer's page answers like a missing one
         await policy.get_visible(policy.visible_pages(actor), from_parent_id, "page")
-    async with in_transaction():
+    async with unit_of_work():
         locked = await Page.filter(id=page.id).select_for_update().get()
         if parent_id is not None:
             await _parent_for(actor, project, locked.visibility, parent_id)
@@ -148,9 +146,17 @@ async def writable_page(actor: User, page_id: int) -> tuple[Page, Project]:
 
 
 async def _append_revision(
-    actor: User, page: Page, project: Project, *, title: str, body: str, summary: str
-) -> tuple[PageRevision, Publication]:
-    """Write revision n+1 and its event; call inside a transaction with the page locked."""
+    work: UnitOfWork,
+    actor: User,
+    page: Page,
+    project: Project,
+    *,
+    title: str,
+    body: str,
+    summary: str,
+) -> PageRevision:
+    """Write revision n+1 and its event, published by ``work`` (whose transaction holds
+    the page locked)."""
     number = page.revision + 1
     revision = await PageRevision.create(
         page_id=page.id, number=number, author_id=actor.id, summary=summary, title=title, body=body
@@ -165,8 +171,9 @@ async def _append_revision(
     event = await record_event(updated, project, actor, visibility=page.visibility, page_id=page.id)
     authors = await PageRevision.filter(page_id=page.id).values_list("author_id", flat=True)
     involved = dict.fromkeys((int(a) for a in authors), NotificationReason.PARTICIPATING)  # type: ignore[call-overload]
-    notes = await record_notifications(event, project, page_id=page.id, involved=involved)
-    return revision, Publication(event, {n.user_id for n in notes})
+    notified = await record_notifications(event, project, page_id=page.id, involved=involved)
+    work.publish(event, notified=notified)
+    return revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +289,7 @@ async def _update_page(
 ) -> PageUpdate:
     conflicts: tuple[ConflictHunk, ...] = ()
     base_revision = edit.base
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         locked = await Page.filter(id=page.id).select_for_update().get()
         if base_revision < 1 or base_revision > locked.revision:
             raise BadUserInput(
@@ -310,8 +317,8 @@ async def _update_page(
             if (new_title, new_body) == (locked.title, locked.body):
                 current = await PageRevision.get(page_id=locked.id, number=locked.revision)
                 return PageUpdate(locked, current, written=False)  # no revision, no event
-            revision, published = await _append_revision(
-                actor, locked, project, title=new_title, body=new_body, summary=edit.summary
+            revision = await _append_revision(
+                work, actor, locked, project, title=new_title, body=new_body, summary=edit.summary
             )
             if edit.restored is not None:
                 await audit(
@@ -332,7 +339,6 @@ async def _update_page(
             conflicts=[hunk.as_extension() for hunk in conflicts],
             draftSaved=True,
         )
-    await bus.publish([published])
     return PageUpdate(locked, revision, merged=merged)
 
 

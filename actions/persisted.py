@@ -4,9 +4,9 @@ besides clients/operations (see app/persisted.py)."""
 from __future__ import annotations
 
 from graphql import GraphQLSchema, OperationDefinitionNode, parse
-from tortoise.transactions import in_transaction
 
 from actions._common import audit
+from actions.unit_of_work import unit_of_work
 from app.persisted import document_errors, normalized, sha256_hex
 from domain.errors import BadUserInput
 from infra.settings import QueryLimits
@@ -38,7 +38,7 @@ async def register_persisted_query(
     form = normalized(query, limits)
     assert form is not None  # the document parsed above
     name = operations[0].name.value if operations[0].name else None
-    async with in_transaction():
+    async with unit_of_work():
         row = await PersistedDocument.create(
             sha256=digest,
             normalized_sha256=sha256_hex(form),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tortoise.transactions import in_transaction
-
 from actions._common import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -17,6 +15,7 @@ from actions._common import (
 )
 from actions.customers import check_money
 from actions.notifications import record_notifications
+from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.markdown import render_markdown_off_loop
@@ -30,7 +29,6 @@ from models import (
 )
 from models.events import ProjectStatusChanged
 from realtime.bus import EventBus
-from realtime.events import Publication
 
 S = ProjectStatus
 TRANSITIONS: dict[ProjectStatus, tuple[ProjectStatus, ...]] = {
@@ -76,7 +74,7 @@ async def create_project(
     description = limited_text(description, "description", DESCRIPTION_MAX_LENGTH)
     budget = check_money(budget, "budget")
     description_html = await render_markdown_off_loop(description)
-    async with in_transaction():
+    async with unit_of_work():
         project = await Project.create(
             customer_id=customer.id,
             name=name,
@@ -115,7 +113,7 @@ async def add_project_member(actor: User, *, project_id: int, user_id: int) -> P
     await _require_membership_manager(actor, project)
     [user] = await _member_candidates(actor, project, [user_id])
     _require_may_manage_member(actor, user)
-    async with in_transaction():
+    async with unit_of_work():
         membership, created = await ProjectMembership.get_or_create(
             project_id=project.id, user_id=user.id
         )
@@ -136,14 +134,14 @@ async def remove_project_member(
     await _require_membership_manager(actor, project)
     user = await policy.get_visible(policy.visible_users(actor), user_id, "user")
     _require_may_manage_member(actor, user)
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         removed = await ProjectMembership.filter(project_id=project.id, user_id=user.id).delete()
         if not removed:
             raise NotFound("project member")
         await audit(
             "project.member_removed", actor=actor, target=f"project:{project.id}", user=user.id
         )
-    await bus.rights_changed(project_ids=[project.id], user_ids=[user.id])
+        work.rights_changed(project_ids=[project.id], user_ids=[user.id])
     return True
 
 
@@ -158,7 +156,7 @@ async def change_project_status(
     project = await policy.get_visible(policy.visible_projects(actor), project_id, "project")
     await policy.require_manager(actor, project)
     reason = limited_text(reason.strip(), "reason", REASON_MAX_LENGTH)
-    async with in_transaction():
+    async with unit_of_work(bus) as work:
         locked = await Project.filter(id=project.id).select_for_update().first()
         if locked is None:
             raise NotFound("project")
@@ -182,6 +180,6 @@ async def change_project_status(
         await locked.save(update_fields=["status", "updated_at"])
         changed = ProjectStatusChanged(change.from_status, status, reason, change.id)
         event = await record_event(changed, locked, actor)
-        notes = await record_notifications(event, locked)
-    await bus.publish([Publication(event, {n.user_id for n in notes})])
+        notified = await record_notifications(event, locked)
+        work.publish(event, notified=notified)
     return locked, change

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from actions._common import audit
+from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import BadUserInput, Forbidden, NotFound
 from models import Project, User, Watch, WatchLevel, WatchTargetKind
@@ -30,7 +29,7 @@ async def watch(actor: User, *, kind: WatchTargetKind, target_id: int, level: Wa
     """Create or change the actor's watch on a target."""
     await _check_target(actor, kind, target_id)
     key = target_key(kind, target_id)
-    async with in_transaction():
+    async with unit_of_work():
         existing = await Watch.filter(user_id=actor.id, target_key=key).select_for_update().first()
         if existing is not None:
             existing.level = level
@@ -96,7 +95,7 @@ async def add_page_watcher(
         raise BadUserInput(
             "That contact may not read this page: add them to the project first.", field="userId"
         )
-    async with in_transaction():
+    async with unit_of_work():
         watched = await watch(contact, kind=WatchTargetKind.PAGE, target_id=page.id, level=level)
         await audit(
             "watch.added",
