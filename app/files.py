@@ -23,19 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from actions import attachments
+from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.tokens import decode_download_token
-from graphql_schema.context import (
-    bearer_token,
-    session_from_token,
-    session_user,
-    signed_out_error,
-    signed_out_reason,
-)
+from graphql_schema.errors import error_body
 from graphql_schema.relay import decode_global_id, global_id
 from infra.settings import Settings
 from infra.storage import BlobStorage
-from models import User
 
 _NOT_QUOTABLE = re.compile(r'[^\x20-\x7e]|["\\%]')
 
@@ -50,26 +44,16 @@ STATUS = {
 
 
 def _error(error: AppError, status: int | None = None) -> JSONResponse:
-    extensions = dict(error.extensions or {})
-    code = str(extensions.get("code", "INTERNAL"))
-    body = {"errors": [{"message": error.message, "extensions": extensions}]}
-    return JSONResponse(body, status_code=status or STATUS.get(code, 500))
-
-
-async def _signed_in(request: Request, settings: Settings) -> User:
-    """The signed-in user; UNAUTHENTICATED with ``extensions.reason`` saying why not."""
-    token = bearer_token(request.headers.get("authorization"))
-    signed_in = await session_from_token(settings, token)
-    if signed_in is None:
-        raise signed_out_error(signed_out_reason(settings, token, None) or "TOKEN_MISSING")
-    return signed_in.user
+    """``error`` as a GraphQL error body, with the status of its code (or ``status``)."""
+    return JSONResponse(error_body(error), status_code=status or STATUS.get(error.code, 500))
 
 
 async def upload(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     storage: BlobStorage = request.app.state.storage
     try:
-        viewer = await _signed_in(request, settings)
+        authentication = await authenticate(settings, request.headers.get("authorization"))
+        viewer = authentication.require().user
         page_id = decode_global_id(request.path_params["page"], "Page")[1]
         declared = request.headers.get("content-length", "")
         limits = attachments.UploadLimits.from_settings(settings)
@@ -103,7 +87,7 @@ async def upload(request: Request) -> Response:
 def _upload_error(error: AppError) -> JSONResponse:
     """413 for a file over the size limit or a quota, 429 with Retry-After for too many
     uploads; otherwise the status of the error's code."""
-    extensions = error.extensions or {}
+    extensions = error.extensions
     if "maxBytes" in extensions or "quotaBytes" in extensions:
         return _error(error, 413)
     response = _error(error)

@@ -10,7 +10,8 @@ from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.availability import RETRY_AFTER, SERVER_ERROR
+from app.unavailable import SERVER_ERROR
+from domain.availability import RETRY_AFTER
 
 # A response that sets its own value keeps it (downloads: "private, no-store"; the web
 # client's hashed assets are cached for a year).

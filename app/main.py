@@ -50,13 +50,16 @@ from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
+from app.unavailable import ServiceBoundary
 from app.web import graphiql_routes, web_client_routes
-from domain.availability import RETRY_AFTER, ServiceBoundary, as_unavailable, retry_after
+from domain.auth import access_claims, bearer_token, session_user, signed_out_reason
+from domain.availability import RETRY_AFTER, as_unavailable, retry_after
 from domain.errors import AppError
 from domain.throttle import LoginThrottle, attempt_store
-from domain.tokens import AccessClaims, access_token_expired, decode_access_token
-from graphql_schema.context import Context, bearer_token, build_context, session_user
+from domain.tokens import AccessClaims
+from graphql_schema.context import Context, build_context
 from graphql_schema.denials import settled as denials_recorded
+from graphql_schema.errors import formatted, graphql_error
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
@@ -122,7 +125,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if error is None or message.get("id") in self.operations:
                 raise
             await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                {"id": message["id"], "type": "error", "payload": [formatted(error)]}
             )
 
     async def _subscribe(self, message: SubscribeMessage) -> None:
@@ -157,7 +160,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 )
             except AppError as error:
                 await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                    {"id": message["id"], "type": "error", "payload": [formatted(error)]}
                 )
                 return
             if query is not None:
@@ -258,7 +261,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
                 request_data.query, request_data.extensions, context.viewer
             )
         except AppError as error:
-            return ExecutionResult(data=None, errors=[error])
+            return ExecutionResult(data=None, errors=[graphql_error(error)])
         result = await super().execute_single(
             request=request,
             request_adapter=request_adapter,
@@ -316,9 +319,9 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
-        claims = decode_access_token(self.settings, token) if token else None
+        claims = access_claims(self.settings, token)
         if claims is None:
-            expired = token is not None and access_token_expired(self.settings, token)
+            expired = signed_out_reason(self.settings, token, None) == "TOKEN_EXPIRED"
             raise ConnectionRefused(EXPIRED_CREDENTIALS if expired else BAD_CREDENTIALS)
         watch = None
         if isinstance(context.request, WebSocket):  # closes the socket when the session ends

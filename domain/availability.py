@@ -4,7 +4,8 @@ Every channel then answers with one typed error and no internal text: over HTTP 
 whose body is a GraphQL error with ``extensions.code: SERVICE_UNAVAILABLE`` and
 ``retryAfter`` (seconds, also sent as ``Retry-After``); on a websocket, an operation gets
 that error, and a socket that cannot go on is closed with 1011 (server error), after a
-close frame. The cause is logged, one line per failure, without a traceback.
+close frame (app/unavailable.py). The cause is logged, one line per failure, without a
+traceback.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 import asyncpg
-from graphql import GraphQLError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.exceptions import DBConnectionError
 
 from domain.errors import ServiceUnavailable
@@ -27,8 +26,6 @@ from domain.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 5  # seconds a client waits before trying again
-SERVER_ERROR = 1011  # the websocket close code for "the server cannot go on"
-CLOSE_REASON = f"The service is unavailable for a moment; reconnect in {RETRY_AFTER} seconds."
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,  # refused, reset, aborted, broken pipe
@@ -53,8 +50,9 @@ def unavailable_cause(error: BaseException | None) -> BaseException | None:
         seen.add(id(error))
         if isinstance(error, _UNAVAILABLE):
             return error
-        if isinstance(error, GraphQLError) and error.original_error is not None:
-            error = error.original_error
+        wrapped = getattr(error, "original_error", None)  # what a GraphQL error reports
+        if isinstance(wrapped, BaseException):
+            error = wrapped
         else:
             error = error.__cause__ or error.__context__
     return None
@@ -86,55 +84,18 @@ def required_service() -> Iterator[None]:
         raise unavailable from error
 
 
-def retry_after(errors: Iterable[GraphQLError] | None) -> int | None:
+class Coded(Protocol):
+    """An error as a client reads it: its ``extensions`` (``code`` and the details)."""
+
+    @property
+    def extensions(self) -> Mapping[str, Any] | None: ...
+
+
+def retry_after(errors: Iterable[Coded] | None) -> int | None:
     """The ``retryAfter`` (seconds) of the first SERVICE_UNAVAILABLE error among
-    ``errors``; None when there is none."""
+    ``errors`` (domain errors or GraphQL errors alike); None when there is none."""
     for error in errors or ():
         extensions = error.extensions or {}
         if extensions.get("code") == ServiceUnavailable.code:
             return int(extensions.get("retryAfter", RETRY_AFTER))
     return None
-
-
-def unavailable_response(error: ServiceUnavailable) -> JSONResponse:
-    """HTTP 503 with the error as a GraphQL error body and the ``Retry-After`` header."""
-    return JSONResponse(
-        {"errors": [error.formatted]},
-        status_code=503,
-        headers={"Retry-After": str(error.retry_after), "Cache-Control": "no-store"},
-    )
-
-
-class ServiceBoundary:
-    """ASGI middleware: a request that fails because a service is unavailable answers 503
-    (see :func:`unavailable_response`) instead of a bare 500; a websocket is closed with
-    1011 and a reason instead of being dropped. Other failures pass through unchanged."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        answered = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal answered
-            if message["type"] in ("http.response.start", "websocket.close"):
-                answered = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked)
-        except Exception as failure:
-            error = as_unavailable(failure)
-            if error is None or answered:
-                raise
-            if scope["type"] == "http":
-                await unavailable_response(error)(scope, receive, send)
-                return
-            with contextlib.suppress(Exception):  # the client may have gone already
-                await send(
-                    {"type": "websocket.close", "code": SERVER_ERROR, "reason": CLOSE_REASON}
-                )

@@ -1,21 +1,31 @@
-"""Errors a client may see, each with its ``extensions.code`` from the API contract."""
+"""Errors a client may see, each with its ``extensions.code`` from the API contract.
+
+They are plain exceptions: the layer that answers a client gives them their form (a GraphQL
+error in graphql_schema/errors.py, a JSON body with an HTTP status in app/files.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError
-
 from domain.wording import duration
 
 
-class AppError(GraphQLError):
-    """An expected failure whose message is safe to show to the client."""
+class AppError(Exception):
+    """An expected failure whose message is safe to show to the client.
+
+    ``message`` is that text; ``extensions`` the details a client reads besides it:
+    ``code`` (the class's :attr:`code`, one of :data:`ERROR_CODES` or a protocol's own such
+    as ``PERSISTED_QUERY_NOT_FOUND``) and the keyword arguments given (``field``,
+    ``reason``, ``retryAfter``...), JSON values with camelCase names.
+    """
 
     code = "INTERNAL"
 
     def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": self.code, **extensions})
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
 
 
 class Unauthenticated(AppError):

@@ -1,18 +1,51 @@
-"""Every error a client receives carries a contract code; unexpected ones are masked."""
+"""Every error a client receives carries a contract code; unexpected ones are masked.
+
+This is where the domain's errors (:class:`domain.errors.AppError`, plain exceptions with a
+code) become GraphQL errors: :func:`graphql_error` for one raised anywhere (a resolver, a
+subscription's stream, a persisted query refused before execution), :func:`error_body` for
+an HTTP answer that is not a GraphQL execution (uploads, downloads, a service away).
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLFormattedError
 from strawberry.extensions import MaskErrors
 from tortoise.exceptions import IntegrityError
 
 from domain.availability import as_unavailable
-from domain.errors import ERROR_CODES
+from domain.errors import ERROR_CODES, AppError
 
 log = logging.getLogger("extranet.errors")
+
+
+def graphql_error(error: AppError, located: GraphQLError | None = None) -> GraphQLError:
+    """``error`` as the client sees it: its message, ``extensions`` (``code`` first, then
+    the details) and, when ``located`` wraps it, the locations and path of the field that
+    raised it. ``original_error`` stays ``error`` (the audit of denials reads it)."""
+    return GraphQLError(
+        error.message,
+        nodes=located.nodes if located else None,
+        source=located.source if located else None,
+        positions=located.positions if located else None,
+        path=located.path if located else None,
+        original_error=error,
+        extensions=dict(error.extensions),
+    )
+
+
+def formatted(error: AppError) -> GraphQLFormattedError:
+    """``error`` as one entry of a response's ``errors``: ``{"message", "extensions"}``."""
+    return graphql_error(error).formatted
+
+
+def error_body(error: AppError) -> dict[str, Any]:
+    """A JSON response body holding ``error`` alone: ``{"errors": [{"message",
+    "extensions"}]}``, as a GraphQL response refused before execution has it."""
+    return {"errors": [formatted(error)]}
 
 
 class ErrorCodes(MaskErrors):
@@ -35,12 +68,14 @@ class ErrorCodes(MaskErrors):
 
     @staticmethod
     def _shape(error: GraphQLError, production: bool) -> GraphQLError:
+        if isinstance(error.original_error, AppError):
+            return graphql_error(error.original_error, error)
         extensions = dict(error.extensions or {})
         if extensions.get("code") in ERROR_CODES:
             return error
         unavailable = as_unavailable(error)
         if unavailable is not None:
-            message, extensions = unavailable.message, dict(unavailable.extensions or {})
+            message, extensions = unavailable.message, dict(unavailable.extensions)
         elif concurrent_change(error.original_error):
             log.warning("Refused as a concurrent change: %s", error.original_error)
             extensions = {"code": "CONFLICT"}
@@ -99,7 +134,9 @@ def escaped(error: GraphQLError) -> bool:
     original = error.original_error
     code = (error.extensions or {}).get("code")
     return (
-        code not in ERROR_CODES and original is not None and not isinstance(original, GraphQLError)
+        code not in ERROR_CODES
+        and original is not None
+        and not isinstance(original, GraphQLError | AppError)
     )
 
 
@@ -110,7 +147,7 @@ def coded_escape(error: GraphQLError, *, production: bool = True) -> GraphQLErro
     that the log also holds, and the exception's text only outside production."""
     unavailable = as_unavailable(error.original_error)
     if unavailable is not None:
-        return unavailable
+        return graphql_error(unavailable)
     if concurrent_change(error.original_error):
         log.warning("Refused as a concurrent change: %s", error.original_error)
         return GraphQLError(

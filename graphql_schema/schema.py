@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from domain.errors import AppError
 from graphql_schema.accounts import invitations as accounts_invitations
 from graphql_schema.accounts import mfa as accounts_mfa
 from graphql_schema.accounts import mutations as accounts_mutations
@@ -17,7 +18,7 @@ from graphql_schema.audit import queries as audit_queries
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
 from graphql_schema.denials import AuditDenials
-from graphql_schema.errors import ErrorCodes, coded_escape, escaped
+from graphql_schema.errors import ErrorCodes, coded_escape, escaped, graphql_error
 from graphql_schema.inputs import CheckedInputs
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.microposts import mutations as microposts_mutations
@@ -86,11 +87,14 @@ class ExtranetSchema(strawberry.Schema):
         """Unexpected errors are logged once, with their reference, by :class:`ErrorCodes`.
 
         An exception raised by an extension's hook bypasses it (strawberry answers its text,
-        with no code): it is replaced here, in the list that is answered."""
+        with no code): it is replaced here, in the list that is answered, as is a domain
+        error (its code and details, :func:`graphql_error`)."""
         context = execution_context.context if execution_context is not None else None
         production = bool(getattr(getattr(context, "settings", None), "is_production", True))
         for index, error in enumerate(errors):
-            if escaped(error):
+            if isinstance(error.original_error, AppError):
+                errors[index] = graphql_error(error.original_error, error)
+            elif escaped(error):
                 errors[index] = coded_escape(error, production=production)
 
 

@@ -14,7 +14,7 @@ from app.db import CONNECT_TIMEOUT, tortoise_config
 from domain.availability import as_unavailable, required_service, retry_after, unavailable_cause
 from domain.errors import BadUserInput, ServiceUnavailable
 from graphql_schema import denials
-from graphql_schema.errors import ErrorCodes
+from graphql_schema.errors import ErrorCodes, formatted
 from models import PersistedDocument
 from tests.conftest import Api
 from tests.world import World
@@ -46,7 +46,7 @@ def _wrapped(error: BaseException) -> OperationalError:
 def test_a_service_that_does_not_answer_is_service_unavailable(failure: Exception) -> None:
     error = as_unavailable(failure)
     assert isinstance(error, ServiceUnavailable)
-    assert error.formatted["extensions"] == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
+    assert formatted(error)["extensions"] == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
     assert "refused" not in error.message
     assert "Errno" not in error.message
 
