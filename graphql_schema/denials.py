@@ -2,10 +2,10 @@
 something, naming the fields refused and the IDs of objects outside the caller's scope
 (another customer's project, say), which the caller was told do not exist.
 
-The entry is written after the answer has gone, by a task of its own: whether the object
-exists is looked up only then, so the answer takes the same time for another customer's ID
-as for one that exists nowhere. A caller gets at most MAX_PER_MINUTE entries a minute per
-process; the next entry says how many were left out.
+The entry is written (actions/audit.py) after the answer has gone, by a task of its own:
+whether the object exists is looked up only then, so the answer takes the same time for
+another customer's ID as for one that exists nowhere. A caller gets at most MAX_PER_MINUTE
+entries a minute per process; the next entry says how many were left out.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from tortoise.models import Model
 
-from actions._common import audit
+from actions import audit
 from domain.availability import RETRY_AFTER, unavailable_cause
 from domain.throttle import LoginThrottle, RateLimit
 from models import User
@@ -113,15 +113,13 @@ async def _write(
     left_out = await _allowed(limit, viewer)
     if left_out is None:
         return
-    await audit(
-        "permission.denied",
-        actor=viewer,
-        target=outside[0] if outside else fields[0],
+    await audit.record_denial(
+        viewer,
         client_address=client_address,
         operation=operation,
         fields=fields,
         outside_scope=outside,
-        **({"left_out_before": left_out} if left_out else {}),
+        left_out_before=left_out,
     )
 
 
