@@ -33,7 +33,6 @@ hash alone runs too.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -42,23 +41,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from extranet_client.operations import operation_document
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLError,
-    GraphQLSchema,
-    NameNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    parse,
-    print_ast,
-)
-from graphql.language import Visitor, visit
+from graphql import GraphQLSchema, OperationDefinitionNode, parse, print_ast
 from tortoise.expressions import Q
 
 from domain import policy
 from domain.errors import AppError, BadUserInput, Forbidden
-from graphql_schema.limits import check_document
+from graphql_schema.persisted.documents import (
+    document_errors,
+    parsed,
+    sha256_hex,
+    with_typename,
+    without_typename,
+)
 from infra.lru import LRU
 from infra.redis_clients import RedisConnections, bounded, uses_redis
 from infra.settings import PROJECT_ROOT, QueryLimits
@@ -87,84 +81,6 @@ class NotRegistered(Forbidden):
             "of a document in clients/operations or of one an administrator registered.",
             reason="PERSISTED_QUERY_NOT_REGISTERED",
         )
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def normalized(text: str, limits: QueryLimits) -> str | None:
-    """The document as graphql-core prints it; None for one that does not parse within the
-    request limits."""
-    if len(text.encode()) > limits.max_document_bytes:
-        return None
-    try:
-        return print_ast(parse(text, max_tokens=limits.max_tokens, no_location=True))
-    except GraphQLError:
-        return None
-
-
-class _WithoutTypename(Visitor):
-    """Removes every ``__typename`` field that has no alias, arguments or directives."""
-
-    def enter_field(self, node: FieldNode, *_: Any) -> object:
-        if (
-            node.name.value == "__typename"
-            and node.alias is None
-            and not node.arguments
-            and not node.directives
-        ):
-            return self.REMOVE
-        return None
-
-
-class _WithTypename(Visitor):
-    """Adds ``__typename`` at the end of every selection set below an operation's own that
-    has no ``__typename`` field without alias (what Apollo Client's and urql's caches do)."""
-
-    def enter_selection_set(self, node: SelectionSetNode, key: Any, parent: Any, *_: Any) -> object:
-        if isinstance(parent, OperationDefinitionNode):
-            return None
-        if any(
-            isinstance(s, FieldNode) and s.name.value == "__typename" and s.alias is None
-            for s in node.selections
-        ):
-            return None
-        typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
-        return SelectionSetNode(selections=(*node.selections, typename))
-
-
-def _parsed(text: str, limits: QueryLimits) -> DocumentNode | None:
-    if len(text.encode()) > limits.max_document_bytes:
-        return None
-    try:
-        return parse(text, max_tokens=limits.max_tokens, no_location=True)
-    except GraphQLError:
-        return None
-
-
-def without_typename(document: DocumentNode) -> str:
-    """The document as graphql-core prints it, without the ``__typename`` fields a client may
-    have added (those without alias, arguments or directives): one text for a document and
-    every form of it that a cache augmented with ``__typename``."""
-    return print_ast(visit(document, _WithoutTypename()))
-
-
-def with_typename(document: DocumentNode) -> str:
-    """The document as Apollo Client's and urql's caches send it (``__typename`` added to every
-    selection set below the operation's own that lacks one), printed."""
-    return print_ast(visit(document, _WithTypename()))
-
-
-def document_errors(schema: GraphQLSchema, text: str, limits: QueryLimits) -> list[str]:
-    """Why the document cannot run (an empty list when it can, variables aside)."""
-    if len(text.encode()) > limits.max_document_bytes:
-        return [f"The document is larger than {limits.max_document_bytes} bytes."]
-    try:
-        document = parse(text, max_tokens=limits.max_tokens)
-    except GraphQLError as error:
-        return [error.message]
-    return [e.message for e in check_document(schema, document, limits)]
 
 
 def requested_hash(extensions: Mapping[str, Any] | None) -> str | None:
@@ -316,7 +232,7 @@ class PersistedQueries:
         self.known: dict[str, str] = {}  # hash → text of the clients' operations
         self.known_forms: set[str] = set()  # hashes of their texts without `__typename`
         for text in operations:
-            document = _parsed(text, limits)
+            document = parsed(text, limits)
             variants = [text, text.strip()]
             if document is not None:
                 variants += [print_ast(document), with_typename(document)]
@@ -383,7 +299,7 @@ class PersistedQueries:
         digest = sha256_hex(text)
         if digest in self.known or self.registered.get(digest) is not None:
             return
-        document = _parsed(text, self.limits)
+        document = parsed(text, self.limits)
         if document is None:
             raise NotRegistered()
         form, bare = print_ast(document), without_typename(document)

@@ -14,8 +14,8 @@ from app.persisted import (
     RedisDocuments,
     document_cache,
     operation_documents,
-    sha256_hex,
 )
+from graphql_schema.persisted.documents import sha256_hex
 from infra.settings import SettingsError, load_settings
 from tests.services import RedisProcess
 

@@ -5,6 +5,7 @@ import strawberry
 from actions import persisted
 from graphql_schema.context import Info
 from graphql_schema.permissions import IsAdmin, rule
+from graphql_schema.persisted.documents import to_register
 from graphql_schema.persisted.types import PersistedQuery
 
 
@@ -30,12 +31,10 @@ class Mutation:
         self, info: Info, input: RegisterPersistedQueryInput
     ) -> RegisterPersistedQueryPayload | None:
         ctx = info.context
+        viewer = ctx.require_viewer()
+        document = to_register(info.schema._schema, input.query, ctx.settings.query_limits)
         row, created = await persisted.register_persisted_query(
-            ctx.require_viewer(),
-            input.query,
-            schema=info.schema._schema,
-            limits=ctx.settings.query_limits,
-            client_address=ctx.client_address,
+            viewer, document, client_address=ctx.client_address
         )
         return RegisterPersistedQueryPayload(
             persisted_query=PersistedQuery.from_row(row), created=created

@@ -14,13 +14,8 @@ from graphql import parse, print_ast
 from starlette.applications import Starlette
 
 from actions import microposts
-from app.persisted import (
-    OPERATIONS_DIR,
-    MemoryDocuments,
-    PersistedQueries,
-    operation_documents,
-    with_typename,
-)
+from app.persisted import OPERATIONS_DIR, MemoryDocuments, PersistedQueries, operation_documents
+from graphql_schema.persisted.documents import with_typename
 from graphql_schema.schema import schema
 from models import AuditEntry, PersistedDocument
 from realtime.bus import EventBus
