@@ -17,6 +17,7 @@ headless Chromium against ``extranet serve`` with the demo data (see tests/brows
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -89,8 +90,12 @@ async def _seed(server: Server) -> None:
         )
         pages = await call(PAGES, id=portal)
         page = pages["project"]["pages"]["edges"][0]["node"]
-        for n in range(OLDER_MENTIONS - 1):
-            await call(POST, project=portal, body=f"Checklist item {n + 1} for @max is done.")
+        await asyncio.gather(
+            *(
+                call(POST, project=portal, body=f"Checklist item {n + 1} for @max is done.")
+                for n in range(OLDER_MENTIONS - 1)
+            )
+        )
         long_text = "\n\n".join(
             f"Paragraph {n} of the yard report for @max, with details." for n in range(8)
         )
@@ -101,12 +106,14 @@ async def _seed(server: Server) -> None:
     await call_api(server, "anna@acme.example", POST, project=portal, body="Gate 2 opens at six.")
 
 
-async def tab_to(page: Page, target: Locator, *, backwards: bool = False, limit: int = 120) -> None:
+async def tab_to(page: Page, target: Locator, *, backwards: bool = False, limit: int = 150) -> None:
     """Press Tab (Shift+Tab) until `target` has focus, as a keyboard user would."""
     key = "Shift+Tab" if backwards else "Tab"
+    await target.evaluate("element => { element.dataset.tabTarget = 'yes'; }")
     for _ in range(limit):
         await page.keyboard.press(key)
-        if await target.evaluate("element => element === document.activeElement"):
+        if await page.evaluate("document.activeElement?.dataset?.tabTarget === 'yes'"):
+            await target.evaluate("element => { delete element.dataset.tabTarget; }")
             return
     raise AssertionError(f"{target} was not reached with {key}")
 
