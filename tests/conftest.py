@@ -26,6 +26,7 @@ from graphql_schema.relay import global_id, topic_global_id
 from infra.settings import Settings, load_settings
 from models import User
 from realtime.bus import EventBus
+from tests.browser import shared_server  # noqa: F401 (one demo server for browser test modules)
 from tests.services import (  # noqa: F401 (fixtures)
     _no_unasked_redis,
     any_redis,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
 import pytest
@@ -17,11 +16,10 @@ from tests.browser import (
     DESKTOP,
     PHONE,
     PORTAL,
+    Api,
     People,
     Server,
     browser,
-    call_api,
-    demo_server,
     people,
     screenshot,
     web_build,
@@ -41,21 +39,25 @@ COMMENT = """mutation ($project: ID!, $page: ID!, $body: String!) {
 
 
 @pytest.fixture(scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
-    async with demo_server(tmp_path_factory.mktemp("web-pages")) as running:
-        yield running
+def server(shared_server: Server) -> Server:
+    return shared_server  # shared with the other modules that change only what they make
 
 
-async def portal_id(server: Server) -> str:
-    edges = (await call_api(server, SAM, PROJECTS))["projects"]["edges"]
+@pytest.fixture(scope="module")
+def api(server: Server) -> Api:
+    return Api(server)
+
+
+async def portal_id(api: Api) -> str:
+    edges = (await api(SAM, PROJECTS))["projects"]["edges"]
     return str(next(e["node"]["id"] for e in edges if e["node"]["name"] == PORTAL))
 
 
-async def new_page(server: Server, body: str = BODY) -> tuple[str, str]:
+async def new_page(api: Api, body: str = BODY) -> tuple[str, str]:
     """A page of the portal project, made by Sam: its id and title."""
     title = f"Driver app {secrets.token_hex(3)}"
-    project = await portal_id(server)
-    created = await call_api(server, SAM, CREATE_PAGE, project=project, title=title, body=body)
+    project = await portal_id(api)
+    created = await api(SAM, CREATE_PAGE, project=project, title=title, body=body)
     return str(created["createPage"]["page"]["id"]), title
 
 
@@ -81,18 +83,18 @@ class Dialogs:
 
 
 async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary_is_kept(
-    people: People, server: Server
+    people: People, api: Api
 ) -> None:
     # given: Anna, on a phone, edits a page and types a summary; Sam changes the same line
-    page_id, title = await new_page(server)
+    page_id, title = await new_page(api)
     anna = await people.sign_in("anna@acme.example", PHONE)
     await open_page(anna, page_id, title)
-    await expect(anna).to_have_title(f"{title} · {PORTAL} · Extranet")
+    await expect(anna).to_have_title(f"{title} \N{EN DASH} {PORTAL} \N{EN DASH} Extranet")
     await anna.get_by_role("button", name="Edit page").click()
     await anna.get_by_label("Text (Markdown)").fill(BODY.replace("2 taps.", "2 taps, offline."))
     await anna.get_by_label("Summary of your change").fill("Offline booking")
     sams = BODY.replace("2 taps.", "two taps.")
-    await call_api(server, SAM, UPDATE_PAGE, page=page_id, base=1, body=sams)
+    await api(SAM, UPDATE_PAGE, page=page_id, base=1, body=sams)
 
     # when: she saves
     await anna.get_by_role("button", name="Save").click()
@@ -126,10 +128,10 @@ async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary
 
 
 async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
-    people: People, server: Server
+    people: People, api: Api
 ) -> None:
     # given: Sam has typed into the editor
-    page_id, title = await new_page(server)
+    page_id, title = await new_page(api)
     sam = await people.sign_in(SAM, DESKTOP)
     dialogs = Dialogs(sam)
     await open_page(sam, page_id, title)
@@ -164,11 +166,11 @@ async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     assert len(dialogs.messages) == 3
 
 
-async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, server: Server) -> None:
+async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, api: Api) -> None:
     # given: a page with one comment by Sam
-    page_id, title = await new_page(server)
-    project = await portal_id(server)
-    await call_api(server, SAM, COMMENT, project=project, page=page_id, body="Is **billing** in?")
+    page_id, title = await new_page(api)
+    project = await portal_id(api)
+    await api(SAM, COMMENT, project=project, page=page_id, body="Is **billing** in?")
     max_ = await people.sign_in("max@acme.example", PHONE)
     await open_page(max_, page_id, title)
 
@@ -190,20 +192,18 @@ async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, serv
     await expect(max_.get_by_test_id("comment-count")).to_have_text("(2 comments)")
 
     # when: Sam comments meanwhile, it appears without a reload
-    await call_api(server, SAM, COMMENT, project=project, page=page_id, body="Great, thanks.")
+    await api(SAM, COMMENT, project=project, page=page_id, body="Great, thanks.")
     await expect(discussion.get_by_role("listitem")).to_have_count(3)
     await expect(discussion.get_by_role("listitem").last).to_contain_text("Great, thanks.")
     await screenshot(max_, "page-comments-phone")
 
 
 async def test_changes_are_brought_into_view_and_restoring_a_revision_asks_first(
-    people: People, server: Server
+    people: People, api: Api
 ) -> None:
     # given: a page at revision 2
-    page_id, title = await new_page(server)
-    await call_api(
-        server, SAM, UPDATE_PAGE, page=page_id, base=1, body=BODY.replace("2 taps", "one tap")
-    )
+    page_id, title = await new_page(api)
+    await api(SAM, UPDATE_PAGE, page=page_id, base=1, body=BODY.replace("2 taps", "one tap"))
     sam = await people.sign_in(SAM, PHONE)
     dialogs = Dialogs(sam)
     await open_page(sam, page_id, title)
@@ -240,10 +240,10 @@ async def test_changes_are_brought_into_view_and_restoring_a_revision_asks_first
 
 
 async def test_an_inherited_watch_says_where_it_comes_from_and_unwatch_offers_what_works(
-    people: People, server: Server
+    people: People, api: Api
 ) -> None:
     # given: Anna watches the customer Acme, so every page of its projects
-    page_id, title = await new_page(server)
+    page_id, title = await new_page(api)
     anna = await people.sign_in("anna@acme.example", DESKTOP)
     await open_page(anna, page_id, title)
     follow = anna.get_by_role("region", name="Follow this page")

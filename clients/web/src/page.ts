@@ -14,7 +14,7 @@ import PROJECT_EVENTS from "../../operations/ProjectEvents.graphql";
 import RESTORE_PAGE_REVISION from "../../operations/RestorePageRevision.graphql";
 import SET_PAGE_EDITING from "../../operations/SetPageEditing.graphql";
 import UPDATE_PAGE from "../../operations/UpdatePage.graphql";
-import { describe, isNotFound, link, type AppContext, type View } from "./app";
+import { describe, failure, isNotFound, link, setTitle, type AppContext, type View } from "./app";
 import { announce, field, h, notice, replaceChildren, serverHtml, time } from "./dom";
 import type { LiveSubscription } from "./live";
 import { notFound } from "./project";
@@ -82,7 +82,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   const people = h("ul", { class: "presence", "aria-label": "People on this page" });
 
   let editButton: HTMLButtonElement | null = null;
-  document.title = "Page · Extranet";
+  setTitle("Page");
   replaceChildren(main, h("p", { class: "muted" }, "Loading…"));
   void load();
 
@@ -97,19 +97,13 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
       fetched = await fetchPage();
     } catch (error) {
       if (destroyed) return;
-      if (isNotFound(error)) {
-        notFound(main, "Page");
-        document.title = "Page not found · Extranet";
-      } else {
-        replaceChildren(main, h("h1", {}, "Page"), notice("error", describe(error)));
-        document.title = "Page · Extranet";
-      }
+      if (isNotFound(error)) notFound(main, "Page");
+      else replaceChildren(main, h("h1", { tabindex: -1 }, "Page"), failure(error, () => void load()));
       return;
     }
     if (destroyed) return;
     if (!fetched) {
       notFound(main, "Page");
-      document.title = "Page not found · Extranet";
       return;
     }
     page = fetched;
@@ -174,7 +168,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   }
 
   function show(p: PageData): void {
-    document.title = `${p.title} · ${p.project.name} · Extranet`;
+    setTitle(p.title, p.project.name);
     replaceChildren(title, p.title, p.visibility === "INTERNAL" ? h("span", { class: "tag internal" }, "Internal") : null);
     replaceChildren(
       meta,
