@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, cast
 import filetype
 from tortoise.functions import Sum
 
+from actions import search_index
 from actions._common import audit, now
 from actions.pages import writable_page
 from actions.unit_of_work import unit_of_work
-from domain import policy, search
+from domain import policy
 from domain.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
 from domain.wording import duration, size
 from infra.storage import BlobStorage, StoredBlob, TooLarge
@@ -245,8 +246,8 @@ async def _record(
             uploaded_by_id=actor.id,
         )
         older = await Attachment.filter(page_id=page.id, name=name, version__lt=version)
-        await search.forget_attachments([a.id for a in older])
-        await search.index_attachment(attachment, page)
+        await search_index.forget_attachments([a.id for a in older])
+        await search_index.index_attachment(attachment, page)
     return attachment
 
 
@@ -291,14 +292,14 @@ async def delete_attachment(
         await Page.filter(id=page.id).select_for_update().get()
         if not await Attachment.filter(id=attachment.id).delete():
             raise NotFound("attachment")  # deleted meanwhile
-        await search.forget_attachments([attachment.id])
+        await search_index.forget_attachments([attachment.id])
         latest = (
             await Attachment.filter(page_id=page.id, name=attachment.name)
             .order_by("-version")
             .first()
         )
         if latest is not None and latest.version < attachment.version:
-            await search.index_attachment(latest, page)
+            await search_index.index_attachment(latest, page)
         await audit(
             "attachment.deleted",
             actor=actor,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from actions import search_index
 from actions._common import MICROPOST_MAX_LENGTH, batches, now, record_event, required_text
 from actions.notifications import mentions_notified, record_notifications
 from actions.unit_of_work import unit_of_work
-from domain import policy, search
+from domain import policy
 from domain.errors import BadUserInput, Forbidden
 from domain.text import PostText, read_post
 from models import (
@@ -108,7 +109,7 @@ async def post_micropost(
             visibility=visibility,
         )
         mentioned, topic_ids = await _link_references(post, project, text)
-        await search.index_micropost(post)
+        await search_index.index_micropost(post)
         event = await record_event(
             _posted(post), project, actor, visibility=visibility, micropost_id=post.id
         )
@@ -139,7 +140,7 @@ async def edit_micropost(actor: User, bus: EventBus, *, micropost_id: int, body:
         locked.body_html = text.html
         locked.edited_at = now()
         await locked.save(update_fields=["body", "body_html", "edited_at"])
-        await search.index_micropost(locked)
+        await search_index.index_micropost(locked)
         linked = set(
             await MicropostMention.filter(micropost_id=locked.id).values_list("user_id", flat=True)
         )

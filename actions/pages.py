@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from actions import search_index
 from actions._common import (
     PAGE_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -15,7 +16,7 @@ from actions._common import (
 )
 from actions.notifications import record_notifications
 from actions.unit_of_work import UnitOfWork, unit_of_work
-from domain import policy, search
+from domain import policy
 from domain.diffing import DiffCache, off_the_loop
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from domain.markdown import render_markdown_off_loop
@@ -67,7 +68,7 @@ async def create_page(
             revision=1,
             created_by_id=actor.id,
         )
-        await search.index_page(page)
+        await search_index.index_page(page)
         await PageRevision.create(
             page_id=page.id,
             number=1,
@@ -166,7 +167,7 @@ async def _append_revision(
     page.body_html = await render_markdown_off_loop(body)
     page.revision = number
     await page.save(update_fields=["title", "body", "body_html", "revision", "updated_at"])
-    await search.index_page(page)
+    await search_index.index_page(page)
     updated = PageUpdated(page.id, number, title, summary)
     event = await record_event(updated, project, actor, visibility=page.visibility, page_id=page.id)
     authors = await PageRevision.filter(page_id=page.id).values_list("author_id", flat=True)

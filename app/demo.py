@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from actions import accounts, customers, invitations, microposts, pages, projects, watches
 from models import (
-    AccountTeamMembership,
     Customer,
     ProjectStatus,
     Role,
@@ -35,12 +34,24 @@ async def database_is_empty() -> bool:
 
 async def load_demo(bus: EventBus) -> dict[str, User]:
     """Create the demo world through the same actions the API uses."""
+    users: dict[str, User] = {}
+
+    async def create_users(tenant: str | None, customer: Customer | None) -> None:
+        for email, name, role, slug in DEMO_USERS:
+            if slug == tenant:
+                users[email.split("@")[0]] = await accounts.create_user(
+                    email=email, name=name, role=role, password=DEMO_PASSWORD, customer=customer
+                )
+
+    await create_users(None, None)  # the provider's staff, then their customers
+    admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
     acme = await customers.create_customer(
         None,
         name="Acme Logistics",
         slug="acme",
         internal_notes="Renewal talks in Q3; decision maker is the COO.",
         annual_budget=Decimal("480000.00"),
+        account_team_ids=[sam.id],
     )
     globex = await customers.create_customer(
         None,
@@ -48,25 +59,16 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
         slug="globex",
         internal_notes="Price-sensitive; compare with last year's offer first.",
         annual_budget=Decimal("150000.00"),
+        account_team_ids=[olivia.id],
     )
     tenants: dict[str, Customer] = {"acme": acme, "globex": globex}
-    users: dict[str, User] = {}
-    for email, name, role, slug in DEMO_USERS:
-        users[email.split("@")[0]] = await accounts.create_user(
-            email=email,
-            name=name,
-            role=role,
-            password=DEMO_PASSWORD,
-            customer=tenants[slug] if slug else None,
-        )
-    admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
+    for slug, tenant in tenants.items():
+        await create_users(slug, tenant)
     for slug, tenant in tenants.items():
         await invitations.set_email_domains(
             admin, customer_id=tenant.id, domains=[f"{slug}.example"]
         )
     anna, max_, gina = users["anna"], users["max"], users["gina"]
-    await AccountTeamMembership.create(customer_id=acme.id, user_id=sam.id)
-    await AccountTeamMembership.create(customer_id=globex.id, user_id=olivia.id)
 
     portal = await projects.create_project(
         sam,

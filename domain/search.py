@@ -36,7 +36,7 @@ from tortoise import connections
 from domain import policy
 from domain.errors import BadUserInput
 from domain.markdown import OFF_THE_LOOP
-from models import Attachment, Micropost, Page, SearchDocument, SearchKind, User, Visibility
+from models import SearchKind, User, Visibility
 
 QUERY_MAX_LENGTH = 200
 MAX_TERMS = 12
@@ -115,38 +115,7 @@ class Hit:
     snippet: str  # safe HTML: escaped text with <mark> around the matches
 
 
-async def index_page(page: Page) -> None:
-    await _index(SearchKind.PAGE, page.id, page.project_id, page.visibility, page.title, page.body)
-
-
-async def index_micropost(post: Micropost) -> None:
-    await _index(SearchKind.MICROPOST, post.id, post.project_id, post.visibility, "", post.body)
-
-
-async def _index(
-    kind: SearchKind, object_id: int, project_id: int, visibility: str, title: str, body: str
-) -> None:
-    await SearchDocument.update_or_create(
-        kind=kind,
-        object_id=object_id,
-        defaults={
-            "project_id": project_id,
-            "visibility": visibility,
-            "title": title,
-            "body": body,
-        },
-    )
-    client = connections.get("default")
-    if client.capabilities.dialect != "sqlite":
-        title_words, body_words = await _words_off_loop(title, body)
-        await client.execute_query(
-            f"UPDATE search_documents SET document = {POSTGRES_DOCUMENT} "  # noqa: S608
-            "WHERE kind = $3 AND object_id = $4",
-            [title_words, body_words, kind.value, object_id],
-        )
-
-
-async def _words_off_loop(title: str, body: str) -> tuple[str, str]:
+async def words_off_the_loop(title: str, body: str) -> tuple[str, str]:
     """The :func:`words` of a title and a body, each joined by spaces; in a worker thread
     for a long text (a 200,000-character page of non-ASCII text takes about 0.1 s) and for
     the first non-ASCII text (which makes the character classes)."""
@@ -160,25 +129,10 @@ async def _words_off_loop(title: str, body: str) -> tuple[str, str]:
     return both()
 
 
-async def index_attachment(attachment: Attachment, page: Page) -> None:
-    await _index(
-        SearchKind.ATTACHMENT,
-        attachment.id,
-        page.project_id,
-        page.visibility,
-        attachment.name,
-        # the words of the name on their own: PostgreSQL reads "racks.pdf" as one file name
-        f"{' '.join(_WORD.findall(attachment.name))}, version {attachment.version}, "
-        f"on {page.title}",
-    )
-
-
-async def forget_attachments(attachment_ids: list[int]) -> None:
-    """Older versions: a search finds a file once, at its latest version."""
-    if attachment_ids:
-        await SearchDocument.filter(
-            kind=SearchKind.ATTACHMENT, object_id__in=attachment_ids
-        ).delete()
+def attachment_text(name: str, version: int, page_title: str) -> str:
+    """What a search finds an attachment by: the words of its file name on their own
+    (PostgreSQL reads "racks.pdf" as one file name), its version and its page's title."""
+    return f"{' '.join(_WORD.findall(name))}, version {version}, on {page_title}"
 
 
 def terms(query: str) -> list[list[str]]:

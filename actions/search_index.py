@@ -1,0 +1,67 @@
+"""The search index: one :class:`SearchDocument` per page, post and attachment (the latest
+version of a file), written in the transaction that changes it; domain/search.py reads it.
+
+On PostgreSQL the row's ``document`` (a ``tsvector``) is made from :func:`domain.search.words`
+of its title and body, the same words the SQLite tokenizer sees.
+"""
+
+from __future__ import annotations
+
+from tortoise import connections
+
+from domain.search import POSTGRES_DOCUMENT, attachment_text, words_off_the_loop
+from models import Attachment, Micropost, Page, SearchDocument, SearchKind
+
+
+async def index_page(page: Page) -> None:
+    """The page's entry: its title and body, as readers of its visibility find it."""
+    await _index(SearchKind.PAGE, page.id, page.project_id, page.visibility, page.title, page.body)
+
+
+async def index_micropost(post: Micropost) -> None:
+    """The post's entry: its body, as readers of its visibility find it."""
+    await _index(SearchKind.MICROPOST, post.id, post.project_id, post.visibility, "", post.body)
+
+
+async def index_attachment(attachment: Attachment, page: Page) -> None:
+    """The file's entry, on its page's project and visibility: its name, version and the
+    page's title (:func:`domain.search.attachment_text`)."""
+    await _index(
+        SearchKind.ATTACHMENT,
+        attachment.id,
+        page.project_id,
+        page.visibility,
+        attachment.name,
+        attachment_text(attachment.name, attachment.version, page.title),
+    )
+
+
+async def forget_attachments(attachment_ids: list[int]) -> None:
+    """Older versions: a search finds a file once, at its latest version."""
+    if attachment_ids:
+        await SearchDocument.filter(
+            kind=SearchKind.ATTACHMENT, object_id__in=attachment_ids
+        ).delete()
+
+
+async def _index(
+    kind: SearchKind, object_id: int, project_id: int, visibility: str, title: str, body: str
+) -> None:
+    await SearchDocument.update_or_create(
+        kind=kind,
+        object_id=object_id,
+        defaults={
+            "project_id": project_id,
+            "visibility": visibility,
+            "title": title,
+            "body": body,
+        },
+    )
+    client = connections.get("default")
+    if client.capabilities.dialect != "sqlite":
+        title_words, body_words = await words_off_the_loop(title, body)
+        await client.execute_query(
+            f"UPDATE search_documents SET document = {POSTGRES_DOCUMENT} "  # noqa: S608
+            "WHERE kind = $3 AND object_id = $4",
+            [title_words, body_words, kind.value, object_id],
+        )
