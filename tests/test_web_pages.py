@@ -107,6 +107,13 @@ async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary
     await expect(anna.locator("#announcer")).to_contain_text("Not saved")
     assert await anna.locator(".conflict[role=alert], .conflict [role=alert]").count() == 0
     await screenshot(anna, "page-conflict-phone")
+    # and discarding her draft asks first: declined, the panel stays
+    dialogs = Dialogs(anna)
+    await anna.get_by_role("button", name="Discard my draft").click()
+    await expect(heading).to_be_visible()
+    assert dialogs.messages == [
+        "Discard your draft? The edit that did not merge is lost; the page stays as it is."
+    ]
     # and the only way to edit is from her draft, not from the server's text
     await expect(anna.get_by_role("button", name="Edit page")).to_have_count(0)
     await expect(anna.get_by_role("button", name="Edit again from revision 2")).to_be_visible()
