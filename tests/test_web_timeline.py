@@ -228,6 +228,11 @@ async def test_the_inbox_opens_the_post_shows_more_and_keeps_focus_when_things_c
     assert await max_.evaluate("document.activeElement.closest('li').dataset.kept") == "yes"
     await expect(max_).to_have_title(f"Inbox ({count + 1}) {DASH} Extranet")
 
+    # "Mark all as read": focus goes to the summary that says so
+    await max_.get_by_role("button", name="Mark all as read").click()
+    await expect(max_.get_by_text(re.compile(r"^No unread notifications"))).to_be_focused()
+    await expect(max_).to_have_title(f"Inbox {DASH} Extranet")
+
     # "Open" goes to the post itself, on a page of its own
     await open_second.click()
     await expect(max_).to_have_url(re.compile(r"#/posts/"))
