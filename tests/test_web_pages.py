@@ -166,9 +166,13 @@ async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     await expect(sam.get_by_role("button", name="Edit page")).to_be_focused()
     await expect(sam.locator(".page-body")).not_to_contain_text("Reports")
 
-    # and an editor opened and left untouched closes without asking
+    # and an editor opened and left untouched closes without asking, with Escape too
     await sam.get_by_role("button", name="Edit page").click()
     await sam.get_by_role("button", name="Cancel").click()
+    await expect(sam.get_by_role("button", name="Edit page")).to_be_focused()
+    await sam.get_by_role("button", name="Edit page").click()
+    await expect(text).to_be_focused()
+    await text.press("Escape")
     await expect(sam.get_by_role("button", name="Edit page")).to_be_focused()
     assert len(dialogs.messages) == 3
 

@@ -427,12 +427,19 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           "aria-label": "Edit page",
           onsubmit: async (event: Event) => {
             event.preventDefault();
-            saveButton.disabled = true;
+            // not `disabled`: a disabled button drops the focus it has
+            if (saveButton.getAttribute("aria-disabled") === "true") return;
+            saveButton.setAttribute("aria-disabled", "true");
             try {
               await save(summary.value.trim());
             } finally {
-              saveButton.disabled = false;
+              saveButton.removeAttribute("aria-disabled");
             }
+          },
+          onkeydown: (event: Event) => {
+            if ((event as KeyboardEvent).key !== "Escape") return;
+            event.preventDefault();
+            cancelEditor();
           },
         },
         h("p", { "data-testid": "base-revision" }, `Editing from revision ${base}.`),
