@@ -51,7 +51,7 @@ from strawberry.types.graphql import OperationType
 from domain import policy
 from graphql_schema.varies import KEY, Varies
 from infra.lru import LRU
-from models import Event
+from models import Event, Visibility
 from realtime import stream
 
 if TYPE_CHECKING:
@@ -339,7 +339,8 @@ class Delivery:
             if live is not None and policy.can_see_visibility(viewer, live[0].visibility):
                 await self._payload(info, live[1], root)
 
-        return bus.prepare(channel, (self._sharing_shape(info), viewer.is_staff), prepare)
+        reads_internal = policy.can_see_visibility(viewer, Visibility.INTERNAL)
+        return bus.prepare(channel, (self._sharing_shape(info), reads_internal), prepare)
 
     async def _execute(self, info: Info, event: Event, root: Root) -> str:
         context = info.context
