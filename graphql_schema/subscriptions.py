@@ -319,8 +319,9 @@ class Guard:
 
     async def wait(self, changed: Awaitable[T], deadline: float) -> T | None:
         """The result of ``changed``, or None once the event loop's time reaches
-        ``deadline``. Raises Forbidden as soon as a change of rights refuses ``access``, and
-        what the transport raised (a failure ends the subscription)."""
+        ``deadline`` (``changed`` is then cancelled). Raises Forbidden as soon as a change of
+        rights refuses ``access``, and what the transport raised (a failure ends the
+        subscription)."""
         changing: asyncio.Future[T] = asyncio.ensure_future(changed)
         try:
             while True:
