@@ -59,7 +59,8 @@ test: install web audit
 	$(BIN)/pytest -q
 
 ## The inner loop: the suite without end_to_end tests (processes and services of their own)
-## and slow ones (hypothesis searches, size limits); under a minute on two cores with SQLite.
+## and slow ones (hypothesis searches, size limits, expiries in real time); under a minute
+## on two cores with SQLite.
 test-fast: install
 	$(BIN)/pytest -q -m "not end_to_end and not slow"
 

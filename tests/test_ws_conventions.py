@@ -72,6 +72,7 @@ async def _closed(address: str, token: str | None) -> websockets.frames.Close:
 # --- close codes and reasons --------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits for an access token to expire in real time
 async def test_an_expired_access_token_closes_the_socket_with_4403_and_says_so(
     api: HttpApi, world: World, address: str
 ) -> None:
@@ -284,6 +285,7 @@ class Terminal(io.StringIO):
                 await self.changed.wait()
 
 
+@pytest.mark.slow  # waits for access tokens to expire in real time
 async def test_follow_carries_on_across_expired_tokens_and_misses_nothing(
     app: Starlette, world: World, bus: EventBus, tmp_path: Path
 ) -> None:

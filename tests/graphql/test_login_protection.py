@@ -121,6 +121,7 @@ async def test_a_success_forgets_earlier_failures(api: Api, world: World) -> Non
     assert await _login(api, "anna@acme.example", PASSWORD) == []
 
 
+@pytest.mark.slow  # waits for a sign-in delay to run out in real time
 async def test_many_unknown_emails_from_one_address_only_slow_that_address(
     api: Api, world: World, app: Starlette, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +142,7 @@ async def test_many_unknown_emails_from_one_address_only_slow_that_address(
         await asyncio.sleep(0.2)
 
 
+@pytest.mark.slow  # waits for a lock to run out in real time
 async def test_a_lock_ends_by_itself(
     api: Api, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

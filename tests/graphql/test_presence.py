@@ -101,6 +101,7 @@ async def test_editing_without_being_on_the_page_is_bad_input(api: Api, world: W
     assert result.codes == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.slow  # waits for a presence to run out in real time
 async def test_a_window_that_stops_renewing_drops_out(
     api: Api,
     world: World,

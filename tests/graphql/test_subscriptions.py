@@ -188,6 +188,7 @@ async def test_subscribing_before_connection_init_is_closed_4401(
     assert closed.value.rcvd.code == 4401
 
 
+@pytest.mark.slow  # waits for an access token to expire in real time
 async def test_the_socket_closes_when_the_access_token_expires(
     api: Api, world: World, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -226,6 +227,7 @@ async def test_the_gql_library_subscribes_and_receives(
     assert result["projectTimeline"]["micropost"]["body"] == "via gql"
 
 
+@pytest.mark.slow  # waits for the initialisation timeout in real time
 async def test_a_socket_that_never_initialises_is_closed_4408(
     app: Starlette, settings: Settings, bus: EventBus
 ) -> None:
