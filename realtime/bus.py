@@ -1,6 +1,6 @@
 """The event bus: publishes committed timeline events and control signals on broadcaster
-channels, and subscribes to them. It never reads the database: a publication carries the
-event row and the users it notified."""
+channels, and subscribes to them. Publishing never reads the database: a publication
+(realtime.events.Publication) carries the event row and the users it notified."""
 
 from __future__ import annotations
 
