@@ -15,7 +15,7 @@ from websockets.typing import Origin, Subprotocol
 
 from realtime.sockets import RedisSockets
 from tests.conftest import Api, gid
-from tests.live import GraphQLSocket, serve
+from tests.live import GraphQLSocket, serve, until
 from tests.services import RedisProcess
 from tests.world import World
 
@@ -84,10 +84,18 @@ async def test_a_connection_holds_a_limited_number_of_subscriptions(
 
 
 async def test_a_user_holds_a_limited_number_of_connections(
-    api: Api, world: World, app: Starlette, address: str
+    api: Api, world: World, app: Starlette, address: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     view = app.state.graphql
     settings = view.settings
+    let_go: list[int] = []  # whose sockets the server has let go of
+    close = view.sockets.close
+
+    async def counted_close(user_id: int, key: str) -> None:
+        await close(user_id, key)
+        let_go.append(user_id)
+
+    monkeypatch.setattr(view.sockets, "close", counted_close)
     view.settings = replace(settings, ws_max_connections_per_user=2)
     token = api.token_for(world.max)
     try:
@@ -107,7 +115,7 @@ async def test_a_user_holds_a_limited_number_of_connections(
             async with GraphQLSocket.open(address, api.token_for(world.anna)) as other:
                 assert (await other.receive())["type"] == "connection_ack"
         # once they are closed (the server notices shortly after), both places are free
-        await asyncio.sleep(0.3)
+        await until(lambda: let_go.count(world.max.id) == 2, what="both sockets let go of")
         async with (
             GraphQLSocket.open(address, token) as again,
             GraphQLSocket.open(address, token) as and_again,
