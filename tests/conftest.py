@@ -249,23 +249,27 @@ class DatabaseCopies:
         self.world_restored = False
 
     @staticmethod
-    def _live() -> aiosqlite.Connection:
-        connection: aiosqlite.Connection = connections.get("default")._connection
+    async def _live() -> aiosqlite.Connection:
+        """The test database's connection, opened again if a test closed it."""
+        client = connections.get("default")
+        if client._connection is None:
+            await client.execute_query("SELECT 1")
+        connection: aiosqlite.Connection = client._connection
         return connection
 
     async def _copy(self) -> aiosqlite.Connection:
         copy = await aiosqlite.connect(":memory:")
-        await self._live().backup(copy)
+        await (await self._live()).backup(copy)
         return copy
 
     async def clean(self, *, world: bool) -> None:
         """Empty every table, or put the world back when ``world`` and a copy of it exists."""
         self.world_restored = False
         if world and self.with_world is not None:
-            await self.with_world.backup(self._live())
+            await self.with_world.backup(await self._live())
             self.world_restored = True
         elif self.empty is not None:
-            await self.empty.backup(self._live())
+            await self.empty.backup(await self._live())
         else:
             await _empty_all_tables(self.database_url)
             if self.sqlite:
