@@ -27,7 +27,7 @@ from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.tokens import decode_download_token
 from graphql_schema.errors import error_body
-from graphql_schema.relay import decode_global_id, global_id
+from graphql_schema.relay import global_id, node_pk
 from infra.settings import Settings
 from infra.storage import BlobStorage
 
@@ -54,7 +54,7 @@ async def upload(request: Request) -> Response:
     try:
         authentication = await authenticate(settings, request.headers.get("authorization"))
         viewer = authentication.require().user
-        page_id = decode_global_id(request.path_params["page"], "Page")[1]
+        page_id = node_pk(request.path_params["page"], "Page")
         declared = request.headers.get("content-length", "")
         limits = attachments.UploadLimits.from_settings(settings)
         if declared.isdigit() and int(declared) > limits.max_bytes:
@@ -100,7 +100,7 @@ async def download(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     storage: BlobStorage = request.app.state.storage
     try:
-        attachment_id = decode_global_id(request.path_params["attachment"], "Attachment")[1]
+        attachment_id = node_pk(request.path_params["attachment"], "Attachment")
         claims = decode_download_token(settings, request.query_params.get("token", ""))
         if claims is None or claims.attachment_id != attachment_id:
             raise NotFound("attachment")  # an expired or foreign link looks like no file
