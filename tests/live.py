@@ -71,6 +71,33 @@ async def until_subscribed(bus: EventBus, channel: str, count: int = 1, within: 
     )
 
 
+class _QuickServer(uvicorn.Server):
+    """uvicorn's server, which notices it should stop within 5 ms instead of 100 ms and
+    stops as soon as its connections have closed, instead of after fixed pauses of 100 ms:
+    a tenth of the fast tests' time otherwise, as about a hundred of them start one. The
+    app's lifespan is the test's, never this server's."""
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            await asyncio.sleep(0.005)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        state = self.server_state
+        try:
+            await until(lambda: not state.connections and not state.tasks, 10)
+        except TimeoutError:  # as uvicorn does after its graceful shutdown's timeout
+            for task in state.tasks:
+                task.cancel()
+        for server in self.servers:
+            await server.wait_closed()
+
+
 @asynccontextmanager
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an app whose lifespan already runs on a loopback port bound here (so no other
@@ -81,7 +108,7 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
+    server = _QuickServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         try:
