@@ -190,7 +190,11 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlet
         files = tmp_path_factory.mktemp("attachments")
         application = create_app(make_settings(url, EXTRANET_ATTACHMENTS_DIR=str(files)))
         async with application.router.lifespan_context(application):
-            yield application
+            _copies[application] = DatabaseCopies(url)
+            try:
+                yield application
+            finally:
+                await _copies.pop(application).close()
 
 
 @pytest.fixture
@@ -222,7 +226,7 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
         return
     application: Starlette = request.getfixturevalue("app")
     await denials.settled()  # an earlier test's refusals are recorded before the tables empty
-    copies: DatabaseCopies = request.getfixturevalue("_database_copies")
+    copies = _copies[application]
     await copies.clean(world="world" in request.fixturenames)
     await application.state.bus.horizon.close()  # event ids start again at 1
     # sign-in failures of earlier tests (all from one test client address) count for none
@@ -304,16 +308,12 @@ class DatabaseCopies:
         self.empty = self.with_world = None
 
 
-@pytest.fixture(scope="session")
-async def _database_copies(app: Starlette) -> AsyncIterator[DatabaseCopies]:
-    copies = DatabaseCopies(app.state.settings.database_url)
-    yield copies
-    await copies.close()
+_copies: dict[Starlette, DatabaseCopies] = {}  # of the session's app, while it runs
 
 
 @pytest.fixture
-async def world(app: Starlette, _database_copies: DatabaseCopies) -> World:
-    return await _database_copies.world(app.state.bus)
+async def world(app: Starlette) -> World:
+    return await _copies[app].world(app.state.bus)
 
 
 @dataclass

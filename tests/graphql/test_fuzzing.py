@@ -50,8 +50,6 @@ from tests.conftest import Api
 from tests.live import GraphQLSocket, serve
 from tests.world import World
 
-pytestmark = pytest.mark.slow  # hypothesis searches and hostile values in every input position
-
 CUSTOM_SCALARS = {
     "DateTime": st.sampled_from(["2026-11-23T08:00:00+00:00", "yesterday", ""]).map(nodes.String),
     "Decimal": st.sampled_from(["1.50", "-3", "1e400", "NaN", "x"]).map(nodes.String),
@@ -89,6 +87,7 @@ async def _send(api: Api, world: World, viewer: str | None, document: str) -> No
     _check(result.status, result.body, document)
 
 
+@pytest.mark.slow  # a hypothesis search of the schema's documents
 @pytest.mark.parametrize("viewer", VIEWERS)
 @FUZZ
 @given(document=_documents(Mode.POSITIVE))
@@ -98,6 +97,7 @@ async def test_valid_documents_get_coded_answers(
     await _send(api, world, viewer, document)
 
 
+@pytest.mark.slow  # a hypothesis search of the schema's documents
 @pytest.mark.parametrize("viewer", VIEWERS)
 @FUZZ
 @given(document=_documents(Mode.NEGATIVE))
@@ -471,6 +471,7 @@ def _as_json(value: Any) -> Any:
     return value
 
 
+@pytest.mark.slow  # hostile values in every input position of the schema
 @pytest.mark.parametrize("viewer", ["admin", "max"])
 @pytest.mark.parametrize(
     "kind",
