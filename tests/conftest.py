@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import os
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import types
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -266,14 +268,28 @@ class DatabaseCopies:
         await (await self._live()).backup(copy)
         return copy
 
+    async def _put_back(self, copy: aiosqlite.Connection) -> None:
+        """Copy ``copy`` over the test database, once no statement of an earlier test's
+        leftover task (a closing socket's, say) is running on it (SQLite refuses the copy
+        meanwhile)."""
+        live = await self._live()
+        for attempt in range(1000):
+            try:
+                await copy.backup(live)
+                return
+            except sqlite3.OperationalError as error:
+                if "in use" not in str(error) or attempt == 999:
+                    raise
+                await asyncio.sleep(0.005)
+
     async def clean(self, *, world: bool) -> None:
         """Empty every table, or put the world back when ``world`` and a copy of it exists."""
         self.world_restored = False
         if world and self.with_world is not None:
-            await self.with_world.backup(await self._live())
+            await self._put_back(self.with_world)
             self.world_restored = True
         elif self.empty is not None:
-            await self.empty.backup(await self._live())
+            await self._put_back(self.empty)
         else:
             await _empty_all_tables(self.database_url)
             if self.sqlite:
