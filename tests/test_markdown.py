@@ -128,7 +128,7 @@ PATHOLOGICAL = {
 }
 
 
-def _fastest_of_both(text: str, plain: str, runs: int = 5) -> tuple[float, float]:
+def _fastest_of_both(text: str, plain: str, runs: int = 3) -> tuple[float, float]:
     """The least CPU time of this process (not wall time, which other processes on the
     machine stretch) that rendering ``text`` and ``plain`` took, in seconds: measured in
     turns, so that whatever slows the machine down meanwhile weighs on both alike."""
