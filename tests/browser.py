@@ -26,6 +26,7 @@ import pytest
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    Dialog,
     Page,
     ViewportSize,
     async_playwright,
@@ -193,6 +194,34 @@ async def people(browser: Browser, server: Server) -> AsyncIterator[People]:
     finally:
         await crowd.close()
     assert crowd.errors == [], "the web client threw in the browser"
+
+
+class Dialogs:
+    """The dialogs (confirm, beforeunload) a page shows: answered in turn from ``answers``
+    (dismissed when none is left), their messages kept in the order shown."""
+
+    def __init__(self, page: Page) -> None:
+        self.answers: list[bool] = []
+        self.messages: list[str] = []
+        self._answered = asyncio.Event()
+        page.on("dialog", self._answer)
+
+    async def _answer(self, dialog: Dialog) -> None:
+        if self.answers and self.answers.pop(0):
+            await dialog.accept()
+        else:
+            await dialog.dismiss()
+        self.messages.append(dialog.message)
+        self._answered.set()
+
+    async def shown(self, count: int) -> list[str]:
+        """The messages once ``count`` dialogs have been shown and answered: a dialog that a
+        navigation opens comes after the click that started it has returned."""
+        async with asyncio.timeout(10):
+            while len(self.messages) < count:
+                self._answered.clear()
+                await self._answered.wait()
+        return self.messages
 
 
 async def screenshot(page: Page, name: str) -> None:

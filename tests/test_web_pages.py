@@ -10,13 +10,14 @@ import secrets
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Dialog, Page, expect
+from playwright.async_api import Page, expect
 
 from tests.browser import (
     DESKTOP,
     PHONE,
     PORTAL,
     Api,
+    Dialogs,
     People,
     Server,
     browser,
@@ -66,22 +67,6 @@ async def open_page(page: Page, page_id: str, title: str) -> None:
     await expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
 
 
-class Dialogs:
-    """The confirmation dialogs a page shows: answered in turn, their messages kept."""
-
-    def __init__(self, page: Page) -> None:
-        self.answers: list[bool] = []
-        self.messages: list[str] = []
-        page.on("dialog", self._answer)
-
-    async def _answer(self, dialog: Dialog) -> None:
-        self.messages.append(dialog.message)
-        if self.answers and self.answers.pop(0):
-            await dialog.accept()
-        else:
-            await dialog.dismiss()
-
-
 async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary_is_kept(
     people: People, api: Api
 ) -> None:
@@ -111,7 +96,7 @@ async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary
     dialogs = Dialogs(anna)
     await anna.get_by_role("button", name="Discard my draft").click()
     await expect(heading).to_be_visible()
-    assert dialogs.messages == [
+    assert await dialogs.shown(1) == [
         "Discard your draft? The edit that did not merge is lost; the page stays as it is."
     ]
     # and the only way to edit is from her draft, not from the server's text
@@ -150,8 +135,8 @@ async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     dialogs.answers = [False]
     await sam.get_by_role("link", name="Projects", exact=True).first.click()
     # then: he is still editing, with his text
+    assert len(await dialogs.shown(1)) == 1
     await expect(text).to_have_value(BODY + "- Reports\n")
-    assert len(dialogs.messages) == 1
 
     # when: he cancels and, asked, keeps editing; then cancels again and agrees
     dialogs.answers = [False]
@@ -161,7 +146,7 @@ async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     await sam.get_by_role("button", name="Cancel").click()
 
     # then: the editor is closed, the page unchanged, and focus on "Edit page"
-    assert len(dialogs.messages) == 3
+    assert len(await dialogs.shown(3)) == 3
     await expect(text).to_have_count(0)
     await expect(sam.get_by_role("button", name="Edit page")).to_be_focused()
     await expect(sam.locator(".page-body")).not_to_contain_text("Reports")
@@ -234,8 +219,8 @@ async def test_changes_are_brought_into_view_and_restoring_a_revision_asks_first
     dialogs.answers = [False]
     await sam.get_by_role("button", name="Restore revision 1").click()
     # then: nothing changed
+    assert len(await dialogs.shown(1)) == 1
     await expect(sam.get_by_test_id("page-revision")).to_have_text("Revision 2")
-    assert len(dialogs.messages) == 1
     assert "Restore revision 1?" in dialogs.messages[0]
 
     # when: he restores it, agreeing

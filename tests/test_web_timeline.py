@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Dialog, Locator, Page, Route, expect
+from playwright.async_api import Locator, Page, Route, expect
 
 from tests.browser import (
     DESKTOP,
@@ -32,6 +32,7 @@ from tests.browser import (
     PASSWORD,
     PHONE,
     PORTAL,
+    Dialogs,
     People,
     Server,
     browser,
@@ -327,31 +328,23 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
     await expect(reply).to_be_focused()
     await reply.click()
     await sam.keyboard.type("Half a thought")
-    dialogs: list[str] = []
-
-    async def refuse(dialog: Dialog) -> None:
-        dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    sam.once("dialog", refuse)
+    dialogs = Dialogs(sam)
     await sam.keyboard.press("Escape")
+    assert "Discard" in (await dialogs.shown(1))[0]
     await expect(sam.get_by_role("textbox", name="Reply to Anna Lead (Acme)")).to_have_value(
         "Half a thought"
     )
-    assert len(dialogs) == 1
-    assert "Discard" in dialogs[0]
 
     # leaving the view with unsaved text asks first: staying keeps the view and the address
     url = sam.url
-    sam.once("dialog", refuse)
     await sam.get_by_role("link", name=re.compile(r"^Inbox")).click()
+    assert len(await dialogs.shown(2)) == 2
     await expect(sam.get_by_role("textbox", name="Reply to Anna Lead (Acme)")).to_have_value(
         "Half a thought"
     )
     assert sam.url == url
-    assert len(dialogs) == 2
     await sam.get_by_role("textbox", name="Reply to Anna Lead (Acme)").focus()
-    sam.once("dialog", lambda dialog: dialog.accept())
+    dialogs.answers = [True]
     await sam.keyboard.press("Escape")
     await expect(reply).to_be_focused()
 
@@ -381,13 +374,9 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
     # reload with unsaved text: the browser asks
     await composer.fill("Not sent yet")
     kinds: list[str] = []
-
-    async def stay(dialog: Dialog) -> None:
-        kinds.append(dialog.type)
-        await dialog.dismiss()
-
-    sam.once("dialog", stay)
+    sam.once("dialog", lambda dialog: kinds.append(dialog.type))
     await sam.close(run_before_unload=True)
+    await dialogs.shown(4)
     await expect(composer).to_have_value("Not sent yet")
     assert kinds == ["beforeunload"]
     await composer.fill("")
@@ -426,17 +415,11 @@ async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_aft
     await expect(sam.get_by_role("heading", name="Timeline", level=2)).to_be_focused()
 
     # cancelling asks first: refusing changes nothing
-    messages: list[str] = []
-
-    async def answer(dialog: Dialog, accept: bool) -> None:
-        messages.append(dialog.message)
-        await (dialog.accept() if accept else dialog.dismiss())
-
+    dialogs = Dialogs(sam)
     await sam.get_by_label("New status").select_option("CANCELLED")
-    sam.once("dialog", lambda dialog: answer(dialog, False))
     await sam.get_by_role("button", name="Change status").click()
+    assert "customer" in (await dialogs.shown(1))[0]
     await expect(sam.locator("#project-status")).to_have_text("Proposed")
-    assert "customer" in messages[0]
     await expect(sam.get_by_role("button", name="Change status")).to_be_focused()
 
     # a new page, from the project
@@ -451,8 +434,9 @@ async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_aft
 
     # accepted: cancelled, focus on the notice
     await sam.get_by_label("New status").select_option("CANCELLED")
-    sam.once("dialog", lambda dialog: answer(dialog, True))
+    dialogs.answers = [True]
     await sam.get_by_role("button", name="Change status").click()
+    assert len(await dialogs.shown(2)) == 2
     await expect(sam.get_by_text(re.compile(r"^Status changed to"))).to_be_focused()
     await expect(sam.locator("#project-status")).to_have_text("Cancelled")
 
