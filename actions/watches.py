@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from actions._common import audit
 from actions.unit_of_work import unit_of_work
 from domain import policy
@@ -57,23 +59,27 @@ async def unwatch_by_id(actor: User, *, watch_id: int) -> bool:
     return True
 
 
-async def effective_level(
-    user: User, *, customer_id: int, project_id: int | None = None, page_id: int | None = None
-) -> WatchLevel | None:
-    """The level that applies to this user here: the most specific explicit watch wins,
-    so a page's own watch (MUTED included) overrides its project's, which overrides the
-    customer's."""
+def watch_keys(
+    *, customer_id: int, project_id: int | None = None, page_id: int | None = None
+) -> list[str]:
+    """The target keys whose watch may apply here, least specific first: the customer's,
+    then the project's, then the page's (those given)."""
     keys = [target_key(WatchTargetKind.CUSTOMER, customer_id)]
     if project_id is not None:
         keys.append(target_key(WatchTargetKind.PROJECT, project_id))
     if page_id is not None:
         keys.append(target_key(WatchTargetKind.PAGE, page_id))
-    found = {
-        w.target_key: w.level for w in await Watch.filter(user_id=user.id, target_key__in=keys)
-    }
-    for key in reversed(keys):
-        if key in found:
-            return found[key]
+    return keys
+
+
+def most_specific(levels: Sequence[WatchLevel | None]) -> WatchLevel | None:
+    """The level that applies, given the user's watch level on each of :func:`watch_keys`
+    (in that order, None where they set none): the most specific explicit watch wins, so a
+    page's own watch (MUTED included) overrides its project's, which overrides the
+    customer's."""
+    for level in reversed(levels):
+        if level is not None:
+            return level
     return None
 
 

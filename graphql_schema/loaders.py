@@ -13,6 +13,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from actions._common import IN_LIST_MAX
+from actions.watches import most_specific, watch_keys
 from domain import policy
 from infra.lru import LRU
 from models import (
@@ -26,6 +27,8 @@ from models import (
     Project,
     Topic,
     User,
+    Watch,
+    WatchLevel,
 )
 
 M = TypeVar("M", bound=Model)
@@ -99,6 +102,9 @@ class Loaders:
         self.reply_count = DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
         self.account_team = DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
         self.event = DataLoader(load_fn=_by_id(Event), max_batch_size=IN_LIST_MAX)
+        self.watch_level = DataLoader(load_fn=self._watch_levels, max_batch_size=IN_LIST_MAX)
+        """The viewer's own watch level by target key (actions.watches.target_key), None
+        where they set none."""
         # rows by id within what the viewer may see (None for the rest, or for nobody)
         self.visible_customer = self._visible(policy.visible_customers)
         self.visible_project = self._visible(policy.visible_projects)
@@ -113,6 +119,24 @@ class Loaders:
             return [rows.get(i) for i in ids]
 
         return DataLoader(load_fn=load, max_batch_size=IN_LIST_MAX)
+
+    async def effective_watch_level(
+        self, *, customer_id: int, project_id: int | None = None, page_id: int | None = None
+    ) -> WatchLevel | None:
+        """The watch level that applies to the viewer here, inherited or own
+        (actions.watches.most_specific), read with the watches of the other rows of the
+        request."""
+        keys = watch_keys(customer_id=customer_id, project_id=project_id, page_id=page_id)
+        return most_specific(await self.watch_level.load_many(keys))
+
+    async def _watch_levels(self, keys: list[str]) -> list[WatchLevel | None]:
+        if self.viewer is None:
+            return [None for _ in keys]
+        found = await Watch.filter(user_id=self.viewer.id, target_key__in=set(keys)).values_list(
+            "target_key", "level"
+        )
+        levels = {str(key): WatchLevel(level) for key, level in found}
+        return [levels.get(key) for key in keys]
 
     async def _topics_of_micropost(self, ids: list[int]) -> list[list[Topic]]:
         links = await MicropostTopic.filter(micropost_id__in=set(ids)).select_related("topic")

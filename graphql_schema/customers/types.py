@@ -8,7 +8,6 @@ import strawberry
 from strawberry import relay
 
 from actions.invitations import email_domains
-from actions.watches import effective_level
 from domain import policy
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
@@ -87,5 +86,5 @@ class Customer(FromRow, relay.Node):
 
     @strawberry.field(description="Your own watch level here, if you set one.")
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
-        viewer = info.context.require_viewer()
-        return await effective_level(viewer, customer_id=self.row.id)
+        info.context.require_viewer()
+        return await info.context.loaders.effective_watch_level(customer_id=self.row.id)

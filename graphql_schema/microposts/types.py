@@ -18,7 +18,7 @@ from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Micropost as MicropostRow
 from models import MicropostEdit as EditRow
 from models import Topic as TopicRow
-from models import Watch, WatchTargetKind
+from models import WatchTargetKind
 
 if TYPE_CHECKING:
     from graphql_schema.pages.types import Page
@@ -48,11 +48,9 @@ class Topic(relay.Node):
 
     @strawberry.field(description="Your watch level on this topic, if you set one.")
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
-        viewer = info.context.require_viewer()
-        watch = await Watch.get_or_none(
-            user_id=viewer.id, target_key=target_key(WatchTargetKind.TOPIC, self.row.id)
-        )
-        return watch.level if watch else None
+        info.context.require_viewer()
+        key = target_key(WatchTargetKind.TOPIC, self.row.id)
+        return await info.context.loaders.watch_level.load(key)
 
 
 @strawberry.type(description="The text a post had before one of its edits.")

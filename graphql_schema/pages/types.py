@@ -11,7 +11,6 @@ from tortoise.functions import Length
 
 from actions.attachments import display_name
 from actions.notifications import watchers_of_page
-from actions.watches import effective_level
 from domain import policy
 from domain.diffing import MYERS_BUDGET, Allowance, Budget, diff_text, off_the_loop
 from domain.errors import NotFound
@@ -336,8 +335,8 @@ class Page(FromRow, relay.Node):
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
         project = await info.context.loaders.project.load(self.row.project_id)
         assert project is not None
-        return await effective_level(
-            info.context.require_viewer(),
+        info.context.require_viewer()
+        return await info.context.loaders.effective_watch_level(
             customer_id=project.customer_id,
             project_id=project.id,
             page_id=self.row.id,

@@ -8,7 +8,6 @@ import strawberry
 from strawberry import relay
 
 from actions.projects import allowed_transitions
-from actions.watches import effective_level
 from domain import policy
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
@@ -136,10 +135,9 @@ class Project(FromRow, relay.Node):
 
     @strawberry.field(description="The watch level that applies to you here, inherited or own.")
     async def viewer_watch_level(self, info: Info) -> WatchLevel | None:
-        return await effective_level(
-            info.context.require_viewer(),
-            customer_id=self.row.customer_id,
-            project_id=self.row.id,
+        info.context.require_viewer()
+        return await info.context.loaders.effective_watch_level(
+            customer_id=self.row.customer_id, project_id=self.row.id
         )
 
 

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from actions import microposts
+from actions import microposts, watches
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
 from tests.world import World
@@ -131,3 +131,45 @@ async def test_comments_and_the_inbox_read_their_pages_and_events_in_one_query(
     # then fifty cost what five do
     assert comments[0] == comments[1] > 0
     assert inbox[0] == inbox[1] > 0
+
+
+WATCH_LEVELS = """
+query WatchLevels($id: ID!, $first: Int!) {
+  project(id: $id) {
+    timeline(first: $first) {
+      edges { node { topics { name viewerWatchLevel } project { viewerWatchLevel } } }
+    }
+  }
+}
+"""
+
+
+async def test_watch_levels_on_a_timeline_are_read_in_one_query(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given a timeline of 55 posts with four topics, max watching one topic and the project
+    await _fill_timeline(world, bus, 55)
+    from models import Topic, WatchLevel, WatchTargetKind
+
+    topic = await Topic.get(name="topic1")
+    await watches.watch(
+        world.max, kind=WatchTargetKind.TOPIC, target_id=topic.id, level=WatchLevel.WATCHING
+    )
+    await watches.watch(
+        world.max, kind=WatchTargetKind.PROJECT, target_id=world.portal.id, level=WatchLevel.MUTED
+    )
+    # when max reads 5, then 50, posts with their topics' and project's watch levels
+    counts = []
+    for first in (5, 50):
+        with count_queries() as counter:
+            result = await api(
+                WATCH_LEVELS, {"id": gid(world.portal), "first": first}, as_user=world.max
+            )
+        assert result.errors == []
+        nodes = [edge["node"] for edge in result.data["project"]["timeline"]["edges"]]
+        levels = {t["name"]: t["viewerWatchLevel"] for node in nodes for t in node["topics"]}
+        assert levels == {"topic0": None, "topic1": "WATCHING", "topic2": None, "topic3": None}
+        assert {node["project"]["viewerWatchLevel"] for node in nodes} == {"MUTED"}
+        counts.append(len(counter.statements))
+    # then fifty cost what five do
+    assert counts[0] == counts[1] > 0
