@@ -25,6 +25,8 @@ Roles (no database read):
 
 Relations and objects (awaitable, one small query or two):
 
+* :func:`is_active_account` (user): the account still exists and was not deactivated
+  (what a live subscription keeps checking).
 * :func:`is_account_team_member` (user, customer_id): administrators, and staff on the
   customer's account team.
 * :func:`is_project_member` (user, project_id): a membership row of the project.
@@ -252,6 +254,12 @@ async def get_visible(queryset: QuerySet[M], object_id: int, what: str) -> M:
 
 
 # -- objects ----------------------------------------------------------------------------
+
+
+async def is_active_account(user: User) -> bool:
+    """The user's account exists and is active now (read from the database, not from the
+    possibly older ``user`` row)."""
+    return await User.exists(id=user.id, is_active=True)
 
 
 async def can_see_customer(viewer: User, customer_id: int) -> bool:

@@ -2,9 +2,9 @@
 long, and what happens when they fall behind. Every subscription of the schema is made of
 these parts:
 
-* :class:`Access`: what the viewer must still be allowed (an active account, and the
-  project or page the subscription reads: ``domain.policy.can_see_project``,
-  ``can_see_page``). It is
+* :class:`Access`: what the viewer must still be allowed (an active account,
+  ``domain.policy.is_active_account``, and the project or page the subscription reads:
+  ``can_see_project``, ``can_see_page``). It is
   checked again whenever rights may have changed: a ``Control.RIGHTS_CHANGED`` or
   ``Control.RESYNC`` on the subscription's channel or on the viewer's rights channel, and at
   every presence heartbeat. A refusal ends the subscription with FORBIDDEN.
@@ -61,8 +61,9 @@ class ResyncRequired:
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """What a live subscription's viewer must still be allowed: an active account and, when
-    given, ``still`` (a policy predicate on what the subscription reads)."""
+    """What a live subscription's viewer must still be allowed: an active account
+    (:func:`domain.policy.is_active_account`) and, when given, ``still`` (a policy predicate
+    on what the subscription reads)."""
 
     viewer: User
     still: Callable[[], Awaitable[bool]] | None
@@ -70,7 +71,7 @@ class Access:
     """FORBIDDEN's message once it is no longer allowed."""
 
     async def allowed(self) -> bool:
-        if not await User.exists(id=self.viewer.id, is_active=True):
+        if not await policy.is_active_account(self.viewer):
             return False
         return self.still is None or await self.still()
 

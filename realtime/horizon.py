@@ -7,7 +7,8 @@ processes). A stream therefore delivers an event only when every lower id is *re
 the log; so the cursor of the last event a client received is always safe to resume from.
 
 The event bus announces each published event on the ``TICKS`` channel, after its own
-channels, with the channels it went to. Ticks come in about id order, so ``resolved``
+channels, with the channels it went to (:func:`tick`); the only other message there is
+``Control.RESYNC``, from a transport that reconnected. Ticks come in about id order, so ``resolved``
 follows them without touching the database. A gap that stays open for ``GAP_GRACE``
 seconds (a transaction with a lower id still open, one rolled back, an event committed by a
 process that could not publish it, ticks lost while the transport was away) is settled from
@@ -32,6 +33,7 @@ import orjson
 from models import Event
 from models.events import resolved_through
 from realtime._fanout import FellBehind
+from realtime.events import Control
 
 if TYPE_CHECKING:
     from realtime.bus import EventBus
@@ -161,10 +163,10 @@ class Horizon:
                         self._settle_soon(0)
                     while True:
                         raw = await ticks.get()
-                        if raw.startswith("{"):
-                            self._tick(raw)
-                        else:  # the transport reconnected: ticks may have been lost
+                        if raw == Control.RESYNC:  # ticks may have been lost: settle
                             self._settle_soon(0)
+                        else:
+                            self._tick(raw)
             except asyncio.CancelledError:
                 raise
             except FellBehind:
