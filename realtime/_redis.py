@@ -55,6 +55,12 @@ class ResilientRedisBackend(BroadcastBackend):
         self._broken = False
         self.reconnects = 0
 
+    @property
+    def lost(self) -> bool:
+        """True from the moment the listener lost its connection (or a subscription was not
+        confirmed) until it has reconnected and subscribed again."""
+        return self._broken
+
     async def connect(self) -> None:
         self._pubsub = self._listening.pubsub()
         await self._publisher.ping()

@@ -3,7 +3,6 @@ what is posted through one reaches subscribers of the other, also across a Redis
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,10 @@ import httpx
 import pytest
 import websockets
 
-from tests.live import GraphQLSocket, load_demo, serve_process
+from graphql_schema.relay import node_pk
+from infra.redis_clients import redis_client
+from realtime.channels import project_channel
+from tests.live import GraphQLSocket, load_demo, serve_process, until
 from tests.services import RedisProcess, fresh_database
 
 PASSWORD = "demo-extranet-2026"
@@ -72,6 +74,23 @@ async def _bodies(sock: GraphQLSocket, count: int) -> list[str]:
     return bodies
 
 
+async def _listening(env: dict[str, str], project: str, processes: int) -> None:
+    """Until ``processes`` server processes listen to the project's channel in Redis (each
+    process subscribes once, for all its subscribers), within 20 s."""
+    namespace = env.get("BROADCAST_NAMESPACE") or "extranet"
+    channel = f"{namespace}.{project_channel(node_pk(project, 'Project'))}"
+    redis = redis_client(env["BROADCAST_URL"])
+
+    async def listening() -> bool:
+        [(_, count)] = await redis.pubsub_numsub(channel)
+        return int(count) >= processes
+
+    try:
+        await until(listening, 20, what=f"{processes} process(es) listening to {channel}")
+    finally:
+        await redis.aclose()
+
+
 async def _portal(http: Http) -> dict[str, str]:
     """The portal project's ID and its timeline cursor as of now."""
     edges = (await http(PORTAL))["projects"]["edges"]
@@ -90,7 +109,7 @@ async def test_a_post_through_one_process_reaches_a_subscriber_of_the_other(
         async with GraphQLSocket.open(second, token) as sock:
             assert (await sock.receive())["type"] == "connection_ack"
             await sock.subscribe("1", TIMELINE, portal)
-            await asyncio.sleep(0.3)
+            await _listening(shared_env, portal["project"], 1)
             await writer(POST, project=portal["project"], body="from process one")
             assert await _bodies(sock, 1) == ["from process one"]
 
@@ -111,14 +130,14 @@ async def test_every_post_arrives_once_in_order_across_a_redis_restart(
             for sock in (on_second, on_first):
                 assert (await sock.receive())["type"] == "connection_ack"
                 await sock.subscribe("1", TIMELINE, portal)
-            await asyncio.sleep(0.3)
+            await _listening(shared_env, portal["project"], 2)
             sent = []
             for n in range(12):
                 if n == 4:
                     own_redis.stop()  # posts 4..7 are made while Redis is down
                 if n == 8:
                     own_redis.start()
-                    await asyncio.sleep(0.5)
+                    await _listening(shared_env, portal["project"], 2)  # both listen again
                 sent.append(f"post {n}")
                 await writer(POST, project=portal["project"], body=sent[-1])
             received_second = await _bodies(on_second, len(sent))

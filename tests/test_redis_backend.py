@@ -10,6 +10,7 @@ from broadcaster import Broadcast
 
 from infra.redis_clients import redis_client
 from realtime._redis import RESYNC, ResilientRedisBackend
+from tests.live import until
 from tests.services import RedisProcess
 
 
@@ -27,9 +28,9 @@ async def test_messages_flow_again_after_redis_restarts(own_redis: RedisProcess)
         async with broadcast.subscribe("timeline") as subscriber:
             await broadcast.publish("timeline", "before")
             assert await _get(subscriber) == "before"
-            # when Redis restarts
+            # when Redis goes away (and the listener notices), then comes back
             own_redis.stop()
-            await asyncio.sleep(0.3)
+            await until(lambda: backend.lost, what="the listener noticing Redis is gone")
             own_redis.start()
             # then the subscriber is told to resync, and later messages arrive
             assert await _get(subscriber) == RESYNC
