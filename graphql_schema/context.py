@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 
 from domain.auth import authenticate, session_user, signed_out_error
+from domain.diffing import Allowance
 from domain.throttle import LoginThrottle
 from graphql_schema.loaders import Loaders, SharedRowLoaders
 from graphql_schema.process import ProcessState
@@ -40,6 +41,7 @@ class Context:
     socket_key: str | None = None  # counted against the user's open websockets
     session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
     signed_out: str | None = None  # why a token sent signed nobody in (SIGNED_OUT reasons)
+    diff_allowance: Allowance = field(default_factory=Allowance)  # of the request or socket
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)

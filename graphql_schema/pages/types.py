@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +11,7 @@ from tortoise.functions import Length
 from actions.attachments import display_name
 from actions.notifications import watchers_of_page
 from domain import policy
-from domain.diffing import MYERS_BUDGET, Allowance, Budget, diff_text, off_the_loop
+from domain.diffing import MYERS_BUDGET, Budget, diff_text, off_the_loop
 from domain.errors import NotFound
 from domain.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
@@ -182,19 +181,6 @@ def _page_diff(old: RevisionRow, new: RevisionRow, budget: Budget) -> PageDiff:
     )
 
 
-_allowances: dict[int, Allowance] = {}
-
-
-def _allowance(caller: object) -> Allowance:
-    """The diff allowance of one request or websocket connection (by its context)."""
-    key = id(caller)
-    found = _allowances.get(key)
-    if found is None:
-        found = _allowances[key] = Allowance()
-        weakref.finalize(caller, _allowances.pop, key, None)
-    return found
-
-
 async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: int) -> PageDiff:
     """The diff of two revisions of a page the reader may see, computed once per process
     for any number of readers (``context.process.diffs``, a
@@ -214,7 +200,7 @@ async def page_diff(info: Info, page_id: int, from_revision: int, to_revision: i
 
     async def compute() -> tuple[PageDiff, bool]:
         rows = {r.id: r for r in await RevisionRow.filter(id__in=[old_id, new_id])}
-        allowance = _allowance(info.context)
+        allowance = info.context.diff_allowance
         budget = allowance.take()
         full = budget.remaining == MYERS_BUDGET
         try:
