@@ -52,7 +52,6 @@ from domain import policy
 from graphql_schema.varies import KEY, Varies
 from infra.lru import LRU
 from models import Event, Visibility
-from realtime import stream
 
 if TYPE_CHECKING:
     from graphql_schema.context import Info
@@ -335,7 +334,7 @@ class Delivery:
         viewer = info.context.require_viewer()
 
         async def prepare(raw: str) -> None:
-            live = stream.live_event(raw)
+            live = bus.live_events.get(raw)
             if live is not None and policy.can_see_visibility(viewer, live[0].visibility):
                 await self._payload(info, live[1], root)
 

@@ -39,6 +39,6 @@ transport itself checking visibility and rights with the policy); the timeline's
 ``_delivered``; ``current_delivery()``, a ContextVar that app/main.py had set before
 strawberry created the operation's task, so that no call site showed where the delivery
 came from; ``Delivery.send``; ``_send_text``. Counting every helper as a hop of its own
-(``TimelineMessage.encode``, ``live_event``, ``can_see_visibility``, ``Horizon.gap``), 14
+(``TimelineMessage.encode``, ``LiveEvents.get``, ``can_see_visibility``, ``Horizon.gap``), 14
 hops then over 10 files, 13 now.
 """

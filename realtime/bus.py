@@ -20,7 +20,7 @@ from realtime.channels import (
     rights_channel,
     sessions_channel,
 )
-from realtime.events import Control, Publication, TimelineMessage
+from realtime.events import Control, LiveEvents, Publication, TimelineMessage
 from realtime.horizon import TICKS, Horizon, tick
 from realtime.presence import presence_store
 
@@ -56,6 +56,8 @@ class EventBus:
         self.fanout = Fanout(self.broadcast)
         self.presence = presence_store(redis, namespace)
         self.horizon = Horizon(self)
+        self.live_events = LiveEvents()
+        """Live messages decoded once for every subscriber of this process."""
         self._connected = False
 
     @property

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from infra.lru import LRU
 from models import Event, EventKind, Visibility
 from models.events import EventPayload, read_payload
 
@@ -118,6 +119,28 @@ class TimelineMessage:
             payload=read_payload(kind, dict(data["payload"])),
             created_at=datetime.fromisoformat(data["created_at"]),
         )
+
+
+_CONTROL_WORDS = frozenset(Control)
+
+
+class LiveEvents:
+    """Live messages and their events, decoded once per process: every subscriber of a
+    channel receives the same message text (the rows are only read, never changed). One per
+    event bus (``EventBus.live_events``), keeping the ``size`` most recent."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._decoded: LRU[str, tuple[TimelineMessage, Event]] = LRU(size)
+
+    def get(self, raw: str) -> tuple[TimelineMessage, Event] | None:
+        """The message and its event; None for a channel's :class:`Control` signals."""
+        if raw in _CONTROL_WORDS:
+            return None
+        found = self._decoded.get(raw)
+        if found is None:
+            message = TimelineMessage.decode(raw)
+            found = self._decoded.put(raw, (message, message.to_event()))
+        return found
 
 
 ChannelMessage = TimelineMessage | Control

@@ -28,16 +28,14 @@ from typing import TYPE_CHECKING
 
 from domain import cursors
 from domain.errors import BadUserInput
-from infra.lru import LRU
 from models import Event
 from realtime._fanout import LocalSubscriber
-from realtime.events import Control, TimelineMessage
+from realtime.events import Control, LiveEvents
 from realtime.horizon import Gap, Horizon
 
 if TYPE_CHECKING:
     from realtime.bus import EventBus
 
-DECODED = 256
 MESSAGE_GRACE = 2.0
 """Seconds to wait for a live message that was announced before reading it from the log."""
 
@@ -59,21 +57,6 @@ def decode_cursor(cursor: str) -> int:
 ReadLog = Callable[[int, int | None], AsyncIterator[Event]]
 """The stream's events in the durable log after the first id and up to the second (None: no
 bound), oldest first: what its reader may see of its scope."""
-
-_decoded: LRU[str, tuple[TimelineMessage, Event]] = LRU(DECODED)
-
-
-def live_event(raw: str) -> tuple[TimelineMessage, Event] | None:
-    """A live message and its event, decoded once per process: every subscriber of the
-    channel receives the same message (the rows are only read, never changed). None for
-    the channel's control signals (RESYNC, RIGHTS_CHANGED)."""
-    if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
-        return None
-    found = _decoded.get(raw)
-    if found is None:
-        message = TimelineMessage.decode(raw)
-        found = _decoded.put(raw, (message, message.to_event()))
-    return found
 
 
 class _InHand:
@@ -138,8 +121,10 @@ class EventStream:
         channel: str,
         subscriber: LocalSubscriber,
         read: ReadLog,
+        live: LiveEvents,
     ) -> None:
         self._horizon = horizon
+        self._live = live
         self._channel = channel
         self._subscriber = subscriber
         self._read = read
@@ -204,7 +189,7 @@ class EventStream:
                     self._replay_from = self.position
                 continue
             # A live event: its message carries the whole row, so no database read.
-            live = live_event(raw)
+            live = self._live.get(raw)
             assert live is not None
             message, event = live
             if message.id > self.position:
@@ -218,4 +203,4 @@ async def open_events(bus: EventBus, channel: str, read: ReadLog) -> AsyncIterat
     listening to the event horizon raised (the transport is away)."""
     await bus.horizon.ready()
     async with bus.subscribe(channel) as subscriber:
-        yield EventStream(bus.horizon, channel, subscriber, read)
+        yield EventStream(bus.horizon, channel, subscriber, read, bus.live_events)
