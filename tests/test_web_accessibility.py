@@ -334,6 +334,13 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await expect(sam.get_by_role("heading", name="Page not found")).to_be_visible()
     await audit.check(sam, "not-found")
 
+    # the server cannot be reached: the notice with Try again, which has focus
+    await sam.route("**/graphql", lambda route: route.abort())
+    await go(sam, page_link(page_id))
+    await expect(sam.get_by_role("button", name="Try again")).to_be_focused()
+    await audit.check(sam, "page-offline")
+    await sam.unroute("**/graphql")
+
     audit.assert_clean()
 
 

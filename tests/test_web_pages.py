@@ -176,8 +176,15 @@ async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, api:
     await expect(discussion).to_contain_text("Sam Account-Manager")
     await expect(discussion.locator("strong", has_text="billing")).to_be_visible()
 
-    # when: he writes one, posting with Ctrl+Enter
+    # the limit counts characters as the server does (an emoji is one)
     box = max_.get_by_label("Your comment (Markdown)")
+    await box.fill("🚚" * 5000)
+    await expect(discussion.get_by_text("0 of 5,000 characters left")).to_be_visible()
+    assert await box.evaluate("e => e.checkValidity()")
+    await box.fill("🚚" * 5001)
+    assert not await box.evaluate("e => e.checkValidity()")
+
+    # when: he writes one, posting with Ctrl+Enter
     await box.fill("Yes, from the start.")
     await box.press("Control+Enter")
 
@@ -185,6 +192,7 @@ async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, api:
     mine = discussion.get_by_role("listitem").filter(has_text="Yes, from the start.")
     await expect(mine).to_be_focused()
     await expect(box).to_have_value("")
+    await expect(discussion.get_by_text("5,000 of 5,000 characters left")).to_be_visible()
     await expect(max_.get_by_test_id("comment-count")).to_have_text("(2 comments)")
 
     # when: Sam comments meanwhile, it appears without a reload

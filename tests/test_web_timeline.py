@@ -393,6 +393,13 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
     await expect(sam.get_by_text(re.compile(r"^Status changed to"))).to_be_focused()
     await screenshot(sam, "timeline-staff-desktop")
 
+    # completing ends the project for good too: it asks first, and refusing changes nothing
+    await sam.get_by_label("New status").select_option("COMPLETED")
+    await sam.get_by_role("button", name="Change status").click()
+    assert "cannot be reopened" in (await dialogs.shown(5))[4]
+    await expect(sam.locator("#project-status")).to_have_text("On hold")
+    await expect(sam.get_by_role("button", name="Change status")).to_be_focused()
+
 
 async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_after_asking(
     people: People,

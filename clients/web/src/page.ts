@@ -20,6 +20,7 @@ import type { LiveSubscription } from "./live";
 import { notFound } from "./project";
 import { GraphQLRequestError } from "./session";
 import type { ConflictHunk, MergeProposal, PageData, PageDiffData, PresenceData, ProjectEventsData } from "./types";
+import { limitText, PAGE_MAX_LENGTH, POST_MAX_LENGTH, SUMMARY_MAX_LENGTH, TITLE_MAX_LENGTH } from "./text";
 import { confirmDiscard, keepUnsaved } from "./unsaved";
 import { watchControl } from "./watch";
 
@@ -98,7 +99,10 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     } catch (error) {
       if (destroyed) return;
       if (isNotFound(error)) notFound(main, "Page");
-      else replaceChildren(main, h("h1", { tabindex: -1 }, "Page"), failure(error, () => void load()));
+      else {
+        replaceChildren(main, h("h1", { tabindex: -1 }, "Page"), failure(error, () => void load()));
+        focusOn(main.querySelector<HTMLElement>(".retry") ?? main);
+      }
       return;
     }
     if (destroyed) return;
@@ -397,9 +401,9 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
   function openEditor(start?: { title: string; body: string; base: number }): void {
     const p = page;
     if (!p || editing) return;
-    const titleInput = h("input", { type: "text", name: "title", required: true, maxlength: 200 });
+    const titleInput = h("input", { type: "text", name: "title", required: true });
     const bodyInput = h("textarea", { name: "body", rows: 14 });
-    const summary = h("input", { type: "text", name: "summary", maxlength: 500 });
+    const summary = h("input", { type: "text", name: "summary" });
     titleInput.value = start?.title ?? p.title;
     bodyInput.value = start?.body ?? p.body;
     summary.value = keptSummary;
@@ -444,8 +448,11 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
         },
         h("p", { "data-testid": "base-revision" }, `Editing from revision ${base}.`),
         field("Title", titleInput),
+        limitText(titleInput, TITLE_MAX_LENGTH),
         field("Text (Markdown)", bodyInput),
+        limitText(bodyInput, PAGE_MAX_LENGTH),
         field("Summary of your change", summary, "Optional; shown in the history."),
+        limitText(summary, SUMMARY_MAX_LENGTH),
         h("div", { class: "row" }, saveButton, h("button", { type: "button", class: "secondary", onclick: () => cancelEditor() }, "Cancel")),
       ),
     );
@@ -724,7 +731,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
     const shown = new Set<string>();
     let endCursor: string | null = null;
     let loading: Promise<void> | null = null;
-    const body = h("textarea", { name: "comment", rows: 3, maxlength: 5000 });
+    const body = h("textarea", { name: "comment", rows: 3 });
     const release = keepUnsaved(() => body.value.trim() !== "");
     let posting = false;
     const form = h(
@@ -738,6 +745,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
         },
       },
       field("Your comment (Markdown)", body, "Ctrl+Enter posts it."),
+      limitText(body, POST_MAX_LENGTH),
       h("button", { type: "submit" }, "Post comment"),
     );
     body.addEventListener("keydown", (event: KeyboardEvent) => {
@@ -841,6 +849,7 @@ export function pageView(ctx: AppContext, main: HTMLElement, pageId: string): Vi
           body: text,
         });
         body.value = "";
+        body.dispatchEvent(new Event("input"));
         const added = item(data.postMicropost.micropost);
         list.append(added);
         showCount(shown.size);

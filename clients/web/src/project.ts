@@ -25,7 +25,7 @@ import {
   time,
 } from "./dom";
 import type { LiveSubscription } from "./live";
-import { limitText, POST_MAX_LENGTH, stripped, TITLE_MAX_LENGTH } from "./text";
+import { limitText, POST_MAX_LENGTH, REASON_MAX_LENGTH, stripped, TITLE_MAX_LENGTH } from "./text";
 import type {
   PageSummary,
   Post,
@@ -441,6 +441,7 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
       else {
         setTitle("Project");
         replaceChildren(main, h("h1", { tabindex: -1 }, "Project"), failure(error, retry));
+        focusOn(main.querySelector<HTMLElement>(".retry") ?? main.querySelector("h1"));
       }
       return;
     }
@@ -683,7 +684,7 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
       { name: "status" },
       allowed.map((next) => h("option", { value: next }, statusLabel(next))),
     );
-    const reason = h("input", { type: "text", name: "reason", maxlength: 500 });
+    const reason = h("input", { type: "text", name: "reason" });
     const feedback = h("div");
     let busy = false;
     const form = h(
@@ -694,14 +695,14 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
           if (busy) return;
           replaceChildren(feedback);
           const next = select.value as ProjectStatus;
-          if (
-            next === "CANCELLED" &&
-            !window.confirm(
-              "Cancel this project? Its customer's contacts are told, and a cancelled project cannot be reopened.",
-            )
-          ) {
-            return;
-          }
+          // both end the project for good: ask first
+          const ask =
+            next === "CANCELLED"
+              ? "Cancel this project? Its customer's contacts are told, and a cancelled project cannot be reopened."
+              : next === "COMPLETED"
+                ? "Mark this project completed? A completed project cannot be reopened or change status again."
+                : null;
+          if (ask && !window.confirm(ask)) return;
           busy = true;
           try {
             const data = await ctx.session.request<{
@@ -720,6 +721,7 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
       h("p", {}, "Now ", statusBadge(status)),
       field("New status", select),
       field("Reason", reason, "Optional; followers see it."),
+      limitText(reason, REASON_MAX_LENGTH),
       h("div", { class: "row" }, h("button", { type: "submit" }, "Change status")),
       feedback,
     );
@@ -818,7 +820,10 @@ export function postView(ctx: AppContext, main: HTMLElement, postId: string): Vi
     } catch (error) {
       if (destroyed) return;
       if (isNotFound(error)) notFound(main, "Post");
-      else replaceChildren(main, h("h1", { tabindex: -1 }, "Post"), failure(error, retry));
+      else {
+        replaceChildren(main, h("h1", { tabindex: -1 }, "Post"), failure(error, retry));
+        focusOn(main.querySelector<HTMLElement>(".retry") ?? main.querySelector("h1"));
+      }
       return;
     }
     if (destroyed) return;

@@ -15,6 +15,10 @@ export const POST_MAX_LENGTH = 5_000;
 export const PAGE_MAX_LENGTH = 200_000;
 /** Names and titles (server: TITLE_MAX_LENGTH, NAME_MAX_LENGTH). */
 export const TITLE_MAX_LENGTH = 200;
+/** A page change's summary (server: SUMMARY_MAX_LENGTH). */
+export const SUMMARY_MAX_LENGTH = 500;
+/** The reason given for a project's change of status (server: REASON_MAX_LENGTH). */
+export const REASON_MAX_LENGTH = 2_000;
 
 // the characters Python's str.strip() takes away at either end (str.isspace)
 const SPACE = "\\t\\n\\v\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
