@@ -7,7 +7,7 @@ from domain.errors import NotFound
 from graphql_schema.context import Info
 from graphql_schema.enums import WatchLevel
 from graphql_schema.permissions import CanSee, rule
-from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
+from graphql_schema.relay import decode_global_id, node_pk, parse_global_id, topic_by_id
 from graphql_schema.watches.types import Watch
 from models import User, WatchTargetKind
 
@@ -72,7 +72,7 @@ class Mutation:
     async def unwatch(self, info: Info, input: UnwatchInput) -> UnwatchPayload | None:
         viewer = info.context.require_viewer()
         if parse_global_id(input.target_id).type_name == "Watch":
-            _, watch_id = decode_global_id(input.target_id)
+            watch_id = node_pk(input.target_id, "Watch")
             return UnwatchPayload(removed=await watches.unwatch_by_id(viewer, watch_id=watch_id))
         kind, target_id = await _target(viewer, input.target_id)
         return UnwatchPayload(removed=await watches.unwatch(viewer, kind=kind, target_id=target_id))
