@@ -52,6 +52,8 @@ DASH = "\N{EN DASH}"  # between the parts of a document title
 OLDER_MENTIONS = 34  # with the demo's own, more than the inbox's first page of 30
 PROJECTS = "{ projects(first: 20) { edges { node { id name } } } }"
 PAGES = """query ($id: ID!) { project(id: $id) { pages { edges { node { id title } } } } }"""
+CHANGE_STATUS = """mutation ($project: ID!, $status: ProjectStatus!) {
+  changeProjectStatus(input: {projectId: $project, status: $status}) { project { status } } }"""
 POST = """mutation ($project: ID!, $body: String!, $page: ID) {
   postMicropost(input: {projectId: $project, body: $body, pageId: $page}) { micropost { id } } }"""
 
@@ -399,6 +401,19 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
     assert "cannot be reopened" in (await dialogs.shown(5))[4]
     await expect(sam.locator("#project-status")).to_have_text("On hold")
     await expect(sam.get_by_role("button", name="Change status")).to_be_focused()
+
+    # someone else changes the status while Sam writes a reason: he is told where he is
+    # working, and what he typed stays
+    reason = sam.get_by_label("Reason", exact=True)
+    await reason.fill("Waiting for the customer")
+    found = await call_api(server, "admin@provider.example", PROJECTS)
+    portal = next(
+        e["node"]["id"] for e in found["projects"]["edges"] if e["node"]["name"] == PORTAL
+    )
+    await call_api(server, "admin@provider.example", CHANGE_STATUS, project=portal, status="ACTIVE")
+    await expect(sam.get_by_text(re.compile("^Someone else changed the status to"))).to_be_focused()
+    await expect(sam.locator("#project-status")).to_have_text("Active")
+    await expect(reason).to_have_value("Waiting for the customer")
 
 
 async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_after_asking(

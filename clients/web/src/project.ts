@@ -669,7 +669,15 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
     if (key === shownStatus && !changedHere) return; // our own change, told again live
     shownStatus = key;
     replaceChildren(statusSlot, statusBadge(status));
-    const done = changedHere ? notice("success", "Status changed to ", statusBadge(status), ".") : null;
+    // changed by someone else while this form was in use: say so where the focus was, and
+    // keep the reason typed so far
+    const inUse = !changedHere && statusForm.contains(document.activeElement);
+    const typed = statusForm.querySelector<HTMLInputElement>("input[name=reason]")?.value ?? "";
+    const done = changedHere
+      ? notice("success", "Status changed to ", statusBadge(status), ".")
+      : inUse
+        ? notice("info", "Someone else changed the status to ", statusBadge(status), ".")
+        : null;
     if (!project?.viewerCanManage) {
       replaceChildren(statusForm, h("p", {}, statusBadge(status)), h("p", { class: "muted" }, "The account team changes the status."));
       return;
@@ -685,6 +693,7 @@ export function projectView(ctx: AppContext, main: HTMLElement, projectId: strin
       allowed.map((next) => h("option", { value: next }, statusLabel(next))),
     );
     const reason = h("input", { type: "text", name: "reason" });
+    reason.value = typed;
     const feedback = h("div");
     let busy = false;
     const form = h(
