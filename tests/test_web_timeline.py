@@ -197,8 +197,10 @@ async def test_the_inbox_opens_the_post_shows_more_and_keeps_focus_when_things_c
     first = max_.locator("li.notification").first
     await expect(first).to_contain_text("Paragraph 0 of the yard report")
 
-    # a long excerpt is cut at a line, with "Show more"
-    more = first.get_by_role("button", name="Show more")
+    # a long excerpt is cut at a line, with "Show more" that says of which notification
+    more = first.get_by_role(
+        "button", name=re.compile(r"^Show more of Sam Account-Manager's post of ")
+    )
     await more.click()
     await expect(first.get_by_role("button", name="Show less")).to_have_attribute(
         "aria-expanded", "true"

@@ -154,7 +154,7 @@ export function inboxView(ctx: AppContext, main: HTMLElement): View {
         " ",
         ...what,
       ),
-      excerpt ? excerptWithMore(excerpt) : null,
+      excerpt ? excerptWithMore(excerpt, target) : null,
       h("div", { class: "row" }, time(item.createdAt), open, markButton),
     );
     const entry: Shown = { item, li, open, unreadTag, markButton };
@@ -168,13 +168,21 @@ export function inboxView(ctx: AppContext, main: HTMLElement): View {
     return entry;
   }
 
-  /** A clamped excerpt; "Show more" where the text goes on beyond what shows. */
-  function excerptWithMore(excerpt: HTMLElement): HTMLElement {
+  /** A clamped excerpt; "Show more" where the text goes on beyond what shows, its name
+   * saying of what (`target`), as there is one on each long notification. */
+  function excerptWithMore(excerpt: HTMLElement, target: string): HTMLElement {
     excerpt.id = `excerpt-${++excerpts}`;
     excerpt.classList.add("clamped");
     const toggle = h(
       "button",
-      { type: "button", class: "link more-toggle", "aria-expanded": "false", "aria-controls": excerpt.id, hidden: true },
+      {
+        type: "button",
+        class: "link more-toggle",
+        "aria-expanded": "false",
+        "aria-controls": excerpt.id,
+        "aria-label": `Show more of ${target}`,
+        hidden: true,
+      },
       "Show more",
     );
     toggle.addEventListener("click", () => {
@@ -182,6 +190,7 @@ export function inboxView(ctx: AppContext, main: HTMLElement): View {
       excerpt.classList.toggle("clamped", expanded);
       toggle.setAttribute("aria-expanded", String(!expanded));
       toggle.textContent = expanded ? "Show more" : "Show less";
+      toggle.setAttribute("aria-label", `${toggle.textContent} of ${target}`);
     });
     // measured once it is laid out: only a cut text gets the button
     requestAnimationFrame(() => {
