@@ -251,6 +251,11 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await expect(gina.get_by_role("button", name="Sign in")).to_be_visible()
     await audit.check(gina, "sign-in")
     await gina.get_by_label("Email").fill("gina@globex.example")
+    # a wrong password: the notice is read out, focus on the password to type it again
+    await gina.get_by_label("Password").fill("not her password")
+    await gina.get_by_role("button", name="Sign in").click()
+    await expect(gina.get_by_role("alert")).to_be_visible()
+    await expect(gina.get_by_label("Password")).to_be_focused()
     await gina.get_by_label("Password").fill(PASSWORD)
     await gina.get_by_role("button", name="Sign in").click()
     secret = await gina.get_by_test_id("totp-secret").inner_text()

@@ -32,20 +32,27 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
   function step(label: string, button: string, controls: HTMLElement[], submit: () => Promise<void>): HTMLFormElement {
     const feedback = h("div");
     const go = h("button", { type: "submit" }, button);
-    return h(
+    const form = h(
       "form",
       {
         class: "login-form",
         "aria-label": label,
         onsubmit: async (event: Event) => {
           event.preventDefault();
-          go.disabled = true;
+          // not `disabled`: a disabled button drops the focus it has
+          if (go.getAttribute("aria-disabled") === "true") return;
+          go.setAttribute("aria-disabled", "true");
           replaceChildren(feedback);
           try {
             await submit();
           } catch (error) {
             replaceChildren(feedback, notice("error", describe(error)));
-            go.disabled = false;
+            // focus on what to correct (the password or code, typed again), the notice read out
+            const retype = [...form.querySelectorAll("input")].pop();
+            retype?.focus();
+            retype?.select();
+          } finally {
+            go.removeAttribute("aria-disabled");
           }
         },
       },
@@ -53,6 +60,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
       go,
       feedback,
     );
+    return form;
   }
 
   function codeInput(name: string): HTMLInputElement {
