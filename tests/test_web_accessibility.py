@@ -294,6 +294,10 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await audit.check(sam, "search-results")
     await go(sam, "#/topics/booking-flow")
     await expect(sam.locator("main")).to_contain_text("see")
+    # "Open" on each post says which post it opens
+    await expect(
+        sam.get_by_role("link", name=re.compile(r"^Open Sam Account-Manager's post of \w+ \d+, "))
+    ).to_be_visible()
     await audit.check(sam, "topic")
     await go(sam, f"#/people/{quote(anna_id, safe='')}")
     await expect(sam.get_by_role("heading", level=1)).to_contain_text("Anna")

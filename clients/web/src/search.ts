@@ -5,7 +5,7 @@ import PERSON from "../../operations/Person.graphql";
 import SEARCH from "../../operations/Search.graphql";
 import TOPIC_POSTS from "../../operations/TopicPosts.graphql";
 import { failure, isNotFound, link, setTitle, type AppContext, type View } from "./app";
-import { field, focusOn, h, linkReferences, replaceChildren, serverHtml, time } from "./dom";
+import { field, focusOn, h, linkReferences, replaceChildren, serverHtml, shortTime, time } from "./dom";
 import type { PersonData, SearchData, TopicPostsData } from "./types";
 
 type Hit = NonNullable<SearchData["search"]>["edges"][number]["node"];
@@ -217,7 +217,8 @@ export function topicView(ctx: AppContext, main: HTMLElement, name: string): Vie
           h(
             "div",
             { class: "post-actions" },
-            h("a", { href: link("posts", post.id), "aria-label": `Open ${post.author.name}'s post` }, "Open"),
+            // one on each post: its name says which (several may be by the same person)
+            h("a", { href: link("posts", post.id), "aria-label": `Open ${post.author.name}'s post of ${shortTime(post.createdAt)}` }, "Open"),
           ),
         ),
       );
