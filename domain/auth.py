@@ -100,13 +100,6 @@ async def session_from_token(settings: Settings, token: str | None) -> SignedIn 
     return SignedIn(user, claims.session_id, claims.expires_at) if user else None
 
 
-async def viewer_from_token(settings: Settings, token: str | None) -> User | None:
-    """The active user the access token names, or None for a missing or invalid token or
-    an ended session."""
-    signed_in = await session_from_token(settings, token)
-    return signed_in.user if signed_in else None
-
-
 async def authenticate(settings: Settings, authorization: str | None) -> Authentication:
     """Who an ``Authorization`` header's bearer token signs in, or why nobody."""
     token = bearer_token(authorization)
