@@ -495,6 +495,14 @@ async def test_search_a_network_failure_with_retry_and_an_invitation_accepted(
     await anna.unroute("**/graphql", refuse)
     await retry.click()
     await expect(anna.get_by_role("link", name=PORTAL)).to_be_visible()
+    # a topic's posts alike; once Try again is gone, focus is on the heading, not lost
+    await anna.route("**/graphql", refuse)
+    await anna.evaluate("() => { window.location.hash = '#/topics/booking'; }")
+    await expect(retry).to_be_focused()
+    await anna.unroute("**/graphql", refuse)
+    await retry.click()
+    await expect(anna.get_by_role("heading", name="#booking", level=1)).to_be_focused()
+    await anna.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
 
     # Anna (a lead contact) invites someone of her domain; the link signs them up
     await anna.get_by_role("link", name="Invite a contact of Acme Logistics").click()

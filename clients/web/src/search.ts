@@ -230,12 +230,15 @@ export function topicView(ctx: AppContext, main: HTMLElement, name: string): Vie
   }
 
   async function run(): Promise<void> {
+    // "Try again" goes away: focus on the heading meanwhile, not on the page's body
+    if (state.contains(document.activeElement)) focusOn(main.querySelector("h1"));
     replaceChildren(state);
     try {
       await page(null);
     } catch (error) {
       if (destroyed) return;
       replaceChildren(state, failure(error, () => void run()));
+      focusOn(state.querySelector<HTMLElement>(".retry"));
     }
   }
   void run();
