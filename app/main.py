@@ -58,7 +58,6 @@ from domain.errors import AppError
 from domain.throttle import LoginThrottle, attempt_store
 from domain.tokens import AccessClaims
 from graphql_schema.context import Context, build_context
-from graphql_schema.denials import settled as denials_recorded
 from graphql_schema.errors import formatted, graphql_error
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
@@ -483,7 +482,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             renewals.cancel()
             await asyncio.gather(renewals, return_exceptions=True)
             await graphql.sockets.aclose()
-            await denials_recorded()
+            await graphql.process.denials.settled()
             await bus.disconnect()
             await graphql.throttle.store.close()
             await graphql.persisted.close()

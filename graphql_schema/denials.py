@@ -29,7 +29,24 @@ log = logging.getLogger(__name__)
 MAX_LISTED = 20  # a list of a thousand refused items is one entry naming twenty
 MAX_PER_MINUTE = 30
 RECORD_ATTEMPTS = 3  # the database away: tried again after 5, then 10 seconds
-_pending: set[asyncio.Task[None]] = set()
+
+
+class DenialRecords:
+    """The denials of one process still being written to the audit trail (after their
+    answer has gone): ``context.process.denials``."""
+
+    def __init__(self) -> None:
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add(self, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` (recording one denial) until it is done."""
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def settled(self) -> None:
+        """Wait until every denial seen so far is recorded (tests, and shutting down)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
 
 def _field_path(error: GraphQLError) -> str:
@@ -123,12 +140,6 @@ async def _write(
     )
 
 
-async def settled() -> None:
-    """Wait until every denial seen so far is recorded (tests, and shutting down)."""
-    while _pending:
-        await asyncio.gather(*list(_pending), return_exceptions=True)
-
-
 class AuditDenials(SchemaExtension):
     """Queries and mutations only: a live stream that a reader may no longer follow is
     ended (and that is not an attempt to read)."""
@@ -154,5 +165,4 @@ class AuditDenials(SchemaExtension):
             ),
             name="audit a denial",
         )
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
+        request.process.denials.add(task)

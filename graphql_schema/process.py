@@ -8,13 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from domain.diffing import DiffCache
+from graphql_schema.denials import DenialRecords
 from graphql_schema.limits import CheckedDocumentCache
 
 
 class ProcessState:
     """``documents``: parsed and checked documents by their text; ``diffs``: page diffs
-    by the page and its two revisions (revisions never change)."""
+    by the page and its two revisions (revisions never change); ``denials``: refusals
+    still being written to the audit trail."""
 
     def __init__(self) -> None:
         self.documents = CheckedDocumentCache()
         self.diffs: DiffCache[Any] = DiffCache()
+        self.denials = DenialRecords()

@@ -28,7 +28,6 @@ from app.main import ExtranetGraphQL, create_app
 from domain import passwords
 from domain.throttle import attempt_store
 from domain.tokens import issue_access_token
-from graphql_schema import denials
 from graphql_schema.relay import global_id, topic_global_id
 from infra.settings import Settings, load_settings
 from models import User
@@ -227,7 +226,8 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
     if "app" not in request.fixturenames:
         return
     application: Starlette = request.getfixturevalue("app")
-    await denials.settled()  # an earlier test's refusals are recorded before the tables empty
+    # an earlier test's refusals are recorded before the tables empty
+    await application.state.graphql.process.denials.settled()
     copies = _copies[application]
     await copies.clean(world="world" in request.fixturenames)
     await application.state.bus.horizon.close()  # event ids start again at 1

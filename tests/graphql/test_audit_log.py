@@ -4,9 +4,10 @@ in the API changes it."""
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
 
 from actions._common import audit
-from graphql_schema.denials import MAX_PER_MINUTE, settled
+from graphql_schema.denials import MAX_PER_MINUTE
 from graphql_schema.relay import global_id
 from models import AuditEntry
 from tests.conftest import Api, gid
@@ -88,18 +89,20 @@ CHANGE_STATUS = """mutation ($id: ID!) {
   changeProjectStatus(input: {projectId: $id, status: ON_HOLD}) { project { status } } }"""
 
 
-async def _denials() -> list[AuditEntry]:
-    await settled()  # written after the answer has gone
+async def _denials(app: Starlette) -> list[AuditEntry]:
+    await app.state.graphql.process.denials.settled()  # written after the answer has gone
     return await AuditEntry.filter(action="permission.denied").order_by("id")
 
 
-async def test_a_refused_field_is_recorded_with_who_and_where(api: Api, world: World) -> None:
+async def test_a_refused_field_is_recorded_with_who_and_where(
+    api: Api, world: World, app: Starlette
+) -> None:
     # when a contact asks for the account team's notes on her own customer
     result = await api(NOTES, {"id": gid(world.acme)}, as_user=world.anna)
     # then she gets the rest, the field is refused, and the trail records it
     assert result.codes == ["FORBIDDEN"]
     assert result.data["customer"]["name"] == "Acme Logistics"
-    [entry] = await _denials()
+    [entry] = await _denials(app)
     assert entry.actor_id == world.anna.id
     assert entry.target == "customer.internalNotes"
     assert entry.client_address == "203.0.113.7"
@@ -107,16 +110,16 @@ async def test_a_refused_field_is_recorded_with_who_and_where(api: Api, world: W
     assert entry.details["outside_scope"] == []
 
 
-async def test_a_refused_mutation_is_recorded(api: Api, world: World) -> None:
+async def test_a_refused_mutation_is_recorded(api: Api, world: World, app: Starlette) -> None:
     result = await api(CHANGE_STATUS, {"id": gid(world.portal)}, as_user=world.max)
     assert result.codes == ["FORBIDDEN"]
-    [entry] = await _denials()
+    [entry] = await _denials(app)
     assert (entry.actor_id, entry.target) == (world.max.id, "changeProjectStatus")
 
 
 @pytest.mark.parametrize("query", [PROJECT, NODE], ids=["project", "node"])
 async def test_another_customers_id_is_recorded_though_the_answer_is_not_found(
-    api: Api, world: World, query: str
+    api: Api, world: World, query: str, app: Starlette
 ) -> None:
     # when gina (Globex) asks for Acme's project, and for one that does not exist
     foreign = await api(query, {"id": gid(world.portal)}, as_user=world.gina)
@@ -125,25 +128,27 @@ async def test_another_customers_id_is_recorded_though_the_answer_is_not_found(
     assert foreign.codes == missing.codes == ["NOT_FOUND"]
     assert foreign.errors[0]["message"] == missing.errors[0]["message"]
     # and only the probe of an existing object outside her scope is recorded
-    [entry] = await _denials()
+    [entry] = await _denials(app)
     assert entry.actor_id == world.gina.id
     assert entry.target == f"Project:{world.portal.id}"
     assert entry.details["outside_scope"] == [f"Project:{world.portal.id}"]
 
 
-async def test_permitted_reads_record_nothing(api: Api, world: World) -> None:
+async def test_permitted_reads_record_nothing(api: Api, world: World, app: Starlette) -> None:
     result = await api(NOTES, {"id": gid(world.acme)}, as_user=world.sam)
     assert result.errors == []
-    assert await _denials() == []
+    assert await _denials(app) == []
 
 
-async def test_a_prober_gets_a_bounded_number_of_entries(api: Api, world: World) -> None:
+async def test_a_prober_gets_a_bounded_number_of_entries(
+    api: Api, world: World, app: Starlette
+) -> None:
     # when gina tries more of Acme's IDs in a minute than the trail records
     for _ in range(MAX_PER_MINUTE + 5):
         probe = await api(PROJECT, {"id": gid(world.portal)}, as_user=world.gina)
         assert probe.codes == ["NOT_FOUND"]
     # then the trail holds MAX_PER_MINUTE entries of hers, and sam's refusal is not crowded out
     await api(CHANGE_STATUS, {"id": gid(world.portal)}, as_user=world.max)
-    entries = await _denials()
+    entries = await _denials(app)
     assert sum(e.actor_id == world.gina.id for e in entries) == MAX_PER_MINUTE
     assert sum(e.actor_id == world.max.id for e in entries) == 1
