@@ -68,6 +68,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
   }
 
   function passwordStep(info?: string): void {
+    document.title = "Sign in – Extranet";
     const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
     const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
     replaceChildren(
@@ -91,6 +92,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
   }
 
   function codeStep(mfaToken: string): void {
+    document.title = "Sign in: second step – Extranet";
     const code = codeInput("code");
     replaceChildren(
       area,
@@ -110,6 +112,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
 
   async function enrolStep(enrolmentToken: string): Promise<void> {
     const { secret, provisioningUri } = await session.enrol(enrolmentToken);
+    document.title = "Set up two-factor sign-in – Extranet";
     const code = codeInput("code");
     replaceChildren(
       area,
@@ -135,6 +138,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
   }
 
   function recoveryStep(codes: string[]): void {
+    document.title = "Your recovery codes – Extranet";
     const next = h("button", { type: "button", onclick: () => signedIn() }, "I have kept them: continue");
     replaceChildren(
       area,
