@@ -518,6 +518,10 @@ async def test_search_a_network_failure_with_retry_and_an_invitation_accepted(
     ).to_be_focused()
     link = await anna.get_by_label("Invitation link").input_value()
     assert "#/invitation/" in link
+    # copying it is said aloud too
+    await anna.context.grant_permissions(["clipboard-write"], origin=server.url.rstrip("/"))
+    await anna.get_by_role("button", name="Copy link").click()
+    await expect(anna.locator("#announcer")).to_have_text("Link copied.")
 
     nora_context = await people.browser.new_context(viewport=PHONE)
     people.contexts.append(nora_context)

@@ -5,7 +5,7 @@
 import INVITE_CONTACT from "../../operations/InviteContact.graphql";
 import INVITE_FORM from "../../operations/InviteForm.graphql";
 import { describe, failure, isNotFound, isStaff, link, setTitle, type AppContext, type View } from "./app";
-import { absoluteTime, field, focusOn, h, notice, replaceChildren } from "./dom";
+import { absoluteTime, announce, field, focusOn, h, notice, replaceChildren } from "./dom";
 import { limitText, stripped, TITLE_MAX_LENGTH } from "./text";
 import type { InviteFormData } from "./types";
 import { confirmDiscard, keepUnsaved } from "./unsaved";
@@ -160,6 +160,7 @@ export function inviteView(ctx: AppContext, main: HTMLElement, customerId: strin
     copy.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(url);
+        announce("Link copied.");
         copy.textContent = "Link copied";
       } catch {
         address.select();
