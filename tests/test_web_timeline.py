@@ -502,6 +502,13 @@ async def test_search_a_network_failure_with_retry_and_an_invitation_accepted(
     await anna.unroute("**/graphql", refuse)
     await retry.click()
     await expect(anna.get_by_role("heading", name="#booking", level=1)).to_be_focused()
+    # a person's page and the invitation form alike: focus on Try again
+    await anna.route("**/graphql", refuse)
+    for view, heading in (("#/people/VXNlcjox", "Person"), ("#/invite/x", "Invite a contact")):
+        await anna.evaluate("(view) => { window.location.hash = view; }", view)
+        await expect(anna.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        await expect(anna.locator("main").get_by_role("button", name="Try again")).to_be_focused()
+    await anna.unroute("**/graphql", refuse)
     await anna.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
 
     # Anna (a lead contact) invites someone of her domain; the link signs them up

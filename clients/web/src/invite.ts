@@ -39,7 +39,7 @@ export function inviteView(ctx: AppContext, main: HTMLElement, customerId: strin
         h("h1", { tabindex: -1 }, "Invite a contact"),
         isNotFound(error) ? notice("error", "No customer with that ID exists, or you may not see it.") : failure(error, () => void load()),
       );
-      main.querySelector("h1")?.focus();
+      focusOn(main.querySelector<HTMLElement>(".retry") ?? main.querySelector("h1"));
       return;
     }
     if (destroyed) return;

@@ -291,7 +291,7 @@ export function personView(ctx: AppContext, main: HTMLElement, id: string): View
         h("h1", { tabindex: -1 }, missing ? "Person not found" : "Person"),
         missing ? h("p", {}, "No person with that ID exists, or you may not see them.") : failure(error, () => void load()),
       );
-      main.querySelector("h1")?.focus();
+      focusOn(main.querySelector<HTMLElement>(".retry") ?? main.querySelector("h1"));
     }
   }
   void load();
