@@ -33,6 +33,7 @@ from playwright.async_api import (
     expect,
 )
 
+from app.db import is_postgres
 from tests.live import EXTRANET, load_demo
 from tests.services import free_port, fresh_database, in_ci
 
@@ -194,6 +195,15 @@ async def people(browser: Browser, server: Server) -> AsyncIterator[People]:
     finally:
         await crowd.close()
     assert crowd.errors == [], "the web client threw in the browser"
+
+
+client_behaviour = pytest.mark.skipif(
+    is_postgres(os.environ.get("DATABASE_URL", "")),
+    reason="what the web client does (focus, dialogs, names) is alike on either database; "
+    "checked on SQLite, while the keyboard journeys and tests/test_web_client.py run on both",
+)
+"""For browser tests of the client's own behaviour: run on SQLite only, to keep CI's second
+(PostgreSQL) run short; the server's behaviour on PostgreSQL is covered by the API tests."""
 
 
 class Dialogs:

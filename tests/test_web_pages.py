@@ -21,6 +21,7 @@ from tests.browser import (
     People,
     Server,
     browser,
+    client_behaviour,
     people,
     screenshot,
     web_build,
@@ -67,6 +68,7 @@ async def open_page(page: Page, page_id: str, title: str) -> None:
     await expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
 
 
+@client_behaviour
 async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary_is_kept(
     people: People, api: Api
 ) -> None:
@@ -119,6 +121,7 @@ async def test_a_conflict_on_a_phone_is_in_view_with_focus_on_it_and_the_summary
     await expect(anna.locator("ol.revisions")).to_contain_text("Offline booking")
 
 
+@client_behaviour
 async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     people: People, api: Api
 ) -> None:
@@ -162,6 +165,7 @@ async def test_unsaved_text_in_the_page_editor_is_not_lost_without_asking(
     assert len(dialogs.messages) == 3
 
 
+@client_behaviour
 async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, api: Api) -> None:
     # given: a page with one comment by Sam
     page_id, title = await new_page(api)
@@ -202,6 +206,7 @@ async def test_a_page_shows_its_comments_and_takes_new_ones(people: People, api:
     await screenshot(max_, "page-comments-phone")
 
 
+@client_behaviour
 async def test_changes_are_brought_into_view_and_restoring_a_revision_asks_first(
     people: People, api: Api
 ) -> None:
@@ -243,6 +248,7 @@ async def test_changes_are_brought_into_view_and_restoring_a_revision_asks_first
     await expect(sam.get_by_test_id("page-revision")).to_have_text("Revision 3")
 
 
+@client_behaviour
 async def test_an_inherited_watch_says_where_it_comes_from_and_unwatch_offers_what_works(
     people: People, api: Api
 ) -> None:

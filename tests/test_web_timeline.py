@@ -37,6 +37,7 @@ from tests.browser import (
     Server,
     browser,
     call_api,
+    client_behaviour,
     demo_server,
     open_project,
     people,
@@ -189,6 +190,7 @@ async def test_a_keyboard_user_signs_in_posts_replies_reads_the_inbox_and_signs_
     await expect(page.get_by_text("You are signed out.")).to_be_visible()
 
 
+@client_behaviour
 async def test_the_inbox_opens_the_post_shows_more_and_keeps_focus_when_things_change(
     people: People, server: Server
 ) -> None:
@@ -246,6 +248,7 @@ async def test_the_inbox_opens_the_post_shows_more_and_keeps_focus_when_things_c
     await screenshot(max_, "post-phone")
 
 
+@client_behaviour
 async def test_a_staff_member_works_on_the_timeline(people: People, server: Server) -> None:
     sam = await people.sign_in("sam@provider.example", DESKTOP)
     await sam.context.grant_permissions(
@@ -418,6 +421,7 @@ async def test_a_staff_member_works_on_the_timeline(people: People, server: Serv
     await expect(reason).to_have_value("Waiting for the customer")
 
 
+@client_behaviour
 async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_after_asking(
     people: People,
 ) -> None:
@@ -465,6 +469,7 @@ async def test_an_empty_project_says_what_to_do_gets_a_page_and_is_cancelled_aft
     await expect(sam.locator("#project-status")).to_have_text("Cancelled")
 
 
+@client_behaviour
 async def test_search_a_network_failure_with_retry_and_an_invitation_accepted(
     people: People, server: Server
 ) -> None:
