@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tortoise import connections, fields
 
@@ -37,11 +37,10 @@ def _optional_int(value: Any) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
-class MicropostPosted:
-    """A post, a reply (``parent_id``) or a comment on a concept page (``page_id``)
-    appeared on the timeline."""
+class _MicropostChange:
+    """What the events about one post carry: the post, its author, and the post it replies
+    to (``parent_id``) or the concept page it comments on (``page_id``)."""
 
-    kind: ClassVar[EventKind] = EventKind.MICROPOST_POSTED
     micropost_id: int
     author_id: int
     parent_id: int | None = None
@@ -56,7 +55,7 @@ class MicropostPosted:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MicropostPosted:
+    def from_json(cls, data: dict[str, Any]) -> Self:
         return cls(
             micropost_id=int(data["micropostId"]),
             author_id=int(data["authorId"]),
@@ -66,31 +65,18 @@ class MicropostPosted:
 
 
 @dataclass(frozen=True, slots=True)
-class MicropostEdited:
+class MicropostPosted(_MicropostChange):
+    """A post, a reply (``parent_id``) or a comment on a concept page (``page_id``)
+    appeared on the timeline."""
+
+    kind: ClassVar[EventKind] = EventKind.MICROPOST_POSTED
+
+
+@dataclass(frozen=True, slots=True)
+class MicropostEdited(_MicropostChange):
     """A post's text changed; its earlier text is in its edits."""
 
     kind: ClassVar[EventKind] = EventKind.MICROPOST_EDITED
-    micropost_id: int
-    author_id: int
-    parent_id: int | None = None
-    page_id: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "micropostId": self.micropost_id,
-            "parentId": self.parent_id,
-            "pageId": self.page_id,
-            "authorId": self.author_id,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> MicropostEdited:
-        return cls(
-            micropost_id=int(data["micropostId"]),
-            author_id=int(data["authorId"]),
-            parent_id=_optional_int(data.get("parentId")),
-            page_id=_optional_int(data.get("pageId")),
-        )
 
 
 @dataclass(frozen=True, slots=True)

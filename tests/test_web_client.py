@@ -35,10 +35,8 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, unquote
 
-import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -57,6 +55,7 @@ from tests.browser import (
     People,
     Server,
     browser,
+    call_api,
     demo_server,
     open_project,
     people,
@@ -307,23 +306,6 @@ REQUIRE_MFA = """mutation ($customer: ID!) {
   setMfaRequirement(input: {required: true, customerId: $customer}) { customer { name } } }"""
 
 
-async def _api(server: Server, email: str, query: str, **variables: object) -> dict[str, Any]:
-    """One operation over HTTP as the user (signed in with the password alone)."""
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-        login = await http.post(
-            "graphql", json={"query": LOGIN, "variables": {"email": email, "password": PASSWORD}}
-        )
-        token = login.json()["data"]["login"]["accessToken"]
-        answer = await http.post(
-            "graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = answer.json()
-    assert "errors" not in body, body
-    return dict(body["data"])
-
-
 async def test_after_a_dropped_connection_the_timeline_resumes_from_its_cursor(
     people: People, server: Server
 ) -> None:
@@ -341,7 +323,7 @@ async def test_after_a_dropped_connection_the_timeline_resumes_from_its_cursor(
     # and Sam posts while Anna's browser cannot reach the server yet
     await anna.context.set_offline(True)
     await server.start()
-    await _api(
+    await call_api(
         server, "sam@provider.example", POST, project=project_id, body="Posted while Anna was away"
     )
     await anna.wait_for_timeout(1000)
@@ -379,7 +361,9 @@ async def test_when_the_access_token_runs_out_it_is_renewed_and_the_timeline_car
             else:
                 raise AssertionError("the access token was not renewed within 45 s")
             assert crowd.sockets_closed["anna@acme.example"] >= 1
-            await _api(short, "sam@provider.example", POST, project=project_id, body="Still here")
+            await call_api(
+                short, "sam@provider.example", POST, project=project_id, body="Still here"
+            )
 
             # then: her client renews the token, reconnects, and the post reaches her
             post = anna.locator("article.post", has_text="Still here")
@@ -405,9 +389,9 @@ async def test_a_removed_contacts_open_app_goes_back_to_the_sign_in_form(
             # given: Max follows the project on his phone
             max_ = await crowd.sign_in("max@acme.example", PHONE)
             await open_project(max_)
-            max_id = (await _api(own, "max@acme.example", "{ me { id } }"))["me"]["id"]
+            max_id = (await call_api(own, "max@acme.example", "{ me { id } }"))["me"]["id"]
             # when: Anna, Acme's lead contact, removes him
-            await _api(own, "anna@acme.example", REMOVE_CONTACT, user=max_id)
+            await call_api(own, "anna@acme.example", REMOVE_CONTACT, user=max_id)
             # then: his socket is closed, his session cannot be renewed, and his app shows
             # the sign-in form, without a reload
             await expect(max_.get_by_role("button", name="Sign in")).to_be_visible()
@@ -422,9 +406,9 @@ async def test_two_factor_sign_in_is_set_up_when_required_and_then_asked_for(
     people: People, server: Server
 ) -> None:
     # given: the administrator requires two-factor sign-in of Globex's contacts
-    customers = (await _api(server, "admin@provider.example", CUSTOMERS))["customers"]["edges"]
+    customers = (await call_api(server, "admin@provider.example", CUSTOMERS))["customers"]["edges"]
     [globex] = [c["node"]["id"] for c in customers if c["node"]["name"] == "Globex Retail"]
-    await _api(server, "admin@provider.example", REQUIRE_MFA, customer=globex)
+    await call_api(server, "admin@provider.example", REQUIRE_MFA, customer=globex)
     context = await people.browser.new_context(viewport=PHONE)
     people.contexts.append(context)
     gina = await context.new_page()
@@ -465,10 +449,10 @@ async def test_editing_again_after_a_conflict_keeps_what_others_changed_elsewher
     people: People, server: Server
 ) -> None:
     # given: a page at revision 1 that max opens and edits in the browser ("2 taps" line)
-    edges = (await _api(server, "sam@provider.example", PROJECTS))["projects"]["edges"]
+    edges = (await call_api(server, "sam@provider.example", PROJECTS))["projects"]["edges"]
     portal = next(e["node"]["id"] for e in edges if e["node"]["name"] == PORTAL)
     title = f"Driver app {secrets.token_hex(3)}"
-    created = await _api(
+    created = await call_api(
         server, "sam@provider.example", CREATE_PAGE, project=portal, title=title, body=DRIVER_APP
     )
     page_id = created["createPage"]["page"]["id"]
@@ -482,7 +466,7 @@ async def test_editing_again_after_a_conflict_keeps_what_others_changed_elsewher
     sams = DRIVER_APP.replace("2 taps.", "two taps.").replace(
         "- Billing", "- Billing and invoicing"
     )
-    await _api(server, "sam@provider.example", UPDATE_PAGE, page=page_id, base=1, body=sams)
+    await call_api(server, "sam@provider.example", UPDATE_PAGE, page=page_id, base=1, body=sams)
     await max_.get_by_role("button", name="Save").click()
     await expect(max_.locator(".conflict")).to_contain_text("Not saved")
     # and max comes back later, to his draft
