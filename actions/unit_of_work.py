@@ -81,6 +81,18 @@ class UnitOfWork:
         """Tell the user's open clients that their unread count changed."""
         self._register(f"inbox of user {user_id}", lambda bus: bus.inbox_changed(user_id))
 
+    def after_commit(self, what: str, call: Callable[[], None]) -> None:
+        """Call ``call`` (quick, synchronous; ``what`` names it in a log of its failure)
+        once the outermost unit has committed, with or without a bus: how a job enqueued
+        here wakes this process's job runner (actions/jobs.py)."""
+        if self._ended:
+            raise RuntimeError("This unit of work has ended: register inside its block.")
+
+        async def tell() -> None:
+            call()
+
+        self._after_commit.append((what, tell))
+
     def _register(self, what: str, tell: Callable[[EventBus], Awaitable[None]]) -> None:
         if self._ended:
             raise RuntimeError("This unit of work has ended: register inside its block.")
@@ -97,6 +109,18 @@ class UnitOfWork:
 
 
 _enclosing: ContextVar[UnitOfWork | None] = ContextVar("enclosing_unit_of_work", default=None)
+
+
+def current_unit() -> UnitOfWork | None:
+    """The unit of work open in this task (the innermost one), or None."""
+    return _enclosing.get()
+
+
+def enclosing_bus() -> EventBus | None:
+    """The event bus of the unit of work open in this task (None outside one, or for a
+    unit without a bus): for what an action decides from live state (who is active)."""
+    work = _enclosing.get()
+    return None if work is None else work._bus
 
 
 def _in_transaction() -> bool:

@@ -4,6 +4,7 @@ from models._base import Role, Visibility
 from models.attachments import Attachment
 from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
+from models.jobs import Job, JobStatus
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
@@ -30,6 +31,8 @@ __all__ = [
     "EventKind",
     "EventLogHorizon",
     "Invitation",
+    "Job",
+    "JobStatus",
     "Micropost",
     "MicropostEdit",
     "MicropostMention",
