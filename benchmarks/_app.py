@@ -26,6 +26,7 @@ async def benchmark_app(**settings: str) -> AsyncIterator[Starlette]:
             "EXTRANET_ENV": "development",
             "EXTRANET_SECRET_KEY": "benchmark-secret-key-long-enough-for-hs256",
             "EXTRANET_ATTACHMENTS_DIR": str(Path(tmp) / "files"),
+            "EXTRANET_SMTP_URL": f"maildir://{Path(tmp) / 'mail'}",
             **settings,
         }
         app = create_app(load_settings(env))

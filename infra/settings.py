@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,13 @@ class Settings:
     attachment_uploads_per_minute: int = 30  # per user; a deletion counts as an upload
     attachment_user_quota_bytes: int = 2 * 1024**3  # what one user's uploads may add up to
     attachment_customer_quota_bytes: int = 20 * 1024**3  # the files on a customer's pages
+    # Mail (README "Mail"): where it goes (smtp://, smtps:// or maildir://), who sends it,
+    # the base of its links (the web client's routes are under it); mail_enabled False drops it
+    mail_enabled: bool = True
+    smtp_url: str = f"maildir://{VAR_DIR / 'mail'}"
+    mail_from: str = "Extranet <extranet@localhost>"
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_timeout: int = 30  # seconds for connecting and for each SMTP command
 
     @property
     def signing_key_id(self) -> str:
@@ -218,7 +226,61 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         attachment_customer_quota_bytes=_int_setting(
             env, "EXTRANET_ATTACHMENT_CUSTOMER_QUOTA_BYTES", 20 * 1024**3, 1, unit="bytes"
         ),
+        **_mail_settings(env, production),
     )
+
+
+MAIL_SCHEMES = ("smtp", "smtps", "maildir")
+
+
+def _mail_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """``EXTRANET_MAIL`` (``on``, or ``off`` to send nothing), ``EXTRANET_SMTP_URL``
+    (``smtp://user:password@host:587`` uses STARTTLS, ``smtps://host:465`` TLS from the
+    start, ``maildir:///path`` writes files; by default a Maildir under var/mail),
+    ``EXTRANET_MAIL_FROM``, ``EXTRANET_PUBLIC_URL`` and ``EXTRANET_SMTP_TIMEOUT``. In
+    production mail needs an SMTP server, a sender and the public URL, or ``EXTRANET_MAIL=off``."""
+    switch = (env.get("EXTRANET_MAIL") or "on").strip().lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"EXTRANET_MAIL must be on or off; got {switch!r}")
+    enabled = switch == "on"
+    url = (env.get("EXTRANET_SMTP_URL") or "").strip()
+    if production and enabled:
+        for name in ("EXTRANET_SMTP_URL", "EXTRANET_MAIL_FROM", "EXTRANET_PUBLIC_URL"):
+            if not (env.get(name) or "").strip():
+                raise SettingsError(
+                    f"{name} is required when EXTRANET_ENV=production "
+                    "(or switch mail off with EXTRANET_MAIL=off)"
+                )
+        if urlsplit(url).scheme not in ("smtp", "smtps"):
+            raise SettingsError(
+                "EXTRANET_SMTP_URL must start with smtp:// or smtps:// when "
+                "EXTRANET_ENV=production (or switch mail off with EXTRANET_MAIL=off)"
+            )
+    smtp_url = _url_setting(env, "EXTRANET_SMTP_URL", f"maildir://{VAR_DIR / 'mail'}", MAIL_SCHEMES)
+    parts = urlsplit(smtp_url)
+    if parts.scheme == "maildir" and (parts.netloc or not parts.path.startswith("/")):
+        raise SettingsError("EXTRANET_SMTP_URL=maildir:// takes an absolute path: maildir:///path")
+    if parts.scheme != "maildir" and not parts.hostname:
+        raise SettingsError(f"EXTRANET_SMTP_URL must name a host: {parts.scheme}://host:port")
+    mail_from = (env.get("EXTRANET_MAIL_FROM") or "Extranet <extranet@localhost>").strip()
+    if not re.fullmatch(r"[^\r\n<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+", mail_from):
+        raise SettingsError(
+            "EXTRANET_MAIL_FROM is an address (extranet@example.com) or a name and an "
+            f"address (Extranet <extranet@example.com>); got {mail_from!r}"
+        )
+    public_url = (env.get("EXTRANET_PUBLIC_URL") or "http://127.0.0.1:8000").strip().rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\[\]:-]+(/[^\s?#]*)?", public_url):
+        raise SettingsError(
+            "EXTRANET_PUBLIC_URL is the address people open the extranet at, such as "
+            f"https://extranet.example.com; got {public_url!r}"
+        )
+    return {
+        "mail_enabled": enabled,
+        "smtp_url": smtp_url,
+        "mail_from": mail_from,
+        "public_url": public_url,
+        "smtp_timeout": _int_setting(env, "EXTRANET_SMTP_TIMEOUT", 30, 1),
+    }
 
 
 PERSISTED_QUERY_MODES = ("automatic", "registered")

@@ -123,6 +123,7 @@ async def demo_server(tmp: Path, **settings: str) -> AsyncIterator[Server]:
             "EXTRANET_SECRET_KEY": "web-client-test-secret-key-long-enough-1234",
             "EXTRANET_ENV": "development",
             "EXTRANET_ATTACHMENTS_DIR": str(tmp / "attachments"),
+            "EXTRANET_SMTP_URL": f"maildir://{tmp / 'mail'}",
             **settings,
         }
         await load_demo(env)

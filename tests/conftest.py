@@ -189,7 +189,12 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlet
     async with fresh_database(tmp_path_factory.mktemp("db")) as url:
         await _migrated(url)
         files = tmp_path_factory.mktemp("attachments")
-        application = create_app(make_settings(url, EXTRANET_ATTACHMENTS_DIR=str(files)))
+        mail = tmp_path_factory.mktemp("mail")
+        application = create_app(
+            make_settings(
+                url, EXTRANET_ATTACHMENTS_DIR=str(files), EXTRANET_SMTP_URL=f"maildir://{mail}"
+            )
+        )
         async with application.router.lifespan_context(application):
             _copies[application] = DatabaseCopies(url)
             try:

@@ -28,6 +28,7 @@ async def cli_env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
             "BROADCAST_URL": "memory://",
             "EXTRANET_SECRET_KEY": SECRET,
             "EXTRANET_ENV": "development",
+            "EXTRANET_SMTP_URL": f"maildir://{tmp_path / 'mail'}",
         }
         yield env
 
@@ -194,7 +195,7 @@ async def test_an_unreachable_redis_is_one_line_naming_it(cli_env: dict[str, str
 
 async def test_demo_is_refused_in_production_unless_forced(cli_env: dict[str, str]) -> None:
     # given a production database
-    production = {**cli_env, "EXTRANET_ENV": "production"}
+    production = {**cli_env, "EXTRANET_ENV": "production", "EXTRANET_MAIL": "off"}
     assert (await run(production, "migrate")).returncode == 0
     # when the demo is loaded
     refused = await run(production, "demo", "--if-empty")

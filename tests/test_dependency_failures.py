@@ -155,9 +155,10 @@ async def production(
         "EXTRANET_SECRET_KEY": "dependency-failures-secret-key-long-enough-42",
         "EXTRANET_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
         "EXTRANET_ENV": "development",
+        "EXTRANET_SMTP_URL": f"maildir://{tmp_path / 'mail'}",
     }
     await load_demo(env)
-    return {**env, "EXTRANET_ENV": "production"}
+    return {**env, "EXTRANET_ENV": "production", "EXTRANET_MAIL": "off"}
 
 
 async def test_while_the_database_is_away_every_channel_answers_service_unavailable(

@@ -595,7 +595,9 @@ async def test_graphiql_loads_only_scripts_the_server_serves(client: httpx.Async
 
 async def test_graphiql_and_its_files_are_not_served_in_production(app: Starlette) -> None:
     production = create_app(
-        make_settings(app.state.settings.database_url, EXTRANET_ENV="production")
+        make_settings(
+            app.state.settings.database_url, EXTRANET_ENV="production", EXTRANET_MAIL="off"
+        )
     )
     transport = httpx.ASGITransport(app=production)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -672,7 +674,11 @@ async def test_the_graphql_http_audit_finds_no_error_and_no_warning(
 ) -> None:
     # given
     script = _audit_installed()
-    server = create_app(make_settings(app.state.settings.database_url, EXTRANET_ENV=environment))
+    server = create_app(
+        make_settings(
+            app.state.settings.database_url, EXTRANET_ENV=environment, EXTRANET_MAIL="off"
+        )
+    )
     # when
     async with serve(server) as address:
         process = await asyncio.create_subprocess_exec(

@@ -24,6 +24,9 @@ def test_production_takes_its_urls_from_the_environment() -> None:
             "DATABASE_URL": "postgres://app@db:5432/extranet",
             "BROADCAST_URL": "redis://cache:6379/0",
             "EXTRANET_SECRET_KEY": SECRET,
+            "EXTRANET_SMTP_URL": "smtp://relay.example.com:587",
+            "EXTRANET_MAIL_FROM": "Extranet <extranet@example.com>",
+            "EXTRANET_PUBLIC_URL": "https://extranet.example.com",
         }
     )
     assert settings.is_production

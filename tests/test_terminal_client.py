@@ -189,6 +189,7 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[st
             "EXTRANET_SECRET_KEY": "terminal-client-secret-key-long-enough-1234",
             "EXTRANET_ENV": "development",
             "EXTRANET_ATTACHMENTS_DIR": str(directory / "attachments"),
+            "EXTRANET_SMTP_URL": f"maildir://{directory / 'mail'}",
         }
         await load_demo(environment)
         yield environment
