@@ -6,6 +6,7 @@ error in graphql_schema/errors.py, a JSON body with an HTTP status in app/files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain.wording import duration
@@ -54,6 +55,18 @@ class NotFound(AppError):
 
 class BadUserInput(AppError):
     code = "BAD_USER_INPUT"
+
+
+class InputProblems(BadUserInput):
+    """Several things wrong with one input, reported at once (every problem of a request
+    form): the client receives each of ``problems`` as its own error, with its own
+    ``extensions`` (``field``...). ``message`` joins them, for a reader of one error."""
+
+    def __init__(self, problems: Sequence[AppError]) -> None:
+        if not problems:
+            raise ValueError("InputProblems needs at least one problem")
+        super().__init__(" ".join(problem.message for problem in problems))
+        self.problems = tuple(problems)
 
 
 class Conflict(AppError):

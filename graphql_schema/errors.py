@@ -17,7 +17,7 @@ from strawberry.extensions import MaskErrors
 from tortoise.exceptions import IntegrityError
 
 from domain.availability import as_unavailable
-from domain.errors import ERROR_CODES, AppError
+from domain.errors import ERROR_CODES, AppError, InputProblems
 
 log = logging.getLogger("extranet.errors")
 
@@ -64,7 +64,7 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         production = self._is_production()
-        return [self._shape(error, production) for error in errors]
+        return [self._shape(each, production) for error in errors for each in _each_problem(error)]
 
     @staticmethod
     def _shape(error: GraphQLError, production: bool) -> GraphQLError:
@@ -103,6 +103,14 @@ class ErrorCodes(MaskErrors):
             path=error.path,
             extensions=extensions,
         )
+
+
+def _each_problem(error: GraphQLError) -> list[GraphQLError]:
+    """``error`` alone, or one error per problem when it wraps :class:`InputProblems`
+    (each at the same path and locations)."""
+    if isinstance(error.original_error, InputProblems):
+        return [graphql_error(problem, error) for problem in error.original_error.problems]
+    return [error]
 
 
 CONCURRENT_CHANGE = (
