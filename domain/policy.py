@@ -45,8 +45,13 @@ Relations and objects (awaitable, one small query or two):
   who may write on its page.
 * :func:`can_manage_contacts` (user, customer_id): invite and remove the customer's
   contacts: its account team and its lead contacts.
+* Requests: :func:`can_see_request` (user, id), :func:`is_requester`,
+  :func:`can_submit_request` (user, customer_id), :func:`can_handle_request`,
+  :func:`can_reply_to_request`, :func:`can_add_request_participant`,
+  :func:`request_roles` and :func:`can_change_request_status` (the lifecycle's actors),
+  :func:`can_reopen_request` (user, request).
 
-Scopes: ``visible_customers``, ``visible_projects``, ``visible_pages``,
+Scopes: ``visible_customers``, ``visible_projects``, ``visible_requests``, ``visible_pages``,
 ``visible_attachments``, ``visible_microposts``, ``visible_events``, ``visible_users``,
 ``visible_topics``, ``readers_of`` (who may read content of a project), :func:`audience`
 (who reads the same rows), :func:`search_scope` (what full-text search looks through) and
@@ -73,7 +78,9 @@ from models import (
     Page,
     Project,
     ProjectMembership,
+    RequestParticipant,
     Role,
+    ServiceRequest,
     Topic,
     User,
     Visibility,
@@ -181,7 +188,28 @@ def visible_microposts(viewer: User) -> QuerySet[Micropost]:
 
 
 def visible_events(viewer: User) -> QuerySet[Event]:
-    return Event.all() if viewer.is_staff else Event.filter(_project_scope(viewer))
+    """Staff see every event; a contact the SHARED events of their customer's projects and
+    requests they may see (:func:`visible_projects`, :func:`visible_requests`)."""
+    if viewer.is_staff:
+        return Event.all()
+    shared = Q(customer_id=viewer.customer_id, visibility=Visibility.SHARED)
+    if viewer.role is Role.CUSTOMER_MEMBER:
+        projects = Q(project_id__in=_member_project_ids(viewer))
+        requests = Q(request_id__in=Subquery(visible_requests(viewer).values("id")))
+        return Event.filter(shared & (projects | requests))
+    return Event.filter(shared)
+
+
+def visible_requests(viewer: User) -> QuerySet[ServiceRequest]:
+    """Staff see every request; a lead contact their customer's; a contact those of their
+    customer they requested or participate in."""
+    if viewer.is_staff:
+        return ServiceRequest.all()
+    requests = ServiceRequest.filter(customer_id=viewer.customer_id)
+    if viewer.role is Role.CUSTOMER_MEMBER:
+        joined = Subquery(RequestParticipant.filter(user_id=viewer.id).values("request_id"))
+        requests = requests.filter(Q(requester_id=viewer.id) | Q(id__in=joined))
+    return requests
 
 
 def visible_users(viewer: User) -> QuerySet[User]:
@@ -288,6 +316,7 @@ _SCOPES: dict[str, Callable[[User], QuerySet[Any]]] = {
     "Micropost": visible_microposts,
     "Topic": visible_topics,
     "User": visible_users,
+    "Request": visible_requests,
 }
 
 
@@ -368,6 +397,77 @@ async def can_manage_contacts(viewer: User, customer_id: int) -> bool:
     if viewer.is_staff:
         return await is_account_team_member(viewer, customer_id)
     return is_lead_contact(viewer, customer_id)
+
+
+async def can_see_request(viewer: User, request_id: int) -> bool:
+    """The request is one the viewer may read now (:func:`visible_requests`)."""
+    return await visible_requests(viewer).filter(id=request_id).exists()
+
+
+def is_requester(user: User, request: ServiceRequest) -> bool:
+    """The user submitted the request."""
+    return request.requester_id == user.id
+
+
+async def can_submit_request(viewer: User, customer_id: int) -> bool:
+    """Submit a request for a customer: its contacts, and its account team (on a contact's
+    behalf)."""
+    if viewer.is_staff:
+        return await is_account_team_member(viewer, customer_id)
+    return is_contact_of(viewer, customer_id)
+
+
+async def can_handle_request(viewer: User, request: ServiceRequest) -> bool:
+    """Work on a request for the provider (assign it, set its due date, write INTERNAL
+    notes, change its status as staff): administrators, its assignee, and staff on its
+    customer's account team."""
+    if not viewer.is_staff:
+        return False
+    return request.assignee_id == viewer.id or await is_account_team_member(
+        viewer, request.customer_id
+    )
+
+
+async def can_reply_to_request(viewer: User, request: ServiceRequest) -> bool:
+    """Write in a request's conversation: staff who handle it, and the contacts who see it
+    (SHARED replies only: :func:`can_see_visibility`)."""
+    if viewer.is_staff:
+        return await can_handle_request(viewer, request)
+    return await can_see_request(viewer, request.id)
+
+
+async def can_add_request_participant(viewer: User, request: ServiceRequest) -> bool:
+    """Add a colleague to a request: its requester, its customer's lead contacts, and staff
+    who handle it."""
+    if viewer.is_staff:
+        return await can_handle_request(viewer, request)
+    return is_requester(viewer, request) or is_lead_contact(viewer, request.customer_id)
+
+
+async def request_roles(viewer: User, request: ServiceRequest) -> frozenset[str]:
+    """The actors of a request's lifecycle the viewer counts as: ``STAFF`` (staff who
+    handle it), ``REQUESTER``, ``LEAD_CONTACT`` (of its customer). A transition is allowed
+    to the viewer when its ``by`` holds one of them."""
+    roles: set[str] = set()
+    if await can_handle_request(viewer, request):
+        roles.add("STAFF")
+    if is_requester(viewer, request):
+        roles.add("REQUESTER")
+    if is_lead_contact(viewer, request.customer_id):
+        roles.add("LEAD_CONTACT")
+    return frozenset(roles)
+
+
+async def can_change_request_status(viewer: User, request: ServiceRequest) -> bool:
+    """Make a transition of the request's lifecycle: whoever is one of the actors it names
+    for that transition (:func:`request_roles`); the lifecycle says which."""
+    return bool(await request_roles(viewer, request))
+
+
+def can_reopen_request(viewer: User, request: ServiceRequest) -> bool:
+    """Reopen a resolved request: its requester, within its type's reopening window (the
+    action checks the window)."""
+    return is_requester(viewer, request)
 
 
 async def require_contributor(viewer: User, project: Project) -> None:

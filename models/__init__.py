@@ -4,13 +4,26 @@ from models._base import Role, Visibility
 from models.attachments import Attachment
 from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
-from models.jobs import Job, JobStatus
-from models.mail import MailStatus, OutgoingMail
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
 from models.persisted import PersistedDocument
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
+from models.requests import (
+    BusinessCalendar,
+    ExpectedDocument,
+    RequestActor,
+    RequestAttachment,
+    RequestCounter,
+    RequestMessage,
+    RequestParticipant,
+    RequestStatus,
+    RequestStatusChange,
+    RequestType,
+    RequestTypeOffer,
+    ServiceRequest,
+    SlaPolicy,
+)
 from models.search import SearchDocument, SearchKind
 from models.users import (
     AuditEntry,
@@ -26,22 +39,20 @@ __all__ = [
     "AccountTeamMembership",
     "Attachment",
     "AuditEntry",
+    "BusinessCalendar",
     "Customer",
     "CustomerEmailDomain",
     "Event",
     "EventKind",
     "EventLogHorizon",
+    "ExpectedDocument",
     "Invitation",
-    "Job",
-    "JobStatus",
-    "MailStatus",
     "Micropost",
     "MicropostEdit",
     "MicropostMention",
     "MicropostTopic",
     "Notification",
     "NotificationReason",
-    "OutgoingMail",
     "Page",
     "PageDraft",
     "PageRevision",
@@ -52,10 +63,21 @@ __all__ = [
     "ProjectStatusChange",
     "RecoveryCode",
     "RefreshToken",
+    "RequestActor",
+    "RequestAttachment",
+    "RequestCounter",
+    "RequestMessage",
+    "RequestParticipant",
+    "RequestStatus",
+    "RequestStatusChange",
+    "RequestType",
+    "RequestTypeOffer",
     "Role",
     "SearchDocument",
     "SearchKind",
+    "ServiceRequest",
     "SiteSetting",
+    "SlaPolicy",
     "Topic",
     "User",
     "Visibility",

@@ -1,4 +1,5 @@
-"""The durable event log: one row per timeline change, with a typed payload per kind.
+"""The durable event log: one row per timeline or request change, with a typed payload per
+kind.
 
 Each :class:`EventKind` has one payload dataclass (:data:`EventPayload`): actions build
 one and write it to the row's JSON (:meth:`to_json`), readers get it back typed from
@@ -17,10 +18,12 @@ from tortoise import connections, fields
 
 from models._base import TimestampedModel, Visibility
 from models.projects import ProjectStatus
+from models.requests import RequestStatus
 
 if TYPE_CHECKING:
     from models.customers import Customer
     from models.projects import Project
+    from models.requests import ServiceRequest
     from models.users import User
 
 
@@ -30,6 +33,13 @@ class EventKind(StrEnum):
     PROJECT_STATUS_CHANGED = "PROJECT_STATUS_CHANGED"
     PAGE_CREATED = "PAGE_CREATED"
     PAGE_UPDATED = "PAGE_UPDATED"
+    REQUEST_SUBMITTED = "REQUEST_SUBMITTED"
+    REQUEST_STATUS_CHANGED = "REQUEST_STATUS_CHANGED"
+    REQUEST_ASSIGNED = "REQUEST_ASSIGNED"
+    REQUEST_REPLIED = "REQUEST_REPLIED"
+    REQUEST_DOCUMENT_ADDED = "REQUEST_DOCUMENT_ADDED"
+    REQUEST_DUE_DATE_CHANGED = "REQUEST_DUE_DATE_CHANGED"
+    REQUEST_PARTICIPANT_ADDED = "REQUEST_PARTICIPANT_ADDED"
 
 
 def _optional_int(value: Any) -> int | None:
@@ -158,7 +168,191 @@ class PageUpdated:
         )
 
 
-EventPayload = MicropostPosted | MicropostEdited | ProjectStatusChanged | PageCreated | PageUpdated
+@dataclass(frozen=True, slots=True)
+class RequestSubmitted:
+    """A contact submitted request ``request_id``, numbered ``reference`` (``ACME-42``)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_SUBMITTED
+    request_id: int
+    reference: str
+    title: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "reference": self.reference, "title": self.title}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestSubmitted:
+        return cls(int(data["requestId"]), str(data["reference"]), str(data["title"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStatusChanged:
+    """The request's status went from ``from_status`` to ``to_status`` for ``reason`` (may be
+    empty); ``automatic`` when the product moved it (a customer's reply, the last expected
+    document); ``next_step`` is the line shown to the customer from then on."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_STATUS_CHANGED
+    request_id: int
+    from_status: RequestStatus
+    to_status: RequestStatus
+    reason: str = ""
+    next_step: str = ""
+    automatic: bool = False
+    status_change_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "from": self.from_status.value,
+            "to": self.to_status.value,
+            "reason": self.reason,
+            "nextStep": self.next_step,
+            "automatic": self.automatic,
+            "statusChangeId": self.status_change_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestStatusChanged:
+        return cls(
+            request_id=int(data["requestId"]),
+            from_status=RequestStatus(data["from"]),
+            to_status=RequestStatus(data["to"]),
+            reason=str(data.get("reason") or ""),
+            next_step=str(data.get("nextStep") or ""),
+            automatic=bool(data.get("automatic", False)),
+            status_change_id=_optional_int(data.get("statusChangeId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAssigned:
+    """The request's assignee became ``assignee_id`` (None: nobody), after
+    ``previous_assignee_id``."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_ASSIGNED
+    request_id: int
+    assignee_id: int | None
+    previous_assignee_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "assigneeId": self.assignee_id,
+            "previousAssigneeId": self.previous_assignee_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestAssigned:
+        return cls(
+            int(data["requestId"]),
+            _optional_int(data.get("assigneeId")),
+            _optional_int(data.get("previousAssigneeId")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReplied:
+    """Message ``message_id`` joined the request's conversation (the event's visibility is
+    the message's: INTERNAL for staff notes)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_REPLIED
+    request_id: int
+    message_id: int
+    author_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "messageId": self.message_id,
+            "authorId": self.author_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestReplied:
+        return cls(int(data["requestId"]), int(data["messageId"]), int(data["authorId"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDocumentAdded:
+    """Files (``attachment_ids``) arrived for expected document ``expected_document_id``
+    of the request."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_DOCUMENT_ADDED
+    request_id: int
+    expected_document_id: int
+    name: str
+    attachment_ids: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "expectedDocumentId": self.expected_document_id,
+            "name": self.name,
+            "attachmentIds": list(self.attachment_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestDocumentAdded:
+        return cls(
+            int(data["requestId"]),
+            int(data["expectedDocumentId"]),
+            str(data.get("name") or ""),
+            tuple(int(i) for i in data.get("attachmentIds") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDueDateChanged:
+    """The request's due date became ``due_at`` (ISO 8601, UTC; None: no due date)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_DUE_DATE_CHANGED
+    request_id: int
+    due_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "dueAt": self.due_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestDueDateChanged:
+        due = data.get("dueAt")
+        return cls(int(data["requestId"]), None if due is None else str(due))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestParticipantAdded:
+    """Contact ``user_id`` now sees and follows the request."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_PARTICIPANT_ADDED
+    request_id: int
+    user_id: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "userId": self.user_id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestParticipantAdded:
+        return cls(int(data["requestId"]), int(data["userId"]))
+
+
+RequestPayload = (
+    RequestSubmitted
+    | RequestStatusChanged
+    | RequestAssigned
+    | RequestReplied
+    | RequestDocumentAdded
+    | RequestDueDateChanged
+    | RequestParticipantAdded
+)
+"""What happened to a request (events with a ``request`` and no ``project``)."""
+
+EventPayload = (
+    MicropostPosted
+    | MicropostEdited
+    | ProjectStatusChanged
+    | PageCreated
+    | PageUpdated
+    | RequestPayload
+)
 """What happened, typed: one dataclass per :class:`EventKind` (its ``kind``)."""
 
 PAYLOADS: dict[EventKind, type[EventPayload]] = {
@@ -169,6 +363,13 @@ PAYLOADS: dict[EventKind, type[EventPayload]] = {
         ProjectStatusChanged,
         PageCreated,
         PageUpdated,
+        RequestSubmitted,
+        RequestStatusChanged,
+        RequestAssigned,
+        RequestReplied,
+        RequestDocumentAdded,
+        RequestDueDateChanged,
+        RequestParticipantAdded,
     )
 }
 
@@ -192,10 +393,17 @@ class Event(TimestampedModel):
         "models.Customer", related_name="events", on_delete=fields.CASCADE
     )
     customer_id: int
-    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
-        "models.Project", related_name="events", on_delete=fields.CASCADE
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "models.Project", related_name="events", null=True, on_delete=fields.CASCADE
     )
-    project_id: int
+    project_id: int | None
+    """The project of a timeline event; None for a request's (see :attr:`request`)."""
+    request: fields.ForeignKeyNullableRelation[ServiceRequest] = fields.ForeignKeyField(
+        "models.ServiceRequest", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    request_id: int | None
+    """The request of a request event (which never has a project: a project's timeline
+    shows none of them)."""
     actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
@@ -208,7 +416,7 @@ class Event(TimestampedModel):
 
     class Meta:
         table = "events"
-        indexes = (("project_id", "id"),)
+        indexes = (("project_id", "id"), ("request_id", "id"))
 
     @property
     def details(self) -> EventPayload:

@@ -12,7 +12,9 @@ from broadcaster import Broadcast
 
 from infra.redis_clients import RedisConnections, is_redis_url
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
+from realtime.activity import activity_store
 from realtime.channels import (
+    event_channels,
     feed_channel,
     inbox_channel,
     presence_channel,
@@ -55,6 +57,8 @@ class EventBus:
             self.broadcast = Broadcast(url)
         self.fanout = Fanout(self.broadcast)
         self.presence = presence_store(redis, namespace)
+        self.activity = activity_store(redis, namespace)
+        """Whose clients are in the foreground (realtime/activity.py)."""
         self.horizon = Horizon(self)
         self.live_events = LiveEvents()
         """Live messages decoded once for every subscriber of this process."""
@@ -75,6 +79,7 @@ class EventBus:
             await self.horizon.close()
             await self.broadcast.disconnect()
             await self.presence.close()
+            await self.activity.close()
             if self._own_redis is not None:
                 await self._own_redis.aclose()
 
@@ -94,7 +99,8 @@ class EventBus:
         return self.fanout.prepare(self._scoped(channel), key, prepare)
 
     async def publish(self, publications: Sequence[Publication]) -> None:
-        """Announce committed events on their project's channel, and to every user each one
+        """Announce committed events on their project's channel (a request's: on its
+        customer's and the staff's request channels), and to every user each one
         notified on that user's feed channel (the event) and inbox channel
         (:attr:`Control.NOTIFIED`); then tick each (see realtime/horizon.py)."""
         if not self._connected or not publications:
@@ -103,7 +109,7 @@ class EventBus:
             for publication in publications:
                 event = publication.event
                 message = TimelineMessage.from_event(event).encode()
-                channels = [project_channel(event.project_id)]
+                channels = event_channels(event.project_id, event.customer_id, event.request_id)
                 channels += [feed_channel(user_id) for user_id in sorted(publication.notified)]
                 for channel in channels:
                     await self.broadcast.publish(self._scoped(channel), message)

@@ -33,3 +33,23 @@ def rights_channel(user_id: int) -> str:
 def presence_channel(page_id: int) -> str:
     """Someone arrived on, left or started or stopped editing this page."""
     return f"page.{page_id}.presence"
+
+
+def customer_requests_channel(customer_id: int) -> str:
+    """Every event of the customer's requests (their contacts' request streams), and
+    ``Control.RIGHTS_CHANGED`` when one of its contacts lost sight of a request."""
+    return f"customer.{customer_id}.requests"
+
+
+def requests_channel() -> str:
+    """Every event of every customer's requests (the staff's request streams)."""
+    return "requests"
+
+
+def event_channels(project_id: int | None, customer_id: int, request_id: int | None) -> list[str]:
+    """The channels an event of this project, or of a request of this customer, goes to
+    (besides the feeds of those it notified)."""
+    if request_id is not None:
+        return [customer_requests_channel(customer_id), requests_channel()]
+    assert project_id is not None, "an event has a project or a request"
+    return [project_channel(project_id)]

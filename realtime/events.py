@@ -50,7 +50,8 @@ class TimelineMessage:
     id: int
     kind: EventKind
     customer_id: int
-    project_id: int
+    project_id: int | None
+    request_id: int | None
     actor_id: int
     visibility: Visibility
     micropost_id: int | None
@@ -65,6 +66,7 @@ class TimelineMessage:
             kind=event.kind,
             customer_id=event.customer_id,
             project_id=event.project_id,
+            request_id=event.request_id,
             actor_id=event.actor_id,
             visibility=event.visibility,
             micropost_id=event.micropost_id,
@@ -80,6 +82,7 @@ class TimelineMessage:
             kind=self.kind,
             customer_id=self.customer_id,
             project_id=self.project_id,
+            request_id=self.request_id,
             actor_id=self.actor_id,
             visibility=self.visibility,
             micropost_id=self.micropost_id,
@@ -94,6 +97,7 @@ class TimelineMessage:
             "kind": self.kind.value,
             "customer_id": self.customer_id,
             "project_id": self.project_id,
+            "request_id": self.request_id,
             "actor_id": self.actor_id,
             "visibility": self.visibility.value,
             "micropost_id": self.micropost_id,
@@ -111,7 +115,8 @@ class TimelineMessage:
             id=int(data["id"]),
             kind=kind,
             customer_id=int(data["customer_id"]),
-            project_id=int(data["project_id"]),
+            project_id=data["project_id"],
+            request_id=data.get("request_id"),
             actor_id=int(data["actor_id"]),
             visibility=Visibility(data["visibility"]),
             micropost_id=data["micropost_id"],

@@ -39,7 +39,9 @@ class TimelineEvent:
 
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def project(self, info: Info) -> Project:
-        return await load_project(info, self.row.project_id)
+        project_id = self.row.project_id
+        assert project_id is not None, "a timeline event has a project"
+        return await load_project(info, project_id)
 
 
 async def _micropost(info: Info, event: EventRow) -> Micropost | None:
