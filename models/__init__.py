@@ -4,6 +4,8 @@ from models._base import Role, Visibility
 from models.attachments import Attachment
 from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
+from models.jobs import Job, JobStatus
+from models.mail import MailStatus, OutgoingMail
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
@@ -47,12 +49,16 @@ __all__ = [
     "EventLogHorizon",
     "ExpectedDocument",
     "Invitation",
+    "Job",
+    "JobStatus",
+    "MailStatus",
     "Micropost",
     "MicropostEdit",
     "MicropostMention",
     "MicropostTopic",
     "Notification",
     "NotificationReason",
+    "OutgoingMail",
     "Page",
     "PageDraft",
     "PageRevision",
