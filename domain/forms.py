@@ -130,6 +130,16 @@ _KIND_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "checkbox": frozenset({"type", "const"}),
     "attachments": frozenset({"type", "items", "minItems", "maxItems", "uniqueItems"}),
 }
+_KIND_TYPES: Final[Mapping[str, tuple[str, ...]]] = {
+    "shortText": ("string",),
+    "longText": ("string",),
+    "number": ("number", "integer"),
+    "date": ("string",),
+    "singleChoice": ("string",),
+    "multipleChoice": ("array",),
+    "checkbox": ("boolean",),
+    "attachments": ("array",),
+}
 _UI_FIELD_KEYS = frozenset({"kind", "label", "help", "unit", "showIf", "prefill"})
 
 
@@ -397,19 +407,19 @@ def _check_kind(
     name: str, kind: str, schema: Mapping[str, Any]
 ) -> tuple[tuple[Choice, ...], int | None, int | None]:
     where = f"schema.properties.{name}"
+    types = _KIND_TYPES[kind]
+    if schema.get("type", "string" if kind == "singleChoice" else None) not in types:
+        raise _bad(
+            f"{where}.type",
+            f"must be {either(map(repr, types))} for a {kind} field (ui.fields.{name}.kind).",
+        )
     unknown = set(schema) - _KIND_KEYS[kind] - _ANNOTATIONS
     if unknown:
         raise _bad(f"{where}.{sorted(unknown)[0]}", f"is not supported for a {kind} field.")
-
-    def want_type(*types: str) -> None:
-        if schema.get("type") not in types:
-            raise _bad(
-                f"{where}.type",
-                f"must be {either(map(repr, types))} for a {kind} field (ui.fields.{name}.kind).",
-            )
-
+    for low, high in (("minLength", "maxLength"), ("minimum", "maximum"), ("minItems", "maxItems")):
+        if low in schema and high in schema and schema[low] > schema[high]:
+            raise _bad(f"{where}.{low}", f"is more than {high}.")
     if kind in ("shortText", "longText"):
-        want_type("string")
         cap = SHORT_TEXT_MAX if kind == "shortText" else LONG_TEXT_MAX
         if schema.get("maxLength", 0) > cap:
             raise _bad(f"{where}.maxLength", f"may be at most {cap} for a {kind} field.")
@@ -417,17 +427,14 @@ def _check_kind(
             raise _bad(f"{where}.format", 'may only be "email" for a text field.')
         return (), int(schema.get("maxLength", cap)), None
     if kind == "number":
-        want_type("number", "integer")
         return (), None, None
     if kind == "date":
-        want_type("string")
         if schema.get("format") != "date":
             raise _bad(f"{where}.format", 'must be "date" for a date field.')
         return (), None, None
     if kind == "singleChoice":
         return _choices(where, schema), None, None
     if kind == "multipleChoice":
-        want_type("array")
         items = schema.get("items")
         if not isinstance(items, Mapping):
             raise _bad(f"{where}.items", "must be the schema of one option (enum or oneOf).")
@@ -436,18 +443,16 @@ def _check_kind(
             raise _bad(f"{where}.items.{sorted(unknown)[0]}", "is not supported for an option.")
         return _choices(f"{where}.items", items), None, None
     if kind == "checkbox":
-        want_type("boolean")
         if "const" in schema and schema["const"] is not True:
             raise _bad(f"{where}.const", "may only be true (a box that must be ticked).")
         return (), None, None
-    want_type("array")
     items = schema.get("items")
     if not isinstance(items, Mapping) or dict(items) != {"type": "string"}:
         raise _bad(f"{where}.items", 'must be {"type": "string"}: attachment IDs.')
     if schema.get("maxItems", 0) > ATTACHMENTS_MAX:
         raise _bad(f"{where}.maxItems", f"may be at most {ATTACHMENTS_MAX}.")
-    if schema.get("minItems", 0) > schema.get("maxItems", ATTACHMENTS_MAX):
-        raise _bad(f"{where}.minItems", "is more than maxItems.")
+    if schema.get("minItems", 0) > ATTACHMENTS_MAX:
+        raise _bad(f"{where}.minItems", f"may be at most {ATTACHMENTS_MAX}.")
     return (), None, int(schema.get("maxItems", ATTACHMENTS_MAX))
 
 
