@@ -6,6 +6,14 @@ from models.customers import AccountTeamMembership, Customer, CustomerEmailDomai
 from models.events import Event, EventKind, EventLogHorizon
 from models.jobs import Job, JobStatus
 from models.mail import MailStatus, OutgoingMail
+from models.mail_preferences import (
+    MailCategory,
+    MailDelivery,
+    MailPreference,
+    MailQuietHours,
+    PendingMail,
+    UsedReplyToken,
+)
 from models.microposts import Micropost, MicropostEdit, MicropostMention, MicropostTopic, Topic
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
@@ -51,6 +59,10 @@ __all__ = [
     "Invitation",
     "Job",
     "JobStatus",
+    "MailCategory",
+    "MailDelivery",
+    "MailPreference",
+    "MailQuietHours",
     "MailStatus",
     "Micropost",
     "MicropostEdit",
@@ -62,6 +74,7 @@ __all__ = [
     "Page",
     "PageDraft",
     "PageRevision",
+    "PendingMail",
     "PersistedDocument",
     "Project",
     "ProjectMembership",
@@ -85,6 +98,7 @@ __all__ = [
     "SiteSetting",
     "SlaPolicy",
     "Topic",
+    "UsedReplyToken",
     "User",
     "Visibility",
     "Watch",
