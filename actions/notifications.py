@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from actions import mail_notifications
 from actions._common import batches, now
 from actions.unit_of_work import unit_of_work
 from actions.watches import target_key
@@ -112,6 +113,7 @@ async def record_notifications(
     ]
     if rows:
         await Notification.bulk_create(rows)
+        await mail_notifications.notifications_recorded(rows, event)
     return {row.user_id for row in rows}
 
 

@@ -36,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    PingMessage,
     SubscribeMessage,
 )
 from strawberry.types import ExecutionResult
@@ -51,6 +52,7 @@ from app.headers import ExtranetStarlette
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.unavailable import ServiceBoundary
+from app.unsubscribe import unsubscribe_routes
 from app.web import graphiql_routes, web_client_routes
 from domain.auth import access_claims, bearer_token, session_user, signed_out_reason
 from domain.availability import RETRY_AFTER, as_unavailable, retry_after
@@ -66,6 +68,7 @@ from graphql_schema.sharing import Delivery, SharedPayloads
 from infra.redis_clients import is_redis_url, redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
+from realtime.activity import foreground_of, keep_renewed
 from realtime.bus import EventBus
 from realtime.channels import sessions_channel
 from realtime.sockets import keep_counted, socket_registry
@@ -111,6 +114,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_connection_init(message)
         except ConnectionRefused as refused:
             await self.websocket.close(code=SESSION_ENDED_CODE, reason=refused.reason)
+
+    async def handle_ping(self, message: PingMessage) -> None:
+        """A ping may say whether the client is in the foreground (``{"foreground":
+        false}`` when the web client's tab is hidden): see realtime/activity.py."""
+        foreground = foreground_of(message.get("payload"))
+        context = self.context
+        if foreground is not None and context.viewer is not None and context.socket_key:
+            view = cast("ExtranetGraphQL", self.view)
+            with contextlib.suppress(Exception):  # activity only decides about mail
+                await view.bus.activity.mark(context.viewer.id, context.socket_key, foreground)
+        await super().handle_ping(message)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         problem = _malformed_subscribe(message)
@@ -336,6 +350,8 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             raise ConnectionRefused(f"{TOO_MANY_CONNECTIONS}: at most {most} open at once.")
         context.socket_key = key
         context.act_as(user, claims.session_id)
+        foreground = foreground_of(params)
+        await self.bus.activity.mark(user.id, key, True if foreground is None else foreground)
         if isinstance(context.request, WebSocket):
             context.closers.append(
                 asyncio.create_task(_close_at_expiry(context.request, claims.expires_at))
@@ -355,6 +371,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
                 if context.socket_key is not None and context.viewer is not None:
                     try:
                         await self.sockets.close(context.viewer.id, context.socket_key)
+                        await self.bus.activity.mark(context.viewer.id, context.socket_key, False)
                     except Exception:  # it stops counting when its renewals stop
                         log.exception("Uncounting a websocket failed")
 
@@ -476,11 +493,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.connect()
         tune_collector()
         renewals = asyncio.create_task(keep_counted(graphql.sockets), name="websocket count")
+        activity = asyncio.create_task(keep_renewed(bus.activity), name="activity")
         try:
             yield
         finally:
             renewals.cancel()
-            await asyncio.gather(renewals, return_exceptions=True)
+            activity.cancel()
+            await asyncio.gather(renewals, activity, return_exceptions=True)
             await graphql.sockets.aclose()
             await graphql.process.denials.settled()
             await bus.disconnect()
@@ -499,6 +518,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
+            *unsubscribe_routes(),
             *web_client_routes(),
             *(graphiql_routes() if settings.graphiql else []),
         ],

@@ -21,6 +21,8 @@ from graphql_schema.denials import AuditDenials
 from graphql_schema.errors import ErrorCodes, coded_escape, escaped, graphql_error
 from graphql_schema.inputs import CheckedInputs
 from graphql_schema.limits import CheckedDocuments
+from graphql_schema.mail import mutations as mail_mutations
+from graphql_schema.mail import queries as mail_queries
 from graphql_schema.microposts import mutations as microposts_mutations
 from graphql_schema.microposts import queries as microposts_queries
 from graphql_schema.nodes import queries as nodes_queries
@@ -51,6 +53,7 @@ Query = merge_types(
         microposts_queries.Query,
         watches_queries.Query,
         notifications_queries.Query,
+        mail_queries.Query,
         search_queries.Query,
         audit_queries.Query,
     ),
@@ -70,6 +73,7 @@ Mutation = merge_types(
         pages_presence.Mutation,
         watches_mutations.Mutation,
         notifications_mutations.Mutation,
+        mail_mutations.Mutation,
         persisted_mutations.Mutation,
     ),
 )

@@ -245,17 +245,17 @@ def _mail_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
     enabled = switch == "on"
     url = (env.get("EXTRANET_SMTP_URL") or "").strip()
     if production and enabled:
-        for name in ("EXTRANET_SMTP_URL", "EXTRANET_MAIL_FROM", "EXTRANET_PUBLIC_URL"):
+        if urlsplit(url).scheme not in ("smtp", "smtps"):
+            raise SettingsError(
+                "EXTRANET_SMTP_URL (smtp:// or smtps://) is required when "
+                "EXTRANET_ENV=production (or switch mail off with EXTRANET_MAIL=off)"
+            )
+        for name in ("EXTRANET_MAIL_FROM", "EXTRANET_PUBLIC_URL"):
             if not (env.get(name) or "").strip():
                 raise SettingsError(
                     f"{name} is required when EXTRANET_ENV=production "
                     "(or switch mail off with EXTRANET_MAIL=off)"
                 )
-        if urlsplit(url).scheme not in ("smtp", "smtps"):
-            raise SettingsError(
-                "EXTRANET_SMTP_URL must start with smtp:// or smtps:// when "
-                "EXTRANET_ENV=production (or switch mail off with EXTRANET_MAIL=off)"
-            )
     smtp_url = _url_setting(env, "EXTRANET_SMTP_URL", f"maildir://{VAR_DIR / 'mail'}", MAIL_SCHEMES)
     parts = urlsplit(smtp_url)
     if parts.scheme == "maildir" and (parts.netloc or not parts.path.startswith("/")):

@@ -40,6 +40,10 @@ function wantsFreshToken(error: unknown): boolean {
   return error.code === 4403 && !error.reason.startsWith("TOO_MANY_CONNECTIONS");
 }
 
+function isForeground(): boolean {
+  return document.visibilityState !== "hidden";
+}
+
 function websocketUrl(): string {
   const url = new URL("/graphql", window.location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -52,12 +56,17 @@ export class Live {
   private active = 0;
   private stateListeners = new Set<(state: ConnectionState) => void>();
   private disposed = false;
+  private socket: WebSocket | null = null;
+  private readonly visibility = (): void => this.tellForeground();
 
   constructor(readonly session: Session) {
     let pongTimer: ReturnType<typeof setTimeout> | undefined;
     this.client = createClient({
       url: websocketUrl,
-      connectionParams: async () => ({ authorization: `Bearer ${await session.accessToken()}` }),
+      connectionParams: async () => ({
+        authorization: `Bearer ${await session.accessToken()}`,
+        foreground: isForeground(),
+      }),
       lazy: true,
       lazyCloseTimeout: 2_000,
       keepAlive: KEEP_ALIVE_MS,
@@ -72,8 +81,12 @@ export class Live {
       retryWait: (retries) => sleep(backoff(retries)),
       on: {
         connecting: (isRetry) => this.setState(isRetry ? "reconnecting" : "connecting"),
-        connected: () => this.setState("live"),
+        connected: (socket) => {
+          this.socket = socket as WebSocket;
+          this.setState("live");
+        },
         closed: () => {
+          this.socket = null;
           clearTimeout(pongTimer);
           this.setState(this.active > 0 && !this.disposed ? "reconnecting" : "idle");
         },
@@ -85,6 +98,14 @@ export class Live {
         },
       },
     });
+    document.addEventListener("visibilitychange", this.visibility);
+  }
+
+  /** Tell the server whether this tab is in the foreground (a graphql-transport-ws ping
+   * with a payload): while no client of a person is, the notifications they get are mailed. */
+  private tellForeground(): void {
+    if (this.socket?.readyState !== WebSocket.OPEN) return; // the next connection says it
+    this.socket.send(JSON.stringify({ type: "ping", payload: { foreground: isForeground() } }));
   }
 
   onState(listener: (state: ConnectionState) => void): () => void {
@@ -114,6 +135,7 @@ export class Live {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    document.removeEventListener("visibilitychange", this.visibility);
     this.setState("idle");
     this.stateListeners.clear();
     try {
