@@ -21,6 +21,7 @@ datetimes (a naive one raises :class:`ValueError`); results are in UTC.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -41,6 +42,10 @@ SEARCH_LIMIT: Final = timedelta(days=3 * 366)
 _CLOCK = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 _DAY = timedelta(days=1)
 _CHUNK = timedelta(hours=12)
+"""Business time is worked out (and remembered) in aligned stretches of this length, in
+which a zone changes its UTC offset at most once."""
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
 
 Interval = tuple[int, int]
 """Minutes after local midnight: start (inclusive), end (exclusive, at most 1440)."""
@@ -69,10 +74,16 @@ class BusinessCalendar:
         default_factory=lambda: dict.fromkeys(range(5), ((9 * 60, 17 * 60),))
     )
     holidays: frozenset[date] = frozenset()
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hours", {day: tuple(self.hours.get(day, ())) for day in range(7)})
         object.__setattr__(self, "holidays", frozenset(self.holidays))
+        key = (self.time_zone, tuple(self.hours.items()), self.holidays)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def zone(self) -> ZoneInfo:
@@ -140,18 +151,30 @@ class BusinessCalendar:
 
     def intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The business intervals inside ``[start, end)``, in order, as UTC
-        ``(from, to)`` pairs with ``from < to``."""
+        ``(from, to)`` pairs with ``from < to`` (a stretch may come cut in pieces)."""
         start, end = _aware(start, "start"), _aware(end, "end")
-        cursor = start
-        while cursor < end:
-            stop = min(end, cursor + _CHUNK)
-            yield from self._intervals_in(cursor, stop)
-            cursor = stop
+        if start >= end:
+            return
+        for index in range(_chunk_of(start), _chunk_of(end - _TICK) + 1):
+            for since, until in _chunk_intervals(self, index):
+                low, high = max(since, start), min(until, end)
+                if low < high:
+                    yield low, high
 
     def business_seconds_between(self, start: datetime, end: datetime) -> float:
         """Seconds of business time in ``[start, end)``; 0 when ``end`` is not after
         ``start``."""
-        return sum((until - since).total_seconds() for since, until in self.intervals(start, end))
+        start, end = _aware(start, "start"), _aware(end, "end")
+        if start >= end:
+            return 0.0
+        first, last = _chunk_of(start), _chunk_of(end - _TICK)
+        if first == last:
+            return _seconds(self.intervals(start, end))
+        return (
+            _seconds(self.intervals(start, _chunk_start(first + 1)))
+            + sum(_chunk_seconds(self, index) for index in range(first + 1, last))
+            + _seconds(self.intervals(_chunk_start(last), end))
+        )
 
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The first moment (UTC) by which ``seconds`` of business time have passed since
@@ -162,15 +185,18 @@ class BusinessCalendar:
         if seconds <= 0:
             return start
         left = timedelta(seconds=seconds)
-        cursor = start
-        limit = start + SEARCH_LIMIT
-        while cursor < limit:
-            stop = cursor + _CHUNK
-            for since, until in self._intervals_in(cursor, stop):
+        first = _chunk_of(start)
+        for index in range(first, _chunk_of(start + SEARCH_LIMIT) + 1):
+            if index > first and _chunk_seconds(self, index) < left.total_seconds():
+                left -= timedelta(seconds=_chunk_seconds(self, index))
+                continue
+            for since, until in _chunk_intervals(self, index):
+                since = max(since, start)
+                if since >= until:
+                    continue
                 if until - since >= left:
                     return since + left
                 left -= until - since
-            cursor = stop
         raise ValueError("the calendar holds too little business time to reach the target")
 
     def add_business_days(self, start: datetime, days: int) -> datetime:
@@ -352,3 +378,28 @@ def _read_holidays(data: Any) -> frozenset[date]:
                 f"holidays: {item!r} is not a date as YYYY-MM-DD.", field="holidays"
             ) from None
     return frozenset(days)
+
+
+def _chunk_of(moment: datetime) -> int:
+    return (moment - _EPOCH) // _CHUNK
+
+
+def _chunk_start(index: int) -> datetime:
+    return _EPOCH + index * _CHUNK
+
+
+def _seconds(intervals: Iterator[tuple[datetime, datetime]]) -> float:
+    return sum((until - since).total_seconds() for since, until in intervals)
+
+
+@functools.lru_cache(maxsize=16384)
+def _chunk_intervals(
+    calendar: BusinessCalendar, index: int
+) -> tuple[tuple[datetime, datetime], ...]:
+    start = _chunk_start(index)
+    return tuple(calendar._intervals_in(start, start + _CHUNK))
+
+
+@functools.lru_cache(maxsize=16384)
+def _chunk_seconds(calendar: BusinessCalendar, index: int) -> float:
+    return _seconds(iter(_chunk_intervals(calendar, index)))
