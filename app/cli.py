@@ -167,6 +167,29 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_gateway(settings: Settings, args: argparse.Namespace) -> int:
+    """Take replies to notification mail over SMTP until SIGTERM or SIGINT."""
+    import signal
+
+    from app.mail_gateway import start_gateway
+
+    async def job(bus: EventBus) -> int:
+        server = await start_gateway(settings, bus, args.host, args.port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"Mail gateway on {args.host}:{args.port}; stop it with Ctrl+C.", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            server.close()
+            await server.wait_closed()
+        return 0
+
+    return _run_with_database(settings, job)
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     with _reporting_failures(settings):
         applied = asyncio.run(migrate(settings.database_url))
@@ -345,6 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+
+    gateway = sub.add_parser(
+        "mail-gateway", help="take replies to notification mail over SMTP (behind a mail server)"
+    )
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=2525)
+    gateway.set_defaults(handler=cmd_mail_gateway)
 
     demo = sub.add_parser(
         "demo", help="load demo data into an empty database (refused in production)"

@@ -1,0 +1,126 @@
+"""``extranet mail-gateway``: an SMTP server (aiosmtpd) that takes replies to notification
+mail and posts them where they belong (actions/mail_replies.py).
+
+It accepts mail for ``reply+<token>@…`` addresses only (any other recipient: 550 at RCPT),
+one recipient per message, at most MAX_BYTES (552 beyond), and answers each message with
+the outcome: 250 when the reply was posted, a 5xx refusal otherwise (nothing posted; the
+refusal is in the audit trail). It speaks plain SMTP on a local port and is meant to sit
+behind the installation's real mail server, which hands it the mail for ``reply+*``
+(README, "Replies by mail").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from html import unescape
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from actions.mail_replies import ReplyRejected, post_reply
+from domain.reply_addresses import token_of
+from infra.settings import Settings
+from realtime.bus import EventBus
+
+log = logging.getLogger(__name__)
+
+MAX_BYTES = 256 * 1024
+"""The largest reply accepted, headers included (attachments are not taken)."""
+
+
+def _plain_text(message: EmailMessage) -> str | None:
+    """The message's text: its plain-text part, else its HTML part without markup."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None or not isinstance(part, EmailMessage):
+        return None
+    content = part.get_content()
+    if not isinstance(content, str):
+        return None
+    if part.get_content_subtype() == "html":
+        content = re.sub(r"(?is)<(script|style|blockquote)\b.*?</\1>", "", content)
+        content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
+        content = unescape(re.sub(r"<[^>]+>", "", content))
+    return content
+
+
+class ReplyGateway:
+    """aiosmtpd's handler: see the module's docstring."""
+
+    def __init__(self, settings: Settings, bus: EventBus, max_bytes: int = MAX_BYTES) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.max_bytes = max_bytes
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if token_of(address) is None:
+            return "550 5.1.1 This server takes replies to notification mail only."
+        if envelope.rcpt_tos:
+            return "452 4.5.3 One recipient per message, please."
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        raw = content if isinstance(content, bytes) else content.encode()
+        if len(raw) > self.max_bytes:
+            return "552 5.3.4 The reply is too large."
+        try:
+            parsed = BytesParser(policy=policy.default).parsebytes(raw)
+        except Exception:
+            return "550 5.6.0 The message cannot be read."
+        if not isinstance(parsed, EmailMessage):
+            return "550 5.6.0 The message cannot be read."
+        senders = [address for _, address in getaddresses(parsed.get_all("From", []))]
+        text = _plain_text(parsed)
+        if len(senders) != 1 or text is None:
+            return "550 5.6.0 A reply needs one sender and a text."
+        try:
+            await post_reply(
+                self.settings,
+                self.bus,
+                recipient=envelope.rcpt_tos[0],
+                sender=senders[0],
+                body=text,
+                message_id=str(parsed.get("Message-ID", "")),
+                now=datetime.now(UTC),
+            )
+        except ReplyRejected as refused:
+            log.info("Refused a reply by mail: %s", refused.reason)
+            return refused.smtp
+        except Exception:
+            log.exception("Posting a reply by mail failed")
+            return "451 4.3.0 The reply could not be posted now; try again later."
+        return "250 OK: your reply was posted."
+
+
+async def start_gateway(
+    settings: Settings, bus: EventBus, host: str, port: int, **options: Any
+) -> asyncio.Server:
+    """The gateway listening on ``host``:``port`` (0: any free port; see the server's
+    sockets). ``options`` go to :class:`ReplyGateway` (``max_bytes``)."""
+    handler = ReplyGateway(settings, bus, **options)
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(
+        lambda: SMTP(
+            handler,
+            data_size_limit=handler.max_bytes,
+            enable_SMTPUTF8=True,
+            hostname="extranet-mail-gateway",
+        ),
+        host=host,
+        port=port,
+    )
