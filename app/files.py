@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from actions import attachments
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
+from domain.scopes import require_scope
 from domain.tokens import decode_download_token
 from graphql_schema.errors import error_body
 from graphql_schema.relay import global_id, node_pk
@@ -53,7 +54,9 @@ async def upload(request: Request) -> Response:
     storage: BlobStorage = request.app.state.storage
     try:
         authentication = await authenticate(settings, request.headers.get("authorization"))
-        viewer = authentication.require().user
+        signed_in = authentication.require()
+        require_scope(signed_in.scopes, "pages:write")  # an access token's
+        viewer = signed_in.user
         page_id = node_pk(request.path_params["page"], "Page")
         declared = request.headers.get("content-length", "")
         limits = attachments.UploadLimits.from_settings(settings)

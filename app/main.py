@@ -44,17 +44,26 @@ from strawberry.types.unset import UNSET, UnsetType
 from tortoise import connections
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from actions import access_tokens
 from app import files
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
+from app.idempotency import IdempotentMutations
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.unavailable import ServiceBoundary
 from app.unsubscribe import unsubscribe_routes
 from app.web import graphiql_routes, web_client_routes
-from domain.auth import access_claims, bearer_token, session_user, signed_out_reason
+from domain.auth import (
+    access_claims,
+    access_token_sign_in,
+    bearer_token,
+    session_user,
+    signed_out_reason,
+)
+from domain.scopes import looks_like_token
 from domain.availability import RETRY_AFTER, as_unavailable, retry_after
 from domain.errors import AppError
 from domain.throttle import LoginThrottle, attempt_store
@@ -333,6 +342,13 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
         claims = access_claims(self.settings, token)
+        scopes = None
+        if token is not None and looks_like_token(token):  # an access token for machines
+            signed_in = await access_token_sign_in(token)
+            if signed_in is not None and signed_in.token is not None:
+                await access_tokens.record_use(signed_in.token, context.client_address)
+                claims = AccessClaims(signed_in.user.id, signed_in.session_id, signed_in.expires_at)
+                scopes = signed_in.scopes
         if claims is None:
             expired = signed_out_reason(self.settings, token, None) == "TOKEN_EXPIRED"
             raise ConnectionRefused(EXPIRED_CREDENTIALS if expired else BAD_CREDENTIALS)
@@ -349,7 +365,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             most = self.settings.ws_max_connections_per_user
             raise ConnectionRefused(f"{TOO_MANY_CONNECTIONS}: at most {most} open at once.")
         context.socket_key = key
-        context.act_as(user, claims.session_id)
+        context.act_as(user, claims.session_id, scopes)
         foreground = foreground_of(params)
         await self.bus.activity.mark(user.id, key, True if foreground is None else foreground)
         if isinstance(context.request, WebSocket):
@@ -510,7 +526,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await redis.aclose()
 
     graphql = ExtranetGraphQL(settings, bus)
-    limited = LimitedRequests(graphql, settings.max_body_bytes)  # 413, or a 1009 close
+    # 413, or a 1009 close; a mutation with an Idempotency-Key is answered once
+    limited = LimitedRequests(IdempotentMutations(graphql, settings), settings.max_body_bytes)
     app = ExtranetStarlette(  # every HTTP response: nosniff, no-store (app/headers.py)
         routes=[
             Route("/graphql", limited),  # other methods: a JSON 405 (app/graphql_http.py)

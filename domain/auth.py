@@ -9,13 +9,20 @@ user. Every face asks here: the GraphQL context on each HTTP request, the websoc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.expressions import Subquery
 
 from domain.errors import Unauthenticated
-from domain.tokens import AccessClaims, access_token_expired, decode_access_token
+from domain.scopes import checksum_ok, looks_like_token
+from domain.tokens import (
+    AccessClaims,
+    access_token_expired,
+    decode_access_token,
+    hash_opaque_token,
+)
 from infra.settings import Settings
-from models import RefreshToken, User
+from models import AccessToken, RefreshToken, User
 
 SIGNED_OUT = {
     "TOKEN_MISSING": "Sign in first: send a valid access token.",
@@ -31,6 +38,13 @@ class SignedIn:
     user: User
     session_id: str
     expires_at: int  # when the access token expires, Unix time in seconds
+    # an access token for machines (domain/scopes.py): its row and scopes; None for a session
+    token: AccessToken | None = None
+    scopes: frozenset[str] | None = None
+
+
+TOKEN_SESSION = "token:"  # noqa: S105 (a prefix of session ids)
+"""The session id of a request signed in with an access token for machines: ``token:<id>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +100,40 @@ def signed_out_error(reason: str) -> Unauthenticated:
 
 async def session_user(user_id: int, session_id: str) -> User | None:
     """The user, if active and their sign-in session ``session_id`` has not ended; one
-    query (the session's revocation is a subquery of the user's lookup)."""
+    query (the session's revocation is a subquery of the user's lookup). For an access
+    token's session (``token:<id>``): while the token is neither revoked nor expired."""
+    if session_id.startswith(TOKEN_SESSION):
+        token_id = session_id.removeprefix(TOKEN_SESSION)
+        live = AccessToken.filter(
+            id=int(token_id) if token_id.isdigit() else 0,
+            revoked_at__isnull=True,
+            expires_at__gt=datetime.now(UTC),
+        ).values("user_id")
+        return await User.filter(id=user_id, is_active=True, id__in=Subquery(live)).first()
     ended = RefreshToken.filter(family=session_id, revoked_at__isnull=False).values("user_id")
     return await User.filter(id=user_id, is_active=True).exclude(id__in=Subquery(ended)).first()
 
 
+async def access_token_sign_in(token: str) -> SignedIn | None:
+    """Who an access token for machines (``xnt_pat_``/``xnt_sat_``) signs in: its user, while
+    active and the token is neither revoked nor expired; None otherwise."""
+    if not checksum_ok(token):
+        return None
+    row = (
+        await AccessToken.filter(token_hash=hash_opaque_token(token), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if row is None or row.expires_at <= datetime.now(UTC) or not row.user.is_active:
+        return None
+    expires_at = int(row.expires_at.timestamp())
+    return SignedIn(row.user, f"{TOKEN_SESSION}{row.id}", expires_at, row, frozenset(row.scopes))
+
+
 async def session_from_token(settings: Settings, token: str | None) -> SignedIn | None:
     """Who the access token signs in, while they are active and its session lasts."""
+    if token is not None and looks_like_token(token):
+        return await access_token_sign_in(token)
     claims = access_claims(settings, token)
     if claims is None:
         return None

@@ -45,6 +45,11 @@ Relations and objects (awaitable, one small query or two):
   who may write on its page.
 * :func:`can_manage_contacts` (user, customer_id): invite and remove the customer's
   contacts: its account team and its lead contacts.
+* :func:`can_sync` (user): write by external ID (``upsert*``): administrators and service
+  accounts, each further bounded by the rule of the plain mutation (a customer-confined
+  service account acts inside its customer only, as its contacts do).
+* :func:`has_scope` (scopes, needed): an access token's scopes allow what a field needs
+  (a session, ``scopes`` None, is not bounded by scopes).
 * Requests: :func:`can_see_request` (user, id), :func:`is_requester`,
   :func:`can_submit_request` (user, customer_id), :func:`can_handle_request`,
   :func:`can_reply_to_request`, :func:`can_add_request_participant`,
@@ -60,7 +65,7 @@ Scopes: ``visible_customers``, ``visible_projects``, ``visible_requests``, ``vis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q, Subquery
@@ -68,6 +73,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from domain.errors import Forbidden, NotFound
+from domain.scopes import grants
 from models import (
     AccountTeamMembership,
     Attachment,
@@ -80,6 +86,7 @@ from models import (
     ProjectMembership,
     RequestParticipant,
     Role,
+    ServiceAccount,
     ServiceRequest,
     Topic,
     User,
@@ -484,3 +491,15 @@ async def require_manager(viewer: User, project: Project) -> None:
         raise Forbidden(
             "Only the project's account team, its staff members or an administrator may do this."
         )
+
+async def can_sync(viewer: User) -> bool:
+    """Write by external ID (``upsertCustomer``, ``upsertProject``, ``upsertContact``):
+    administrators and service accounts; each upsert is bounded too by the rule of the
+    plain mutation it stands for (``createCustomer``, ``createProject``, ``inviteContact``)."""
+    return viewer.is_admin or await ServiceAccount.exists(user_id=viewer.id)
+
+
+def has_scope(scopes: Iterable[str] | None, needed: str) -> bool:
+    """An access token's ``scopes`` allow what a field needs (domain/scopes.py); a signed-in
+    session (``scopes`` None) is not bounded by scopes."""
+    return scopes is None or grants(scopes, needed)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as _Info
 
+from actions import access_tokens
 from domain.auth import authenticate, session_user, signed_out_error
 from domain.diffing import Allowance
 from domain.throttle import LoginThrottle
@@ -42,6 +43,7 @@ class Context:
     session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
     signed_out: str | None = None  # why a token sent signed nobody in (SIGNED_OUT reasons)
     diff_allowance: Allowance = field(default_factory=Allowance)  # of the request or socket
+    scopes: frozenset[str] | None = None  # an access token's (domain/scopes.py); None: a session
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
@@ -51,11 +53,13 @@ class Context:
         client = self.request.client
         return client.host if client else ""
 
-    def act_as(self, user: User, session_id: str) -> None:
+    def act_as(self, user: User, session_id: str, scopes: frozenset[str] | None = None) -> None:
         """The rest of this request (or websocket operation) reads as ``user`` of the sign-in
-        session ``session_id``, with fresh loaders."""
+        session ``session_id`` (an access token's, bounded by its ``scopes``), with fresh
+        loaders."""
         self.viewer = user
         self.session_id = session_id
+        self.scopes = scopes
         self.loaders = Loaders(user)
 
     async def still_signed_in(self) -> bool:
@@ -67,7 +71,7 @@ class Context:
         user = await session_user(self.viewer.id, self.session_id)
         if user is None:
             return False
-        self.act_as(user, self.session_id)
+        self.act_as(user, self.session_id, self.scopes)
         return True
 
     def require_viewer(self) -> User:
@@ -96,6 +100,9 @@ async def build_context(
         # Websockets authenticate with the connection_init payload instead (on_ws_connect).
         authentication = await authenticate(settings, request.headers.get("authorization"))
         signed_in, signed_out = authentication.signed_in, authentication.signed_out
+        if signed_in is not None and signed_in.token is not None:
+            client = request.client
+            await access_tokens.record_use(signed_in.token, client.host if client else "")
     return Context(
         request=request,
         response=response,
@@ -107,4 +114,5 @@ async def build_context(
         process=process,
         session_id=signed_in.session_id if signed_in else None,
         signed_out=signed_out,
+        scopes=signed_in.scopes if signed_in else None,
     )

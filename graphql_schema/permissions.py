@@ -188,6 +188,14 @@ class CanSee(ObjectRule):
     predicate = policy.can_see
 
 
+class CanSync(ObjectRule):
+    """Administrators and service accounts, within the rule of the plain mutation (creating
+    a customer: administrators; a project: the account team; a contact: those who may
+    invite the customer's contacts)."""
+
+    predicate = policy.can_sync
+
+
 class CanSeeCustomer(ObjectRule):
     """Staff see every customer; a contact their own; anything else is NOT_FOUND."""
 

@@ -20,6 +20,9 @@ from graphql_schema.customers import queries as customers_queries
 from graphql_schema.denials import AuditDenials
 from graphql_schema.errors import ErrorCodes, coded_escape, escaped, graphql_error
 from graphql_schema.inputs import CheckedInputs
+from graphql_schema.integrations import tokens as integrations_tokens
+from graphql_schema.integrations import upserts as integrations_upserts
+from graphql_schema.integrations.scopes import declare_scopes
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.mail import mutations as mail_mutations
 from graphql_schema.mail import queries as mail_queries
@@ -56,6 +59,7 @@ Query = merge_types(
         mail_queries.Query,
         search_queries.Query,
         audit_queries.Query,
+        integrations_tokens.Query,
     ),
 )
 
@@ -75,6 +79,8 @@ Mutation = merge_types(
         notifications_mutations.Mutation,
         mail_mutations.Mutation,
         persisted_mutations.Mutation,
+        integrations_tokens.Mutation,
+        integrations_upserts.Mutation,
     ),
 )
 
@@ -82,6 +88,10 @@ Mutation = merge_types(
 Subscription = merge_types(
     "Subscription", (timeline_subscriptions.Subscription, pages_presence.Subscription)
 )
+
+
+# what an access token needs for each root field (@hasScope in the SDL)
+declare_scopes(Query, Mutation, Subscription)
 
 
 class ExtranetSchema(strawberry.Schema):

@@ -1,9 +1,12 @@
 """Database models (Tortoise ORM). Every model the app uses is importable from here."""
 
 from models._base import Role, Visibility
+from models.access_tokens import AccessToken, ServiceAccount
 from models.attachments import Attachment
 from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
+from models.external_ids import ExternalId, ExternalKind
+from models.idempotency import IdempotentRequest
 from models.jobs import Job, JobStatus
 from models.mail import MailStatus, OutgoingMail
 from models.mail_preferences import (
@@ -46,6 +49,7 @@ from models.users import (
 from models.watches import Watch, WatchLevel, WatchTargetKind
 
 __all__ = [
+    "AccessToken",
     "AccountTeamMembership",
     "Attachment",
     "AuditEntry",
@@ -55,7 +59,10 @@ __all__ = [
     "Event",
     "EventKind",
     "EventLogHorizon",
+    "ExternalId",
+    "ExternalKind",
     "ExpectedDocument",
+    "IdempotentRequest",
     "Invitation",
     "Job",
     "JobStatus",
@@ -94,6 +101,7 @@ __all__ = [
     "Role",
     "SearchDocument",
     "SearchKind",
+    "ServiceAccount",
     "ServiceRequest",
     "SiteSetting",
     "SlaPolicy",

@@ -140,6 +140,25 @@ ANONYMOUS_DOCUMENTS = {
     '{password: "x", code: "123456"}) { recoveryCodes } }',
     "setMfaRequirement": "mutation { setMfaRequirement(input: {required: true}) "
     "{ staffRequired } }",
+    "accessTokens": "{ accessTokens { name } }",
+    "serviceAccounts": "{ serviceAccounts { name } }",
+    "createAccessToken": 'mutation { createAccessToken(input: {name: "x", scopes: '
+    '["projects:read"], expiresAt: "2099-01-01T00:00:00Z"}) { token } }',
+    "revokeAccessToken": 'mutation { revokeAccessToken(input: {tokenId: "QWNjZXNzVG9rZW46MQ=="}) '
+    "{ accessToken { name } } }",
+    "createServiceAccount": 'mutation { createServiceAccount(input: {name: "x", role: STAFF}) '
+    "{ serviceAccount { name } } }",
+    "createServiceAccountToken": "mutation { createServiceAccountToken(input: "
+    '{serviceAccountId: "U2VydmljZUFjY291bnQ6MQ==", name: "x", scopes: ["projects:read"], '
+    'expiresAt: "2099-01-01T00:00:00Z"}) { token } }',
+    "deactivateServiceAccount": "mutation { deactivateServiceAccount(input: "
+    '{serviceAccountId: "U2VydmljZUFjY291bnQ6MQ=="}) { serviceAccount { name } } }',
+    "upsertCustomer": 'mutation { upsertCustomer(input: {source: "crm", externalId: "1", '
+    'name: "x"}) { created } }',
+    "upsertProject": 'mutation { upsertProject(input: {source: "crm", externalId: "1", '
+    'name: "x", customerExternalId: "1"}) { created } }',
+    "upsertContact": 'mutation { upsertContact(input: {source: "crm", externalId: "1", '
+    'name: "x", email: "x@acme.example", customerExternalId: "1"}) { created } }',
 }
 
 

@@ -20,6 +20,10 @@ ANY_SIGNED_IN = {
     "markNotificationsRead": "marks the caller's own notifications read",
     "disableTotp": "the caller's own second factor, with their password and a code",
     "regenerateRecoveryCodes": "the caller's own recovery codes, with their password and a code",
+    "changePassword": "the caller's own password, with the current one",
+    "updateMyProfile": "the caller's own name, time zone and locale",
+    "createAccessToken": "a token of the caller's own, acting as them within its scopes",
+    "revokeAccessToken": "the caller's own tokens (administrators: any), others NOT_FOUND",
 }
 
 SDL = parse(schema.as_str())
@@ -31,8 +35,10 @@ def _directives_by_mutation() -> dict[str, list[str]]:
         for d in SDL.definitions
         if isinstance(d, ObjectTypeDefinitionNode) and d.name.value == "Mutation"
     ]
-    return {
-        field.name.value: [d.name.value for d in field.directives or ()]
+    return {  # (an access token's scope, @hasScope, is no rule of who may)
+        field.name.value: [
+            d.name.value for d in field.directives or () if d.name.value != "hasScope"
+        ]
         for field in mutation.fields or ()
     }
 
