@@ -1,5 +1,5 @@
-"""The ``extranet`` command: serve, migrate, load demo data, create and list customers,
-create users, prune the event log.
+"""The ``extranet`` command: serve, run background jobs, migrate, load demo data, create
+and list customers, create users, prune the event log.
 
 A database (or Redis) that cannot be used stops any command with one line naming the
 setting, its URL without the password, and what failed; the exit code is then 1.
@@ -190,6 +190,29 @@ def cmd_mail_gateway(settings: Settings, args: argparse.Namespace) -> int:
     return _run_with_database(settings, job)
 
 
+def cmd_worker(settings: Settings, _args: argparse.Namespace) -> int:
+    """Run background jobs only, until SIGTERM or SIGINT (then as a server's shutdown)."""
+    import signal
+
+    from app.runner import JobRunner
+
+    async def job(bus: EventBus) -> int:
+        runner = JobRunner(settings, bus)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await runner.start()
+        print(f"Worker {runner.worker} runs background jobs; stop it with Ctrl+C.", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await runner.stop()
+        return 0
+
+    return _run_with_database(settings, job)
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     with _reporting_failures(settings):
         applied = asyncio.run(migrate(settings.database_url))
@@ -368,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+
+    sub.add_parser(
+        "worker",
+        help="run background jobs only (beside servers started with EXTRANET_JOBS=off, say)",
+    ).set_defaults(handler=cmd_worker)
 
     gateway = sub.add_parser(
         "mail-gateway", help="take replies to notification mail over SMTP (behind a mail server)"

@@ -53,6 +53,7 @@ from app.headers import ExtranetStarlette
 from app.idempotency import IdempotentMutations
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
+from app.runner import JobRunner
 from app.unavailable import ServiceBoundary
 from app.unsubscribe import unsubscribe_routes
 from app.web import graphiql_routes, web_client_routes
@@ -509,10 +510,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await bus.connect()
         tune_collector()
         renewals = asyncio.create_task(keep_counted(graphql.sockets), name="websocket count")
+        if settings.jobs_enabled:
+            await jobs.start()
         activity = asyncio.create_task(keep_renewed(bus.activity), name="activity")
         try:
             yield
         finally:
+            await jobs.stop()  # running jobs finish first (within a grace period)
             renewals.cancel()
             activity.cancel()
             await asyncio.gather(renewals, activity, return_exceptions=True)
@@ -526,6 +530,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await redis.aclose()
 
     graphql = ExtranetGraphQL(settings, bus)
+    jobs = JobRunner(settings, bus)  # polls only when started (EXTRANET_JOBS)
     # 413, or a 1009 close; a mutation with an Idempotency-Key is answered once
     limited = LimitedRequests(IdempotentMutations(graphql, settings), settings.max_body_bytes)
     app = ExtranetStarlette(  # every HTTP response: nosniff, no-store (app/headers.py)
@@ -550,4 +555,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.redis = redis
     app.state.bus = bus
     app.state.graphql = graphql
+    app.state.jobs = jobs
     return app

@@ -74,6 +74,14 @@ class Settings:
     mail_from: str = "Extranet <extranet@localhost>"
     public_url: str = "http://127.0.0.1:8000"
     smtp_timeout: int = 30  # seconds for connecting and for each SMTP command
+    # Background jobs (README "Background jobs", app/runner.py): whether a server process
+    # runs them, how often it looks for due ones, how long a claim holds, how many at once
+    jobs_enabled: bool = True
+    jobs_poll_interval: float = 5.0  # seconds
+    jobs_lease: float = 60.0  # seconds
+    jobs_concurrency: int = 4
+    jobs_shutdown_grace: float = 10.0  # seconds
+    job_modules: tuple[str, ...] = ()  # more modules whose import registers job handlers
 
     @property
     def signing_key_id(self) -> str:
@@ -227,7 +235,48 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EXTRANET_ATTACHMENT_CUSTOMER_QUOTA_BYTES", 20 * 1024**3, 1, unit="bytes"
         ),
         **_mail_settings(env, production),
+        **_job_settings(env),
     )
+
+
+def _seconds_setting(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not minimum <= value < 10**6:
+        raise SettingsError(f"{name} must be at least {minimum} seconds, got {raw}")
+    return value
+
+
+def _job_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """``EXTRANET_JOBS`` (``on``; ``off``: this server process runs no background jobs, an
+    ``extranet worker`` does), ``EXTRANET_JOBS_POLL_INTERVAL``, ``EXTRANET_JOBS_LEASE``,
+    ``EXTRANET_JOBS_SHUTDOWN_GRACE`` (seconds, decimals allowed),
+    ``EXTRANET_JOBS_CONCURRENCY`` and ``EXTRANET_JOB_MODULES`` (comma-separated modules
+    whose import registers more job handlers)."""
+    switch = (env.get("EXTRANET_JOBS") or "on").strip().lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"EXTRANET_JOBS must be on or off; got {switch!r}")
+    modules = tuple(m.strip() for m in (env.get("EXTRANET_JOB_MODULES") or "").split(","))
+    for module in modules:
+        if module and not re.fullmatch(
+            r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", module
+        ):
+            raise SettingsError(
+                f"EXTRANET_JOB_MODULES is a comma-separated list of module names; got {module!r}"
+            )
+    return {
+        "jobs_enabled": switch == "on",
+        "jobs_poll_interval": _seconds_setting(env, "EXTRANET_JOBS_POLL_INTERVAL", 5.0, 0.05),
+        "jobs_lease": _seconds_setting(env, "EXTRANET_JOBS_LEASE", 60.0, 1.0),
+        "jobs_concurrency": _int_setting(env, "EXTRANET_JOBS_CONCURRENCY", 4, 1, unit="jobs"),
+        "jobs_shutdown_grace": _seconds_setting(env, "EXTRANET_JOBS_SHUTDOWN_GRACE", 10.0, 0.0),
+        "job_modules": tuple(m for m in modules if m),
+    }
 
 
 MAIL_SCHEMES = ("smtp", "smtps", "maildir")

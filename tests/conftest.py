@@ -124,6 +124,8 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "EXTRANET_SECRET_KEY": TEST_SECRET,
         "EXTRANET_ENV": "development",
         "BROADCAST_NAMESPACE": f"test-{secrets.token_hex(4)}",
+        # no job runs behind a test's back: tests run them with app.state.jobs.run_due()
+        "EXTRANET_JOBS": "off",
         **overrides,
     }
     return load_settings(env)
