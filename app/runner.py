@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 # The modules whose import registers job handlers (@job_handler), one a line.
 JOB_MODULES: tuple[str, ...] = (
     "actions.idempotency",
+    "actions.mail",
 )
 
 DONE_KEPT = timedelta(days=7)  # DONE jobs are deleted after this; FAILED ones are kept
