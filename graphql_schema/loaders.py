@@ -15,6 +15,7 @@ from tortoise.queryset import QuerySet
 from actions._common import IN_LIST_MAX
 from actions.watches import most_specific, watch_keys
 from domain import policy
+from graphql_schema.requests.loaders import RequestLoaders
 from infra.lru import LRU
 from models import (
     AccountTeamMembership,
@@ -110,6 +111,7 @@ class Loaders:
         self.visible_project = self._visible(policy.visible_projects)
         self.visible_page = self._visible(policy.visible_pages)
         self.visible_topic = self._visible(policy.visible_topics)
+        self.requests = RequestLoaders(self.viewer)
 
     def _visible(self, scope: Callable[[User], QuerySet[M]]) -> DataLoader[int, M | None]:
         async def load(ids: list[int]) -> list[M | None]:

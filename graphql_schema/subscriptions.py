@@ -149,13 +149,16 @@ async def timeline_events(
     access: Access,
     after: int | None,
     send: Send | None = None,
+    admit: Callable[[Event], Awaitable[bool]] | None = None,
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The events of ``scope`` (what the viewer may read of the channel) after the cursor
     ``after`` (read from the log), or from now on, then live ones, in id order without
     gaps or repeats; each is handed to ``send`` when given (:class:`Frames`), otherwise
     yielded. ``everything``: all events of the channel, readable or not, for the cursor of
     a :class:`ResyncRequired` (always yielded). Ends with FORBIDDEN as soon as ``access``
-    is refused, and RATE_LIMITED (``resumeAfter``) when the client fell behind."""
+    is refused, and RATE_LIMITED (``resumeAfter``) when the client fell behind. ``admit``:
+    when given, a live event of the channel is delivered only if it answers True (a
+    channel whose events are not all the viewer's, beyond their visibility)."""
     async with open_events(bus, channel, _log(scope)) as events:
         if after is not None and await _pruned_past(after):
             yield ResyncRequired(
@@ -169,6 +172,8 @@ async def timeline_events(
                     await access.confirm()
                 elif not policy.can_see_visibility(viewer, item.visibility):
                     continue  # a live event of the channel that is not the viewer's
+                elif admit is not None and not await admit(item):
+                    continue
                 elif send is not None:
                     await send(item)
                 else:

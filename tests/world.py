@@ -6,17 +6,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from actions import accounts, customers, microposts, pages, projects
+from actions import accounts, customers, microposts, pages, projects, request_types, requests
+from domain.business_hours import BusinessCalendar as Calendar
 from domain.passwords import hash_password
+from domain.request_forms import SUPPORT_TICKET
 from models import (
     AccountTeamMembership,
+    BusinessCalendar,
     Customer,
     CustomerEmailDomain,
     Micropost,
     Page,
     PendingMail,
     Project,
+    RequestType,
     Role,
+    ServiceRequest,
     User,
     Visibility,
 )
@@ -24,6 +29,11 @@ from models.jobs import Job
 from realtime.bus import EventBus
 
 PASSWORD = "correct horse battery staple"
+TICKET_ANSWERS = {
+    "severity": "normal",
+    "system": "Extranet",
+    "description": "Readings stop every hour.",
+}
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +63,12 @@ class World:
     portal_post: Micropost
     portal_internal_post: Micropost
     loyalty_post: Micropost
+    calendar: BusinessCalendar  # Monday to Friday, 9:00 to 17:00 UTC
+    support_type: RequestType  # offered to all, assigned to sam by default, with an SLA
+    acme_type: RequestType  # offered to Acme only
+    globex_type: RequestType  # offered to Globex only
+    acme_request: ServiceRequest  # ACME-1, a support ticket of max's, assigned to sam
+    globex_request: ServiceRequest  # GLOBEX-1, gus's, of the Globex type, unassigned
 
     def users(self) -> dict[str, User]:
         names = ("admin", "sam", "olivia", "stan", "anna", "max", "mia", "gina", "gus")
@@ -144,6 +160,34 @@ async def build_world(bus: EventBus) -> World:
     loyalty_post = await microposts.post_micropost(
         olivia, bus, project_id=loyalty.id, body="Globex coupons ready #launch"
     )
+    calendar = await request_types.set_business_calendar(
+        admin, name="Office hours", definition=Calendar().to_json()
+    )
+    support_type = await request_types.create_request_type(
+        admin, name="Support ticket", form=SUPPORT_TICKET, default_assignee_id=sam.id
+    )
+    await request_types.set_sla_policy(
+        admin,
+        type_id=support_type.id,
+        calendar_id=calendar.id,
+        first_response_minutes=4 * 60,
+        resolution_minutes=5 * 8 * 60,
+    )
+    acme_type, globex_type = [
+        await request_types.create_request_type(
+            admin, name=name, form=SUPPORT_TICKET, offered_to_all=False, customer_ids=[customer.id]
+        )
+        for name, customer in (("Acme spare parts", acme), ("Globex coupons", globex))
+    ]
+    acme_request, globex_request = [
+        await requests.submit_request(
+            user, bus, type_id=request_type.id, title=title, answers=TICKET_ANSWERS
+        )
+        for user, request_type, title in (
+            (max_, support_type, "Acme gateway drops readings"),
+            (gus, globex_type, "Globex coupon scanner fails"),
+        )
+    ]
     # nothing of the world waits to be mailed: tests mail what they make
     await PendingMail.all().delete()
     await Job.filter(kind="mail.notifications").delete()
@@ -168,4 +212,10 @@ async def build_world(bus: EventBus) -> World:
         portal_post=portal_post,
         portal_internal_post=portal_internal_post,
         loyalty_post=loyalty_post,
+        calendar=calendar,
+        support_type=support_type,
+        acme_type=acme_type,
+        globex_type=globex_type,
+        acme_request=acme_request,
+        globex_request=globex_request,
     )

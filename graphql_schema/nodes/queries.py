@@ -22,6 +22,7 @@ from graphql_schema.pages.types import Attachment, Page, PageRevision
 from graphql_schema.permissions import CanSee, rule
 from graphql_schema.projects.types import Project
 from graphql_schema.relay import decode_global_id, parse_global_id, topic_by_id
+from graphql_schema.requests.types import Request, RequestType
 from graphql_schema.watches.types import Watch
 from models import PageRevision as RevisionRow
 from models import User as UserRow
@@ -48,6 +49,8 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "Micropost": (policy.visible_microposts, Micropost.from_row),
     "Watch": (_own_watches, Watch.from_row),
     "Notification": (readable_notifications, Notification.from_row),
+    "Request": (policy.visible_requests, Request.from_row),
+    "RequestType": (policy.visible_request_types, RequestType.from_row),
 }
 
 

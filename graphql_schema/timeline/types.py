@@ -13,6 +13,18 @@ from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Page, PageDiff, page_diff
 from graphql_schema.projects.types import Project, load_project
+from graphql_schema.requests.events import (
+    REQUEST_EVENT_TYPES,
+    RequestActivity,
+    RequestAssigned,
+    RequestDocumentAdded,
+    RequestDueDateChanged,
+    RequestParticipantAdded,
+    RequestReplied,
+    RequestStatusChanged,
+    RequestSubmitted,
+    request_activity,
+)
 from graphql_schema.subscriptions import ResyncRequired as Resync
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
@@ -145,8 +157,21 @@ ProjectTimelineEvent = Annotated[
     | ProjectStatusChanged
     | PageCreated
     | PageUpdated
+    | RequestSubmitted
+    | RequestStatusChanged
+    | RequestAssigned
+    | RequestReplied
+    | RequestDocumentAdded
+    | RequestDueDateChanged
+    | RequestParticipantAdded
     | ResyncRequired,
-    strawberry.union("ProjectTimelineEvent", description="One change on a project timeline."),
+    strawberry.union(
+        "ProjectTimelineEvent",
+        description=(
+            "One change on a project timeline, or (in your feed and notifications) of a "
+            "request you follow."
+        ),
+    ),
 ]
 
 _BY_KIND: dict[EventKind, type[TimelineEvent]] = {
@@ -158,11 +183,13 @@ _BY_KIND: dict[EventKind, type[TimelineEvent]] = {
 }
 
 
-def timeline_event(row: EventRow) -> TimelineEvent:
+def timeline_event(row: EventRow) -> TimelineEvent | RequestActivity:
+    if row.kind in REQUEST_EVENT_TYPES:
+        return request_activity(row)
     return _BY_KIND[row.kind](row=row)
 
 
-def stream_item(item: EventRow | Resync) -> TimelineEvent | ResyncRequired:
+def stream_item(item: EventRow | Resync) -> TimelineEvent | RequestActivity | ResyncRequired:
     if isinstance(item, Resync):
         return ResyncRequired(cursor=encode_cursor(item.cursor))
     return timeline_event(item)

@@ -1,0 +1,1 @@
+"""Requests in the API: types, queries, mutations and the ``requestEvents`` subscription."""
