@@ -50,6 +50,7 @@ from actions.jobs import (
     run_claimed,
     utc_now,
 )
+from actions.unit_of_work import current_unit
 from infra.settings import Settings
 from realtime.bus import EventBus
 
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "actions.idempotency",
     "actions.mail",
+    "actions.request_reminders",
 )
 
 DONE_KEPT = timedelta(days=7)  # DONE jobs are deleted after this; FAILED ones are kept
@@ -167,7 +169,11 @@ class JobRunner:
         """Run, one after the other in this task, every job due at ``now`` (aware;
         default: the clock at each claim), those whose lease ran out by then, and those
         that these jobs enqueue that are due too; each at most once per call. Answers how
-        many ran."""
+        many ran. Raises RuntimeError inside a unit of work."""
+        if current_unit() is not None:
+            raise RuntimeError(
+                "run_due() runs jobs in their own transactions: call it outside a unit_of_work."
+            )
         ran: set[int] = set()
         kinds = registered_kinds()
         while True:

@@ -82,6 +82,10 @@ class Settings:
     jobs_concurrency: int = 4
     jobs_shutdown_grace: float = 10.0  # seconds
     job_modules: tuple[str, ...] = ()  # more modules whose import registers job handlers
+    # Requests (README "Requests"): warn the assignee this many business minutes before an
+    # SLA breach (0: no warning); remind the requester after these business days waiting
+    sla_warning_minutes: int = 120
+    needs_info_reminder_days: tuple[int, ...] = (1, 5)
 
     @property
     def signing_key_id(self) -> str:
@@ -236,7 +240,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         **_mail_settings(env, production),
         **_job_settings(env),
+        **_request_settings(env),
     )
+
+
+def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """``EXTRANET_SLA_WARNING_MINUTES`` (business minutes, 0: no warnings) and
+    ``EXTRANET_NEEDS_INFO_REMINDER_DAYS`` (comma-separated business days, ``none``: no
+    reminders)."""
+    raw = (env.get("EXTRANET_NEEDS_INFO_REMINDER_DAYS") or "1,5").strip().lower()
+    days: set[int] = set()
+    for item in [] if raw == "none" else raw.split(","):
+        if not item.strip().isdigit() or not 1 <= int(item) <= 365:
+            raise SettingsError(
+                "EXTRANET_NEEDS_INFO_REMINDER_DAYS lists business days from 1 to 365 "
+                f"(like 1,5) or is none; got {raw!r}"
+            )
+        days.add(int(item))
+    return {
+        "sla_warning_minutes": _int_setting(
+            env, "EXTRANET_SLA_WARNING_MINUTES", 120, 0, unit="business minutes"
+        ),
+        "needs_info_reminder_days": tuple(sorted(days)),
+    }
 
 
 def _seconds_setting(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:

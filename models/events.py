@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     REQUEST_DOCUMENT_ADDED = "REQUEST_DOCUMENT_ADDED"
     REQUEST_DUE_DATE_CHANGED = "REQUEST_DUE_DATE_CHANGED"
     REQUEST_PARTICIPANT_ADDED = "REQUEST_PARTICIPANT_ADDED"
+    REQUEST_SLA_WARNING = "REQUEST_SLA_WARNING"
+    REQUEST_SLA_BREACHED = "REQUEST_SLA_BREACHED"
+    REQUEST_REMINDED = "REQUEST_REMINDED"
 
 
 def _optional_int(value: Any) -> int | None:
@@ -334,6 +337,67 @@ class RequestParticipantAdded:
         return cls(int(data["requestId"]), int(data["userId"]))
 
 
+@dataclass(frozen=True, slots=True)
+class RequestSlaWarning:
+    """The request's SLA clock ``clock`` (``firstResponse`` or ``resolution``) will be
+    breached at ``breaches_at`` (ISO 8601, UTC) if nothing changes: its assignee was warned
+    (an INTERNAL event, by the product; the actor is the requester)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_SLA_WARNING
+    request_id: int
+    clock: str
+    breaches_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "clock": self.clock, "breachesAt": self.breaches_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestSlaWarning:
+        return cls(int(data["requestId"]), str(data["clock"]), str(data["breachesAt"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSlaBreached:
+    """The request's SLA clock ``clock`` reached its target at ``breached_at`` (ISO 8601,
+    UTC) without being met: its assignee was told (INTERNAL, by the product; the actor is
+    the requester)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_SLA_BREACHED
+    request_id: int
+    clock: str
+    breached_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"requestId": self.request_id, "clock": self.clock, "breachedAt": self.breached_at}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestSlaBreached:
+        return cls(int(data["requestId"]), str(data["clock"]), str(data["breachedAt"]))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReminded:
+    """The requester was reminded that the request has waited for their answer
+    (``NEEDS_INFO``) since ``waiting_since`` (ISO 8601, UTC), ``business_days`` working
+    days now (by the product; the actor is who asked for the information)."""
+
+    kind: ClassVar[EventKind] = EventKind.REQUEST_REMINDED
+    request_id: int
+    business_days: int
+    waiting_since: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id,
+            "businessDays": self.business_days,
+            "waitingSince": self.waiting_since,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestReminded:
+        return cls(int(data["requestId"]), int(data["businessDays"]), str(data["waitingSince"]))
+
+
 RequestPayload = (
     RequestSubmitted
     | RequestStatusChanged
@@ -342,6 +406,9 @@ RequestPayload = (
     | RequestDocumentAdded
     | RequestDueDateChanged
     | RequestParticipantAdded
+    | RequestSlaWarning
+    | RequestSlaBreached
+    | RequestReminded
 )
 """What happened to a request (events with a ``request`` and no ``project``)."""
 
@@ -370,6 +437,9 @@ PAYLOADS: dict[EventKind, type[EventPayload]] = {
         RequestDocumentAdded,
         RequestDueDateChanged,
         RequestParticipantAdded,
+        RequestSlaWarning,
+        RequestSlaBreached,
+        RequestReminded,
     )
 }
 
