@@ -56,7 +56,8 @@ Relations and objects (awaitable, one small query or two):
   :func:`request_roles` and :func:`can_change_request_status` (the lifecycle's actors),
   :func:`can_reopen_request` (user, request).
 
-Scopes: ``visible_customers``, ``visible_projects``, ``visible_requests``, ``visible_pages``,
+Scopes: ``visible_customers``, ``visible_projects``, ``visible_requests``,
+``visible_request_types``, ``visible_pages``,
 ``visible_attachments``, ``visible_microposts``, ``visible_events``, ``visible_users``,
 ``visible_topics``, ``readers_of`` (who may read content of a project), :func:`audience`
 (who reads the same rows), :func:`search_scope` (what full-text search looks through) and
@@ -85,6 +86,8 @@ from models import (
     Project,
     ProjectMembership,
     RequestParticipant,
+    RequestType,
+    RequestTypeOffer,
     Role,
     ServiceAccount,
     ServiceRequest,
@@ -207,6 +210,14 @@ def visible_events(viewer: User) -> QuerySet[Event]:
     return Event.filter(shared)
 
 
+def visible_request_types(viewer: User) -> QuerySet[RequestType]:
+    """Staff see every request type; a contact those offered to their customer."""
+    if viewer.is_staff:
+        return RequestType.all()
+    offers = RequestTypeOffer.filter(customer_id=viewer.customer_id).values("request_type_id")
+    return RequestType.filter(Q(offered_to_all=True) | Q(id__in=Subquery(offers)))
+
+
 def visible_requests(viewer: User) -> QuerySet[ServiceRequest]:
     """Staff see every request; a lead contact their customer's; a contact those of their
     customer they requested or participate in."""
@@ -324,6 +335,7 @@ _SCOPES: dict[str, Callable[[User], QuerySet[Any]]] = {
     "Topic": visible_topics,
     "User": visible_users,
     "Request": visible_requests,
+    "RequestType": visible_request_types,
 }
 
 

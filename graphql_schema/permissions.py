@@ -223,6 +223,52 @@ class CanSeeTopic(ObjectRule):
     predicate = policy.can_see_topic
 
 
+class CanSeeRequest(ObjectRule):
+    """Staff see every request; a lead contact their customer's; a contact those of their
+    customer they requested or participate in; anything else is NOT_FOUND."""
+
+    predicate = policy.can_see_request
+
+
+class CanSubmitRequest(ObjectRule):
+    """The customer's contacts, and its account team on a contact's behalf, with a request
+    type offered to the customer."""
+
+    predicate = policy.can_submit_request
+
+
+class CanReplyToRequest(ObjectRule):
+    """Staff who handle the request, and the contacts who see it; INTERNAL notes by staff
+    only."""
+
+    predicate = policy.can_reply_to_request
+
+
+class CanHandleRequest(ObjectRule):
+    """Administrators, the request's assignee and staff on its customer's account team."""
+
+    predicate = policy.can_handle_request
+
+
+class CanAddRequestParticipant(ObjectRule):
+    """The request's requester, its customer's lead contacts and staff who handle it."""
+
+    predicate = policy.can_add_request_participant
+
+
+class CanChangeRequestStatus(ObjectRule):
+    """Whoever the request type's lifecycle names for the transition: STAFF (who handle it),
+    REQUESTER, LEAD_CONTACT; another transition is BAD_USER_INPUT naming the allowed ones."""
+
+    predicate = policy.can_change_request_status
+
+
+class CanReopenRequest(ObjectRule):
+    """The request's requester, within its type's reopening days after its resolution."""
+
+    predicate = policy.can_reopen_request
+
+
 def rule(*permissions: type[BasePermission]) -> list[FieldExtension]:
     """Field extensions that enforce these permission classes (and print them in the SDL)."""
     return [PermissionExtension([p() for p in permissions])]

@@ -38,6 +38,9 @@ from graphql_schema.pages import queries as pages_queries
 from graphql_schema.persisted import mutations as persisted_mutations
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
+from graphql_schema.requests import mutations as requests_mutations
+from graphql_schema.requests import queries as requests_queries
+from graphql_schema.requests import subscriptions as requests_subscriptions
 from graphql_schema.search import queries as search_queries
 from graphql_schema.timeline import subscriptions as timeline_subscriptions
 from graphql_schema.timeline.types import TimelineEvent
@@ -52,6 +55,7 @@ Query = merge_types(
         nodes_queries.Query,
         customers_queries.Query,
         projects_queries.Query,
+        requests_queries.Query,
         pages_queries.Query,
         microposts_queries.Query,
         watches_queries.Query,
@@ -71,6 +75,7 @@ Mutation = merge_types(
         accounts_mfa.Mutation,
         customers_mutations.Mutation,
         projects_mutations.Mutation,
+        requests_mutations.Mutation,
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
         pages_attachments.Mutation,
@@ -86,7 +91,12 @@ Mutation = merge_types(
 
 
 Subscription = merge_types(
-    "Subscription", (timeline_subscriptions.Subscription, pages_presence.Subscription)
+    "Subscription",
+    (
+        timeline_subscriptions.Subscription,
+        pages_presence.Subscription,
+        requests_subscriptions.Subscription,
+    ),
 )
 
 

@@ -406,6 +406,8 @@ def gid(obj: Any) -> str:
     """The global ID of a model row, as the API gives it out."""
     if type(obj).__name__ == "Topic":
         return topic_global_id(obj.name)
+    if type(obj).__name__ == "ServiceRequest":  # a Request in the API
+        return global_id("Request", obj.id)
     return global_id(type(obj).__name__, obj.id)
 
 

@@ -34,10 +34,10 @@ from graphql import (
 )
 from starlette.applications import Starlette
 
-from actions import watches
+from actions import requests, watches
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
-from models import Attachment, Notification, WatchLevel, WatchTargetKind
+from models import Attachment, ExpectedDocument, Notification, WatchLevel, WatchTargetKind
 from tests.conftest import Api, gid
 from tests.graphql.test_tenant_isolation import acme_ids, answer, row_counts, traces_of_acme
 from tests.live import GraphQLSocket, serve
@@ -63,6 +63,14 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "attachmentId": ("Attachment",),
     "accountTeamIds": ("User",),
     "memberIds": ("User",),
+    "requestId": ("Request",),
+    "typeId": ("RequestType",),
+    "assigneeId": ("User",),
+    "defaultAssigneeId": ("User",),
+    "customerIds": ("Customer",),
+    "attachmentIds": ("RequestAttachment",),
+    "expectedDocumentId": ("ExpectedDocument",),
+    "calendarId": ("BusinessCalendar",),
 }
 NODE_TYPES = (
     "Customer",
@@ -75,6 +83,8 @@ NODE_TYPES = (
     "Attachment",
     "Watch",
     "Notification",
+    "Request",
+    "RequestType",
 )
 # Acme's object of each type, as named by `acme_ids` (plus those made here).
 ACME = {
@@ -88,6 +98,11 @@ ACME = {
     "Attachment": "attachment",
     "Watch": "watch",
     "Notification": "notification",
+    "Request": "acme_request",
+    "RequestType": "acme_type",
+    "RequestAttachment": "request_attachment",
+    "ExpectedDocument": "expected_document",
+    "BusinessCalendar": "calendar",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -246,6 +261,9 @@ GLOBEX = {
     "Page": "loyalty_page",
     "Micropost": "loyalty_post",
     "User": "gus",
+    "Request": "globex_request",
+    "RequestType": "globex_type",
+    "BusinessCalendar": "calendar",
 }
 
 
@@ -294,11 +312,25 @@ async def acme(api: Api, world: World) -> dict[str, str]:
     )
     notification = await Notification.filter(user_id=world.max.id).first()
     assert notification is not None, "the world mentions max, so he has a notification"
+    upload = await requests.record_upload(
+        world.max,
+        customer_id=world.acme.id,
+        name="acme-photo.png",
+        content_type="image/png",
+        size=3,
+        content_key="0" * 64,
+    )
+    document = await ExpectedDocument.create(request_id=world.acme_request.id, name="Acme plan")
     return {
         **ids,
         "attachment": gid(attachment),
         "watch": gid(watch),
         "notification": gid(notification),
+        "acme_request": gid(world.acme_request),
+        "acme_type": gid(world.acme_type),
+        "request_attachment": global_id("RequestAttachment", upload.id),
+        "expected_document": global_id("ExpectedDocument", document.id),
+        "calendar": gid(world.calendar),
     }
 
 
