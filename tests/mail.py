@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 WAIT_SECONDS = 10.0
 
@@ -84,8 +84,17 @@ class _Handler:
 class SmtpServer:
     """An SMTP server on ``127.0.0.1:<port>``; :attr:`url` is its ``smtp://`` URL."""
 
-    def __init__(self, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        """With ``tls_context``, the server requires STARTTLS; with ``credentials`` (user
+        name, password), it requires a login with them (over TLS)."""
         self.port = free_port()
+        self.credentials = credentials
+        self.logins: list[str] = []
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.tls: list[bool] = []  # per message: whether its session used TLS
@@ -102,7 +111,21 @@ class SmtpServer:
             tls_context=tls_context,
             require_starttls=tls_context is not None,
             ready_timeout=WAIT_SECONDS,
+            authenticator=self._authenticate if credentials else None,
+            auth_required=credentials is not None,
         )
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword) or self.credentials is None:
+            return AuthResult(success=False)
+        given = (data.login.decode(), data.password.decode())
+        if given != self.credentials:
+            return AuthResult(success=False, handled=False)
+        with self._lock:
+            self.logins.append(given[0])
+        return AuthResult(success=True)
 
     @property
     def url(self) -> str:

@@ -119,11 +119,14 @@ def test_two_mails_of_one_thread_refer_to_the_same_root() -> None:
 
 def test_a_category_mail_is_a_list_with_one_click_unsubscribe() -> None:
     url = "https://extranet.example.com/mail/unsubscribe/opaque-token"
-    message = build_message(notice(category="mentions", unsubscribe_url=url), PLAIN, "<one@x>")
+    reply = "reply+signed-token@extranet.example.com"
+    msg = notice(category="mentions", unsubscribe_url=url, reply_to=reply)
+    message = build_message(msg, PLAIN, "<one@x>")
     # RFC 2369 / RFC 8058: exactly one HTTPS URI in angle brackets, and the POST marker
     assert message["List-Unsubscribe"] == f"<{url}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["List-Id"] == "mentions <mentions.localhost>"
+    assert message["Reply-To"] == reply
     assert url in text_of(message, "plain")
 
 
@@ -417,33 +420,49 @@ async def test_over_smtp_a_mail_found_mid_message_goes_again_with_the_same_messa
 # TLS ------------------------------------------------------------------------------------
 
 
-async def test_starttls_is_used_and_the_certificate_checked(
+async def test_starttls_is_used_the_certificate_checked_and_the_login_given(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a server that requires STARTTLS, with a certificate of a CA only the test knows
+    # given a server that requires STARTTLS and a login, with a certificate of a CA that
+    # only the test knows
     cert, key = self_signed_certificate(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    server = SmtpServer(tls_context=context)
+    server = SmtpServer(tls_context=context, credentials=("anna@acme", "p:ss w"))
     server.start()
+    url = f"smtp://anna%40acme:p%3Ass%20w@127.0.0.1:{server.port}"
+    message = build_message(notice(), PLAIN, "<tls@example.com>")
+
+    async def nothing() -> None:
+        pass
+
     try:
-        message = build_message(notice(), PLAIN, "<tls@example.com>")
-
-        async def nothing() -> None:
-            pass
-
         # when the sender does not trust the certificate, nothing is sent
-        untrusting = transport_for(f"smtp://user:pw@127.0.0.1:{server.port}", timeout=5)
         with pytest.raises(TemporaryMailError):
-            await untrusting.send(message, handing_over=nothing)
-        # and when it does, the message goes over TLS
+            await transport_for(url, timeout=5).send(message, handing_over=nothing)
+        assert server.logins == []
+        # and when it does, it logs in over TLS and the message goes
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-        trusting = transport_for(f"smtp://127.0.0.1:{server.port}", timeout=5)
-        await trusting.send(message, handing_over=nothing)
+        await transport_for(url, timeout=5).send(message, handing_over=nothing)
         await server.wait_for_messages(1)
         assert server.tls == [True]
+        assert server.logins == ["anna@acme"]
     finally:
         server.stop()
+
+
+async def test_a_password_is_never_sent_to_a_server_without_starttls(
+    smtp_server: SmtpServer,
+) -> None:
+    message = build_message(notice(), PLAIN, "<plain@example.com>")
+
+    async def nothing() -> None:
+        pass
+
+    url = f"smtp://anna:secret@127.0.0.1:{smtp_server.port}"
+    with pytest.raises(TemporaryMailError, match="STARTTLS"):
+        await transport_for(url, timeout=5).send(message, handing_over=nothing)
+    assert smtp_server.messages == []
 
 
 # A sender killed mid-mail -----------------------------------------------------------------
