@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from actions.jobs import backoff, cancel, claim_due, enqueue, run_claimed
 from actions.unit_of_work import unit_of_work
 from app.runner import JobRunner
+from infra.settings import SettingsError, load_settings
 from models import Job, JobStatus
 from tests import jobs_for_tests
 from tests.jobs_for_tests import GATES, RAN
@@ -207,6 +208,59 @@ async def test_a_job_whose_lease_ran_out_is_claimed_again(jobs: JobRunner, app: 
         2,
         job.leased_by,
     )
+
+
+async def test_a_retry_gives_way_to_a_newer_job_of_its_key(jobs: JobRunner, app: Starlette) -> None:
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        await enqueue("tests.fail", {"v": 1}, run_at=now, key="sync:1")
+    [running] = await claim_due(now, leased_by="w:1/1", lease=LEASE, limit=1, kinds={"tests.fail"})
+    # while it runs, the key is scheduled again
+    async with unit_of_work():
+        await enqueue("tests.fail", {"v": 2}, run_at=now + timedelta(hours=1), key="sync:1")
+
+    # when the running one fails, it is not tried again beside the newer one
+    outcome = await run_claimed(running, bus=None, settings=app.state.settings, now=lambda: now)
+    assert outcome.status == JobStatus.PENDING
+    [job] = await Job.filter(key="sync:1")
+    assert (job.payload, job.status, job.attempts) == ({"v": 2}, JobStatus.PENDING, 0)
+
+
+async def test_run_due_inside_a_unit_of_work_is_refused(jobs: JobRunner) -> None:
+    async def inside() -> None:
+        async with unit_of_work():
+            await jobs.run_due()
+
+    with pytest.raises(RuntimeError, match="outside a unit_of_work"):
+        await inside()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EXTRANET_JOBS", "sometimes", "EXTRANET_JOBS must be on or off"),
+        ("EXTRANET_JOBS_LEASE", "0.5", "EXTRANET_JOBS_LEASE must be at least 1"),
+        ("EXTRANET_JOBS_POLL_INTERVAL", "soon", "EXTRANET_JOBS_POLL_INTERVAL must be a number"),
+        ("EXTRANET_JOB_MODULES", "tests/jobs.py", "EXTRANET_JOB_MODULES is a comma-separated"),
+    ],
+)
+def test_a_bad_job_setting_names_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({name: value})
+
+
+def test_job_settings_take_decimals_and_lists() -> None:
+    settings = load_settings(
+        {
+            "EXTRANET_JOBS": "off",
+            "EXTRANET_JOBS_POLL_INTERVAL": "0.25",
+            "EXTRANET_JOBS_LEASE": "90",
+            "EXTRANET_JOB_MODULES": "a.b, c",
+        }
+    )
+    assert settings.jobs_enabled is False
+    assert (settings.jobs_poll_interval, settings.jobs_lease) == (0.25, 90.0)
+    assert settings.job_modules == ("a.b", "c")
 
 
 async def test_two_runners_claim_disjoint_jobs(app: Starlette) -> None:
