@@ -54,15 +54,21 @@ run: install web
 	$(BIN)/extranet demo --if-empty
 	$(BIN)/extranet serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
-## The test suite (SQLite by default; DATABASE_URL/BROADCAST_URL select PostgreSQL/Redis).
+## The test suite (SQLite by default; DATABASE_URL/BROADCAST_URL select PostgreSQL/Redis), in
+## TEST_WORKERS processes (pytest-xdist; each has its own database, app and servers); most tests
+## wait on a database, a socket or a browser, so two workers use two cores well.
+## TEST_WORKERS=0 runs the suite in this process (for a debugger or -x).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal)
+
 test: install web audit
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 ## The inner loop: the suite without end_to_end tests (processes and services of their own)
 ## and slow ones (hypothesis searches, size limits, expiries in real time); under a minute
 ## on two cores with SQLite.
 test-fast: install
-	$(BIN)/pytest -q -m "not end_to_end and not slow"
+	$(PYTEST) -m "not end_to_end and not slow"
 
 format: install
 	$(BIN)/ruff format .
