@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,10 +35,19 @@ from graphql import (
 )
 from starlette.applications import Starlette
 
-from actions import requests, watches
+from actions import access_tokens, requests, watches
+from actions._common import now
+from domain.scopes import ALL_SCOPES
 from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
-from models import Attachment, ExpectedDocument, Notification, WatchLevel, WatchTargetKind
+from models import (
+    Attachment,
+    ExpectedDocument,
+    Notification,
+    Role,
+    WatchLevel,
+    WatchTargetKind,
+)
 from tests.conftest import Api, gid
 from tests.graphql.test_tenant_isolation import acme_ids, answer, row_counts, traces_of_acme
 from tests.live import GraphQLSocket, serve
@@ -71,6 +81,8 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "attachmentIds": ("RequestAttachment",),
     "expectedDocumentId": ("ExpectedDocument",),
     "calendarId": ("BusinessCalendar",),
+    "tokenId": ("AccessToken",),
+    "serviceAccountId": ("ServiceAccount",),
 }
 NODE_TYPES = (
     "Customer",
@@ -103,6 +115,8 @@ ACME = {
     "RequestAttachment": "request_attachment",
     "ExpectedDocument": "expected_document",
     "BusinessCalendar": "calendar",
+    "AccessToken": "access_token",
+    "ServiceAccount": "service_account",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -110,6 +124,7 @@ REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 MEANINGFUL: dict[str, dict[tuple[str, ...], str]] = {
     "updatePage": {("input", "body"): '"A new body"'},
     "movePage": {("input", "fromParentId"): "null"},
+    "createServiceAccountToken": {("input", "expiresAt"): '"2099-01-01T00:00:00Z"'},
 }
 # Arguments that narrow what is read or done to what the caller may see: a foreign ID
 # there matches nothing (an empty list, nothing marked) instead of an error.
@@ -321,8 +336,19 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         content_key="0" * 64,
     )
     document = await ExpectedDocument.create(request_id=world.acme_request.id, name="Acme plan")
+    token = await access_tokens.create_access_token(
+        world.anna,
+        name="Acme report",
+        scopes=["projects:read"],
+        expires_at=now() + timedelta(days=1),
+    )
+    service_account = await access_tokens.create_service_account(
+        world.admin, name="Acme sync", role=Role.CUSTOMER_ADMIN, customer_id=world.acme.id
+    )
     return {
         **ids,
+        "access_token": global_id("AccessToken", token.row.id),
+        "service_account": global_id("ServiceAccount", service_account.id),
         "attachment": gid(attachment),
         "watch": gid(watch),
         "notification": gid(notification),
@@ -355,6 +381,41 @@ async def test_an_acme_id_anywhere_is_refused_like_a_missing_one(
     before = await row_counts()
     foreign = await api(document(case, acme[ACME[case.type_name]], world), as_user=world.gina)
     absent = await api(document(case, global_id(case.type_name, 999999), world), as_user=world.gina)
+    if (case.field, case.path) not in FILTERS:
+        _refused(foreign.body, case.field)
+    assert answer(foreign) == answer(absent)
+    assert traces_of_acme(foreign, acme) == []
+    assert await row_counts() == before
+
+
+@pytest.fixture
+async def globex_service_account(world: World) -> str:
+    """A token of Globex's own service account (a lead contact's role), with every scope."""
+    account = await access_tokens.create_service_account(
+        world.admin, name="Globex sync", role=Role.CUSTOMER_ADMIN, customer_id=world.globex.id
+    )
+    made = await access_tokens.create_service_account_token(
+        world.admin,
+        service_account_id=account.id,
+        name="all areas",
+        scopes=list(ALL_SCOPES),
+        expires_at=now() + timedelta(days=1),
+    )
+    return made.token
+
+
+# what a customer-confined service account reads, and what only integrations write
+SERVICE_ACCOUNT_CASES = [c for c in CASES if c.root == "Query" or c.field.startswith("upsert")]
+
+
+@pytest.mark.parametrize("case", SERVICE_ACCOUNT_CASES, ids=lambda c: c.id)
+async def test_an_acme_id_sent_by_globexs_service_account_is_refused_like_a_missing_one(
+    api: Api, world: World, acme: dict[str, str], globex_service_account: str, case: Case
+) -> None:
+    token = globex_service_account
+    before = await row_counts()
+    foreign = await api(document(case, acme[ACME[case.type_name]], world), token=token)
+    absent = await api(document(case, global_id(case.type_name, 999999), world), token=token)
     if (case.field, case.path) not in FILTERS:
         _refused(foreign.body, case.field)
     assert answer(foreign) == answer(absent)
