@@ -137,7 +137,10 @@ def on_enqueued(wake: Callable[[], None]) -> Callable[[], None]:
 
 def _wake() -> None:
     for wake in list(_wakers):
-        wake()
+        try:
+            wake()
+        except RuntimeError:  # its event loop has closed: that runner is gone
+            _wakers.discard(wake)
 
 
 def _utc(moment: datetime, name: str) -> datetime:
@@ -454,6 +457,16 @@ async def next_due(kinds: Collection[str]) -> datetime | None:
         .first()
     )
     return None if job is None else _aware(job.run_at)
+
+
+async def unknown_kinds_due(kinds: Collection[str], now: datetime) -> dict[str, int]:
+    """How many PENDING jobs due at ``now`` are of kinds not in ``kinds`` (no module of this
+    process handles them), by kind (a read)."""
+    due = Job.filter(status=JobStatus.PENDING, run_at__lte=_utc(now, "now"))
+    counted: dict[str, int] = {}
+    for kind in await due.exclude(kind__in=list(kinds)).values_list("kind", flat=True):
+        counted[str(kind)] = counted.get(str(kind), 0) + 1
+    return counted
 
 
 async def prune_done(before: datetime) -> int:

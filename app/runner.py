@@ -11,7 +11,8 @@ out, another worker claims that job again. A job committed in this process wakes
 runner at once; other work is found by polling every ``EXTRANET_JOBS_POLL_INTERVAL``
 seconds, or sooner when the next job is due sooner. On shutdown it stops claiming, lets
 running jobs finish within ``EXTRANET_JOBS_SHUTDOWN_GRACE`` seconds, and gives the
-leases of the rest back.
+leases of the rest back. Leases are times of the workers' clocks: keep the hosts'
+clocks synchronised (NTP); a lease lasts far longer than their drift.
 
 Why not a library: none of the well-kept ones serves both databases with leases and
 records a job in the transaction of its cause. procrastinate is PostgreSQL-only
@@ -48,6 +49,7 @@ from actions.jobs import (
     registered_kinds,
     release,
     run_claimed,
+    unknown_kinds_due,
     utc_now,
 )
 from actions.unit_of_work import current_unit
@@ -251,7 +253,7 @@ class JobRunner:
                     upcoming = await next_due(kinds)
                     if upcoming is not None:
                         wait = min(wait, (upcoming - self.clock()).total_seconds())
-                await self._prune()
+                await self._housekeeping()
             except Exception:
                 log.warning("Claiming background jobs failed; trying again", exc_info=True)
             if self._stopping:
@@ -273,10 +275,14 @@ class JobRunner:
 
         task.add_done_callback(finished)
 
-    async def _prune(self) -> None:
+    async def _housekeeping(self) -> None:
+        """Hourly: delete old DONE jobs; warn of due jobs of kinds nobody here handles."""
         if time.monotonic() - self._pruned_at < PRUNE_EVERY and self._pruned_at:
             return
         self._pruned_at = time.monotonic()
         deleted = await prune_done(self.clock() - DONE_KEPT)
         if deleted:
             log.info("Deleted %s background job(s) done more than %s ago", deleted, DONE_KEPT)
+        unknown = await unknown_kinds_due(registered_kinds(), self.clock())
+        if unknown:  # a module missing from JOB_MODULES, or kinds of another version
+            log.warning("Due jobs that no module of this process handles: %s", unknown)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -312,6 +313,21 @@ async def test_a_committed_job_wakes_the_runner_of_its_process(app: Starlette) -
             await until(ran_count("tests.record", n), what=f"job {n} ran")
             await until(lambda: not runner._running, what=f"job {n} is recorded")
     assert await Job.filter(status=JobStatus.DONE).count() == 2
+
+
+async def test_due_jobs_that_no_module_handles_are_left_and_reported(
+    app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with unit_of_work():
+        await enqueue("retired.kind", {"n": 1})
+    assert await app.state.jobs.run_due() == 0
+
+    with caplog.at_level(logging.WARNING, logger="app.runner"):
+        async with polling(app):
+            await until(
+                lambda: "{'retired.kind': 1}" in caplog.text, what="a warning naming the kind"
+            )
+    assert (await Job.get()).status == JobStatus.PENDING
 
 
 async def test_a_slow_job_does_not_hold_up_the_others(app: Starlette) -> None:
