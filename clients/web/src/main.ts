@@ -1,10 +1,11 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
-// #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID; signed out,
+// #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff); signed out,
 // #/invitation/TOKEN accepts an invitation.
 
 import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
-import { setTitle, type AppContext, type View } from "./app";
+import { isStaff, setTitle, type AppContext, type View } from "./app";
 import { h, replaceChildren } from "./dom";
 import { homeView } from "./home";
 import { inboxView } from "./inbox";
@@ -13,6 +14,10 @@ import { Live, type ConnectionState } from "./live";
 import { invitationView, loginView } from "./login";
 import { pageView } from "./page";
 import { postView, projectView } from "./project";
+import { requestsHome } from "./requests";
+import { myRequestsView, queueView } from "./requests-list";
+import { newRequestView } from "./requests-new";
+import { requestView } from "./requests-view";
 import { personView, searchView, topicView } from "./search";
 import { Session } from "./session";
 import { confirmLeaving, releaseAll } from "./unsaved";
@@ -87,7 +92,14 @@ function start(): void {
       "header",
       { class: "topbar" },
       h("a", { class: "brand", href: "#/" }, "Extranet"),
-      h("nav", { "aria-label": "Main" }, h("a", { href: "#/" }, "Projects"), inboxLink, h("a", { href: "#/search" }, "Search")),
+      h(
+        "nav",
+        { "aria-label": "Main" },
+        h("a", { href: "#/" }, "Projects"),
+        h("a", { href: requestsHome(ctx).href }, requestsHome(ctx).label),
+        inboxLink,
+        h("a", { href: "#/search" }, "Search"),
+      ),
       state,
       h("span", { class: "who" }, user.name),
       signOut,
@@ -152,6 +164,11 @@ function route(): void {
   else if (kind === "topics" && id) signedIn.view = topicView(ctx, main, id);
   else if (kind === "people" && id) signedIn.view = personView(ctx, main, id);
   else if (kind === "invite" && id) signedIn.view = inviteView(ctx, main, id);
+  else if (kind === "requests" && id === "new") signedIn.view = newRequestView(ctx, main);
+  else if (kind === "requests" && id) signedIn.view = requestView(ctx, main, id);
+  else if (kind === "requests" && isStaff(ctx.user)) signedIn.view = queueView(ctx, main, "open");
+  else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
+  else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
   else signedIn.view = homeView(ctx, main);
   window.scrollTo(0, 0);
 }
