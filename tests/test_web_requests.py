@@ -48,7 +48,9 @@ async def api(server: Server) -> Api:
     known = {t["name"] for t in (await api(MAX, TYPES))["requestTypes"]}
     for name, (description, form) in DEMO_FORMS.items():
         if name not in known:
-            await api(ADMIN, CREATE_TYPE, input={"name": name, "description": description, "form": form})
+            await api(
+                ADMIN, CREATE_TYPE, input={"name": name, "description": description, "form": form}
+            )
     return api
 
 
