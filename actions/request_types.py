@@ -16,7 +16,15 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from actions._common import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, audit, limited_text, name_text
+from actions import request_reminders
+from actions._common import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    audit,
+    limited_text,
+    name_text,
+    now,
+)
 from actions.unit_of_work import unit_of_work
 from domain import forms, policy
 from domain.business_hours import BusinessCalendar as Calendar
@@ -303,6 +311,7 @@ async def set_business_calendar(
             calendar.name, calendar.definition = name, data
             await calendar.save()
         await audit("business_calendar.set", actor=actor, target=f"calendar:{calendar.id}")
+        await request_reminders.schedule_all_request_timers(now=now())
     return calendar
 
 
@@ -348,6 +357,7 @@ async def set_sla_policy(
         await audit(
             "sla_policy.set", actor=actor, target=f"request_type:{type_id}", customer=customer_id
         )
+        await request_reminders.schedule_all_request_timers(now=now())
     return sla
 
 

@@ -7,7 +7,6 @@ commit on the request channels of its customer and of the staff (realtime/channe
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from actions import request_types
+from actions import request_reminders, request_types
 from actions._common import (
     REASON_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -197,11 +196,7 @@ async def _announce(
 
 async def _timers(request: ServiceRequest, moment: datetime) -> None:
     """(Re)schedule the request's reminders and SLA warnings, in the same transaction."""
-    try:
-        reminders = importlib.import_module("actions.request_reminders")
-    except ModuleNotFoundError:  # pragma: no cover - no reminders in this build
-        return
-    await reminders.schedule_request_timers(request.id, now=moment)
+    await request_reminders.schedule_request_timers(request.id, now=moment)
 
 
 async def _locked(request_id: int) -> ServiceRequest:
@@ -440,9 +435,8 @@ async def reply_to_request(
             raise NotFound("expected document", field="expectedDocumentId")
     if not body and not uploads:
         raise BadUserInput("Write a message or attach a file.", field="body")
-    if document is not None:
-        if not uploads:
-            raise BadUserInput("Attach the document's files.", field="attachmentIds")
+    if document is not None and not uploads:
+        raise BadUserInput("Attach the document's files.", field="attachmentIds")
     if visibility is Visibility.INTERNAL and (document is not None):
         raise BadUserInput("Documents are sent in SHARED replies.", field="visibility")
     html = await render_markdown_off_loop(body)

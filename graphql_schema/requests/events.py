@@ -119,6 +119,39 @@ class RequestParticipantAdded(RequestActivity):
         return await load_user(info, _details(self.row, payloads.RequestParticipantAdded).user_id)
 
 
+@strawberry.type(description="An SLA clock of the request is about to breach (staff only).")
+class RequestSlaWarning(RequestActivity):
+    @strawberry.field(description="firstResponse or resolution.")
+    def clock(self) -> str:
+        return _details(self.row, payloads.RequestSlaWarning).clock
+
+    @strawberry.field
+    def breaches_at(self) -> datetime:
+        return datetime.fromisoformat(_details(self.row, payloads.RequestSlaWarning).breaches_at)
+
+
+@strawberry.type(description="An SLA clock of the request breached (staff only).")
+class RequestSlaBreached(RequestActivity):
+    @strawberry.field(description="firstResponse or resolution.")
+    def clock(self) -> str:
+        return _details(self.row, payloads.RequestSlaBreached).clock
+
+    @strawberry.field
+    def breached_at(self) -> datetime:
+        return datetime.fromisoformat(_details(self.row, payloads.RequestSlaBreached).breached_at)
+
+
+@strawberry.type(description="The requester was reminded that the request waits for them.")
+class RequestReminded(RequestActivity):
+    @strawberry.field(description="Working days the request has waited for the customer.")
+    def business_days(self) -> int:
+        return _details(self.row, payloads.RequestReminded).business_days
+
+    @strawberry.field
+    def waiting_since(self) -> datetime:
+        return datetime.fromisoformat(_details(self.row, payloads.RequestReminded).waiting_since)
+
+
 REQUEST_EVENT_TYPES: dict[EventKind, type[RequestActivity]] = {
     EventKind.REQUEST_SUBMITTED: RequestSubmitted,
     EventKind.REQUEST_STATUS_CHANGED: RequestStatusChanged,
@@ -127,6 +160,9 @@ REQUEST_EVENT_TYPES: dict[EventKind, type[RequestActivity]] = {
     EventKind.REQUEST_DOCUMENT_ADDED: RequestDocumentAdded,
     EventKind.REQUEST_DUE_DATE_CHANGED: RequestDueDateChanged,
     EventKind.REQUEST_PARTICIPANT_ADDED: RequestParticipantAdded,
+    EventKind.REQUEST_SLA_WARNING: RequestSlaWarning,
+    EventKind.REQUEST_SLA_BREACHED: RequestSlaBreached,
+    EventKind.REQUEST_REMINDED: RequestReminded,
 }
 
 

@@ -24,7 +24,10 @@ from graphql_schema.requests.events import (
     RequestDocumentAdded,
     RequestDueDateChanged,
     RequestParticipantAdded,
+    RequestReminded,
     RequestReplied,
+    RequestSlaBreached,
+    RequestSlaWarning,
     RequestStatusChanged,
     RequestSubmitted,
     request_activity,
@@ -42,6 +45,9 @@ RequestEvent = Annotated[
     | RequestDocumentAdded
     | RequestDueDateChanged
     | RequestParticipantAdded
+    | RequestSlaWarning
+    | RequestSlaBreached
+    | RequestReminded
     | ResyncRequired,
     strawberry.union("RequestEvent", description="One change of a request you may see."),
 ]

@@ -20,7 +20,10 @@ from graphql_schema.requests.events import (
     RequestDocumentAdded,
     RequestDueDateChanged,
     RequestParticipantAdded,
+    RequestReminded,
     RequestReplied,
+    RequestSlaBreached,
+    RequestSlaWarning,
     RequestStatusChanged,
     RequestSubmitted,
     request_activity,
@@ -164,6 +167,9 @@ ProjectTimelineEvent = Annotated[
     | RequestDocumentAdded
     | RequestDueDateChanged
     | RequestParticipantAdded
+    | RequestSlaWarning
+    | RequestSlaBreached
+    | RequestReminded
     | ResyncRequired,
     strawberry.union(
         "ProjectTimelineEvent",

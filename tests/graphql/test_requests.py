@@ -97,7 +97,8 @@ async def test_a_request_is_numbered_per_customer_and_routed_to_the_default_assi
     acme = await api(SUBMIT, {"input": _ticket(world)}, as_user=world.anna)
     globex = await api(SUBMIT, {"input": _ticket(world)}, as_user=world.gina)
     # then each customer counts on from its own last number
-    assert acme.errors == [] and globex.errors == []
+    assert acme.errors == []
+    assert globex.errors == []
     made = acme.data["submitRequest"]["request"]
     assert made["number"] == "ACME-2"
     assert globex.data["submitRequest"]["request"]["number"] == "GLOBEX-2"
@@ -228,9 +229,7 @@ async def test_the_last_expected_document_moves_the_request_on_by_itself(
     ]
 
 
-async def test_the_first_shared_staff_reply_is_the_first_response(
-    api: Api, world: World
-) -> None:
+async def test_the_first_shared_staff_reply_is_the_first_response(api: Api, world: World) -> None:
     request_id = gid(world.acme_request)
     note = await api(
         REPLY,
