@@ -386,6 +386,8 @@ async def remind_requester(ctx: JobContext, payload: dict[str, Any]) -> None:
         since = _iso(reminder.since)
         if _told(situation, EventKind.REQUEST_REMINDED, businessDays=days, waitingSince=since):
             return
+        # On behalf of whoever asked for the information (else the assignee): never the
+        # requester, whom the notification is for.
         asked = (
             await RequestStatusChange.filter(
                 request_id=request_id, to_status=RequestStatus.NEEDS_INFO
@@ -393,11 +395,10 @@ async def remind_requester(ctx: JobContext, payload: dict[str, Any]) -> None:
             .order_by("-created_at", "-id")
             .first()
         )
-        actor_id = asked.actor_id if asked is not None else request.assignee_id
-        if actor_id is None or actor_id == request.requester_id:
-            actor_id = request.assignee_id or request.requester_id
-        if actor_id == request.requester_id:
-            return  # nobody else to remind them on behalf of
+        candidates = [asked.actor_id if asked is not None else None, request.assignee_id]
+        actor_id = next((c for c in candidates if c not in (None, request.requester_id)), None)
+        if actor_id is None:
+            return
         await _tell(
             work,
             request,

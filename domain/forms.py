@@ -548,15 +548,22 @@ def _visible(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, bool
                 if target.kind == "multipleChoice" and isinstance(answer, list):
                     matches = each.show_if.equals in answer
                 else:
-                    matches = answer == each.show_if.equals and type(answer) is type(
-                        each.show_if.equals
-                    )
+                    matches = _same(answer, each.show_if.equals)
                 shown[each.name] = matches and visible(target)
         return shown[each.name]
 
     for each in form.fields:
         visible(each)
     return shown
+
+
+def _same(answer: Any, expected: Any) -> bool:
+    """JSON equality: 1 and 1.0 are the same number; true is no number."""
+    if isinstance(answer, bool) or isinstance(expected, bool):
+        return answer is expected
+    if isinstance(answer, int | float) and isinstance(expected, int | float):
+        return answer == expected
+    return type(answer) is type(expected) and bool(answer == expected)
 
 
 def visible_fields(form: FormDefinition, answers: Mapping[str, Any]) -> tuple[FormField, ...]:

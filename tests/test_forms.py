@@ -389,3 +389,18 @@ def test_check_answers_raises_every_problem() -> None:
         "systems",
         "confirmation",
     ]
+
+
+def test_a_condition_on_a_number_compares_numbers() -> None:
+    definition = copy.deepcopy(SUPPORT_TICKET)
+    definition["ui"]["fields"]["screenshots"]["showIf"] = {"field": "impactedUsers", "equals": 1}
+    form = check_form_definition(definition)
+    critical = {
+        "severity": "critical",
+        "system": "Reporting",
+        "description": "Nothing loads any more.",
+        "screenshots": ["a"],
+    }
+    for count, shown in ((1, True), (1.0, True), (2, False), (True, False)):
+        answers = {**critical, "impactedUsers": count}
+        assert ("screenshots" in visible_answers(form, answers)) is shown
