@@ -114,10 +114,12 @@ def registered_kinds() -> frozenset[str]:
 
 
 class RetryAt(Exception):
-    """Raised by a handler to be tried again at ``when`` (aware) instead of after the
-    backoff; it counts as an attempt, and after the last one the job is FAILED."""
+    """Raised by a handler to be tried again at ``when`` (aware; a naive one raises
+    ValueError) instead of after the backoff; it counts as an attempt, and after the last
+    one the job is FAILED."""
 
     def __init__(self, when: datetime, reason: str = "") -> None:
+        _utc(when, "RetryAt(when)")  # a naive time fails the handler like any other error
         super().__init__(reason or f"retry at {when.isoformat()}")
         self.when = when
         self.reason = reason

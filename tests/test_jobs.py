@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from actions.jobs import backoff, cancel, claim_due, enqueue, run_claimed
+from actions.jobs import RetryAt, backoff, cancel, claim_due, enqueue, run_claimed
 from actions.unit_of_work import unit_of_work
 from app.runner import JobRunner
 from infra.settings import SettingsError, load_settings
@@ -183,6 +183,11 @@ async def test_a_handler_chooses_when_to_be_tried_again(jobs: JobRunner) -> None
     assert await jobs.run_due(now + timedelta(hours=1)) == 1
     job = await Job.get()
     assert (job.status, job.attempts) == (JobStatus.DONE, 2)
+
+
+def test_retry_at_a_time_without_a_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        RetryAt(datetime(2030, 1, 1, 12, 0))
 
 
 async def test_a_job_whose_lease_ran_out_is_claimed_again(jobs: JobRunner, app: Starlette) -> None:
