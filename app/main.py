@@ -50,6 +50,7 @@ from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
+from app.mail_gateway import start_gateway
 from app.idempotency import IdempotentMutations
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
@@ -513,9 +514,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.jobs_enabled:
             await jobs.start()
         activity = asyncio.create_task(keep_renewed(bus.activity), name="activity")
+        gateway = None
+        if settings.mail_gateway:  # replies by mail, posted and published by this process
+            host, _, port = settings.mail_gateway.rpartition(":")
+            gateway = await start_gateway(settings, bus, host, int(port))
         try:
             yield
         finally:
+            if gateway is not None:
+                gateway.close()
+                await gateway.wait_closed()
             await jobs.stop()  # running jobs finish first (within a grace period)
             renewals.cancel()
             activity.cancel()

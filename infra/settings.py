@@ -74,6 +74,7 @@ class Settings:
     mail_from: str = "Extranet <extranet@localhost>"
     public_url: str = "http://127.0.0.1:8000"
     smtp_timeout: int = 30  # seconds for connecting and for each SMTP command
+    mail_gateway: str = ""  # "host:port": the server also takes replies by mail there
     # Background jobs (README "Background jobs", app/runner.py): whether a server process
     # runs them, how often it looks for due ones, how long a claim holds, how many at once
     jobs_enabled: bool = True
@@ -239,6 +240,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EXTRANET_ATTACHMENT_CUSTOMER_QUOTA_BYTES", 20 * 1024**3, 1, unit="bytes"
         ),
         **_mail_settings(env, production),
+        mail_gateway=_mail_gateway_setting(env),
         **_job_settings(env),
         **_request_settings(env),
     )
@@ -306,6 +308,18 @@ def _job_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 MAIL_SCHEMES = ("smtp", "smtps", "maildir")
+
+
+def _mail_gateway_setting(env: Mapping[str, str]) -> str:
+    """``EXTRANET_MAIL_GATEWAY=127.0.0.1:2525``: where each server process also takes replies
+    to notification mail (README "Replies by mail"); empty (the default): nowhere."""
+    value = (env.get("EXTRANET_MAIL_GATEWAY") or "").strip()
+    host, _, port = value.rpartition(":")
+    if value and not (host and port.isdigit() and 0 < int(port) < 65536):
+        raise SettingsError(
+            f"EXTRANET_MAIL_GATEWAY is host:port, such as 127.0.0.1:2525; got {value!r}"
+        )
+    return value
 
 
 def _mail_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:

@@ -176,3 +176,12 @@ async def test_an_oversize_or_empty_reply_is_refused(
 )
 def test_quoted_text_and_signatures_are_stripped(body: str, kept: str) -> None:
     assert reply_text(body) == kept
+
+
+def test_the_servers_gateway_setting_is_host_and_port() -> None:
+    from infra.settings import SettingsError, load_settings
+
+    env = {"EXTRANET_SECRET_KEY": "x" * 40, "EXTRANET_MAIL_GATEWAY": "127.0.0.1:2525"}
+    assert load_settings(env).mail_gateway == "127.0.0.1:2525"
+    with pytest.raises(SettingsError, match="EXTRANET_MAIL_GATEWAY"):
+        load_settings({**env, "EXTRANET_MAIL_GATEWAY": "2525"})

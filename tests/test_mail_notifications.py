@@ -16,6 +16,7 @@ from domain.mail_schedule import QuietHours, due_at, zone
 from models import MailCategory, MailDelivery, MailPreference, PendingMail
 from models.mail import OutgoingMail
 from tests.conftest import Api, gid
+from tests.live import GraphQLSocket, serve, until
 from tests.world import World
 
 POST = """
@@ -324,3 +325,29 @@ def test_digests_and_quiet_hours_are_read_in_the_users_time_zone() -> None:
     ) == datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
     off = SchedulePreference(MailDelivery.OFF)
     assert due_at(off, first_waiting=now, now=now, tz=berlin, quiet=None) is None
+
+
+async def test_a_socket_counts_while_its_client_says_it_is_in_the_foreground(
+    api: Api, world: World, app: Starlette
+) -> None:
+    activity = app.state.bus.activity
+    async with serve(app) as address:
+        async with GraphQLSocket.open(address, api.token_for(world.max)) as sock:
+            assert (await sock.receive())["type"] == "connection_ack"
+            # a client that says nothing of itself (the terminal client) counts
+            assert await activity.active([world.max.id]) == {world.max.id}
+            # the web client's tab is hidden, then shown again
+            await sock.send({"type": "ping", "payload": {"foreground": False}})
+            assert (await sock.receive())["type"] == "pong"
+            assert await activity.active([world.max.id]) == set()
+            await sock.send({"type": "ping", "payload": {"foreground": True}})
+            assert (await sock.receive())["type"] == "pong"
+            assert await activity.active([world.max.id]) == {world.max.id}
+        # a closed socket does not count
+        await until(
+            lambda: _inactive(activity, world.max.id), 5, what="the closed socket stops counting"
+        )
+
+
+async def _inactive(activity: Any, user_id: int) -> bool:
+    return not await activity.active([user_id])

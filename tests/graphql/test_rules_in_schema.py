@@ -22,6 +22,7 @@ ANY_SIGNED_IN = {
     "regenerateRecoveryCodes": "the caller's own recovery codes, with their password and a code",
     "changePassword": "the caller's own password, with the current one",
     "updateMyProfile": "the caller's own name, time zone and locale",
+    "setMailPreferences": "the caller's own mail preferences",
     "createAccessToken": "a token of the caller's own, acting as them within its scopes",
     "revokeAccessToken": "the caller's own tokens (administrators: any), others NOT_FOUND",
 }
