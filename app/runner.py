@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "actions.idempotency",
     "actions.mail",
+    "actions.mail_notifications",
     "actions.request_reminders",
 )
 
