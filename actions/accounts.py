@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tortoise.expressions import Q
 
-from actions import mfa
+from actions import mfa, sign_ins
 from actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
 from actions.unit_of_work import unit_of_work
 from domain import policy
@@ -182,6 +182,7 @@ async def _signed_in(
     await audit(
         "login", actor=user, target=f"user:{user.id}", client_address=client_address, mfa=mfa
     )
+    await sign_ins.note_sign_in(settings, user, client_address)
     return await _issue_session(settings, user)
 
 
@@ -312,7 +313,8 @@ async def remove_contact(actor: User, bus: EventBus, *, user_id: int) -> User:
         raise BadUserInput("You cannot remove yourself; ask another lead contact.")
     async with unit_of_work(bus) as work:
         contact.is_active = False
-        await contact.save(update_fields=["is_active"])
+        contact.deactivated_at = now()
+        await contact.save(update_fields=["is_active", "deactivated_at"])
         await RefreshToken.filter(user_id=contact.id, revoked_at=None).update(revoked_at=now())
         memberships = await ProjectMembership.filter(user_id=contact.id).delete()
         await audit(

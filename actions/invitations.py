@@ -8,6 +8,11 @@ never gives the acceptor an account that exists already, nor moves one to anothe
 customer: an invitation for such an address cannot be accepted, and says so exactly as an
 unknown or expired one does.
 
+The invitation is mailed to the address (the token is never handed to the inviter): it
+expires after 14 days, and whoever may invite contacts of the customer lists the pending
+ones, mails one again with a fresh token and expiry (the earlier link stops working) or
+revokes it.
+
 Lead contacts may invite addresses of their customer's own email domains only (set by
 administrators, each domain belonging to one customer at most), so a customer can never
 take an address of another organisation before its owner does; the account team may invite
@@ -19,6 +24,7 @@ from __future__ import annotations
 import re
 
 from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 
 from actions import mfa
 from actions._common import NAME_MAX_LENGTH, audit, name_text, now
@@ -30,9 +36,11 @@ from actions.accounts import (
     normalise_email,
     unique_handle,
 )
+from actions.mail import queue_mail
 from actions.unit_of_work import unit_of_work
 from domain import policy
 from domain.errors import BadUserInput, Conflict, Forbidden, MfaEnrolmentRequired, NotFound
+from domain.mail import OutgoingMessage
 from domain.passwords import check_strength, hash_password
 from domain.tokens import hash_opaque_token, issue_second_factor_token, new_opaque_token
 from infra.settings import Settings
@@ -47,6 +55,8 @@ from models import (
 )
 
 MAX_EMAIL_DOMAINS = 20
+INVITATION_TEMPLATE = "invitation"
+MAX_PENDING_LISTED = 100
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _UNUSABLE = "This invitation is unknown, used or expired. Ask for a new one."
 
@@ -117,8 +127,9 @@ async def invite_contact(
     role: Role,
     project_ids: list[int],
 ) -> tuple[Invitation, str]:
-    """A pending invitation of an address to become a contact of the customer, and its
-    single-use token (shown once; valid 14 days). Whether the address has an account
+    """A pending invitation of an address to become a contact of the customer, mailed
+    there with its single-use token (valid 14 days), which is also returned (for the
+    command line; the API does not hand it out). Whether the address has an account
     anywhere plays no part in the answer."""
     customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
     if not await policy.can_manage_contacts(actor, customer.id):
@@ -150,7 +161,9 @@ async def invite_contact(
             invited_by_id=actor.id,
             token_hash=hash_opaque_token(token),
             expires_at=now() + INVITATION_TTL,
+            sent_at=now(),
         )
+        await _mail_invitation(invitation, token, actor, customer)
         await audit(
             "contact.invited",
             actor=actor,
@@ -160,6 +173,96 @@ async def invite_contact(
             projects=invitation.project_ids,
         )
     return invitation, token
+
+
+async def _mail_invitation(
+    invitation: Invitation, token: str, inviter: User, customer: Customer
+) -> None:
+    await queue_mail(
+        OutgoingMessage(
+            to_address=invitation.email,
+            template=INVITATION_TEMPLATE,
+            subject=f"{inviter.name} invites you to {customer.name}'s extranet",
+            context={
+                "name": invitation.name,
+                "inviter": inviter.name,
+                "customer": customer.name,
+                "token": token,
+                "expires": f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC",
+            },
+        )
+    )
+
+
+def _pending(queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
+    return queryset.filter(accepted_at=None, revoked_at=None, expires_at__gt=now())
+
+
+async def pending_invitations(actor: User, *, customer_id: int) -> list[Invitation]:
+    """The customer's invitations not accepted, revoked or expired yet, the soonest to
+    expire first (at most 100), for whoever may invite its contacts: NOT_FOUND for a
+    customer out of sight, FORBIDDEN for one seen but whose contacts the actor may not
+    manage."""
+    customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
+    if not await policy.can_manage_contacts(actor, customer.id):
+        raise Forbidden("Only the customer's lead contacts and account team see invitations.")
+    return (
+        await _pending(Invitation.filter(customer_id=customer.id))
+        .order_by("expires_at", "id")
+        .limit(MAX_PENDING_LISTED)
+    )
+
+
+async def _managed_invitation(actor: User, invitation_id: int) -> tuple[Invitation, Customer]:
+    """A pending invitation of a customer whose contacts the actor may manage: NOT_FOUND
+    for one of a customer out of their sight (as for an ID that does not exist) and for
+    one accepted, revoked or expired; FORBIDDEN for one they see but may not manage."""
+    invitation = await _pending(Invitation.filter(id=invitation_id)).first()
+    customer = (
+        await policy.visible_customers(actor).get_or_none(id=invitation.customer_id)
+        if invitation is not None and invitation.customer_id is not None
+        else None
+    )
+    if invitation is None or customer is None:
+        raise NotFound("invitation", looked_up=(Invitation, invitation_id))
+    if not await policy.can_manage_contacts(actor, customer.id):
+        raise Forbidden("Only the customer's lead contacts and account team manage invitations.")
+    return invitation, customer
+
+
+async def resend_invitation(actor: User, *, invitation_id: int) -> Invitation:
+    """Mail a pending invitation again, with a new token valid 14 days from now: the link
+    mailed before stops working. Audited."""
+    invitation, customer = await _managed_invitation(actor, invitation_id)
+    token = new_opaque_token()
+    async with unit_of_work():
+        invitation.token_hash = hash_opaque_token(token)
+        invitation.expires_at = now() + INVITATION_TTL
+        invitation.sent_at = now()
+        await invitation.save(update_fields=["token_hash", "expires_at", "sent_at"])
+        await _mail_invitation(invitation, token, actor, customer)
+        await audit(
+            "contact.invitation_resent",
+            actor=actor,
+            target=f"invitation:{invitation.id}",
+            customer=customer.id,
+        )
+    return invitation
+
+
+async def revoke_invitation(actor: User, *, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation: its link stops working. Audited."""
+    invitation, customer = await _managed_invitation(actor, invitation_id)
+    async with unit_of_work():
+        invitation.revoked_at = now()
+        await invitation.save(update_fields=["revoked_at"])
+        await audit(
+            "contact.invitation_revoked",
+            actor=actor,
+            target=f"invitation:{invitation.id}",
+            customer=customer.id,
+        )
+    return invitation
 
 
 async def _account_for(invitation: Invitation, password: str) -> User | None:
@@ -219,7 +322,12 @@ async def accept_invitation(settings: Settings, token: str, password: str) -> Se
                 .select_for_update()
                 .first()
             )
-            if invitation is None or invitation.accepted_at or invitation.expires_at <= now():
+            if (
+                invitation is None
+                or invitation.accepted_at
+                or invitation.revoked_at
+                or invitation.expires_at <= now()
+            ):
                 raise BadUserInput(_UNUSABLE)
             if not await _inviter_still_may_invite(invitation):
                 raise BadUserInput(_UNUSABLE)

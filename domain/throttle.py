@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -80,6 +81,10 @@ class AttemptStore(Protocol):
 
     async def clear(self, key: str) -> None: ...
 
+    async def clear_ending(self, suffix: str) -> None:
+        """Forget the failures and locks of every key that ends with ``suffix``."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -116,6 +121,11 @@ class MemoryAttempts:
 
     async def clear(self, key: str) -> None:
         self._failures.pop(key, None)
+
+    async def clear_ending(self, suffix: str) -> None:
+        for counts in (self._failures, self._locks):
+            for key in [k for k in counts if k.endswith(suffix)]:
+                del counts[key]
 
     async def close(self) -> None:
         self._failures.clear()
@@ -164,6 +174,14 @@ class RedisAttempts:
     @bounded
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._key(key, "failures"))
+
+    @bounded
+    async def clear_ending(self, suffix: str) -> None:
+        escaped = re.sub(r"([*?\[\]\\])", r"\\\1", suffix)
+        pattern = f"{self._namespace}.signin.*{escaped}"
+        names = [name async for name in self._redis.scan_iter(match=pattern, count=500)]
+        if names:
+            await self._redis.delete(*names)
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -257,6 +275,15 @@ class LoginThrottle:
                 await self.store.lock(f"wait:{pair}", delay)
             if delay := ADDRESS.delay(await self.store.fail(client, ADDRESS.window)):
                 await self.store.lock(f"wait:{client}", delay)
+
+    async def unlock(self, email: str) -> None:
+        """Lift every lock and wait on the account, from every address, and forget its
+        failures (an administrator's ``unlockUser``; a password reset). Waits of a client
+        address for all accounts stay. SERVICE_UNAVAILABLE when the store does not answer."""
+        account = email.strip().lower()
+        with required_service():
+            await self.store.clear(f"account:{account}")
+            await self.store.clear_ending(f"|{account}")
 
     async def succeeded(self, email: str, address: str = "") -> None:
         """Forget the failures of this pair and the account's count; other pairs that

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from domain.errors import AppError
 from graphql_schema.accounts import invitations as accounts_invitations
+from graphql_schema.accounts import lifecycle as accounts_lifecycle
 from graphql_schema.accounts import mfa as accounts_mfa
 from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
@@ -52,6 +53,7 @@ Query = merge_types(
     "Query",
     (
         accounts_queries.Query,
+        accounts_invitations.Query,
         nodes_queries.Query,
         customers_queries.Query,
         projects_queries.Query,
@@ -72,6 +74,7 @@ Mutation = merge_types(
     (
         accounts_mutations.Mutation,
         accounts_invitations.Mutation,
+        accounts_lifecycle.Mutation,
         accounts_mfa.Mutation,
         customers_mutations.Mutation,
         projects_mutations.Mutation,

@@ -36,6 +36,15 @@ class User(TimestampedModel):
     totp_last_step = fields.BigIntField(
         null=True, description="The time step of the last code accepted (no replays)"
     )
+    time_zone = fields.CharField(
+        max_length=64, default="UTC", db_default="UTC", description="An IANA time zone name"
+    )
+    locale = fields.CharField(
+        max_length=35, default="en", db_default="en", description="A BCP 47 language tag"
+    )
+    deactivated_at = fields.DatetimeField(
+        null=True, description="When it was deactivated (null while it may sign in)"
+    )
 
     class Meta:
         table = "users"
@@ -119,9 +128,46 @@ class Invitation(TimestampedModel):
     token_hash = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True, description="When it was last mailed")
+    revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "invitations"
+
+
+class PasswordResetToken(TimestampedModel):
+    """A single-use, short-lived link to set a new password, mailed to the account's
+    address; only a hash of its token is kept."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "password_reset_tokens"
+
+
+class KnownSignInAddress(TimestampedModel):
+    """A network an account has signed in from, kept as a keyed hash of the address (its
+    /64 for IPv6), never the address: a sign-in from an unknown one is mailed to the
+    account's owner."""
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: int
+    address_hash = fields.CharField(max_length=64)
+    last_seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "known_sign_in_addresses"
+        unique_together = (("user", "address_hash"),)
 
 
 class AuditEntry(TimestampedModel):

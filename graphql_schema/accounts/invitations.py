@@ -1,4 +1,5 @@
-"""Invitations: ``inviteContact``, ``acceptInvitation``, and the administrators'
+"""Invitations: ``inviteContact`` (mailed to the invitee), ``pendingInvitations``,
+``resendInvitation``, ``revokeInvitation``, ``acceptInvitation``, and the administrators'
 ``setCustomerEmailDomains`` (the addresses a customer's lead contacts may invite)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import Role
 from graphql_schema.permissions import CanManageContacts, IsAdmin, rule
-from graphql_schema.relay import global_ids_to_ints, node_pk
+from graphql_schema.relay import global_id, global_ids_to_ints, node_pk
 from models import Invitation as InvitationRow
 
 
@@ -30,26 +31,52 @@ class InviteContactInput:
 
 
 @strawberry.type(
-    description="A pending invitation: the account exists once the invitation is accepted."
+    description="A pending invitation, mailed to its address: the account exists once the "
+    "invitation is accepted."
 )
 class ContactInvitation:
+    id: strawberry.ID = strawberry.field(
+        description="For `resendInvitation` and `revokeInvitation`."
+    )
     email: str
     name: str
     role: Role
     expires_at: datetime
+    sent_at: datetime | None = strawberry.field(description="When it was last mailed.")
 
     @classmethod
     def from_row(cls, row: InvitationRow) -> ContactInvitation:
         assert row.role is not None
-        return cls(email=row.email, name=row.name, role=row.role, expires_at=row.expires_at)
+        return cls(
+            id=strawberry.ID(global_id("Invitation", row.id)),
+            email=row.email,
+            name=row.name,
+            role=row.role,
+            expires_at=row.expires_at,
+            sent_at=row.sent_at,
+        )
 
 
 @strawberry.type
 class InviteContactPayload:
     invitation: ContactInvitation
-    invitation_token: str = strawberry.field(
-        description="Shown once: send it to the contact, who accepts with `acceptInvitation`."
+    invitation_token: str | None = strawberry.field(
+        default=None,
+        description="Always null: the invitation is mailed to the contact, whose link holds "
+        "the token.",
+        deprecation_reason="Invitations are mailed to the invitee; the token is not handed "
+        "to the inviter.",
     )
+
+
+@strawberry.input
+class InvitationInput:
+    invitation_id: strawberry.ID
+
+
+@strawberry.type
+class InvitationPayload:
+    invitation: ContactInvitation
 
 
 @strawberry.input
@@ -70,6 +97,22 @@ class SetCustomerEmailDomainsInput:
 @strawberry.type
 class SetCustomerEmailDomainsPayload:
     customer: Customer
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        extensions=rule(CanManageContacts),
+        description="The customer's invitations not accepted, revoked or expired yet, the "
+        "soonest to expire first (at most 100).",
+    )
+    async def pending_invitations(
+        self, info: Info, customer_id: strawberry.ID
+    ) -> list[ContactInvitation] | None:
+        rows = await invitations.pending_invitations(
+            info.context.require_viewer(), customer_id=node_pk(customer_id, "Customer")
+        )
+        return [ContactInvitation.from_row(row) for row in rows]
 
 
 @strawberry.type
@@ -96,7 +139,7 @@ class Mutation:
     async def invite_contact(
         self, info: Info, input: InviteContactInput
     ) -> InviteContactPayload | None:
-        invitation, token = await invitations.invite_contact(
+        invitation, _token = await invitations.invite_contact(
             info.context.require_viewer(),
             customer_id=node_pk(input.customer_id, "Customer"),
             email=input.email,
@@ -104,9 +147,34 @@ class Mutation:
             role=input.role,
             project_ids=global_ids_to_ints(input.project_ids, "Project"),
         )
-        return InviteContactPayload(
-            invitation=ContactInvitation.from_row(invitation), invitation_token=token
+        return InviteContactPayload(invitation=ContactInvitation.from_row(invitation))
+
+    @strawberry.mutation(
+        extensions=rule(CanManageContacts),
+        description="Mail a pending invitation again with a new link valid 14 days; the link "
+        "mailed before stops working.",
+    )
+    async def resend_invitation(
+        self, info: Info, input: InvitationInput
+    ) -> InvitationPayload | None:
+        invitation = await invitations.resend_invitation(
+            info.context.require_viewer(),
+            invitation_id=node_pk(input.invitation_id, "Invitation"),
         )
+        return InvitationPayload(invitation=ContactInvitation.from_row(invitation))
+
+    @strawberry.mutation(
+        extensions=rule(CanManageContacts),
+        description="Withdraw a pending invitation: its link stops working.",
+    )
+    async def revoke_invitation(
+        self, info: Info, input: InvitationInput
+    ) -> InvitationPayload | None:
+        invitation = await invitations.revoke_invitation(
+            info.context.require_viewer(),
+            invitation_id=node_pk(input.invitation_id, "Invitation"),
+        )
+        return InvitationPayload(invitation=ContactInvitation.from_row(invitation))
 
     @strawberry.mutation(
         extensions=rule(IsAdmin),

@@ -38,6 +38,34 @@ class User(FromRow, relay.Node):
         return self.row.totp_secret is not None
 
     @strawberry.field(
+        extensions=rule(CanSeeEmail),
+        description="An IANA time zone name (`Europe/Zurich`); `UTC` until the user sets one.",
+    )
+    def time_zone(self) -> str | None:
+        return self.row.time_zone
+
+    @strawberry.field(
+        extensions=rule(CanSeeEmail),
+        description="A BCP 47 language tag (`de-CH`); `en` until the user sets one.",
+    )
+    def locale(self) -> str | None:
+        return self.row.locale
+
+    @strawberry.field(
+        extensions=rule(CanSeeEmail),
+        description="Whether the account may sign in (false once deactivated or removed).",
+    )
+    def is_active(self) -> bool | None:
+        return self.row.is_active
+
+    @strawberry.field(
+        extensions=rule(CanSeeEmail),
+        description="When the account was deactivated or removed; null while it is active.",
+    )
+    def deactivated_at(self) -> datetime | None:
+        return None if self.row.is_active else self.row.deactivated_at
+
+    @strawberry.field(
         metadata=SAME_FOR_EVERY_READER,
         description="The customer a contact belongs to; null for staff.",
     )

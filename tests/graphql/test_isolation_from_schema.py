@@ -43,6 +43,7 @@ from graphql_schema.schema import schema
 from models import (
     Attachment,
     ExpectedDocument,
+    Invitation,
     Notification,
     Role,
     WatchLevel,
@@ -73,6 +74,7 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "attachmentId": ("Attachment",),
     "accountTeamIds": ("User",),
     "memberIds": ("User",),
+    "invitationId": ("Invitation",),
     "requestId": ("Request",),
     "typeId": ("RequestType",),
     "assigneeId": ("User",),
@@ -110,6 +112,7 @@ ACME = {
     "Attachment": "attachment",
     "Watch": "watch",
     "Notification": "notification",
+    "Invitation": "invitation",
     "Request": "acme_request",
     "RequestType": "acme_type",
     "RequestAttachment": "request_attachment",
@@ -336,6 +339,15 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         content_key="0" * 64,
     )
     document = await ExpectedDocument.create(request_id=world.acme_request.id, name="Acme plan")
+    invitation = await Invitation.create(
+        customer_id=world.acme.id,
+        email="invited@acme.example",
+        name="Acme Invitee",
+        role=Role.CUSTOMER_MEMBER,
+        invited_by_id=world.anna.id,
+        token_hash="0" * 64,
+        expires_at=now() + timedelta(days=1),
+    )
     token = await access_tokens.create_access_token(
         world.anna,
         name="Acme report",
@@ -349,6 +361,7 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         **ids,
         "access_token": global_id("AccessToken", token.row.id),
         "service_account": global_id("ServiceAccount", service_account.id),
+        "invitation": global_id("Invitation", invitation.id),
         "attachment": gid(attachment),
         "watch": gid(watch),
         "notification": gid(notification),

@@ -35,6 +35,8 @@ PUBLIC = {
     "completeLogin",
     "enrollTotp",
     "confirmTotp",
+    "requestPasswordReset",
+    "resetPassword",
 }
 
 CUSTOMER_NOTES = "query($id: ID!) { customer(id: $id) { name internalNotes } }"
@@ -140,6 +142,19 @@ ANONYMOUS_DOCUMENTS = {
     '{password: "x", code: "123456"}) { recoveryCodes } }',
     "setMfaRequirement": "mutation { setMfaRequirement(input: {required: true}) "
     "{ staffRequired } }",
+    "changePassword": 'mutation { changePassword(input: {currentPassword: "x", '
+    'newPassword: "y"}) { otherSessionsEnded } }',
+    "updateMyProfile": 'mutation { updateMyProfile(input: {locale: "en"}) { user { name } } }',
+    "unlockUser": f'mutation {{ unlockUser(input: {{userId: "{_U}"}}) {{ user {{ name }} }} }}',
+    "deactivateUser": f'mutation {{ deactivateUser(input: {{userId: "{_U}"}}) '
+    "{ user { name } } }",
+    "reactivateUser": f'mutation {{ reactivateUser(input: {{userId: "{_U}"}}) '
+    "{ user { name } } }",
+    "pendingInvitations": f'{{ pendingInvitations(customerId: "{_C}") {{ email }} }}',
+    "resendInvitation": "mutation { resendInvitation(input: "
+    f'{{invitationId: "{global_id("Invitation", 1)}"}}) {{ invitation {{ email }} }} }}',
+    "revokeInvitation": "mutation { revokeInvitation(input: "
+    f'{{invitationId: "{global_id("Invitation", 1)}"}}) {{ invitation {{ email }} }} }}',
     "accessTokens": "{ accessTokens { name } }",
     "serviceAccounts": "{ serviceAccounts { name } }",
     "createAccessToken": 'mutation { createAccessToken(input: {name: "x", scopes: '
