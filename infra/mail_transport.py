@@ -131,11 +131,16 @@ class SmtpTransport:
                 await client.mail(sender)
                 for recipient in recipients:
                     await client.rcpt(recipient)
-                await handing_over()
+                try:
+                    await handing_over()
+                except Exception as error:  # not the mail server's: raised as it is, below
+                    raise _NotHandedOver(error) from error
                 await client.data(data)
             finally:
                 if client.is_connected:
                     await _quietly(client.quit())
+        except _NotHandedOver as stopped:
+            raise stopped.error from None
         except aiosmtplib.SMTPAuthenticationError as error:
             raise TemporaryMailError(f"The mail server refused the login: {error}") from error
         except aiosmtplib.SMTPResponseException as error:
@@ -143,8 +148,14 @@ class SmtpTransport:
             raise kind(f"The mail server answered {error.code} {error.message}") from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             raise TemporaryMailError(
-                f"No mail server reachable at {self.host}:{self.port}: {error}"
+                f"The mail server at {self.host}:{self.port} failed: {error}"
             ) from error
+
+
+class _NotHandedOver(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 async def _quietly(step: Awaitable[object]) -> None:
