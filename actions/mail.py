@@ -53,7 +53,7 @@ from models import MailStatus, OutgoingMail
 log = logging.getLogger(__name__)
 
 SEND_JOB = "mail.send"
-MAX_ATTEMPTS = 12  # about 6 hours of trying before a mail is given up
+MAX_ATTEMPTS = 12  # about 5 hours of trying before a mail is given up
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 
