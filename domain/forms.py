@@ -583,7 +583,8 @@ def validate_answers(
     order, at most one per field; empty when the answers may be stored (then store
     :func:`visible_answers`).
 
-    A problem is: an unknown field name; a visible required field without an answer; a
+    A problem is: an unknown field name (more than twice :data:`MAX_FIELDS` names are one
+    problem of ``answers``); a visible required field without an answer; a
     value of the wrong type or outside its field's limits (text length in characters,
     number range, date format, an option that does not exist, the same option twice, a
     confirmation not ticked, too few or too many attachments); text holding control
@@ -596,6 +597,13 @@ def validate_answers(
     """
     if not isinstance(answers, Mapping):
         return [FieldProblem("answers", "The answers must be an object of field names.")]
+    if len(answers) > 2 * MAX_FIELDS:
+        return [
+            FieldProblem(
+                "answers",
+                f"The answers name {len(answers)} fields; this form has {len(form.fields)}.",
+            )
+        ]
     problems: list[FieldProblem] = [
         FieldProblem(name, f"This form has no field named {name!r}.")
         for name in answers

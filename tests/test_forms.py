@@ -211,6 +211,7 @@ def test_text_with_control_characters_is_refused() -> None:
 
 def test_answers_that_are_not_an_object_are_one_problem() -> None:
     assert _fields(validate_answers(QUOTE, ["offering"])) == ["answers"]
+    assert _fields(validate_answers(QUOTE, {f"x{n}": 1 for n in range(1000)})) == ["answers"]
 
 
 @settings(max_examples=60, deadline=2000)
