@@ -417,8 +417,23 @@ async def globex_service_account(world: World) -> str:
     return made.token
 
 
-# what a customer-confined service account reads, and what only integrations write
-SERVICE_ACCOUNT_CASES = [c for c in CASES if c.root == "Query" or c.field.startswith("upsert")]
+# A customer-confined service account is a user of a contact's role (gina's, above): its
+# reads through each kind of scope check (an object's field, node with the scope of the
+# ID's type, a filter), and what only integrations write.
+SERVICE_ACCOUNT_FIELDS = {
+    "customer",
+    "project",
+    "page",
+    "projects",
+    "upsertProject",
+    "upsertContact",
+}
+SERVICE_ACCOUNT_CASES = [
+    c
+    for c in CASES
+    if c.field in SERVICE_ACCOUNT_FIELDS
+    or (c.field == "node" and c.type_name in ("Customer", "Project", "Page", "User"))
+]
 
 
 @pytest.mark.parametrize("case", SERVICE_ACCOUNT_CASES, ids=lambda c: c.id)
