@@ -20,7 +20,16 @@ from domain import policy
 from domain.errors import AppError, BadUserInput, Forbidden, NotFound, RateLimited
 from domain.wording import duration, size
 from infra.storage import BlobStorage, StoredBlob, TooLarge
-from models import Attachment, AuditEntry, Customer, Page, Project, User, Visibility
+from models import (
+    Attachment,
+    AuditEntry,
+    Customer,
+    Page,
+    Project,
+    RequestAttachment,
+    User,
+    Visibility,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -207,17 +216,20 @@ async def attach(
             raise BadUserInput("The file is empty.", field="file")
         attachment = await _record(actor, page, project, name, blob, limits)
     except BaseException:
-        await storage.discard(blob, _used(blob.key))
+        await storage.discard(blob, content_used(blob.key))
         raise
     await storage.keep(blob)  # back in place if a deletion of the same content took it
     return attachment
 
 
-def _used(key: str) -> Callable[[], Awaitable[bool]]:
-    """Whether any attachment holds the content ``key`` (asked when it is forgotten)."""
+def content_used(key: str) -> Callable[[], Awaitable[bool]]:
+    """Whether any attachment (of a page or a request) holds the content ``key`` (asked
+    when it is forgotten)."""
 
     async def used() -> bool:
-        return await Attachment.exists(content_key=key)
+        return await Attachment.exists(content_key=key) or await RequestAttachment.exists(
+            content_key=key
+        )
 
     return used
 
@@ -310,5 +322,5 @@ async def delete_attachment(
             size=attachment.size,
             uploadedBy=attachment.uploaded_by_id,
         )
-    await storage.forget(attachment.content_key, _used(attachment.content_key))
+    await storage.forget(attachment.content_key, content_used(attachment.content_key))
     return page

@@ -7,14 +7,14 @@ commit on the request channels of its customer and of the staff (realtime/channe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from actions import request_reminders, request_types
+from actions import request_reminders, request_types, search_index
 from actions._common import (
     REASON_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -24,12 +24,14 @@ from actions._common import (
     now,
     required_text,
 )
+from actions.attachments import UploadLimits, clean_name, content_used, sniff, too_large
 from actions.unit_of_work import UnitOfWork, unit_of_work
 from actions.watches import target_key
 from domain import forms, policy
-from domain.errors import BadUserInput, Forbidden, NotFound
+from domain.errors import BadUserInput, Forbidden, NotFound, RateLimited
 from domain.markdown import render_markdown_off_loop
 from domain.wording import either, with_article, words
+from infra.storage import BlobStorage, StoredBlob, TooLarge
 from models import (
     Customer,
     Event,
@@ -192,6 +194,13 @@ async def _announce(
     notified = await _notify(event, request, also=also)
     work.publish(event, notified=notified)
     return event
+
+
+async def _index(request: ServiceRequest) -> None:
+    """Write the request's search entries (in the caller's unit of work)."""
+    request_type = await RequestType.get(id=request.request_type_id)
+    form = forms.check_form_definition(request_type.form)
+    await search_index.index_request(request, forms.answers_text(form, request.answers))
 
 
 async def _timers(request: ServiceRequest, moment: datetime) -> None:
@@ -398,6 +407,7 @@ async def submit_request(
         details = RequestSubmitted(request.id, request.reference, request.title)
         await _announce(work, details, request, actor, also=also)
         await audit("request.submitted", actor=actor, target=f"request:{request.id}")
+        await _index(request)
         await _timers(request, moment)
     return request
 
@@ -454,6 +464,7 @@ async def reply_to_request(
             message_id=message.id,
             expected_document_id=document.id if document else None,
         )
+        await _index(request)
         also: dict[int, NotificationReason] = {}
         if not actor.is_staff and request.assignee_id is not None:
             also[request.assignee_id] = R.REPLIED
@@ -681,3 +692,57 @@ async def set_request_due_date(
         text = due_at.isoformat() if due_at is not None else None
         await _announce(work, RequestDueDateChanged(request.id, text), request, actor)
     return request
+
+
+async def upload_for_requests(
+    actor: User,
+    storage: BlobStorage,
+    *,
+    name: str,
+    chunks: AsyncIterator[bytes],
+    limits: UploadLimits,
+    customer_id: int | None = None,
+    declared_size: int | None = None,
+) -> RequestAttachment:
+    """Store a file for a request of the actor's customer (staff: of ``customer_id``),
+    pending until a submission or reply uses it (:func:`record_upload`).
+
+    Refused before any byte is read: a bad name (BAD_USER_INPUT, field ``name``), a
+    customer out of sight (NOT_FOUND), more than ``limits.per_minute`` uploads a minute
+    (RATE_LIMITED, ``retryAfter``), a ``declared_size`` over ``limits.max_bytes``
+    (BAD_USER_INPUT with ``maxBytes``); an empty file is BAD_USER_INPUT (field ``file``)."""
+    name = clean_name(name)
+    if customer_id is None:
+        if actor.customer_id is None:
+            raise BadUserInput("Say which customer the file is for.", field="customerId")
+        customer_id = actor.customer_id
+    await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
+    since = now() - timedelta(minutes=1)
+    recent = await RequestAttachment.filter(uploaded_by_id=actor.id, created_at__gte=since).count()
+    if recent >= limits.per_minute:
+        raise RateLimited(
+            f"You may upload at most {limits.per_minute} files a minute. Try again in a minute.",
+            retryAfter=60,
+        )
+    if declared_size is not None and declared_size > limits.max_bytes:
+        raise too_large(limits.max_bytes)
+    try:
+        blob: StoredBlob = await storage.put(chunks, limits.max_bytes)
+    except TooLarge:
+        raise too_large(limits.max_bytes) from None
+    try:
+        if blob.size == 0:
+            raise BadUserInput("The file is empty.", field="file")
+        upload = await record_upload(
+            actor,
+            customer_id=customer_id,
+            name=name,
+            content_type=sniff(blob.head),
+            size=blob.size,
+            content_key=blob.key,
+        )
+    except BaseException:
+        await storage.discard(blob, content_used(blob.key))
+        raise
+    await storage.keep(blob)
+    return upload

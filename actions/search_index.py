@@ -1,5 +1,6 @@
-"""The search index: one :class:`SearchDocument` per page, post and attachment (the latest
-version of a file), written in the transaction that changes it; domain/search.py reads it.
+"""The search index: one :class:`SearchDocument` per page, post, attachment (the latest
+version of a file) and request (two: its shared text, its INTERNAL notes), written in the
+transaction that changes it; domain/search.py reads it.
 
 On PostgreSQL the row's ``document`` (a ``tsvector``) is made from :func:`domain.search.words`
 of its title and body, the same words the SQLite tokenizer sees.
@@ -10,7 +11,16 @@ from __future__ import annotations
 from tortoise import connections
 
 from domain.search import POSTGRES_DOCUMENT, attachment_text, words_off_the_loop
-from models import Attachment, Micropost, Page, SearchDocument, SearchKind
+from models import (
+    Attachment,
+    Micropost,
+    Page,
+    RequestMessage,
+    SearchDocument,
+    SearchKind,
+    ServiceRequest,
+    Visibility,
+)
 
 
 async def index_page(page: Page) -> None:
@@ -34,6 +44,22 @@ async def index_attachment(attachment: Attachment, page: Page) -> None:
         attachment.name,
         attachment_text(attachment.name, attachment.version, page.title),
     )
+
+
+async def index_request(request: ServiceRequest, answers: str) -> None:
+    """The request's entries: its number, title, ``answers`` (as text, domain/forms.py's
+    ``answers_text``) and SHARED conversation for whoever sees it; its INTERNAL notes in
+    an entry of their own, for staff."""
+    title = f"{request.reference} {request.title}"
+    messages = await RequestMessage.filter(request_id=request.id).order_by("id")
+    shared = [m.body for m in messages if m.visibility is Visibility.SHARED]
+    notes = [m.body for m in messages if m.visibility is Visibility.INTERNAL]
+    body = "\n\n".join([answers, *shared])
+    await _index(SearchKind.REQUEST, request.id, 0, Visibility.SHARED, title, body)
+    if notes:
+        await _index(
+            SearchKind.REQUEST_NOTE, request.id, 0, Visibility.INTERNAL, title, "\n\n".join(notes)
+        )
 
 
 async def forget_attachments(attachment_ids: list[int]) -> None:

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from actions import attachments
+from actions import attachments, requests
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.scopes import require_scope
@@ -81,6 +81,45 @@ async def upload(request: Request) -> Response:
                 "version": attachment.version,
                 "contentType": attachment.content_type,
                 "size": attachment.size,
+            }
+        }
+    }
+    return JSONResponse(body, status_code=201)
+
+
+async def upload_for_requests(request: Request) -> Response:
+    """``POST /requests/attachments?name=order.pdf`` (staff add ``&customerId=…``): a file
+    for a request of the caller's customer, answered like a page's upload (201, the
+    ``RequestAttachment``'s ``id``); its ID then goes into ``submitRequest`` or
+    ``replyToRequest`` as one of their ``attachmentIds``."""
+    settings: Settings = request.app.state.settings
+    storage: BlobStorage = request.app.state.storage
+    try:
+        authentication = await authenticate(settings, request.headers.get("authorization"))
+        viewer = authentication.require().user
+        customer = request.query_params.get("customerId")
+        declared = request.headers.get("content-length", "")
+        limits = attachments.UploadLimits.from_settings(settings)
+        if declared.isdigit() and int(declared) > limits.max_bytes:
+            raise attachments.too_large(limits.max_bytes)  # refused before reading it
+        upload = await requests.upload_for_requests(
+            viewer,
+            storage,
+            name=request.query_params.get("name", ""),
+            chunks=request.stream(),
+            limits=limits,
+            customer_id=node_pk(customer, "Customer") if customer else None,
+            declared_size=int(declared) if declared.isdigit() else None,
+        )
+    except AppError as error:
+        return _upload_error(error)
+    body = {
+        "data": {
+            "attachment": {
+                "id": global_id("RequestAttachment", upload.id),
+                "name": upload.name,
+                "contentType": upload.content_type,
+                "size": upload.size,
             }
         }
     }

@@ -547,6 +547,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", limited),
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
+            Route("/requests/attachments", files.upload_for_requests, methods=["POST"]),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),

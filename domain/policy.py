@@ -278,6 +278,14 @@ async def search_scope(viewer: User) -> tuple[list[int] | None, bool]:
     return [project.id for project in projects], False
 
 
+async def search_request_scope(viewer: User) -> list[int] | None:
+    """The ids of the requests whose text full-text search looks through for this viewer
+    (None: every request); INTERNAL notes count as :func:`search_scope` says."""
+    if viewer.is_staff:
+        return None
+    return [int(str(i)) for i in await visible_requests(viewer).values_list("id", flat=True)]
+
+
 def tenant(viewer: User | None) -> str:
     """Who shares what their clients leave on the server (persisted documents):
     ``"anonymous"`` callers, the provider's ``"staff"``, or one customer's contacts
@@ -503,6 +511,7 @@ async def require_manager(viewer: User, project: Project) -> None:
         raise Forbidden(
             "Only the project's account team, its staff members or an administrator may do this."
         )
+
 
 async def can_sync(viewer: User) -> bool:
     """Write by external ID (``upsertCustomer``, ``upsertProject``, ``upsertContact``):

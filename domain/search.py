@@ -39,6 +39,8 @@ from domain.markdown import OFF_THE_LOOP
 from models import SearchKind, User, Visibility
 
 QUERY_MAX_LENGTH = 200
+REQUEST_KINDS = (SearchKind.REQUEST, SearchKind.REQUEST_NOTE)
+"""Entries of requests (``object_id``: the request), scoped by request, not by project."""
 MAX_TERMS = 12
 SEARCH_CONFIGURATION = "extranet_search"
 """PostgreSQL's text search configuration of the index (migration 0013)."""
@@ -245,7 +247,8 @@ async def search(viewer: User, query: str, *, limit: int, after: str | None = No
     phrases = terms(query)
     start = After.decode(after) if after is not None else None
     projects, internal = await policy.search_scope(viewer)
-    if projects == []:
+    requests = await policy.search_request_scope(viewer)
+    if projects == [] and requests == []:
         return Found([], [], 0, False)
     client = connections.get("default")
     dialect = client.capabilities.dialect
@@ -274,8 +277,17 @@ async def search(viewer: User, query: str, *, limit: int, after: str | None = No
             f"FROM search_documents d WHERE d.document @@ {q}) d"
         )
     where = ["1 = 1"]
-    if projects is not None:
-        where.append(f"d.project_id IN ({', '.join(_placeholders(dialect, params, projects))})")
+    if projects is not None or requests is not None:
+        # a contact: pages, posts and files of their projects, and their requests' text
+        kinds = [k.value for k in REQUEST_KINDS]
+        not_requests = ", ".join(_placeholders(dialect, params, kinds))
+        in_projects = ", ".join(_placeholders(dialect, params, projects or [0]))
+        of_requests = ", ".join(_placeholders(dialect, params, kinds))
+        in_requests = ", ".join(_placeholders(dialect, params, requests or [0]))
+        where.append(
+            f"((d.kind NOT IN ({not_requests}) AND d.project_id IN ({in_projects})) "
+            f"OR (d.kind IN ({of_requests}) AND d.object_id IN ({in_requests})))"
+        )
     if not internal:
         where.append(
             f"d.visibility = {_placeholders(dialect, params, [Visibility.SHARED.value])[0]}"

@@ -11,6 +11,11 @@ class SearchKind(StrEnum):
     PAGE = "PAGE"
     MICROPOST = "MICROPOST"
     ATTACHMENT = "ATTACHMENT"
+    REQUEST = "REQUEST"
+    """A request's number, title, answers and SHARED conversation (``object_id``: the
+    request; ``project_id`` 0)."""
+    REQUEST_NOTE = "REQUEST_NOTE"
+    """A request's INTERNAL notes, for staff (``object_id``: the request)."""
 
 
 class SearchDocument(TimestampedModel):

@@ -184,7 +184,7 @@ async def build_world(bus: EventBus) -> World:
             user, bus, type_id=request_type.id, title=title, answers=TICKET_ANSWERS
         )
         for user, request_type, title in (
-            (max_, support_type, "Acme gateway drops readings"),
+            (max_, support_type, "Acme sensor drops readings"),
             (gus, globex_type, "Globex coupon scanner fails"),
         )
     ]

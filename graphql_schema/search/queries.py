@@ -12,6 +12,7 @@ from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page
 from graphql_schema.permissions import CanSee, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, Edge, PageInfo, check_page_size
+from graphql_schema.requests.types import Request
 from graphql_schema.search.types import SearchItem, SearchResult
 from models import SearchKind, User
 
@@ -19,6 +20,8 @@ _KINDS: dict[SearchKind, tuple[Callable[[User], QuerySet[Any]], Callable[[Any], 
     SearchKind.PAGE: (policy.visible_pages, Page.from_row),
     SearchKind.MICROPOST: (policy.visible_microposts, Micropost.from_row),
     SearchKind.ATTACHMENT: (policy.visible_attachments, Attachment.from_row),
+    SearchKind.REQUEST: (policy.visible_requests, Request.from_row),
+    SearchKind.REQUEST_NOTE: (policy.visible_requests, Request.from_row),
 }
 
 
@@ -27,8 +30,8 @@ class Query:
     @strawberry.field(
         extensions=rule(CanSee),
         description=(
-            "Full-text search over the pages (title and body), posts and attachment names "
-            "you may read, best "
+            "Full-text search over the pages (title and body), posts, attachment names and "
+            "requests (number, title, answers, conversation) you may read, best "
             "first. Every word must match (the parts of an e-mail address, a version number "
             "or an identifier in their order), with or without its diacritics; the last one "
             "may be the start of a word. Pages never repeat a hit, even while others write."

@@ -8,9 +8,10 @@ import strawberry
 
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page
+from graphql_schema.requests.types import Request
 
 SearchItem = Annotated[
-    Page | Micropost | Attachment,
+    Page | Micropost | Attachment | Request,
     strawberry.union("SearchItem", description="Something a search can find."),
 ]
 

@@ -83,6 +83,7 @@ mutation($input: RegisterPersistedQueryInput!) {
 
 _P, _C, _PG = global_id("Project", 1), global_id("Customer", 1), global_id("Page", 1)
 _U, _M = global_id("User", 1), global_id("Micropost", 1)
+_R, _RT = global_id("Request", 1), global_id("RequestType", 1)
 # A valid document for every protected root field, sent without a token.
 ANONYMOUS_DOCUMENTS = {
     "me": "{ me { name } }",
@@ -95,6 +96,7 @@ ANONYMOUS_DOCUMENTS = {
     "topic": '{ topic(name: "launch") { name } }',
     "watches": "{ watches { totalCount } }",
     "notifications": "{ notifications { unreadCount } }",
+    "mailPreferences": "{ mailPreferences { timeZone } }",
     "inviteContact": f'mutation {{ inviteContact(input: {{customerId: "{_C}", '
     'email: "x@acme.example", name: "X"}) { invitationToken } }',
     "createCustomer": 'mutation { createCustomer(input: {name: "X"}) { customer { name } } }',
@@ -117,6 +119,35 @@ ANONYMOUS_DOCUMENTS = {
     "restorePageRevision": f'mutation {{ restorePageRevision(input: {{pageId: "{_PG}", '
     "revision: 1, baseRevision: 1}) { page { body } } }",
     "search": '{ search(query: "portal") { totalCount } }',
+    "requestTypes": "{ requestTypes { name } }",
+    "requests": "{ requests { totalCount } }",
+    "request": f'{{ request(id: "{_R}") {{ number }} }}',
+    "businessCalendars": "{ businessCalendars { name } }",
+    "submitRequest": f'mutation {{ submitRequest(input: {{typeId: "{_RT}", title: "x", '
+    "answers: {}}) { request { number } } }",
+    "replyToRequest": f'mutation {{ replyToRequest(input: {{requestId: "{_R}", body: "x"}}) '
+    "{ message { body } } }",
+    "changeRequestStatus": f'mutation {{ changeRequestStatus(input: {{requestId: "{_R}", '
+    "status: IN_PROGRESS}) { request { status } } }",
+    "assignRequest": f'mutation {{ assignRequest(input: {{requestId: "{_R}"}}) '
+    "{ request { status } } }",
+    "addRequestParticipant": "mutation { addRequestParticipant(input: "
+    f'{{requestId: "{_R}", userId: "{_U}"}}) {{ request {{ status }} }} }}',
+    "setRequestDueDate": f'mutation {{ setRequestDueDate(input: {{requestId: "{_R}"}}) '
+    "{ request { status } } }",
+    "withdrawRequest": f'mutation {{ withdrawRequest(input: {{requestId: "{_R}"}}) '
+    "{ request { status } } }",
+    "reopenRequest": f'mutation {{ reopenRequest(input: {{requestId: "{_R}"}}) '
+    "{ request { status } } }",
+    "createRequestType": 'mutation { createRequestType(input: {name: "x", form: {}}) '
+    "{ requestType { name } } }",
+    "updateRequestType": f'mutation {{ updateRequestType(input: {{typeId: "{_RT}"}}) '
+    "{ requestType { name } } }",
+    "setSlaPolicy": f'mutation {{ setSlaPolicy(input: {{typeId: "{_RT}", '
+    f'calendarId: "{global_id("BusinessCalendar", 1)}"}}) '
+    "{ slaPolicy { resolutionMinutes } } }",
+    "setBusinessCalendar": 'mutation { setBusinessCalendar(input: {name: "x", definition: {}}) '
+    "{ calendar { name } } }",
     "auditLog": "{ auditLog { totalCount } }",
     "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '
     "{ watcher { level } } }",
@@ -131,6 +162,7 @@ ANONYMOUS_DOCUMENTS = {
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
+    "setMailPreferences": "mutation { setMailPreferences(input: {}) { preferences { timeZone } } }",
     "setCustomerEmailDomains": "mutation { setCustomerEmailDomains(input: "
     f'{{customerId: "{_C}", domains: ["x.example"]}}) {{ customer {{ name }} }} }}',
     "removeContact": f'mutation {{ removeContact(input: {{userId: "{_U}"}}) '

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actions import requests
-from models import Notification, NotificationReason, Visibility
+from models import Notification, NotificationReason, User, Visibility
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
 from tests.world import World
@@ -181,3 +181,41 @@ async def test_queues_for_staff_and_contacts(api: Api, world: World, bus: EventB
     assert waiting.data["requests"]["totalCount"] == 1
     overdue = await api(REQUESTS, {"filter": {"overdue": True}}, as_user=world.sam)
     assert overdue.data["requests"]["totalCount"] == 0
+
+
+SEARCH = """
+query ($q: String!) {
+  search(query: $q) { edges { node { node { __typename ... on Request { number } } } } }
+}
+"""
+
+
+async def _found(api: Api, user: User, query: str) -> list[str]:
+    result = await api(SEARCH, {"q": query}, as_user=user)
+    assert result.errors == [], result.errors
+    nodes = [edge["node"]["node"] for edge in result.data["search"]["edges"]]
+    return sorted(node["number"] for node in nodes if node["__typename"] == "Request")
+
+
+async def test_search_finds_requests_by_number_answers_and_conversation_within_the_rules(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    await requests.reply_to_request(
+        world.sam,
+        bus,
+        request_id=world.acme_request.id,
+        body="Zebra margin",
+        visibility=Visibility.INTERNAL,
+    )
+    await requests.reply_to_request(world.sam, bus, request_id=world.acme_request.id, body="Quokka")
+    # by an answer: each contact finds their own customer's request only
+    assert await _found(api, world.max, "hour") == ["ACME-1"]
+    assert await _found(api, world.gina, "hour") == ["GLOBEX-1"]
+    assert await _found(api, world.mia, "hour") == []
+    assert await _found(api, world.stan, "hour") == ["ACME-1", "GLOBEX-1"]
+    # by its number and its conversation
+    assert await _found(api, world.anna, "ACME-1") == ["ACME-1"]
+    assert await _found(api, world.anna, "quokka") == ["ACME-1"]
+    # INTERNAL notes: staff only
+    assert await _found(api, world.anna, "zebra") == []
+    assert await _found(api, world.sam, "zebra") == ["ACME-1"]

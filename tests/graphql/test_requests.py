@@ -275,3 +275,30 @@ async def test_a_resolved_request_reopens_within_its_window_then_is_closed_for_g
     assert "closed for good" in late.errors[0]["message"]
     seen = await api(REQUEST, {"id": request_id}, as_user=world.max)
     assert seen.data["request"]["closed"] is True
+
+
+async def test_a_contact_uploads_a_file_and_sends_it_with_a_reply(api: Api, world: World) -> None:
+    # given max uploads a file for a request
+    response = await api.client.post(
+        "/requests/attachments?name=plan.pdf",
+        content=b"%PDF-1.4 the plan",
+        headers={"Authorization": f"Bearer {api.token_for(world.max)}"},
+    )
+    assert response.status_code == 201
+    attachment = response.json()["data"]["attachment"]
+    assert (attachment["name"], attachment["contentType"]) == ("plan.pdf", "application/pdf")
+    # another customer's contact cannot send it
+    foreign = await api(
+        REPLY,
+        {"input": {"requestId": gid(world.globex_request), "attachmentIds": [attachment["id"]]}},
+        as_user=world.gina,
+    )
+    assert foreign.codes == ["NOT_FOUND"]
+    # when max sends it
+    sent = await api(
+        REPLY,
+        {"input": {"requestId": gid(world.acme_request), "attachmentIds": [attachment["id"]]}},
+        as_user=world.max,
+    )
+    # then
+    assert sent.data["replyToRequest"]["message"]["attachments"] == [{"name": "plan.pdf"}]
