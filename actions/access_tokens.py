@@ -98,11 +98,12 @@ async def create_access_token(
 
 
 async def revoke_access_token(
-    actor: User, token_id: int, *, client_address: str = ""
+    actor: User, token_id: int, *, bus: EventBus | None = None, client_address: str = ""
 ) -> AccessToken:
-    """Revoke a token at once: the actor's own, or any (administrators). NOT_FOUND for any
-    other ID; revoking a revoked token changes nothing."""
-    async with unit_of_work():
+    """Revoke a token at once (websockets it opened are closed): the actor's own, or any
+    (administrators). NOT_FOUND for any other ID; revoking a revoked token changes
+    nothing."""
+    async with unit_of_work(bus) as work:
         tokens = (
             AccessToken.all() if policy.is_admin(actor) else AccessToken.filter(user_id=actor.id)
         )
@@ -119,6 +120,7 @@ async def revoke_access_token(
                 client_address=client_address,
                 owner=row.user_id,
             )
+            work.sessions_ended(row.user_id)
     return row
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from actions import attachments, requests
+from actions import access_tokens, attachments, requests
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.scopes import require_scope
@@ -56,6 +56,9 @@ async def upload(request: Request) -> Response:
         authentication = await authenticate(settings, request.headers.get("authorization"))
         signed_in = authentication.require()
         require_scope(signed_in.scopes, "pages:write")  # an access token's
+        if signed_in.token is not None:
+            client = request.client
+            await access_tokens.record_use(signed_in.token, client.host if client else "")
         viewer = signed_in.user
         page_id = node_pk(request.path_params["page"], "Page")
         declared = request.headers.get("content-length", "")

@@ -191,6 +191,7 @@ class Mutation:
         row = await access_tokens.revoke_access_token(
             info.context.require_viewer(),
             node_pk(input.token_id, "AccessToken"),
+            bus=info.context.bus,
             client_address=info.context.client_address,
         )
         return RevokeAccessTokenPayload(access_token=AccessToken.from_row(row))

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
+from websockets.exceptions import ConnectionClosed
 
 from domain.scopes import LAST_USED_EVERY, TOKEN_PATTERN, checksum_ok
 from graphql_schema.integrations.scopes import FIELD_SCOPES
@@ -253,7 +254,7 @@ def gid_of_token(token_id: int) -> str:
     return global_id("AccessToken", token_id)
 
 
-async def test_a_subscription_needs_its_scope_and_a_token_works_in_connection_init(
+async def test_a_subscription_needs_its_scope_and_a_token_works_in_connection_init_until_revoked(
     app: Starlette, api: Api, world: World, bus: EventBus
 ) -> None:
     pages_only = await token_of(api, world.sam, ["pages:read"])
@@ -276,6 +277,13 @@ async def test_a_subscription_needs_its_scope_and_a_token_works_in_connection_in
             message = await sock.receive()
             assert message["type"] == "next", message
             assert not message["payload"].get("errors"), message
+            # revoking the token closes the socket it opened
+            row = await AccessToken.get(user_id=world.sam.id, scopes=["projects:read"])
+            await api(REVOKE, {"id": gid_of_token(row.id)}, as_user=world.sam)
+            with pytest.raises(ConnectionClosed) as closed:
+                await sock.receive()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4403
 
 
 # -- life of a token --------------------------------------------------------------------
