@@ -472,7 +472,9 @@ async def send_batch(ctx: JobContext, payload: dict[str, Any]) -> None:
     user_id = int(payload["userId"])
     category = MailCategory(payload["category"])
     user = await User.get_or_none(id=user_id)
-    if user is None:
+    if user is None:  # erased meanwhile: what waited for them goes too
+        async with unit_of_work():
+            await PendingMail.filter(user_id=user_id).delete()
         return
     chosen = await mail_settings(user)
     tz = zone(chosen.time_zone)

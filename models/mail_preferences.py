@@ -6,7 +6,7 @@
   unsubscribe token.
 * :class:`MailQuietHours`: the user's quiet hours (local time, in ``User.time_zone``).
 * :class:`PendingMail`: a notification recorded while its user was not active, waiting for
-  its batch or digest; it goes with its notification (a deleted post drops it).
+  its batch or digest.
 * :class:`UsedReplyToken`: reply addresses already used (a replayed reply is refused).
 """
 
@@ -20,7 +20,6 @@ from tortoise import fields
 from models._base import TimestampedModel
 
 if TYPE_CHECKING:
-    from models.notifications import Notification
     from models.users import User
 
 
@@ -80,17 +79,13 @@ class MailQuietHours(TimestampedModel):
 
 
 class PendingMail(TimestampedModel):
-    """A notification waiting for its user's batch or digest of ``category``."""
+    """A notification waiting for its user's batch or digest of ``category``. The ids are
+    plain columns, not foreign keys: what waits is looked up when the batch is due, and a
+    notification, post or user gone by then is simply not found (the batch drops them)."""
 
     id = fields.BigIntField(primary_key=True)
-    notification: fields.OneToOneRelation[Notification] = fields.OneToOneField(
-        "models.Notification", related_name="pending_mail", on_delete=fields.CASCADE
-    )
-    notification_id: int
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name=False, on_delete=fields.CASCADE
-    )
-    user_id: int
+    notification_id = fields.BigIntField(unique=True)
+    user_id = fields.IntField()
     category = fields.CharEnumField(MailCategory, max_length=24)
 
     class Meta:

@@ -48,11 +48,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('notification', fields.OneToOneField('models.Notification', source_field='notification_id', db_constraint=True, to_field='id', related_name='pending_mail', on_delete=OnDelete.CASCADE)),
-                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('notification_id', fields.BigIntField(unique=True)),
+                ('user_id', fields.IntField()),
                 ('category', fields.CharEnumField(description=CATEGORIES, enum_type=MailCategory, max_length=24)),
             ],
-            options={'table': 'pending_mails', 'app': 'models', 'indexes': [Index(fields=['user_id', 'category'])], 'pk_attr': 'id', 'table_description': "A notification waiting for its user's batch or digest of ``category``."},
+            options={'table': 'pending_mails', 'app': 'models', 'indexes': [Index(fields=['user_id', 'category'])], 'pk_attr': 'id', 'table_description': "A notification waiting for its user's batch or digest of ``category``. The ids are"},
             bases=['TimestampedModel'],
         ),
         ops.CreateModel(
