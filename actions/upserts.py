@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
-from actions import accounts, customers, projects
+from actions import accounts, customers, invitations, projects
 from actions._common import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -55,7 +55,8 @@ _CONTACT_REFUSED = (
 @dataclass(frozen=True, slots=True)
 class Upserted(Generic[T]):
     """The object, whether this call created it, and (a new contact) the single-use
-    invitation token to send them."""
+    token of the invitation mailed to them (for the command line; the API does not hand
+    it out)."""
 
     row: T
     created: bool
@@ -322,8 +323,8 @@ async def upsert_contact(
 ) -> Upserted[User]:
     """Create or update the contact ``external_id`` names, as those who may invite the
     customer's contacts (its account team and lead contacts). A new contact gets no
-    password: the answer's invitation token (valid 14 days, ``acceptInvitation``) lets
-    them choose one. ``projectExternalIds``: projects (of this source and customer) the
+    password but an invitation, mailed to them (valid 14 days, ``acceptInvitation``), with
+    which they choose one. ``projectExternalIds``: projects (of this source and customer) the
     contact is made a member of (memberships made otherwise stay). CONFLICT when the
     address or external ID belongs to an account outside the customer."""
     await _require_sync(actor)
@@ -387,7 +388,8 @@ async def _project_ids(source: str, customer: Customer, external_ids: list[str])
 
 
 async def _invite(actor: User, user: User, customer: Customer) -> str:
-    """A pending invitation of the new contact ``user`` (no password yet): its token."""
+    """A pending invitation of the new contact ``user`` (no password yet), mailed to
+    them: its token."""
     token = new_opaque_token()
     invitation = await Invitation.create(
         customer_id=customer.id,
@@ -398,7 +400,9 @@ async def _invite(actor: User, user: User, customer: Customer) -> str:
         invited_by_id=actor.id,
         token_hash=hash_opaque_token(token),
         expires_at=now() + accounts.INVITATION_TTL,
+        sent_at=now(),
     )
+    await invitations._mail_invitation(invitation, token, actor, customer)
     await audit(
         "contact.invited",
         actor=actor,

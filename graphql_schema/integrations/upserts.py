@@ -79,9 +79,9 @@ class UpsertContactInput:
 class UpsertContactPayload:
     user: User
     created: bool
-    invitation_token: str | None = strawberry.field(
-        description="A new contact's invitation (shown once; `acceptInvitation`): they choose "
-        "their password with it. Null when the contact existed."
+    invited: bool = strawberry.field(
+        description="True: a new contact, mailed an invitation with which they choose their "
+        "password (`acceptInvitation`)."
     )
 
 
@@ -149,5 +149,5 @@ class Mutation:
         return UpsertContactPayload(
             user=User.from_row(done.row),
             created=done.created,
-            invitation_token=done.invitation_token,
+            invited=done.invitation_token is not None,
         )

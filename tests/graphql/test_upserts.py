@@ -22,6 +22,7 @@ from models import (
 from tests.conftest import Api, gid
 from tests.graphql.test_access_tokens import service_token
 from tests.graphql.test_tenant_isolation import row_counts
+from tests.mailed import mailed_token
 from tests.world import World
 
 UPSERT_CUSTOMER = """
@@ -36,7 +37,7 @@ mutation Project($input: UpsertProjectInput!) {
 """
 UPSERT_CONTACT = """
 mutation Contact($input: UpsertContactInput!) {
-  upsertContact(input: $input) { created invitationToken user { id name role } }
+  upsertContact(input: $input) { created invited user { id name role } }
 }
 """
 ACCEPT = """
@@ -113,13 +114,17 @@ async def test_a_crm_provisions_a_customer_and_the_same_sync_again_changes_nothi
     assert await row_counts() == before
 
 
-async def test_a_new_contact_chooses_a_password_with_the_invitation(api: Api, world: World) -> None:
+async def test_a_new_contact_chooses_a_password_with_the_invitation_mailed_once(
+    api: Api, world: World
+) -> None:
     token, _ = await service_token(api, world, ["customers:write"], role="ADMIN")
     await api(UPSERT_CUSTOMER, {"input": CUSTOMER}, token=token)
     contact = {k: v for k, v in CONTACT.items() if k != "projectExternalIds"}
     made = await api(UPSERT_CONTACT, {"input": contact}, token=token)
-    invitation = made.data["upsertContact"]["invitationToken"]
-    accepted = await api(ACCEPT, {"token": invitation})
+    assert made.data["upsertContact"]["invited"] is True
+    again = await api(UPSERT_CONTACT, {"input": contact}, token=token)
+    assert again.data["upsertContact"]["invited"] is False
+    accepted = await api(ACCEPT, {"token": await mailed_token("peter@initech.example")})
     assert accepted.errors == [], accepted.errors
     assert (await User.get(email="peter@initech.example")).password_hash is not None
 
