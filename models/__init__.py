@@ -49,6 +49,12 @@ from models.users import (
     User,
 )
 from models.watches import Watch, WatchLevel, WatchTargetKind
+from models.webhooks import (
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookState,
+)
 
 __all__ = [
     "AccessToken",
@@ -71,9 +77,9 @@ __all__ = [
     "KnownSignInAddress",
     "MailCategory",
     "MailDelivery",
+    "MailStatus",
     "MailPreference",
     "MailQuietHours",
-    "MailStatus",
     "Micropost",
     "MicropostEdit",
     "MicropostMention",
@@ -116,4 +122,8 @@ __all__ = [
     "Watch",
     "WatchLevel",
     "WatchTargetKind",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookState",
 ]
