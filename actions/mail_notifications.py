@@ -57,7 +57,7 @@ from models import (
     Notification,
     NotificationReason,
     PendingMail,
-    ServiceRequest,
+    RequestMessage,
     User,
 )
 
@@ -337,17 +337,26 @@ async def _describe(user: User, event: Event, settings: Settings, tz: ZoneInfo) 
     customer = await Customer.get_or_none(id=event.customer_id)
     customer_name = customer.name if customer is not None else ""
     if event.request_id is not None:
-        request = await ServiceRequest.get_or_none(id=event.request_id)
+        request = await policy.visible_requests(user).get_or_none(id=event.request_id)
         if request is None:
             return None
         url = _link(settings, "requests", "Request", request.id)
+        text = request.title
+        if event.kind is EventKind.REQUEST_REPLIED:
+            details = event.details
+            message = await RequestMessage.get_or_none(
+                id=getattr(details, "message_id", 0), request_id=request.id
+            )
+            if message is None or not policy.can_see_visibility(user, message.visibility):
+                return None
+            text = _clip(message.body)
         return _Item(
             customer_name,
             f"Request {request.reference}",
             url,
             who,
             _STATUS_WORDS.get(event.kind, "updated the request"),
-            request.title,
+            text,
             when,
             url,
             (ReplyKind.REQUEST, request.id),

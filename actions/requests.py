@@ -14,7 +14,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from actions import request_reminders, request_types, search_index
+from actions import mail_notifications, request_reminders, request_types, search_index
 from actions._common import (
     REASON_MAX_LENGTH,
     TITLE_MAX_LENGTH,
@@ -178,6 +178,7 @@ async def _notify(
     ]
     if rows:
         await Notification.bulk_create(rows)
+        await mail_notifications.notifications_recorded(rows, event)
     return {row.user_id for row in rows}
 
 

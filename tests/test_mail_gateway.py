@@ -19,7 +19,7 @@ from domain.mail import mail_domain
 from domain.reply_addresses import ReplyKind, reply_address
 from domain.reply_text import reply_text
 from infra.settings import Settings
-from models import AuditEntry, Micropost, ProjectMembership
+from models import AuditEntry, Micropost, ProjectMembership, RequestMessage
 from realtime.channels import project_channel
 from tests.world import World
 
@@ -185,3 +185,14 @@ def test_the_servers_gateway_setting_is_host_and_port() -> None:
     assert load_settings(env).mail_gateway == "127.0.0.1:2525"
     with pytest.raises(SettingsError, match="EXTRANET_MAIL_GATEWAY"):
         load_settings({**env, "EXTRANET_MAIL_GATEWAY": "2525"})
+
+
+async def test_a_reply_to_a_request_mail_joins_its_conversation(
+    app: Starlette, world: World, gateway: int
+) -> None:
+    to = _address(app.state.settings, ReplyKind.REQUEST, world.acme_request.id, world.max.id)
+    await _send(gateway, _reply(to, world.max.email, "The sensor is back."))
+    [message] = await RequestMessage.filter(
+        request_id=world.acme_request.id, author_id=world.max.id
+    )
+    assert message.body == "The sensor is back."

@@ -351,3 +351,40 @@ async def test_a_socket_counts_while_its_client_says_it_is_in_the_foreground(
 
 async def _inactive(activity: Any, user_id: int) -> bool:
     return not await activity.active([user_id])
+
+
+REQUEST_REPLY = """
+mutation ($input: ReplyToRequestInput!) {
+  replyToRequest(input: $input) { message { body } }
+}
+"""
+
+
+async def test_a_reply_on_a_request_is_mailed_to_its_requester(
+    api: Api, world: World, app: Starlette
+) -> None:
+    # given a staff note (internal) and an answer on Max's request
+    for body, visibility in (("Check the logs", "INTERNAL"), ("We are on it", "SHARED")):
+        result = await api(
+            REQUEST_REPLY,
+            {
+                "input": {
+                    "requestId": gid(world.acme_request),
+                    "body": body,
+                    "visibility": visibility,
+                }
+            },
+            as_user=world.sam,
+        )
+        assert not result.errors, result.errors
+    await _run(app, _later(11))
+    # then Max is mailed the answer only, with the request's reply address and thread
+    [mail] = await _mails_to(world.max.email)
+    text = _text(mail, app)
+    assert "We are on it" in text
+    assert "Check the logs" not in text
+    assert mail.category == "requests"
+    assert mail.thread_key == f"request-{world.acme_request.id}"
+    assert mail.reply_to is not None
+    assert mail.reply_to.startswith("reply+")
+    assert "/#/requests/" in text
