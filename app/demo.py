@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from actions import accounts, customers, invitations, microposts, pages, projects, watches
+from actions import (
+    accounts,
+    customers,
+    invitations,
+    microposts,
+    pages,
+    projects,
+    request_types,
+    requests,
+    watches,
+)
+from domain.request_forms import DEMO_FORMS
 from models import (
     Customer,
+    Project,
     ProjectStatus,
+    RequestStatus,
     Role,
     User,
     Visibility,
@@ -145,4 +158,113 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
     await watches.watch(
         max_, kind=WatchTargetKind.PROJECT, target_id=portal.id, level=WatchLevel.PARTICIPATING
     )
+    await load_request_demo(bus, users, acme=acme, portal=portal)
     return users
+
+
+DEMO_CALENDAR = {
+    "timeZone": "Europe/Berlin",
+    "hours": {
+        day: [["09:00", "17:00"]]
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+    },
+    "holidays": ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"],
+}
+DEMO_SLAS = {  # business minutes: first response, resolution
+    "Quote request": (8 * 60, 16 * 60),
+    "Support ticket": (4 * 60, 5 * 8 * 60),
+    "Document submission": (8 * 60, 5 * 8 * 60),
+    "Access request": (4 * 60, 2 * 8 * 60),
+}
+
+
+async def load_request_demo(
+    bus: EventBus, users: dict[str, User], *, acme: Customer, portal: Project
+) -> None:
+    """The four request types of domain/request_forms.py with office hours and SLAs, and a
+    few requests: one waiting for Acme's answer, one quote in progress, one resolved."""
+    admin, sam, olivia = users["admin"], users["sam"], users["olivia"]
+    anna, max_, gina = users["anna"], users["max"], users["gina"]
+    calendar = await request_types.set_business_calendar(
+        admin, name="Office hours (Berlin)", definition=DEMO_CALENDAR
+    )
+    types = {}
+    for name, (description, form) in DEMO_FORMS.items():
+        assignee = sam.id if name in ("Quote request", "Support ticket") else None
+        types[name] = await request_types.create_request_type(
+            admin, name=name, description=description, form=form, default_assignee_id=assignee
+        )
+        first, resolution = DEMO_SLAS[name]
+        await request_types.set_sla_policy(
+            admin,
+            type_id=types[name].id,
+            calendar_id=calendar.id,
+            first_response_minutes=first,
+            resolution_minutes=resolution,
+        )
+    ticket = await requests.submit_request(
+        max_,
+        bus,
+        type_id=types["Support ticket"].id,
+        title="Yard scanner shows no bookings",
+        answers={
+            "severity": "high",
+            "system": "Sensor gateway",
+            "description": "Since this morning the scanner at gate 3 lists no bookings.",
+        },
+    )
+    await requests.reply_to_request(
+        sam,
+        bus,
+        request_id=ticket.id,
+        body="Checked the gateway logs: no errors on our side.",
+        visibility=Visibility.INTERNAL,
+    )
+    await requests.change_request_status(
+        sam,
+        bus,
+        request_id=ticket.id,
+        status=RequestStatus.NEEDS_INFO,
+        reason="Which scanner model is it?",
+        next_step="Send us a photo of the error screen.",
+        expected_documents=["Photo of the error screen"],
+    )
+    quote = await requests.submit_request(
+        anna,
+        bus,
+        type_id=types["Quote request"].id,
+        project_id=portal.id,
+        title="Sensors for the new hall",
+        answers={
+            "offering": "sensors",
+            "quantity": 40,
+            "wantedBy": "2027-02-01",
+            "description": "Temperature sensors for the **new cold hall**, 40 bays.",
+        },
+    )
+    await requests.add_request_participant(anna, bus, request_id=quote.id, user_id=max_.id)
+    await requests.change_request_status(
+        sam,
+        bus,
+        request_id=quote.id,
+        status=RequestStatus.IN_PROGRESS,
+        next_step="We prepare the quote; expect it within two business days.",
+    )
+    access = await requests.submit_request(
+        gina,
+        bus,
+        type_id=types["Access request"].id,
+        title="Reporting access for a store manager",
+        answers={
+            "personName": "Gloria Store",
+            "email": "gloria@globex.example",
+            "systems": ["Reporting"],
+            "confirmation": True,
+        },
+    )
+    await requests.assign_request(olivia, bus, request_id=access.id, assignee_id=olivia.id)
+    for status in (RequestStatus.IN_PROGRESS, RequestStatus.RESOLVED):
+        await requests.change_request_status(olivia, bus, request_id=access.id, status=status)
+    await requests.reply_to_request(
+        olivia, bus, request_id=access.id, body="Done: Gloria can sign in to Reporting."
+    )
