@@ -388,3 +388,35 @@ async def test_a_reply_on_a_request_is_mailed_to_its_requester(
     assert mail.reply_to is not None
     assert mail.reply_to.startswith("reply+")
     assert "/#/requests/" in text
+
+
+WATCH = """
+mutation ($input: WatchInput!) { watch(input: $input) { watch { level } } }
+"""
+
+
+async def test_what_is_watched_comes_in_the_daily_digest(
+    api: Api, world: World, app: Starlette
+) -> None:
+    # given Max watching the portal project (the watched category is a daily digest at 08:00)
+    watched = await api(
+        WATCH, {"input": {"targetId": gid(world.portal), "level": "WATCHING"}}, as_user=world.max
+    )
+    assert not watched.errors, watched.errors
+    await _post(api, world, "Kick-off minutes are on the page")
+    await _post(api, world, "Next meeting on Monday")
+    # nothing before the digest hour
+    now = datetime.now(UTC)
+    digest = (now + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    if now.hour < 8:
+        digest -= timedelta(days=1)
+    await _run(app, digest - timedelta(minutes=1))
+    assert await _mails_to(world.max.email) == []
+    # then one digest of both
+    await _run(app, digest + timedelta(minutes=1))
+    [mail] = await _mails_to(world.max.email)
+    assert mail.subject == "Your daily digest: 2 updates"
+    assert mail.category == "watched"
+    text = _text(mail, app)
+    assert "Kick-off minutes" in text
+    assert "Next meeting on Monday" in text
