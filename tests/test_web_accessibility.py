@@ -249,6 +249,12 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await gina.goto(f"{api.server.url}#/invitation/{invitation}")
     await expect(gina.get_by_role("heading", level=1)).to_be_visible()
     await audit.check(gina, "invitation")
+    await gina.goto(f"{api.server.url}#/forgot-password")
+    await expect(gina.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    await audit.check(gina, "forgot-password")
+    await gina.goto(f"{api.server.url}#/reset-password/not-a-real-token")
+    await expect(gina.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    await audit.check(gina, "reset-password")
     await gina.goto(api.server.url)
     await expect(gina.get_by_role("button", name="Sign in")).to_be_visible()
     await audit.check(gina, "sign-in")
@@ -311,6 +317,9 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await go(sam, f"#/invite/{quote(known['Acme Logistics'], safe='')}")
     await expect(sam.get_by_role("button", name=re.compile("Invite"))).to_be_visible()
     await audit.check(sam, "invite")
+    await go(sam, "#/account")
+    await expect(sam.get_by_role("button", name="Save mail preferences")).to_be_visible()
+    await audit.check(sam, "account")
 
     # a concept page: as read, with its history and a diff, the follow panel, the editor
     await go(sam, page_link(page_id))

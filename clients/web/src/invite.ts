@@ -1,25 +1,19 @@
 // Inviting a contact of a customer (#/invite/CUSTOMER_ID): the customer's lead contacts may
-// invite addresses of its email domains, its account team any address. The answer is a
-// link, shown once, that the invited person opens to choose a password (login.ts).
+// invite addresses of its email domains, its account team any address. The invitation is
+// mailed to the person, whose link opens #/invitation/TOKEN to choose a password (login.ts).
 
 import INVITE_CONTACT from "../../operations/InviteContact.graphql";
 import INVITE_FORM from "../../operations/InviteForm.graphql";
-import { describe, failure, isNotFound, isStaff, link, setTitle, type AppContext, type View } from "./app";
-import { absoluteTime, announce, field, focusOn, h, notice, replaceChildren } from "./dom";
+import { describe, failure, isNotFound, isStaff, setTitle, type AppContext, type View } from "./app";
+import { absoluteTime, field, focusOn, h, notice, replaceChildren } from "./dom";
 import { limitText, stripped, TITLE_MAX_LENGTH } from "./text";
 import type { InviteFormData } from "./types";
 import { confirmDiscard, keepUnsaved } from "./unsaved";
 
 interface Invited {
   inviteContact: {
-    invitation: { email: string; name: string; role: string; expiresAt: string };
-    invitationToken: string;
+    invitation: { id: string; email: string; name: string; role: string; expiresAt: string };
   };
-}
-
-/** The address an invited person opens to accept: this app, at #/invitation/TOKEN. */
-export function invitationUrl(token: string): string {
-  return new URL(link("invitation", token), window.location.href).href;
 }
 
 export function inviteView(ctx: AppContext, main: HTMLElement, customerId: string): View {
@@ -146,7 +140,7 @@ export function inviteView(ctx: AppContext, main: HTMLElement, customerId: strin
       h(
         "p",
         { class: "lede" },
-        "The invitation is a link you send them yourself. It works once, for 14 days; their account exists once they open it and choose a password.",
+        "The invitation is mailed to them with a link that works once, for 14 days; their account exists once they open it and choose a password.",
       ),
       form,
     );
@@ -154,28 +148,15 @@ export function inviteView(ctx: AppContext, main: HTMLElement, customerId: strin
   }
 
   function showDone(customer: NonNullable<InviteFormData["customer"]>, invited: Invited["inviteContact"]): void {
-    const url = invitationUrl(invited.invitationToken);
-    const address = h("input", { type: "text", readonly: true, value: url, name: "invitation-link", class: "invitation-link" });
-    const copy = h("button", { type: "button", class: "secondary" }, "Copy link");
-    copy.addEventListener("click", async () => {
-      try {
-        await navigator.clipboard.writeText(url);
-        announce("Link copied.");
-        copy.textContent = "Link copied";
-      } catch {
-        address.select();
-      }
-    });
     const done = notice(
       "success",
-      `${invited.invitation.name} (${invited.invitation.email}) is invited. Send them this link: it is shown only now, and works once until ${absoluteTime(invited.invitation.expiresAt)}.`,
+      `${invited.invitation.name} (${invited.invitation.email}) is invited: the invitation is on its way by mail. Its link works once, until ${absoluteTime(invited.invitation.expiresAt)}.`,
     );
     replaceChildren(
       main,
       h("nav", { class: "breadcrumb", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Projects"), " › ", customer.name),
       h("h1", { tabindex: -1 }, `Invite a contact of ${customer.name}`),
       done,
-      h("div", { class: "panel" }, field("Invitation link", address), h("div", { class: "row" }, copy)),
       h(
         "p",
         {},

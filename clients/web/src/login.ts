@@ -87,6 +87,7 @@ export function loginView(root: HTMLElement, session: Session, signedIn: () => v
         }
         signedIn();
       }),
+      h("p", { class: "login-help" }, h("a", { href: "#/forgot-password" }, "Forgot your password?")),
     );
     email.focus();
   }

@@ -1,10 +1,12 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
 // #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
-// #/requests/new, #/requests/ID, #/queue/QUEUE (staff); signed out,
-// #/invitation/TOKEN accepts an invitation.
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/account; signed out,
+// #/invitation/TOKEN accepts an invitation, #/forgot-password asks for a password reset
+// link and #/reset-password/TOKEN sets a new password.
 
 import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
+import { accountView } from "./account";
 import { isStaff, setTitle, type AppContext, type View } from "./app";
 import { h, replaceChildren } from "./dom";
 import { homeView } from "./home";
@@ -14,6 +16,7 @@ import { Live, type ConnectionState } from "./live";
 import { invitationView, loginView } from "./login";
 import { pageView } from "./page";
 import { postView, projectView } from "./project";
+import { forgotPasswordView, resetPasswordView } from "./reset";
 import { requestsHome } from "./requests";
 import { myRequestsView, queueView } from "./requests-list";
 import { newRequestView } from "./requests-new";
@@ -37,6 +40,9 @@ let signedIn: { live: Live; view: View | null; main: HTMLElement; ctx: AppContex
 function signIn(message?: string): void {
   const [, kind, token] = window.location.hash.replace(/^#/, "").split("/");
   if (kind === "invitation" && token && !message) invitationView(root, session, token, () => start());
+  else if (kind === "forgot-password" && !message) forgotPasswordView(root, session);
+  else if (kind === "reset-password" && token && !message)
+    resetPasswordView(root, session, token, () => signIn("Your new password is set: sign in with it."));
   else loginView(root, session, () => start(), message);
 }
 
@@ -99,6 +105,7 @@ function start(): void {
         h("a", { href: requestsHome(ctx).href }, requestsHome(ctx).label),
         inboxLink,
         h("a", { href: "#/search" }, "Search"),
+        h("a", { href: "#/account" }, "Account"),
       ),
       state,
       h("span", { class: "who" }, user.name),
@@ -169,6 +176,7 @@ function route(): void {
   else if (kind === "requests" && isStaff(ctx.user)) signedIn.view = queueView(ctx, main, "open");
   else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
   else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
+  else if (kind === "account") signedIn.view = accountView(ctx, main);
   else signedIn.view = homeView(ctx, main);
   window.scrollTo(0, 0);
 }
@@ -184,7 +192,8 @@ window.addEventListener("hashchange", () => {
     return;
   }
   shownHash = window.location.hash;
-  if (!signedIn && window.location.hash.startsWith("#/invitation/")) signIn();
+  // signed out: an invitation or password link, the forgotten-password form, or back to signing in
+  if (!signedIn && /^(#\/(invitation|reset-password|forgot-password)\b.*|#\/?|)$/.test(window.location.hash)) signIn();
   route();
 });
 if (session.user) start();

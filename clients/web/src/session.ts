@@ -9,6 +9,8 @@ import ENROLL_TOTP from "../../operations/EnrollTotp.graphql";
 import LOGIN from "../../operations/Login.graphql";
 import LOGOUT from "../../operations/Logout.graphql";
 import REFRESH_SESSION from "../../operations/RefreshSession.graphql";
+import REQUEST_PASSWORD_RESET from "../../operations/RequestPasswordReset.graphql";
+import RESET_PASSWORD from "../../operations/ResetPassword.graphql";
 import type { SessionUser } from "./types";
 
 const STORAGE_KEY = "extranet.session";
@@ -129,6 +131,19 @@ export class Session {
     if (!session) throw new NetworkError("The server accepted the invitation but started no session.");
     this.keep(session, session.user);
     return session.user;
+  }
+
+  /** Ask for a link to set a new password, mailed to `email` if it has an account (the
+   * answer is the same either way). */
+  async requestPasswordReset(email: string): Promise<void> {
+    await post<{ requestPasswordReset: { accepted: boolean } }>(REQUEST_PASSWORD_RESET, { email });
+  }
+
+  /** Set a new password with the token of a reset link; answers the account's address,
+   * to sign in with (every session of the account has ended). */
+  async resetPassword(token: string, newPassword: string): Promise<string> {
+    const data = await post<{ resetPassword: { email: string } }>(RESET_PASSWORD, { token, newPassword });
+    return data.resetPassword.email;
   }
 
   /** The second step of signing in: the `mfaToken` of MFA_REQUIRED and a code. */
