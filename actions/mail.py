@@ -40,12 +40,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from tortoise import connections
-from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.expressions import F
 
 from actions.jobs import JobContext, RetryAt, enqueue, job_handler
-from actions.unit_of_work import unit_of_work
+from actions.unit_of_work import current_unit, unit_of_work
 from domain.mail import OutgoingMessage, build_message, message_id, new_message_token
 from infra.mail_transport import MailError, transport_for
 from models import MailStatus, OutgoingMail
@@ -64,9 +62,9 @@ async def queue_mail(msg: OutgoingMessage) -> int:
     Call inside the caller's ``unit_of_work``: the mail exists if and only if the cause
     commits. Its Message-ID is fixed here; it is rendered when it is sent. Raises
     ValueError for a message that could never be sent (see :meth:`OutgoingMessage.check`)
-    and RuntimeError outside a transaction."""
+    and RuntimeError outside a unit of work."""
     msg.check()
-    if not isinstance(connections.get("default"), TransactionalDBClient):
+    if current_unit() is None:
         raise RuntimeError("queue_mail belongs inside the unit_of_work of its cause.")
     mail = await OutgoingMail.create(
         to_address=msg.to_address,

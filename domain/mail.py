@@ -52,6 +52,8 @@ TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
 THREAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 CATEGORY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_SUBJECT_CHARS = 250
+MAX_ADDRESS_CHARS = 320  # RFC 5321: 64 for the local part, 255 for the domain
+MAX_URL_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +93,8 @@ class OutgoingMessage:
             raise ValueError(f"Not a mail address: {self.to_address!r}")
         if self.reply_to is not None and not _is_address(self.reply_to):
             raise ValueError(f"Not a mail address: {self.reply_to!r}")
+        if len(self.unsubscribe_url or "") > MAX_URL_CHARS:
+            raise ValueError(f"An unsubscribe link is at most {MAX_URL_CHARS} characters")
         if not template_exists(self.template):
             raise ValueError(
                 f"No mail template {self.template!r}: domain/mail_templates/ needs "
@@ -111,7 +115,9 @@ class OutgoingMessage:
 
 
 def _is_address(value: str) -> bool:
-    return bool(re.fullmatch(r"[^\s<>@,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.?[A-Za-z0-9-]*", value))
+    return len(value) <= MAX_ADDRESS_CHARS and bool(
+        re.fullmatch(r"[^\s<>@,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.?[A-Za-z0-9-]*", value)
+    )
 
 
 def template_exists(name: str) -> bool:
