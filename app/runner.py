@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 # The modules whose import registers job handlers (@job_handler), one a line.
 JOB_MODULES: tuple[str, ...] = (
+    "actions.account_lifecycle",
     "actions.idempotency",
     "actions.mail",
     "actions.mail_notifications",
