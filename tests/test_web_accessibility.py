@@ -45,6 +45,7 @@ from tests.browser import (
     web_build,
 )
 from tests.mailed import maildir_link, server_maildir
+from tests.test_web_requests import request_types
 
 __all__ = ["browser", "people", "web_build"]  # fixtures this module's tests use
 
@@ -87,6 +88,20 @@ POST = """mutation ($project: ID!, $body: String!, $parent: ID) {
   postMicropost(input: {projectId: $project, body: $body, inReplyToId: $parent}) {
     micropost { id } } }"""
 ME = "{ me { id } }"
+MAX = "max@acme.example"
+SUBMIT_REQUEST = """mutation ($input: SubmitRequestInput!) {
+  submitRequest(input: $input) { request { id } } }"""
+REPLY_TO_REQUEST = """mutation ($input: ReplyToRequestInput!) {
+  replyToRequest(input: $input) { request { id } } }"""
+TICKET_TITLE = "Scanner gateway offline"
+SUPPORT_TICKET: dict[str, Any] = {
+    "title": TICKET_TITLE,
+    "answers": {
+        "severity": "high",
+        "system": "Sensor gateway",
+        "description": "No data since 9:00.",
+    },
+}
 INVITE = """mutation ($customer: ID!, $address: String!, $name: String!) {
   inviteContact(input: {customerId: $customer, email: $address, name: $name}) {
     invitationToken } }"""
@@ -320,6 +335,36 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await go(sam, "#/account")
     await expect(sam.get_by_role("button", name="Save mail preferences")).to_be_visible()
     await audit.check(sam, "account")
+
+    # requests: staff's queue and one request, with a conversation and an internal note
+    types = await request_types(api)
+    ticket = await api(
+        MAX, SUBMIT_REQUEST, input=SUPPORT_TICKET | {"typeId": types["Support ticket"]}
+    )
+    request_id = ticket["submitRequest"]["request"]["id"]
+    await api(MAX, REPLY_TO_REQUEST, input={"requestId": request_id, "body": "Since **9:00**."})
+    await api(
+        SAM,
+        REPLY_TO_REQUEST,
+        input={"requestId": request_id, "body": "Checking.", "visibility": "INTERNAL"},
+    )
+    await go(sam, "#/queue/open")
+    await expect(sam.get_by_role("link", name=re.compile(TICKET_TITLE)).first).to_be_visible()
+    await audit.check(sam, "request-queue")
+    await go(sam, f"#/requests/{quote(request_id, safe='')}")
+    await expect(sam.locator(".conversation")).to_contain_text("Checking.")
+    await audit.check(sam, "request")
+
+    # a contact's requests, and the form of a new one with the problems of a refused try
+    max_ = await people.sign_in(MAX, WIDE)
+    await go(max_, "#/requests")
+    await expect(max_.get_by_role("link", name=re.compile(TICKET_TITLE)).first).to_be_visible()
+    await audit.check(max_, "my-requests")
+    await go(max_, "#/requests/new")
+    await max_.get_by_role("radio", name=re.compile("^Support ticket")).check()
+    await max_.get_by_role("button", name="Submit request").click()
+    await expect(max_.get_by_test_id("error-summary").get_by_role("heading")).to_be_focused()
+    await audit.check(max_, "new-request-problems")
 
     # a concept page: as read, with its history and a diff, the follow panel, the editor
     await go(sam, page_link(page_id))

@@ -6,7 +6,8 @@ import INBOX from "../../operations/Inbox.graphql";
 import MARK_NOTIFICATIONS_READ from "../../operations/MarkNotificationsRead.graphql";
 import { failure, link, setTitle, type AppContext, type View } from "./app";
 import { announce, focusOn, h, replaceChildren, serverHtml, shortTime, statusBadge, time } from "./dom";
-import type { InboxData } from "./types";
+import { requestStatusBadge } from "./requests";
+import type { InboxData, RequestNotificationEvent } from "./types";
 
 type Item = InboxData["notifications"]["edges"][number]["node"];
 
@@ -67,8 +68,50 @@ function describeEvent(item: Item): Described {
         href: event.page ? link("pages", event.page.id) : projectHref,
         target: `the page ${event.page?.title ?? ""}, revision ${event.revision}`,
       };
+    case "RequestSubmitted":
+    case "RequestStatusChanged":
+    case "RequestAssigned":
+    case "RequestReplied":
+    case "RequestDocumentAdded":
+    case "RequestDueDateChanged":
+    case "RequestParticipantAdded":
+    case "RequestSlaWarning":
+    case "RequestSlaBreached":
+    case "RequestReminded":
+      return describeRequestEvent(event, when);
     default:
       return { what: ["something happened"], excerpt: null, href: projectHref, target: project?.name ?? "the project" };
+  }
+}
+
+/** What happened to a request, in the words of the inbox. */
+function describeRequestEvent(event: RequestNotificationEvent, when: string): Described {
+  const request = event.request;
+  const name = request ? `${request.number} “${request.title}”` : "a request";
+  const target = request ? `request ${request.number}, ${event.__typename === "RequestReplied" ? "reply" : "change"} of ${when}` : "the request";
+  const href = request ? link("requests", request.id) : null;
+  const say = (...what: (Node | string)[]): Described => ({ what, excerpt: null, href, target });
+  switch (event.__typename) {
+    case "RequestSubmitted":
+      return say(`submitted ${name}`);
+    case "RequestStatusChanged":
+      return say(`moved ${name} from `, requestStatusBadge(event.requestFrom), " to ", requestStatusBadge(event.requestTo));
+    case "RequestReplied":
+      return { ...say(`replied on ${name}`), excerpt: event.message ? serverHtml("markdown excerpt", event.message.bodyHtml) : null };
+    case "RequestAssigned":
+      return say(`assigned ${name}`);
+    case "RequestDocumentAdded":
+      return say(`sent a document for ${name}`);
+    case "RequestDueDateChanged":
+      return say(`changed the due date of ${name}`);
+    case "RequestParticipantAdded":
+      return say(`added a participant to ${name}`);
+    case "RequestSlaWarning":
+      return say(`(SLA warning): ${name} is about to miss its answer time`);
+    case "RequestSlaBreached":
+      return say(`(SLA breached): ${name} missed its answer time`);
+    case "RequestReminded":
+      return say(`(reminder): ${name} is waiting for your answer`);
   }
 }
 

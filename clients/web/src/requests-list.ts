@@ -301,7 +301,7 @@ function listView(ctx: AppContext, main: HTMLElement, queue: Queue | null): View
               type: "button",
               class: "secondary",
               "data-action": "take",
-              "aria-label": `Assign ${request.number} to me`,
+              "aria-label": `Assign to me: ${request.number}`,
               onclick: async () => {
                 try {
                   await ctx.session.request(ASSIGN_REQUEST, { input: { requestId: request.id, assigneeId: ctx.user.id } });

@@ -436,7 +436,7 @@ export function requestView(ctx: AppContext, main: HTMLElement, requestId: strin
       if (!file) return;
       replaceChildren(status, `Uploading ${file.name}…`);
       try {
-        const attachment = await uploadFile(ctx, file);
+        const attachment = await uploadFile(ctx, file, request?.customer.id ?? null);
         await onFile(attachment);
         replaceChildren(status, `${file.name} (${fileSize(attachment.size)}) added.`);
       } catch (error) {

@@ -281,10 +281,13 @@ export function attachmentLinks(files: AttachmentFile[]): HTMLElement | null {
   );
 }
 
-/** Upload a file for a request (before submitting it, or to an open one): its attachment,
- * whose ID goes into `attachmentIds` or an attachments answer. */
-export async function uploadFile(ctx: AppContext, file: File): Promise<AttachmentFile> {
-  const url = `/requests/attachments?name=${encodeURIComponent(file.name)}`;
+/** Upload a file for a request (before submitting it, or to an open one) with
+ * `POST /requests/attachments?name=…` (staff: `&customerId=…`): its attachment, whose ID
+ * goes into `attachmentIds` (and an attachments field's answer). */
+export async function uploadFile(ctx: AppContext, file: File, customerId: string | null = null): Promise<AttachmentFile> {
+  // staff upload for a customer's request; a contact for their own customer
+  const forCustomer = customerId && isStaff(ctx.user) ? `&customerId=${encodeURIComponent(customerId)}` : "";
+  const url = `/requests/attachments?name=${encodeURIComponent(file.name)}${forCustomer}`;
   const send = async (): Promise<Response> =>
     fetch(url, {
       method: "POST",

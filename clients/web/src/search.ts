@@ -1,4 +1,4 @@
-// Finding things: full-text search over pages, posts and attachments (#/search/QUERY), the
+// Finding things: full-text search over pages, posts, attachments and requests (#/search/QUERY), the
 // posts of a #topic (#/topics/NAME) and a person mentioned with @handle (#/people/ID).
 
 import PERSON from "../../operations/Person.graphql";
@@ -6,6 +6,7 @@ import SEARCH from "../../operations/Search.graphql";
 import TOPIC_POSTS from "../../operations/TopicPosts.graphql";
 import { failure, isNotFound, link, setTitle, type AppContext, type View } from "./app";
 import { field, focusOn, h, linkReferences, replaceChildren, serverHtml, shortTime, time } from "./dom";
+import { requestStatusBadge } from "./requests";
 import type { PersonData, SearchData, TopicPostsData } from "./types";
 
 type Hit = NonNullable<SearchData["search"]>["edges"][number]["node"];
@@ -43,6 +44,13 @@ function describeHit(hit: Hit): { title: string; href: string; where: (Node | st
           " in ",
           h("a", { href: link("projects", item.attachmentPage.project.id) }, item.attachmentPage.project.name),
         ],
+      };
+    case "Request":
+      return {
+        kind: "Request",
+        title: `${item.number} ${item.title}`,
+        href: link("requests", item.id),
+        where: [requestStatusBadge(item.status), ` for ${item.customer.name}`],
       };
   }
 }

@@ -73,6 +73,14 @@ export interface SearchData {
           id: string;
           name: string;
           attachmentPage: { id: string; title: string; project: { id: string; name: string } };
+        }
+      | {
+          __typename: "Request";
+          id: string;
+          number: string;
+          title: string;
+          status: string;
+          customer: { id: string; name: string };
         };
   }> | null;
 }
@@ -247,7 +255,27 @@ type NotificationEvent =
   | { __typename: "ProjectStatusChanged"; fromStatus: ProjectStatus; toStatus: ProjectStatus; reason: string }
   | { __typename: "PageCreated"; page: { id: string; title: string } | null }
   | { __typename: "PageUpdated"; revision: number; summary: string; page: { id: string; title: string } | null }
-  | { __typename: "ResyncRequired" };
+  | { __typename: "ResyncRequired" }
+  | RequestNotificationEvent;
+
+/** A request's event in the inbox (RequestActivity). */
+export type RequestNotificationEvent = {
+  request?: { id: string; number: string; title: string } | null;
+} & (
+  | { __typename: "RequestStatusChanged"; requestFrom: string; requestTo: string; requestReason: string }
+  | { __typename: "RequestReplied"; message: { id: string; bodyHtml: string } | null }
+  | {
+      __typename:
+        | "RequestSubmitted"
+        | "RequestAssigned"
+        | "RequestDocumentAdded"
+        | "RequestDueDateChanged"
+        | "RequestParticipantAdded"
+        | "RequestSlaWarning"
+        | "RequestSlaBreached"
+        | "RequestReminded";
+    }
+);
 
 export interface InboxData {
   notifications: Connection<{
