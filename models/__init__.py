@@ -3,6 +3,12 @@
 from models._base import Role, Visibility
 from models.access_tokens import AccessToken, ServiceAccount
 from models.attachments import Attachment
+from models.business_documents import (
+    STATUSES_BY_KIND,
+    BusinessDocument,
+    BusinessDocumentKind,
+    BusinessDocumentStatus,
+)
 from models.customers import AccountTeamMembership, Customer, CustomerEmailDomain
 from models.events import Event, EventKind, EventLogHorizon
 from models.external_ids import ExternalId, ExternalKind
@@ -57,11 +63,15 @@ from models.webhooks import (
 )
 
 __all__ = [
+    "STATUSES_BY_KIND",
     "AccessToken",
     "AccountTeamMembership",
     "Attachment",
     "AuditEntry",
     "BusinessCalendar",
+    "BusinessDocument",
+    "BusinessDocumentKind",
+    "BusinessDocumentStatus",
     "Customer",
     "CustomerEmailDomain",
     "Event",

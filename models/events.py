@@ -43,6 +43,10 @@ class EventKind(StrEnum):
     REQUEST_SLA_WARNING = "REQUEST_SLA_WARNING"
     REQUEST_SLA_BREACHED = "REQUEST_SLA_BREACHED"
     REQUEST_REMINDED = "REQUEST_REMINDED"
+    BUSINESS_DOCUMENT_PUBLISHED = "BUSINESS_DOCUMENT_PUBLISHED"
+    BUSINESS_DOCUMENT_STATUS_CHANGED = "BUSINESS_DOCUMENT_STATUS_CHANGED"
+    QUOTE_ACCEPTED = "QUOTE_ACCEPTED"
+    QUOTE_DECLINED = "QUOTE_DECLINED"
 
 
 def _optional_int(value: Any) -> int | None:
@@ -398,6 +402,94 @@ class RequestReminded:
         return cls(int(data["requestId"]), int(data["businessDays"]), str(data["waitingSince"]))
 
 
+@dataclass(frozen=True, slots=True)
+class BusinessDocumentPublished:
+    """Business document ``document_id`` (``kind``, ``number``) became visible to its
+    customer (pushed by the ERP or created by staff). Amounts are never in an event."""
+
+    kind: ClassVar[EventKind] = EventKind.BUSINESS_DOCUMENT_PUBLISHED
+    document_id: int
+    document_kind: str
+    number: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documentId": self.document_id,
+            "documentKind": self.document_kind,
+            "number": self.number,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BusinessDocumentPublished:
+        return cls(int(data["documentId"]), str(data["documentKind"]), str(data["number"]))
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDocumentStatusChanged:
+    """The document's status went from ``from_status`` to ``to_status`` (statuses of
+    models/business_documents.py); ``automatic`` when the product moved it (an invoice
+    past its due date)."""
+
+    kind: ClassVar[EventKind] = EventKind.BUSINESS_DOCUMENT_STATUS_CHANGED
+    document_id: int
+    from_status: str
+    to_status: str
+    automatic: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documentId": self.document_id,
+            "from": self.from_status,
+            "to": self.to_status,
+            "automatic": self.automatic,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BusinessDocumentStatusChanged:
+        return cls(
+            int(data["documentId"]),
+            str(data["from"]),
+            str(data["to"]),
+            bool(data.get("automatic", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteAccepted:
+    """A contact accepted the quote ``document_id``, with ``note`` (may be empty)."""
+
+    kind: ClassVar[EventKind] = EventKind.QUOTE_ACCEPTED
+    document_id: int
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"documentId": self.document_id, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        return cls(int(data["documentId"]), str(data.get("note") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteDeclined(QuoteAccepted):
+    """A contact declined the quote ``document_id``, with ``note`` (may be empty)."""
+
+    kind: ClassVar[EventKind] = EventKind.QUOTE_DECLINED
+
+
+BusinessDocumentPayload = (
+    BusinessDocumentPublished | BusinessDocumentStatusChanged | QuoteAccepted | QuoteDeclined
+)
+"""What happened to a business document (events with neither ``project`` nor ``request``;
+the payload names the document)."""
+
+BUSINESS_DOCUMENT_EVENT_KINDS = (
+    EventKind.BUSINESS_DOCUMENT_PUBLISHED,
+    EventKind.BUSINESS_DOCUMENT_STATUS_CHANGED,
+    EventKind.QUOTE_ACCEPTED,
+    EventKind.QUOTE_DECLINED,
+)
+
 RequestPayload = (
     RequestSubmitted
     | RequestStatusChanged
@@ -419,6 +511,7 @@ EventPayload = (
     | PageCreated
     | PageUpdated
     | RequestPayload
+    | BusinessDocumentPayload
 )
 """What happened, typed: one dataclass per :class:`EventKind` (its ``kind``)."""
 
@@ -440,6 +533,10 @@ PAYLOADS: dict[EventKind, type[EventPayload]] = {
         RequestSlaWarning,
         RequestSlaBreached,
         RequestReminded,
+        BusinessDocumentPublished,
+        BusinessDocumentStatusChanged,
+        QuoteAccepted,
+        QuoteDeclined,
     )
 }
 

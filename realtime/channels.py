@@ -46,10 +46,22 @@ def requests_channel() -> str:
     return "requests"
 
 
+def customer_documents_channel(customer_id: int) -> str:
+    """Every event of the customer's business documents (their contacts' streams)."""
+    return f"customer.{customer_id}.documents"
+
+
+def documents_channel() -> str:
+    """Every event of every customer's business documents (the staff's streams)."""
+    return "documents"
+
+
 def event_channels(project_id: int | None, customer_id: int, request_id: int | None) -> list[str]:
     """The channels an event of this project, or of a request of this customer, goes to
     (besides the feeds of those it notified)."""
     if request_id is not None:
         return [customer_requests_channel(customer_id), requests_channel()]
+    if project_id is None:  # a business document's event
+        return [customer_documents_channel(customer_id), documents_channel()]
     assert project_id is not None, "an event has a project or a request"
     return [project_channel(project_id)]
