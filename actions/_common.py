@@ -6,8 +6,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from tortoise.expressions import Q
+
+from actions.jobs import enqueue
+from domain import webhooks
 from domain.errors import BadUserInput
-from models import AuditEntry, Event, Project, User, Visibility
+from models import AuditEntry, Event, Project, User, Visibility, WebhookEndpoint, WebhookState
 from models.events import EventPayload, mark_event_writer
 
 MICROPOST_MAX_LENGTH = 5_000
@@ -102,7 +106,7 @@ async def record_event(
     """Write the durable Event row of what happened (``details``, whose type is the
     event's kind); call inside the action's unit of work, then publish it there."""
     await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
-    return await Event.create(
+    event = await Event.create(
         kind=details.kind,
         customer_id=project.customer_id,
         project_id=project.id,
@@ -112,6 +116,19 @@ async def record_event(
         page_id=page_id,
         payload=details.to_json(),
     )
+    await wake_webhooks(event)
+    return event
+
+
+async def wake_webhooks(event: Event) -> None:
+    """Schedule the delivery of the webhook endpoints that may want ``event``, in the unit
+    of work that wrote it: one keyed job per active endpoint of its customer or of all."""
+    ids = await WebhookEndpoint.filter(
+        Q(customer_id=None) | Q(customer_id=event.customer_id), state=WebhookState.ACTIVE
+    ).values_list("id", flat=True)
+    for endpoint_id in ids:
+        key = webhooks.deliver_key(int(str(endpoint_id)))
+        await enqueue(webhooks.DELIVER_JOB, {"endpoint": int(str(endpoint_id))}, key=key)
 
 
 async def audit(

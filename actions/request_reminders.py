@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actions import mail_notifications
+from actions._common import wake_webhooks
 from actions.jobs import JobContext, cancel, enqueue, job_handler
 from actions.unit_of_work import UnitOfWork, unit_of_work
 from domain import policy
@@ -296,6 +297,7 @@ async def _tell(
         visibility=visibility,
         payload=details.to_json(),
     )
+    await wake_webhooks(event)
     notification = await Notification.create(
         user_id=recipient_id, event_id=event.id, reason=NotificationReason.PARTICIPATING
     )

@@ -65,6 +65,7 @@ JOB_MODULES: tuple[str, ...] = (
     "actions.mail",
     "actions.mail_notifications",
     "actions.request_reminders",
+    "actions.webhooks",
 )
 
 DONE_KEPT = timedelta(days=7)  # DONE jobs are deleted after this; FAILED ones are kept

@@ -48,6 +48,16 @@ Relations and objects (awaitable, one small query or two):
 * :func:`can_sync` (user): write by external ID (``upsert*``): administrators and service
   accounts, each further bounded by the rule of the plain mutation (a customer-confined
   service account acts inside its customer only, as its contacts do).
+* :func:`can_manage_webhooks` (user, customer_id): administrators, and a customer's lead
+  contacts for their own customer; :func:`visible_webhook_endpoints` the endpoints one
+  manages. An endpoint receives what its owner may read (:func:`visible_events`).
+* Business documents: :func:`visible_business_documents` (the customer's contacts, a
+  ``CUSTOMER_MEMBER`` only those of projects they are a member of, staff all);
+  amounts by :func:`can_see_budget`; :func:`can_see_business_document` (user, id);
+  :func:`can_manage_business_documents` (user, customer_id): create, update, push
+  (``upsertBusinessDocument``, with :func:`can_sync`) and change status: the customer's
+  account team; :func:`can_decide_quote` (user, document): accept or decline a quote: the
+  customer's lead contacts and its account team.
 * :func:`has_scope` (scopes, needed): an access token's scopes allow what a field needs
   (a session, ``scopes`` None, is not bounded by scopes).
 * Requests: :func:`can_see_request` (user, id), :func:`is_requester`,
@@ -78,6 +88,7 @@ from domain.scopes import grants
 from models import (
     AccountTeamMembership,
     Attachment,
+    BusinessDocument,
     Customer,
     Event,
     Micropost,
@@ -94,6 +105,7 @@ from models import (
     Topic,
     User,
     Visibility,
+    WebhookEndpoint,
 )
 
 # -- roles ------------------------------------------------------------------------------
@@ -230,6 +242,17 @@ def visible_requests(viewer: User) -> QuerySet[ServiceRequest]:
     return requests
 
 
+def visible_business_documents(viewer: User) -> QuerySet[BusinessDocument]:
+    """Staff see every business document; a lead contact their customer's; a
+    ``CUSTOMER_MEMBER`` those of their customer's projects they are a member of."""
+    if viewer.is_staff:
+        return BusinessDocument.all()
+    documents = BusinessDocument.filter(customer_id=viewer.customer_id)
+    if viewer.role is Role.CUSTOMER_MEMBER:
+        documents = documents.filter(project_id__in=_member_project_ids(viewer))
+    return documents
+
+
 def visible_users(viewer: User) -> QuerySet[User]:
     """Staff see everybody; a contact sees the provider's staff and their own colleagues."""
     if viewer.is_staff:
@@ -344,6 +367,7 @@ _SCOPES: dict[str, Callable[[User], QuerySet[Any]]] = {
     "User": visible_users,
     "Request": visible_requests,
     "RequestType": visible_request_types,
+    "BusinessDocument": visible_business_documents,
 }
 
 
@@ -518,6 +542,41 @@ async def can_sync(viewer: User) -> bool:
     administrators and service accounts; each upsert is bounded too by the rule of the
     plain mutation it stands for (``createCustomer``, ``createProject``, ``inviteContact``)."""
     return viewer.is_admin or await ServiceAccount.exists(user_id=viewer.id)
+
+
+def can_manage_webhooks(user: User, customer_id: int | None) -> bool:
+    """Register and manage webhook endpoints: administrators (for any customer or all), and
+    a customer's lead contacts for their own customer."""
+    return is_admin(user) or is_lead_contact(user, customer_id)
+
+
+def visible_webhook_endpoints(viewer: User) -> QuerySet[WebhookEndpoint]:
+    """The webhook endpoints a user manages: administrators every one; a lead contact those
+    they own (always of their own customer); others none."""
+    if is_admin(viewer):
+        return WebhookEndpoint.all()
+    if viewer.role is Role.CUSTOMER_ADMIN:
+        return WebhookEndpoint.filter(owner_id=viewer.id, customer_id=viewer.customer_id)
+    return WebhookEndpoint.filter(id__in=[])
+
+
+async def can_see_business_document(viewer: User, document_id: int) -> bool:
+    """The business document is one the viewer may read now."""
+    return await visible_business_documents(viewer).filter(id=document_id).exists()
+
+
+async def can_manage_business_documents(viewer: User, customer_id: int) -> bool:
+    """Create, update and change the status of a customer's business documents: its
+    account team (administrators included)."""
+    return await is_account_team_member(viewer, customer_id)
+
+
+async def can_decide_quote(viewer: User, document: BusinessDocument) -> bool:
+    """Accept or decline a quote: the lead contacts of its customer, and its account team
+    (recording a decision the customer made elsewhere)."""
+    if is_lead_contact(viewer, document.customer_id):
+        return True
+    return await is_account_team_member(viewer, document.customer_id)
 
 
 def has_scope(scopes: Iterable[str] | None, needed: str) -> bool:

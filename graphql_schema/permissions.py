@@ -196,6 +196,13 @@ class CanSync(ObjectRule):
     predicate = policy.can_sync
 
 
+class CanManageWebhooks(ObjectRule):
+    """Administrators, and a customer's lead contacts for their own customer's endpoints
+    (another's answer NOT_FOUND); an endpoint receives only what its owner may read."""
+
+    predicate = policy.can_manage_webhooks
+
+
 class CanSeeCustomer(ObjectRule):
     """Staff see every customer; a contact their own; anything else is NOT_FOUND."""
 
@@ -267,6 +274,27 @@ class CanReopenRequest(ObjectRule):
     """The request's requester, within its type's reopening days after its resolution."""
 
     predicate = policy.can_reopen_request
+
+
+class CanSeeBusinessDocument(ObjectRule):
+    """Staff see every business document; a lead contact their customer's; a contact those
+    of projects they are a member of; anything else is NOT_FOUND. Amounts: as budgets."""
+
+    predicate = policy.can_see_business_document
+
+
+class CanManageBusinessDocuments(ObjectRule):
+    """The customer's account team and administrators (service accounts of the provider
+    included, with `upsertBusinessDocument`)."""
+
+    predicate = policy.can_manage_business_documents
+
+
+class CanDecideQuote(ObjectRule):
+    """The customer's lead contacts and its account team; only a SENT quote whose due date
+    has not passed (BAD_USER_INPUT otherwise)."""
+
+    predicate = policy.can_decide_quote
 
 
 def rule(*permissions: type[BasePermission]) -> list[FieldExtension]:

@@ -48,6 +48,7 @@ from graphql_schema.timeline.types import TimelineEvent
 from graphql_schema.watches import mutations as watches_mutations
 from graphql_schema.watches import queries as watches_queries
 from graphql_schema.watches.types import Watch
+from graphql_schema.webhooks import api as webhooks_api
 
 Query = merge_types(
     "Query",
@@ -66,6 +67,7 @@ Query = merge_types(
         search_queries.Query,
         audit_queries.Query,
         integrations_tokens.Query,
+        webhooks_api.Query,
     ),
 )
 
@@ -89,6 +91,7 @@ Mutation = merge_types(
         persisted_mutations.Mutation,
         integrations_tokens.Mutation,
         integrations_upserts.Mutation,
+        webhooks_api.Mutation,
     ),
 )
 

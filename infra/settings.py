@@ -87,6 +87,10 @@ class Settings:
     # SLA breach (0: no warning); remind the requester after these business days waiting
     sla_warning_minutes: int = 120
     needs_info_reminder_days: tuple[int, ...] = (1, 5)
+    # Webhooks (README "Webhooks"): private networks deliveries may go to (CIDR), and how
+    # long an endpoint stays paused before it is disabled
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_disable_after: float = 3 * 86400.0  # seconds
 
     @property
     def signing_key_id(self) -> str:
@@ -243,7 +247,31 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_gateway=_mail_gateway_setting(env),
         **_job_settings(env),
         **_request_settings(env),
+        **_webhook_settings(env),
     )
+
+
+def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """``EXTRANET_WEBHOOK_ALLOW_NETWORKS`` (comma-separated CIDR networks that webhook
+    deliveries may reach although they are not public, such as ``10.20.0.0/16``) and
+    ``EXTRANET_WEBHOOK_DISABLE_AFTER`` (seconds an endpoint stays paused before it is
+    disabled; 3 days by default)."""
+    raw = (env.get("EXTRANET_WEBHOOK_ALLOW_NETWORKS") or "").split(",")
+    networks = tuple(n.strip() for n in raw if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "EXTRANET_WEBHOOK_ALLOW_NETWORKS is a comma-separated list of networks such "
+                f"as 10.20.0.0/16 or 127.0.0.1/32; got {network!r}"
+            ) from None
+    return {
+        "webhook_allow_networks": networks,
+        "webhook_disable_after": _seconds_setting(
+            env, "EXTRANET_WEBHOOK_DISABLE_AFTER", 3 * 86400.0, 60.0
+        ),
+    }
 
 
 def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:

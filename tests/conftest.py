@@ -126,6 +126,8 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
         "BROADCAST_NAMESPACE": f"test-{secrets.token_hex(4)}",
         # no job runs behind a test's back: tests run them with app.state.jobs.run_due()
         "EXTRANET_JOBS": "off",
+        # webhook tests deliver to receivers on loopback (tests/test_webhooks.py)
+        "EXTRANET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
         **overrides,
     }
     return load_settings(env)

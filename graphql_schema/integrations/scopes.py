@@ -67,6 +67,9 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "requests": "requests:read",
         "request": "requests:read",
         "businessCalendars": "requests:read",
+        "webhookEndpoints": "webhooks:read",
+        "webhookEndpoint": "webhooks:read",
+        "webhookEvents": "webhooks:read",
     },
     "Mutation": {
         "login": None,
@@ -131,6 +134,12 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "updateRequestType": "requests:write",
         "setSlaPolicy": "requests:write",
         "setBusinessCalendar": "requests:write",
+        "createWebhookEndpoint": "webhooks:write",
+        "updateWebhookEndpoint": "webhooks:write",
+        "rotateWebhookSecret": "webhooks:write",
+        "enableWebhookEndpoint": "webhooks:write",
+        "deleteWebhookEndpoint": "webhooks:write",
+        "redeliverWebhook": "webhooks:write",
     },
     "Subscription": {
         "projectTimeline": "projects:read",
