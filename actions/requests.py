@@ -23,6 +23,7 @@ from actions._common import (
     name_text,
     now,
     required_text,
+    wake_webhooks,
 )
 from actions.attachments import UploadLimits, clean_name, content_used, sniff, too_large
 from actions.unit_of_work import UnitOfWork, unit_of_work
@@ -120,7 +121,7 @@ async def _record(
 ) -> Event:
     """Write the request's Event row (call inside the action's unit of work)."""
     await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
-    return await Event.create(
+    event = await Event.create(
         kind=details.kind,
         customer_id=request.customer_id,
         project_id=None,
@@ -129,6 +130,8 @@ async def _record(
         visibility=visibility,
         payload=details.to_json(),
     )
+    await wake_webhooks(event)
+    return event
 
 
 async def followers(request: ServiceRequest) -> dict[int, NotificationReason]:
