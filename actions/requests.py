@@ -136,19 +136,16 @@ async def _record(
 
 async def followers(request: ServiceRequest) -> dict[int, NotificationReason]:
     """Who follows the request: its requester and participants (PARTICIPATING), and those
-    watching its customer (WATCHING) who may read all of its requests (staff, lead
-    contacts); a MUTED watch on the customer silences a watcher."""
+    watching its customer at WATCHING (each is told only of what they may read:
+    :func:`_notify`)."""
     found: dict[int, NotificationReason] = {request.requester_id: R.PARTICIPATING}
     for user_id in await RequestParticipant.filter(request_id=request.id).values_list(
         "user_id", flat=True
     ):
         found[int(str(user_id))] = R.PARTICIPATING
     key = target_key(WatchTargetKind.CUSTOMER, request.customer_id)
-    for watch in await Watch.filter(target_key=key):
-        if watch.level is WatchLevel.WATCHING:
-            found.setdefault(watch.user_id, R.WATCHING)
-        elif watch.level is WatchLevel.MUTED and watch.user_id not in found:
-            found.pop(watch.user_id, None)
+    for watch in await Watch.filter(target_key=key, level=WatchLevel.WATCHING):
+        found.setdefault(watch.user_id, R.WATCHING)
     return found
 
 
