@@ -214,7 +214,8 @@ function listView(ctx: AppContext, main: HTMLElement, queue: Queue | null): View
         }),
       );
       replaceChildren(count);
-      focusOn(liveProblem.querySelector<HTMLElement>(".retry"));
+      // a live refresh that fails says so without taking focus from where the reader is
+      if (first) focusOn(liveProblem.querySelector<HTMLElement>(".retry"));
       return;
     }
     if (destroyed) return;

@@ -197,16 +197,17 @@ export function newRequestView(ctx: AppContext, main: HTMLElement): View {
         const problems = current.showErrors(byField);
         titleError.show((byField.get("title") ?? []).map((message) => message.replace(/^Title: /, "")));
         projectError.show(byField.get("projectId") ?? byField.get("project") ?? []);
-        const listed = [
-          ...(byField.get("title") ?? []).map((message) => ({ label: "Title", message, target: title as HTMLElement })),
-          ...(byField.get("projectId") ?? byField.get("project") ?? []).map((message) => ({ label: "Project", message, target: project as HTMLElement })),
+        const listed: { label: string; message: string; target: HTMLElement | null }[] = [
+          ...(byField.get("title") ?? []).map((message) => ({ label: "Title", message, target: title })),
+          ...(byField.get("projectId") ?? byField.get("project") ?? []).map((message) => ({ label: "Project", message, target: project })),
           ...problems,
         ];
+        // problems of no field on the form (the answers as a whole, a type no longer offered)
         const mapped = new Set(["title", "projectId", "project", ...current.fields.keys()]);
         for (const [name, messages] of byField) {
-          if (!mapped.has(name)) for (const message of messages) listed.push({ label: name, message, target: null as unknown as HTMLElement });
+          if (!mapped.has(name)) for (const message of messages) listed.push({ label: "", message, target: null });
         }
-        for (const message of other) listed.push({ label: "", message, target: null as unknown as HTMLElement });
+        for (const message of other) listed.push({ label: "", message, target: null });
         if (listed.length > 0 && (byField.size > 0 || other.length > 0)) {
           replaceChildren(summary, errorSummary(listed));
           focusOn(summary.querySelector<HTMLElement>("h2"));
