@@ -10,11 +10,16 @@ from tortoise.expressions import Subquery
 from actions._common import audit, now
 from actions.unit_of_work import unit_of_work
 from domain.errors import BadUserInput
-from models import Event, EventLogHorizon, Notification
+from models import Event, EventLogHorizon, Notification, WebhookEndpoint
 
 MINIMUM_AGE = timedelta(days=1)
 """Events younger than this are kept unless the caller insists (``force``): a client that
 was offline for a moment resumes from its cursor instead of refetching everything."""
+
+
+WEBHOOK_EVENTS_KEPT = timedelta(days=30)
+"""While any webhook endpoint exists, events are kept at least this long (even with
+``force``): a receiver pulls what it missed with ``webhookEvents``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,9 @@ async def prune_events(
     from a cursor before it is told to refetch (``ResyncRequired``) instead of silently
     missing what was pruned; events kept for notifications are never replayed to it.
 
+    While a webhook endpoint exists, events younger than :data:`WEBHOOK_EVENTS_KEPT` are
+    kept whatever ``older_than`` says.
+
     Raises BadUserInput for a negative age, and for an age below :data:`MINIMUM_AGE`
     unless ``force``.
     """
@@ -62,6 +70,8 @@ async def prune_events(
                 "pass force to do it anyway.",
                 field=name,
             )
+    if await WebhookEndpoint.exists():  # receivers pull what they missed for 30 days
+        older_than = max(older_than, WEBHOOK_EVENTS_KEPT)
     moment = now()
     async with unit_of_work():
         notifications = 0

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from tortoise.expressions import Subquery
 
 from actions._common import audit, now
 from actions.jobs import JobContext, enqueue, job_handler
@@ -121,9 +122,9 @@ async def create_endpoint(
     customer or project out of sight."""
     if not policy.can_manage_webhooks(owner, owner.customer_id):
         raise Forbidden("Only administrators and a customer's lead contacts manage webhooks.")
+    customer_id, project_id = await _scope(owner, customer_id, project_id)
     checked = await _check_url(url, settings)
     types = _check_types(event_types)
-    customer_id, project_id = await _scope(owner, customer_id, project_id)
     start = await resolved_through()
     async with unit_of_work():
         if await WebhookEndpoint.filter(owner_id=owner.id).count() >= MAX_ENDPOINTS:
@@ -266,13 +267,16 @@ async def redeliver(
     ``event_id`` at ``endpoint_id``. NOT_FOUND for a delivery, endpoint or event out of
     sight (an event its owner may not read now is one)."""
     if delivery_id is not None:
-        delivery = await WebhookDelivery.get_or_none(id=delivery_id)
+        mine = Subquery(policy.visible_webhook_endpoints(viewer).values("id"))
+        delivery = await WebhookDelivery.filter(id=delivery_id, endpoint_id__in=mine).first()
         if delivery is None:
             raise NotFound("No webhook delivery with this ID.")
         endpoint = await endpoint_of(viewer, delivery.endpoint_id)
         event_id = delivery.event_id
-    elif endpoint_id is not None and event_id is not None:
+    elif endpoint_id is not None:
         endpoint = await endpoint_of(viewer, endpoint_id)
+        if event_id is None:
+            raise BadUserInput("Name the event to send again by its cursor.", field="cursor")
     else:
         raise BadUserInput("Name a delivery, or an endpoint and an event.")
     owner = await User.get(id=endpoint.owner_id)

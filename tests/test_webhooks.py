@@ -246,3 +246,15 @@ async def test_webhook_events_pulls_what_was_missed(
     assert len(rest.data["webhookEvents"]) == 1
     other = await api(query, {"id": endpoint["id"]}, as_user=world.gina)
     assert other.codes == ["NOT_FOUND"]
+
+
+async def test_events_are_kept_30_days_while_endpoints_exist(
+    api: Api, world: World, bus: EventBus, receiver: Receiver
+) -> None:
+    from actions.events import prune_events
+    from models import Event
+
+    await _create(api, world.admin, receiver.url)
+    before = await Event.all().count()
+    await prune_events(timedelta(0), force=True)
+    assert await Event.all().count() == before

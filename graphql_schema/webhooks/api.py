@@ -89,13 +89,12 @@ class Query:
 
     @strawberry.field(
         extensions=rule(CanManageWebhooks),
-        description="A webhook endpoint you manage, with its delivery log; null otherwise.",
+        description="A webhook endpoint you manage, with its delivery log; NOT_FOUND for "
+        "one you do not manage.",
     )
     async def webhook_endpoint(self, info: Info, id: strawberry.ID) -> WebhookEndpoint | None:
-        row = await policy.visible_webhook_endpoints(info.context.require_viewer()).get_or_none(
-            id=_endpoint_id(id)
-        )
-        return None if row is None else WebhookEndpoint(row=row)
+        row = await webhooks.endpoint_of(info.context.require_viewer(), _endpoint_id(id))
+        return WebhookEndpoint(row=row)
 
     @strawberry.field(
         extensions=rule(CanManageWebhooks),

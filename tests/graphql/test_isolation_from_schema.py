@@ -48,6 +48,9 @@ from models import (
     Role,
     WatchLevel,
     WatchTargetKind,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
 )
 from tests.conftest import Api, gid
 from tests.graphql.test_tenant_isolation import acme_ids, answer, row_counts, traces_of_acme
@@ -85,6 +88,8 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "calendarId": ("BusinessCalendar",),
     "tokenId": ("AccessToken",),
     "serviceAccountId": ("ServiceAccount",),
+    "endpointId": ("WebhookEndpoint",),
+    "deliveryId": ("WebhookDelivery",),
 }
 NODE_TYPES = (
     "Customer",
@@ -120,6 +125,8 @@ ACME = {
     "BusinessCalendar": "calendar",
     "AccessToken": "access_token",
     "ServiceAccount": "service_account",
+    "WebhookEndpoint": "webhook_endpoint",
+    "WebhookDelivery": "webhook_delivery",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -357,8 +364,24 @@ async def acme(api: Api, world: World) -> dict[str, str]:
     service_account = await access_tokens.create_service_account(
         world.admin, name="Acme sync", role=Role.CUSTOMER_ADMIN, customer_id=world.acme.id
     )
+    endpoint = await WebhookEndpoint.create(
+        owner_id=world.anna.id,
+        url="https://hooks.acme.example/extranet",
+        customer_id=world.acme.id,
+        secret="whsec_" + "A" * 44,
+    )
+    delivery = await WebhookDelivery.create(
+        endpoint_id=endpoint.id,
+        event_id=1,
+        event_type="MICROPOST_POSTED",
+        webhook_id=f"msg_{endpoint.id}_1",
+        attempt=1,
+        status=WebhookDeliveryStatus.SUCCEEDED,
+    )
     return {
         **ids,
+        "webhook_endpoint": global_id("WebhookEndpoint", endpoint.id),
+        "webhook_delivery": global_id("WebhookDelivery", delivery.id),
         "access_token": global_id("AccessToken", token.row.id),
         "service_account": global_id("ServiceAccount", service_account.id),
         "invitation": global_id("Invitation", invitation.id),
