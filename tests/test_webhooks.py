@@ -5,10 +5,15 @@ customer's endpoint may receive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +26,10 @@ from models import Visibility, WebhookDelivery, WebhookEndpoint, WebhookState
 from realtime.bus import EventBus
 from realtime.stream import decode_cursor
 from tests.conftest import Api, gid
+from tests.live import EXTRANET, until
 from tests.world import World
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -38,7 +46,14 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
+    hold: set[str] = field(default_factory=set)  # webhook-ids whose first request is held
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await self._answer(reader, writer)  # unless the sender died meanwhile
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode().split("\r\n")[1:]
         headers = {
@@ -46,6 +61,9 @@ class Receiver:
         }
         body = await reader.readexactly(int(headers.get("content-length", "0")))
         self.received.append((headers, body))
+        if headers.get("webhook-id") in self.hold:
+            self.hold.discard(headers["webhook-id"])
+            await self.released.wait()  # held open until the test lets go
         extra = f"Location: {self.location}\r\n" if self.location else ""
         writer.write(
             f"HTTP/1.1 {self.status} X\r\nContent-Length: 2\r\n{extra}"
@@ -258,3 +276,70 @@ async def test_events_are_kept_30_days_while_endpoints_exist(
     before = await Event.all().count()
     await prune_events(timedelta(0), force=True)
     assert await Event.all().count() == before
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing(
+    api: Api, world: World, app: Starlette, bus: EventBus, receiver: Receiver, tmp_path: Path
+) -> None:
+    """A real `extranet worker` delivers; it is killed (SIGKILL) while the receiver holds
+    the second event's request open; another worker takes over once the lease has run out:
+    every event arrives, in order, the repeated one with the same webhook-id."""
+    settings = app.state.settings
+    endpoint = await _create(api, world.admin, receiver.url)
+    for text in ("first", "second", "third"):
+        await _post(world, bus, text)
+    pulled = await api(
+        "query($id: ID!, $after: String) { webhookEvents(endpointId: $id, after: $after) "
+        "{ webhookId } }",
+        {"id": endpoint["id"], "after": endpoint["cursor"]},
+        as_user=world.admin,
+    )
+    expected = [e["webhookId"] for e in pulled.data["webhookEvents"]]
+    assert len(expected) == 3
+    receiver.hold.add(expected[1])
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "BROADCAST_URL": "memory://",
+        "EXTRANET_SECRET_KEY": settings.secret_key,
+        "EXTRANET_WEBHOOK_ALLOW_NETWORKS": "127.0.0.1/32",
+        "PYTHONPATH": str(ROOT),
+        "EXTRANET_JOBS_LEASE": "2",
+        "EXTRANET_JOBS_POLL_INTERVAL": "0.1",
+    }
+
+    async def start(n: int) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            EXTRANET,
+            "worker",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / f"worker-{n}.log").open("w"),
+        )
+
+    def ids() -> list[str]:
+        return [headers["webhook-id"] for headers, _ in receiver.received]
+
+    workers = [await start(1)]
+    try:
+        # given a worker in the middle of delivering the second event
+        await until(lambda: len(ids()) == 2, 60, what="the second delivery began")
+        # when it is killed
+        workers[0].send_signal(signal.SIGKILL)
+        await workers[0].wait()
+        receiver.released.set()
+        # then another worker delivers the rest once the lease has run out
+        workers.append(await start(2))
+        await until(lambda: expected[2] in ids(), 60, what="the third event arrived")
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.terminate()
+                await worker.wait()
+    got = ids()
+    assert got == [expected[0], expected[1], expected[1], expected[2]], got
+    cursors = [decode_cursor(b["cursor"]) for b in receiver.bodies()]
+    assert cursors == sorted(cursors)
+    for headers, body in receiver.received:
+        _verify(endpoint["secret"], headers, body)
