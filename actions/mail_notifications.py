@@ -524,11 +524,6 @@ async def send_batch(ctx: JobContext, payload: dict[str, Any]) -> None:
         await queue_mail(message)
 
 
-async def pending_count(user_id: int) -> int:
-    """How many notifications of the user wait for a mail (for tests and the demo)."""
-    return await PendingMail.filter(user_id=user_id).count()
-
-
 __all__ = [
     "KEEP",
     "MailSettings",
