@@ -410,27 +410,27 @@ async def _pause(endpoint: WebhookEndpoint, at: datetime, reason: str) -> None:
     await audit(
         "webhook.paused", target=f"WebhookEndpoint:{endpoint.id}", url=endpoint.url, why=reason
     )
-    await queue_mail(
-        OutgoingMessage(
-            to_address=owner.email,
-            to_user_id=owner.id,
-            template="notice",
-            subject="A webhook endpoint was paused",
-            context={
-                "heading": "A webhook endpoint was paused",
-                "paragraphs": [
-                    f"Deliveries to {endpoint.url} failed on every attempt of the retry "
-                    f"schedule; the last said: {reason}",
-                    "It is tried again every 30 minutes and resumes by itself once it "
-                    "answers with a 2xx status; nothing is lost meanwhile. Left paused "
-                    "for days, it is disabled and must be enabled again.",
-                ],
-                "link": {"label": "Endpoint", "url": endpoint.url},
-            },
-            category=None,
-            thread_key=f"webhook-{endpoint.id}",
-        )
+    message = OutgoingMessage(
+        to_address=owner.email,
+        to_user_id=owner.id,
+        template="notice",
+        subject="A webhook endpoint was paused",
+        context={
+            "heading": "A webhook endpoint was paused",
+            "paragraphs": [
+                f"Deliveries to {endpoint.url} failed on every attempt of the retry "
+                f"schedule; the last said: {reason}",
+                "It is tried again every 30 minutes and resumes by itself once it "
+                "answers with a 2xx status; nothing is lost meanwhile. Left paused "
+                "for days, it is disabled and must be enabled again.",
+            ],
+            "link": None,
+        },
+        category=None,
+        thread_key=f"webhook-{endpoint.id}",
     )
+    if owner.is_active and not owner.email.endswith(".invalid"):  # not a service account
+        await queue_mail(message)
 
 
 async def _disable(endpoint: WebhookEndpoint, at: datetime) -> None:

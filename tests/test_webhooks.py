@@ -22,7 +22,14 @@ from starlette.applications import Starlette
 
 from actions import microposts, requests
 from domain import webhooks as hooks
-from models import Visibility, WebhookDelivery, WebhookEndpoint, WebhookState
+from models import (
+    AuditEntry,
+    OutgoingMail,
+    Visibility,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookState,
+)
 from realtime.bus import EventBus
 from realtime.stream import decode_cursor
 from tests.conftest import Api, gid
@@ -150,6 +157,10 @@ async def test_retries_keep_the_webhook_id_then_pause_probe_and_resume(
     assert len({h["webhook-id"] for h, _ in receiver.received}) == 1
     row = await WebhookEndpoint.get()
     assert row.state is WebhookState.PAUSED
+    assert await OutgoingMail.filter(
+        user_id=world.admin.id, subject="A webhook endpoint was paused"
+    ).exists()
+    assert await AuditEntry.filter(action="webhook.paused").exists()
     assert "500" in row.state_reason
     assert row.state_since is not None
     attempts = await WebhookDelivery.filter(endpoint_id=row.id).order_by("id")
