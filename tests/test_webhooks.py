@@ -24,6 +24,8 @@ from actions import microposts, requests
 from domain import webhooks as hooks
 from models import (
     AuditEntry,
+    Job,
+    JobStatus,
     OutgoingMail,
     Visibility,
     WebhookDelivery,
@@ -297,6 +299,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     every event arrives, in order, the repeated one with the same webhook-id."""
     settings = app.state.settings
     endpoint = await _create(api, world.admin, receiver.url)
+    endpoint_row = await WebhookEndpoint.get()
     for text in ("first", "second", "third"):
         await _post(world, bus, text)
     pulled = await api(
@@ -332,19 +335,22 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     def ids() -> list[str]:
         return [headers["webhook-id"] for headers, _ in receiver.received]
 
-    workers = [await start(1)]
+    workers = {worker.pid: worker for worker in [await start(1), await start(2)]}
     try:
         # given a worker in the middle of delivering the second event
         await until(lambda: len(ids()) == 2, 60, what="the second delivery began")
+        job = await Job.get(key=hooks.deliver_key(endpoint_row.id))
+        assert job.status is JobStatus.RUNNING
+        assert job.leased_by
+        delivering = workers[int(job.leased_by.split(":")[1])]
         # when it is killed
-        workers[0].send_signal(signal.SIGKILL)
-        await workers[0].wait()
+        delivering.send_signal(signal.SIGKILL)
+        await delivering.wait()
         receiver.released.set()
-        # then another worker delivers the rest once the lease has run out
-        workers.append(await start(2))
+        # then the other delivers the rest once the lease has run out
         await until(lambda: expected[2] in ids(), 60, what="the third event arrived")
     finally:
-        for worker in workers:
+        for worker in workers.values():
             if worker.returncode is None:
                 worker.terminate()
                 await worker.wait()
