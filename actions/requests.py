@@ -747,3 +747,23 @@ async def upload_for_requests(
         raise
     await storage.keep(blob)
     return upload
+
+
+async def file_for_download(viewer: User, file_id: int) -> RequestAttachment:
+    """A request's file, if the viewer may read it now: a file of a request they see (one
+    sent with an INTERNAL note: staff only), or their own upload not sent yet; NOT_FOUND
+    otherwise."""
+    upload = await RequestAttachment.get_or_none(id=file_id)
+    if upload is None:
+        raise NotFound("attachment")
+    if upload.request_id is None:
+        if upload.uploaded_by_id != viewer.id:
+            raise NotFound("attachment")
+        return upload
+    if not await policy.can_see_request(viewer, upload.request_id):
+        raise NotFound("attachment")
+    if upload.message_id is not None:
+        message = await RequestMessage.get(id=upload.message_id)
+        if not policy.can_see_visibility(viewer, message.visibility):
+            raise NotFound("attachment")
+    return upload

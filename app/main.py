@@ -548,6 +548,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", health),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/requests/attachments", files.upload_for_requests, methods=["POST"]),
+            Route(
+                "/request-attachments/{attachment}", files.download_request_file, methods=["GET"]
+            ),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),

@@ -175,6 +175,34 @@ def decode_download_token(settings: Settings, token: str) -> DownloadClaims | No
         return None
 
 
+def issue_request_file_token(
+    settings: Settings, user_id: int, session_id: str, file_id: int, *, now: float | None = None
+) -> str:
+    """:func:`issue_download_token` for a file of a request (a ``RequestAttachment``): its
+    own audience, so that a link to one kind of file never opens the other kind."""
+    claims = _claims(
+        settings, user_id, f"{_download_audience(settings)}:request", DOWNLOAD_TTL, now
+    )
+    claims["att"] = file_id
+    claims["sid"] = session_id
+    return _sign(settings, claims)
+
+
+def decode_request_file_token(settings: Settings, token: str) -> DownloadClaims | None:
+    """The claims of a valid :func:`issue_request_file_token` token, otherwise None."""
+    audience = f"{_download_audience(settings)}:request"
+    claims = _verified(settings, token, audience, ("sub",))
+    session_id = _session_id(claims) if claims is not None else None
+    if claims is None or session_id is None:
+        return None
+    try:
+        return DownloadClaims(
+            user_id=int(claims["sub"]), session_id=session_id, attachment_id=int(claims["att"])
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
 def _second_factor_audience(settings: Settings, purpose: str) -> str:
     return f"{settings.token_audience}:{purpose}"
 

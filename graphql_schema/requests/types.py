@@ -16,12 +16,14 @@ from domain import policy
 from domain import sla as clocks
 from domain.business_hours import BusinessCalendar as Calendar
 from domain.sla import RequestHistory, SlaState, SlaTargets, StatusChange, compute_sla
+from domain.tokens import issue_request_file_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import Visibility
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project
+from graphql_schema.relay import global_id
 from graphql_schema.rows import FromRow
 from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import BusinessCalendar as CalendarRow
@@ -156,6 +158,19 @@ class RequestAttachment(FromRow, relay.Node):
     @strawberry.field(metadata=SAME_FOR_EVERY_READER)
     async def uploaded_by(self, info: Info) -> User:
         return await load_user(info, self.row.uploaded_by_id)
+
+    @strawberry.field(
+        description=(
+            "A link to the file for you, valid for five minutes while your session lasts "
+            "and you may still read it (checked at download time); do not share it."
+        )
+    )
+    def download_url(self, info: Info) -> str:
+        viewer = info.context.require_viewer()
+        token = issue_request_file_token(
+            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+        )
+        return f"/request-attachments/{global_id('RequestAttachment', self.row.id)}?token={token}"
 
 
 @strawberry.type(description="An item of a request's checklist: a document the provider expects.")

@@ -302,3 +302,19 @@ async def test_a_contact_uploads_a_file_and_sends_it_with_a_reply(api: Api, worl
     )
     # then
     assert sent.data["replyToRequest"]["message"]["attachments"] == [{"name": "plan.pdf"}]
+    # and whoever sees the request downloads it
+    link = await api(
+        "query ($id: ID!) { request(id: $id) { messages { attachments { downloadUrl } } } }",
+        {"id": gid(world.acme_request)},
+        as_user=world.anna,
+    )
+    [message] = link.data["request"]["messages"]
+    url = message["attachments"][0]["downloadUrl"]
+    downloaded = await api.client.get(url)
+    assert (downloaded.status_code, downloaded.content) == (200, b"%PDF-1.4 the plan")
+    # a link made for one file opens no other, and no page attachment
+    forged = url.replace(attachment["id"], global_id("RequestAttachment", 999999))
+    assert (await api.client.get(forged)).status_code == 404
+    assert (
+        await api.client.get(url.replace("/request-attachments/", "/attachments/"))
+    ).status_code == 404
