@@ -23,6 +23,7 @@ what it lost (sessions, project memberships when it was removed as a contact) st
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from actions.mail import queue_mail
 from actions.unit_of_work import unit_of_work
 from domain import policy, profile
 from domain.availability import required_service
-from domain.errors import BadUserInput, Forbidden, NotFound, RateLimited
+from domain.errors import BadUserInput, Forbidden, NotFound, RateLimited, ServiceUnavailable
 from domain.mail import OutgoingMessage
 from domain.passwords import check_strength, hash_password, verify_password
 from domain.throttle import LoginThrottle, RateLimit, client_key
@@ -41,6 +42,8 @@ from domain.tokens import hash_opaque_token, new_opaque_token
 from domain.wording import duration
 from models import PasswordResetToken, RefreshToken, User
 from realtime.bus import EventBus
+
+log = logging.getLogger(__name__)
 
 RESET_TTL = timedelta(minutes=30)
 RESET_JOB = "accounts.password_reset"
@@ -171,7 +174,10 @@ async def reset_password(
             sessions_ended=ended,
         )
         work.sessions_ended(user.id)
-    await throttle.unlock(user.email)
+    try:  # the password is set: a store away for a moment must not say otherwise
+        await throttle.unlock(user.email)
+    except ServiceUnavailable:
+        log.warning("The sign-in locks of user %s could not be lifted after a reset", user.id)
     return user
 
 
