@@ -36,6 +36,7 @@ a worker that stopped (killed, the machine lost) or lost its connection mid-mess
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,13 @@ from tortoise.expressions import F
 
 from actions.jobs import JobContext, RetryAt, enqueue, job_handler
 from actions.unit_of_work import current_unit, unit_of_work
-from domain.mail import OutgoingMessage, build_message, message_id, new_message_token
+from domain.mail import (
+    OutgoingMessage,
+    build_message,
+    message_id,
+    new_message_token,
+    without_secrets,
+)
 from infra.mail_transport import MailError, transport_for
 from models import MailStatus, OutgoingMail
 
@@ -125,14 +132,14 @@ async def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
     settings = ctx.settings
     if not settings.mail_enabled:
-        await _update(mail_id, status=MailStatus.FAILED, last_error="Mail is off (EXTRANET_MAIL).")
+        await _done(mail, MailStatus.FAILED, last_error="Mail is off (EXTRANET_MAIL).")
         return
     transport = transport_for(settings.smtp_url, timeout=settings.smtp_timeout)
     mid = message_id(mail.message_token, settings)
     if mail.handed_over_at is not None:
         if await transport.holds(mid):
             log.info("Mail %s %s had arrived before its sender stopped", mail_id, mid)
-            await _sent(mail_id, ctx.now)
+            await _done(mail, MailStatus.SENT, sent_at=ctx.now, last_error=None)
             return
         log.warning("Mail %s %s is sent again: its last attempt stopped mid-message", mail_id, mid)
     elif found_sending:
@@ -141,7 +148,7 @@ async def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
         message = build_message(_message(mail), settings, mid, date=ctx.now)
     except (TemplateError, ValueError) as error:
         log.exception("Mail %s cannot be rendered", mail_id)
-        await _update(mail_id, status=MailStatus.FAILED, last_error=f"Cannot render: {error}")
+        await _done(mail, MailStatus.FAILED, last_error=f"Cannot render: {error}")
         return
 
     async def handing_over() -> None:
@@ -150,20 +157,57 @@ async def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
     try:
         await transport.send(message, handing_over=handing_over)
     except MailError as error:
-        await _failed(mail_id, error, ctx.attempt, ctx.now)
+        await _failed(mail, error, ctx.attempt, ctx.now)
         return
-    await _sent(mail_id, ctx.now)
+    await _done(mail, MailStatus.SENT, sent_at=ctx.now, last_error=None)
+    await _prune_now_and_then(ctx.settings.mail_kept_days, ctx.now)
 
 
-async def _sent(mail_id: int, now: datetime) -> None:
-    await _update(mail_id, status=MailStatus.SENT, sent_at=now, last_error=None)
+async def _done(mail: OutgoingMail, status: MailStatus, **changes: Any) -> None:
+    """The mail is SENT or FAILED for good: nothing will render it again, so the secrets
+    of its context (a reset or invitation token) and its reply address go."""
+    await _update(
+        mail.id, status=status, context=without_secrets(mail.context), reply_to=None, **changes
+    )
 
 
-async def _failed(mail_id: int, error: MailError, attempt: int, now: datetime) -> None:
+async def _failed(mail: OutgoingMail, error: MailError, attempt: int, now: datetime) -> None:
+    mail_id = mail.id
     if error.permanent or attempt >= MAX_ATTEMPTS:
         log.error("Mail %s FAILED after %s attempt(s): %s", mail_id, attempt, error)
-        await _update(mail_id, status=MailStatus.FAILED, last_error=str(error))
+        await _done(mail, MailStatus.FAILED, last_error=str(error))
         return
     when = now + retry_delay(attempt)
     await _update(mail_id, status=MailStatus.QUEUED, last_error=str(error))
     raise RetryAt(when, f"mail {mail_id}: {error}")
+
+
+PRUNE_EVERY = 600.0  # seconds between two prunings of the outbox by one process
+_pruned_at = 0.0
+
+
+async def prune_outbox(before: datetime) -> int:
+    """Delete the outbox's SENT and FAILED mails queued before ``before`` (aware); answers
+    how many. Mails still to send are kept whatever their age."""
+    async with unit_of_work():
+        return int(
+            await OutgoingMail.filter(
+                status__in=(MailStatus.SENT, MailStatus.FAILED), created_at__lt=before
+            ).delete()
+        )
+
+
+async def _prune_now_and_then(kept_days: int, now: datetime) -> None:
+    """After a mail is sent, at most every PRUNE_EVERY seconds per process: forget the
+    mails older than ``kept_days`` (``EXTRANET_MAIL_KEPT_DAYS``)."""
+    global _pruned_at
+    if time.monotonic() - _pruned_at < PRUNE_EVERY and _pruned_at:
+        return
+    _pruned_at = time.monotonic()
+    try:
+        deleted = await prune_outbox(now - timedelta(days=kept_days))
+    except Exception:  # the mail is sent; pruning is tried again later
+        log.exception("Pruning the outbox failed")
+        return
+    if deleted:
+        log.info("Deleted %s mail(s) of the outbox older than %s days", deleted, kept_days)

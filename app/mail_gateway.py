@@ -78,14 +78,16 @@ class ReplyGateway:
         raw = content if isinstance(content, bytes) else content.encode()
         if len(raw) > self.max_bytes:
             return "552 5.3.4 The reply is too large."
-        try:
+        try:  # malformed mail (an unknown charset, broken headers) is refused, not a crash
             parsed = BytesParser(policy=policy.default).parsebytes(raw)
-        except Exception:
+            if not isinstance(parsed, EmailMessage):
+                return "550 5.6.0 The message cannot be read."
+            senders = [address for _, address in getaddresses(parsed.get_all("From", []))]
+            text = _plain_text(parsed)
+            reply_id = str(parsed.get("Message-ID", ""))
+        except Exception as error:
+            log.info("Refused a reply by mail that cannot be read: %s", type(error).__name__)
             return "550 5.6.0 The message cannot be read."
-        if not isinstance(parsed, EmailMessage):
-            return "550 5.6.0 The message cannot be read."
-        senders = [address for _, address in getaddresses(parsed.get_all("From", []))]
-        text = _plain_text(parsed)
         if len(senders) != 1 or text is None:
             return "550 5.6.0 A reply needs one sender and a text."
         try:
@@ -95,7 +97,7 @@ class ReplyGateway:
                 recipient=envelope.rcpt_tos[0],
                 sender=senders[0],
                 body=text,
-                message_id=str(parsed.get("Message-ID", "")),
+                message_id=reply_id,
                 now=datetime.now(UTC),
             )
         except ReplyRejected as refused:

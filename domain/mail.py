@@ -54,6 +54,9 @@ CATEGORY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 MAX_SUBJECT_CHARS = 250
 MAX_ADDRESS_CHARS = 320  # RFC 5321: 64 for the local part, 255 for the domain
 MAX_URL_CHARS = 2000
+SECRET_KEYS = frozenset({"token", "reply_address"})
+"""Keys of a mail's context whose values are secrets (an invitation's or a password reset's
+token, a signed reply address): kept only until the mail is sent or given up."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +69,8 @@ class OutgoingMessage:
     - ``template``: the name of a template pair in ``domain/mail_templates/``
       (``password_reset`` for ``password_reset.txt`` and ``password_reset.html``);
     - ``context``: what the templates see besides the standard variables; JSON-serialisable,
-      since it is stored until the mail is sent and rendered only then;
+      since it is stored until the mail is sent and rendered only then; values under the
+      keys of :data:`SECRET_KEYS` (at any depth) are blanked once it is sent or given up;
     - ``subject``: the subject line, plain text (line breaks become spaces);
     - ``category``: the preference category (``mentions``, ``requests``), or None for
       account mail that cannot be unsubscribed from;
@@ -112,6 +116,18 @@ class OutgoingMessage:
             json.dumps(self.context)
         except (TypeError, ValueError) as error:
             raise ValueError(f"A mail's context must be JSON: {error}") from None
+
+
+def without_secrets(value: Any) -> Any:
+    """``value`` (a mail's JSON context) with every value under a key of :data:`SECRET_KEYS`,
+    at any depth, replaced by an empty string."""
+    if isinstance(value, dict):
+        return {
+            key: "" if key in SECRET_KEYS else without_secrets(item) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [without_secrets(item) for item in value]
+    return value
 
 
 def _is_address(value: str) -> bool:

@@ -75,6 +75,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     smtp_timeout: int = 30  # seconds for connecting and for each SMTP command
     mail_gateway: str = ""  # "host:port": the server also takes replies by mail there
+    mail_kept_days: int = 30  # SENT and FAILED mails leave the outbox after these days
     # Background jobs (README "Background jobs", app/runner.py): whether a server process
     # runs them, how often it looks for due ones, how long a claim holds, how many at once
     jobs_enabled: bool = True
@@ -397,6 +398,7 @@ def _mail_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
         "mail_from": mail_from,
         "public_url": public_url,
         "smtp_timeout": _int_setting(env, "EXTRANET_SMTP_TIMEOUT", 30, 1),
+        "mail_kept_days": _int_setting(env, "EXTRANET_MAIL_KEPT_DAYS", 30, 1),
     }
 
 
