@@ -61,6 +61,15 @@ _EMPTY = "550 5.6.0 The reply holds no text of its own (only quoted text)."
 _TOO_LONG = f"550 5.6.0 The reply is longer than {MICROPOST_MAX_LENGTH:,} characters."
 
 
+def _target(recipient: str) -> str:
+    """How the audit trail names a reply address: by its token's digest (as a used one is
+    kept), never the token itself, which may still work."""
+    token = token_of(recipient)
+    if token is None:
+        return recipient[:200]
+    return f"reply:{digest(token)[:32]}"
+
+
 async def _refuse(
     reason: str, smtp: str, *, user: User | None, recipient: str, sender: str
 ) -> ReplyRejected:
@@ -70,7 +79,7 @@ async def _refuse(
             await audit(
                 "mail_reply.refused",
                 actor=user,
-                target=recipient[:200],
+                target=_target(recipient),
                 reason=reason,
                 sender=sender[:254],
             )

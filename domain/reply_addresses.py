@@ -102,6 +102,8 @@ def verify(settings: Settings, token: str, *, now: datetime) -> ReplyTarget:
         raw = base64.b32decode(token.upper() + "===")
     except (binascii.Error, ValueError):
         raise ReplyRefused("forged") from None
+    if base64.b32encode(raw).decode().rstrip("=").lower() != token:
+        raise ReplyRefused("forged")  # another spelling of a token (its unused last bit set)
     body, mac = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
     keys = (settings.secret_key, *settings.previous_secret_keys)
     if len(raw) != _LAYOUT.size + MAC_BYTES or not any(

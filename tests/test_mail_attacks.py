@@ -19,7 +19,15 @@ from app.runner import JobRunner
 from domain.mail import OutgoingMessage, build_message
 from domain.reply_addresses import ReplyKind
 from infra.settings import load_settings
-from models import MailCategory, MailDelivery, MailPreference, MailStatus, Micropost, OutgoingMail
+from models import (
+    AuditEntry,
+    MailCategory,
+    MailDelivery,
+    MailPreference,
+    MailStatus,
+    Micropost,
+    OutgoingMail,
+)
 from tests.mail import SmtpServer, smtp_server_fixture  # noqa: F401 (the smtp_server fixture)
 from tests.test_mail_gateway import _address, _refused, _send, gateway  # noqa: F401
 from tests.world import World
@@ -205,3 +213,47 @@ async def test_a_sent_mail_leaves_no_usable_token_in_the_outbox(
     assert await prune_outbox(now - timedelta(days=app.state.settings.mail_kept_days)) == 0
     assert await prune_outbox(now + timedelta(seconds=1)) == 1
     assert not await OutgoingMail.filter(id=mail_id).exists()
+
+
+def _respelled(address: str) -> str:
+    """The same reply address with the unused last bit of its token flipped."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    local, _, domain = address.rpartition("@")
+    last = alphabet[alphabet.index(local[-1]) ^ 1]
+    return f"{local[:-1]}{last}@{domain}"
+
+
+async def test_a_used_reply_address_spelled_otherwise_is_still_used(
+    app: Starlette,
+    world: World,
+    gateway: int,  # noqa: F811
+) -> None:
+    to = _address(app.state.settings, ReplyKind.MICROPOST, world.portal_post.id, world.max.id)
+    first = EmailMessage()
+    first["From"] = world.max.email
+    first["To"] = to
+    first.set_content("Once")
+    await _send(gateway, first)
+    again = EmailMessage()
+    again["From"] = world.max.email
+    again["To"] = _respelled(to)
+    again.set_content("Twice")
+    assert await _refused(gateway, again) == 550
+    assert [p.body for p in await Micropost.filter(parent_id=world.portal_post.id)] == ["Once"]
+
+
+async def test_a_refused_reply_leaves_no_usable_address_in_the_audit_trail(
+    app: Starlette,
+    world: World,
+    gateway: int,  # noqa: F811
+) -> None:
+    to = _address(app.state.settings, ReplyKind.MICROPOST, world.portal_post.id, world.max.id)
+    spoofed = EmailMessage()
+    spoofed["From"] = world.sam.email
+    spoofed["To"] = to
+    spoofed.set_content("Not Max")
+    assert await _refused(gateway, spoofed) == 550
+    token = to.removeprefix("reply+").partition("@")[0]
+    entries = await AuditEntry.filter(action="mail_reply.refused")
+    assert entries
+    assert all(token not in f"{e.target} {e.details}" for e in entries)
