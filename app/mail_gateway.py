@@ -19,7 +19,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
-from html import unescape
+from html.parser import HTMLParser
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -44,10 +44,49 @@ def _plain_text(message: EmailMessage) -> str | None:
     if not isinstance(content, str):
         return None
     if part.get_content_subtype() == "html":
-        content = re.sub(r"(?is)<(script|style|blockquote)\b.*?</\1>", "", content)
-        content = re.sub(r"(?i)<br\s*/?>|</p>|</div>", "\n", content)
-        content = unescape(re.sub(r"<[^>]+>", "", content))
+        return _html_text(content)
     return content
+
+
+_SKIPPED = frozenset({"script", "style", "head", "title", "blockquote"})
+_BREAKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr"})
+
+
+class _HtmlText(HTMLParser):
+    """The text of an HTML reply: quotes (``blockquote``, however nested, and Gmail's
+    ``gmail_quote``), scripts and styles left out; line breaks where blocks end."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: list[str] = []  # the open elements inside a skipped one, outermost first
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAKS:
+            self.parts.append("\n")
+        if tag in _VOID:
+            return
+        quoted = "gmail_quote" in (dict(attrs).get("class") or "")
+        if self.skipping or tag in _SKIPPED or quoted:
+            self.skipping.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BREAKS:
+            self.parts.append("\n")
+        if tag in self.skipping:  # close it and whatever was left open inside it
+            del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag) :]
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    return re.sub(r"[ \t]*\n[ \t]*", "\n", "".join(parser.parts)).strip()
 
 
 class ReplyGateway:

@@ -4,6 +4,7 @@ outbox that keeps no usable secret once a mail is gone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -257,3 +258,38 @@ async def test_a_refused_reply_leaves_no_usable_address_in_the_audit_trail(
     entries = await AuditEntry.filter(action="mail_reply.refused")
     assert entries
     assert all(token not in f"{e.target} {e.details}" for e in entries)
+
+
+def _html_only(message: EmailMessage) -> None:
+    message.set_content(
+        "<html><body><p>Looks &amp; reads <b>fine</b></p>"
+        "<blockquote>old <blockquote>older</blockquote> text</blockquote></body></html>",
+        subtype="html",
+    )
+
+
+def _base64_text(message: EmailMessage) -> None:
+    message.set_content("Looks & reads fine", cte="base64")
+
+
+def _with_attachment(message: EmailMessage) -> None:
+    message.set_content("Looks & reads fine")
+    message.add_alternative("<p>Looks &amp; reads fine</p>", subtype="html")
+    message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="a.pdf")
+
+
+@pytest.mark.parametrize("shape", [_html_only, _base64_text, _with_attachment])
+async def test_replies_in_the_shapes_mail_clients_send_are_posted(
+    app: Starlette,
+    world: World,
+    gateway: int,  # noqa: F811
+    shape: Callable[[EmailMessage], None],
+) -> None:
+    to = _address(app.state.settings, ReplyKind.MICROPOST, world.portal_post.id, world.max.id)
+    message = EmailMessage()
+    message["From"] = f'"Max M." <{world.max.email.upper()}>'
+    message["To"] = to
+    shape(message)
+    await _send(gateway, message)
+    [reply] = await Micropost.filter(parent_id=world.portal_post.id)
+    assert " ".join(reply.body.split()) in ("Looks & reads fine", "Looks & reads **fine**")
