@@ -139,7 +139,10 @@ async def demo_server(tmp: Path, **settings: str) -> AsyncIterator[Server]:
 async def shared_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     """One demo server for the modules whose tests each change only what they make
     themselves (their own pages, posts, invitations): started once for all of them."""
-    async with demo_server(tmp_path_factory.mktemp("web-shared")) as running:
+    # webhook endpoints on 127.0.0.1 (tests/test_web_integrations.py)
+    async with demo_server(
+        tmp_path_factory.mktemp("web-shared"), EXTRANET_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32"
+    ) as running:
         yield running
 
 

@@ -1,7 +1,7 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
 // #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
-// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/account; signed out,
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/account, #/integrations; signed out,
 // #/invitation/TOKEN accepts an invitation, #/forgot-password asks for a password reset
 // link and #/reset-password/TOKEN sets a new password.
 
@@ -11,6 +11,7 @@ import { isStaff, setTitle, type AppContext, type View } from "./app";
 import { h, replaceChildren } from "./dom";
 import { homeView } from "./home";
 import { inboxView } from "./inbox";
+import { integrationsView } from "./integrations";
 import { inviteView } from "./invite";
 import { Live, type ConnectionState } from "./live";
 import { invitationView, loginView } from "./login";
@@ -106,6 +107,7 @@ function start(): void {
         inboxLink,
         h("a", { href: "#/search" }, "Search"),
         h("a", { href: "#/account" }, "Account"),
+        h("a", { href: "#/integrations" }, user.role === "ADMIN" ? "Integrations" : "API tokens"),
       ),
       state,
       h("span", { class: "who" }, user.name),
@@ -177,6 +179,7 @@ function route(): void {
   else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
   else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
   else if (kind === "account") signedIn.view = accountView(ctx, main);
+  else if (kind === "integrations") signedIn.view = integrationsView(ctx, main);
   else signedIn.view = homeView(ctx, main);
   window.scrollTo(0, 0);
 }
