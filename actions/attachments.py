@@ -23,6 +23,7 @@ from infra.storage import BlobStorage, StoredBlob, TooLarge
 from models import (
     Attachment,
     AuditEntry,
+    BusinessDocument,
     Customer,
     Page,
     Project,
@@ -223,12 +224,14 @@ async def attach(
 
 
 def content_used(key: str) -> Callable[[], Awaitable[bool]]:
-    """Whether any attachment (of a page or a request) holds the content ``key`` (asked
-    when it is forgotten)."""
+    """Whether any attachment (of a page or a request) or business document's PDF holds
+    the content ``key`` (asked when it is forgotten)."""
 
     async def used() -> bool:
-        return await Attachment.exists(content_key=key) or await RequestAttachment.exists(
-            content_key=key
+        return (
+            await Attachment.exists(content_key=key)
+            or await RequestAttachment.exists(content_key=key)
+            or await BusinessDocument.exists(pdf_key=key)
         )
 
     return used

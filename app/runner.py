@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 # The modules whose import registers job handlers (@job_handler), one a line.
 JOB_MODULES: tuple[str, ...] = (
     "actions.account_lifecycle",
+    "actions.business_documents",
     "actions.idempotency",
     "actions.mail",
     "actions.mail_notifications",

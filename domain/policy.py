@@ -93,6 +93,7 @@ from models import (
     Event,
     Micropost,
     MicropostTopic,
+    Notification,
     Page,
     Project,
     ProjectMembership,
@@ -211,14 +212,19 @@ def visible_microposts(viewer: User) -> QuerySet[Micropost]:
 
 def visible_events(viewer: User) -> QuerySet[Event]:
     """Staff see every event; a contact the SHARED events of their customer's projects and
-    requests they may see (:func:`visible_projects`, :func:`visible_requests`)."""
+    requests they may see (:func:`visible_projects`, :func:`visible_requests`), and of
+    business documents: a lead contact all of them, a member those they were notified of
+    (:func:`visible_business_documents` when it happened)."""
     if viewer.is_staff:
         return Event.all()
     shared = Q(customer_id=viewer.customer_id, visibility=Visibility.SHARED)
     if viewer.role is Role.CUSTOMER_MEMBER:
         projects = Q(project_id__in=_member_project_ids(viewer))
         requests = Q(request_id__in=Subquery(visible_requests(viewer).values("id")))
-        return Event.filter(shared & (projects | requests))
+        # a business document's event: those they were told of (only readers of it are)
+        told = Subquery(Notification.filter(user_id=viewer.id).values("event_id"))
+        documents = Q(project_id=None, request_id=None, id__in=told)
+        return Event.filter(shared & (projects | requests | documents))
     return Event.filter(shared)
 
 

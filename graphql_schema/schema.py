@@ -16,6 +16,11 @@ from graphql_schema.accounts import mfa as accounts_mfa
 from graphql_schema.accounts import mutations as accounts_mutations
 from graphql_schema.accounts import queries as accounts_queries
 from graphql_schema.audit import queries as audit_queries
+from graphql_schema.business_documents import mutations as business_documents_mutations
+from graphql_schema.business_documents import queries as business_documents_queries
+from graphql_schema.business_documents import (
+    subscriptions as business_documents_subscriptions,
+)
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
 from graphql_schema.denials import AuditDenials
@@ -59,6 +64,7 @@ Query = merge_types(
         customers_queries.Query,
         projects_queries.Query,
         requests_queries.Query,
+        business_documents_queries.Query,
         pages_queries.Query,
         microposts_queries.Query,
         watches_queries.Query,
@@ -81,6 +87,7 @@ Mutation = merge_types(
         customers_mutations.Mutation,
         projects_mutations.Mutation,
         requests_mutations.Mutation,
+        business_documents_mutations.Mutation,
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
         pages_attachments.Mutation,
@@ -102,6 +109,7 @@ Subscription = merge_types(
         timeline_subscriptions.Subscription,
         pages_presence.Subscription,
         requests_subscriptions.Subscription,
+        business_documents_subscriptions.Subscription,
     ),
 )
 

@@ -4,6 +4,7 @@ from models._base import Role, Visibility
 from models.access_tokens import AccessToken, ServiceAccount
 from models.attachments import Attachment
 from models.business_documents import (
+    CURRENCIES,
     STATUSES_BY_KIND,
     BusinessDocument,
     BusinessDocumentKind,
@@ -63,6 +64,7 @@ from models.webhooks import (
 )
 
 __all__ = [
+    "CURRENCIES",
     "STATUSES_BY_KIND",
     "AccessToken",
     "AccountTeamMembership",

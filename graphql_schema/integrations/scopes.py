@@ -42,6 +42,7 @@ TYPE_AREAS = {
     "Notification": ANY_TOKEN,
     "Request": "requests",
     "RequestType": "requests",
+    "BusinessDocument": "business_documents",
 }
 """The area of each type ``node`` may return; another type is refused to every token."""
 
@@ -67,6 +68,8 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "requests": "requests:read",
         "request": "requests:read",
         "businessCalendars": "requests:read",
+        "businessDocuments": "business_documents:read",
+        "businessDocument": "business_documents:read",
         "webhookEndpoints": "webhooks:read",
         "webhookEndpoint": "webhooks:read",
         "webhookEvents": "webhooks:read",
@@ -140,6 +143,12 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "enableWebhookEndpoint": "webhooks:write",
         "deleteWebhookEndpoint": "webhooks:write",
         "redeliverWebhook": "webhooks:write",
+        "upsertBusinessDocument": "business_documents:write",
+        "createBusinessDocument": "business_documents:write",
+        "updateBusinessDocument": "business_documents:write",
+        "changeBusinessDocumentStatus": "business_documents:write",
+        "acceptQuote": "business_documents:write",
+        "declineQuote": "business_documents:write",
     },
     "Subscription": {
         "projectTimeline": "projects:read",
@@ -147,6 +156,7 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "unreadNotificationCount": ANY_TOKEN,
         "pagePresence": "pages:read",
         "requestEvents": "requests:read",
+        "businessDocumentEvents": "business_documents:read",
     },
 }
 

@@ -13,6 +13,7 @@ from tortoise.queryset import QuerySet
 from domain import policy
 from domain.errors import NotFound
 from graphql_schema.accounts.types import User
+from graphql_schema.business_documents.types import BusinessDocument
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.microposts.types import Micropost, Topic
@@ -51,6 +52,7 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "Notification": (readable_notifications, Notification.from_row),
     "Request": (policy.visible_requests, Request.from_row),
     "RequestType": (policy.visible_request_types, RequestType.from_row),
+    "BusinessDocument": (policy.visible_business_documents, BusinessDocument.from_row),
 }
 
 

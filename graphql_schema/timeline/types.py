@@ -8,6 +8,14 @@ from typing import Annotated
 import strawberry
 
 from graphql_schema.accounts.types import User, load_user
+from graphql_schema.business_documents.events import (
+    BusinessDocumentActivity,
+    BusinessDocumentPublished,
+    BusinessDocumentStatusChanged,
+    QuoteAccepted,
+    QuoteDeclined,
+    document_activity,
+)
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
 from graphql_schema.microposts.types import Micropost
@@ -33,6 +41,7 @@ from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
 from models import EventKind
 from models import events as payloads
+from models.events import BUSINESS_DOCUMENT_EVENT_KINDS
 from realtime.stream import encode_cursor
 
 
@@ -170,12 +179,16 @@ ProjectTimelineEvent = Annotated[
     | RequestSlaWarning
     | RequestSlaBreached
     | RequestReminded
+    | BusinessDocumentPublished
+    | BusinessDocumentStatusChanged
+    | QuoteAccepted
+    | QuoteDeclined
     | ResyncRequired,
     strawberry.union(
         "ProjectTimelineEvent",
         description=(
             "One change on a project timeline, or (in your feed and notifications) of a "
-            "request you follow."
+            "request you follow or a business document of your customer."
         ),
     ),
 ]
@@ -189,13 +202,19 @@ _BY_KIND: dict[EventKind, type[TimelineEvent]] = {
 }
 
 
-def timeline_event(row: EventRow) -> TimelineEvent | RequestActivity:
+def timeline_event(
+    row: EventRow,
+) -> TimelineEvent | RequestActivity | BusinessDocumentActivity:
     if row.kind in REQUEST_EVENT_TYPES:
         return request_activity(row)
+    if row.kind in BUSINESS_DOCUMENT_EVENT_KINDS:
+        return document_activity(row)
     return _BY_KIND[row.kind](row=row)
 
 
-def stream_item(item: EventRow | Resync) -> TimelineEvent | RequestActivity | ResyncRequired:
+def stream_item(
+    item: EventRow | Resync,
+) -> TimelineEvent | RequestActivity | BusinessDocumentActivity | ResyncRequired:
     if isinstance(item, Resync):
         return ResyncRequired(cursor=encode_cursor(item.cursor))
     return timeline_event(item)

@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
                 ('pdf_name', fields.CharField(null=True, max_length=200)),
                 ('source', fields.CharField(null=True, max_length=64)),
                 ('external_id', fields.CharField(null=True, max_length=200)),
+                ('published_by', fields.ForeignKeyField('models.User', source_field='published_by_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.RESTRICT)),
                 ('decided_by', fields.ForeignKeyField('models.User', source_field='decided_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('decision_note', fields.TextField(default='', unique=False)),

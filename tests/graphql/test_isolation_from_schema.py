@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -42,6 +43,9 @@ from graphql_schema.relay import global_id
 from graphql_schema.schema import schema
 from models import (
     Attachment,
+    BusinessDocument,
+    BusinessDocumentKind,
+    BusinessDocumentStatus,
     ExpectedDocument,
     Invitation,
     Notification,
@@ -104,6 +108,7 @@ NODE_TYPES = (
     "Notification",
     "Request",
     "RequestType",
+    "BusinessDocument",
 )
 # Acme's object of each type, as named by `acme_ids` (plus those made here).
 ACME = {
@@ -127,6 +132,7 @@ ACME = {
     "ServiceAccount": "service_account",
     "WebhookEndpoint": "webhook_endpoint",
     "WebhookDelivery": "webhook_delivery",
+    "BusinessDocument": "business_document",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -135,6 +141,19 @@ MEANINGFUL: dict[str, dict[tuple[str, ...], str]] = {
     "updatePage": {("input", "body"): '"A new body"'},
     "movePage": {("input", "fromParentId"): "null"},
     "createServiceAccountToken": {("input", "expiresAt"): '"2099-01-01T00:00:00Z"'},
+    **{
+        field: {
+            ("input", "issueDate"): '"2026-01-05"',
+            ("input", "netAmount"): '"100.00"',
+            ("input", "grossAmount"): '"119.00"',
+            ("input", "currency"): '"EUR"',
+        }
+        for field in (
+            "upsertBusinessDocument",
+            "createBusinessDocument",
+            "updateBusinessDocument",
+        )
+    },
 }
 # Arguments that narrow what is read or done to what the caller may see: a foreign ID
 # there matches nothing (an empty list, nothing marked) instead of an error.
@@ -378,8 +397,22 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         attempt=1,
         status=WebhookDeliveryStatus.SUCCEEDED,
     )
+    business_document = await BusinessDocument.create(
+        customer_id=world.acme.id,
+        project_id=world.portal.id,
+        kind=BusinessDocumentKind.QUOTE,
+        number="Q-ACME-1",
+        title="Acme racking quote",
+        issue_date=now().date(),
+        net_amount=Decimal("100.00"),
+        gross_amount=Decimal("119.00"),
+        currency="EUR",
+        status=BusinessDocumentStatus.SENT,
+        published_by_id=world.sam.id,
+    )
     return {
         **ids,
+        "business_document": global_id("BusinessDocument", business_document.id),
         "webhook_endpoint": global_id("WebhookEndpoint", endpoint.id),
         "webhook_delivery": global_id("WebhookDelivery", delivery.id),
         "access_token": global_id("AccessToken", token.row.id),

@@ -85,6 +85,11 @@ _P, _C, _PG = global_id("Project", 1), global_id("Customer", 1), global_id("Page
 _U, _M = global_id("User", 1), global_id("Micropost", 1)
 _R, _RT = global_id("Request", 1), global_id("RequestType", 1)
 # A valid document for every protected root field, sent without a token.
+_BD = "QnVzaW5lc3NEb2N1bWVudDox"  # BusinessDocument:1
+_BD_FIELDS = (
+    '{kind: INVOICE, number: "1", title: "x", issueDate: "2026-01-01", netAmount: "1.00", '
+    'grossAmount: "1.19", currency: "EUR"}'
+)
 ANONYMOUS_DOCUMENTS = {
     "me": "{ me { name } }",
     "node": f'{{ node(id: "{_P}") {{ id }} }}',
@@ -208,6 +213,20 @@ ANONYMOUS_DOCUMENTS = {
     'name: "x", customerExternalId: "1"}) { created } }',
     "upsertContact": 'mutation { upsertContact(input: {source: "crm", externalId: "1", '
     'name: "x", email: "x@acme.example", customerExternalId: "1"}) { created } }',
+    "businessDocuments": "{ businessDocuments { totalCount } }",
+    "businessDocument": f'{{ businessDocument(id: "{_BD}") {{ number }} }}',
+    "upsertBusinessDocument": 'mutation { upsertBusinessDocument(input: {source: "erp", '
+    'externalId: "1", customerExternalId: "1", kind: INVOICE, number: "1", title: "x", '
+    'issueDate: "2026-01-01", netAmount: "1.00", grossAmount: "1.19", currency: "EUR"}) '
+    "{ created } }",
+    "createBusinessDocument": f'mutation {{ createBusinessDocument(customerId: "{_C}", '
+    f"input: {_BD_FIELDS}) {{ number }} }}",
+    "updateBusinessDocument": f'mutation {{ updateBusinessDocument(id: "{_BD}", '
+    f"input: {_BD_FIELDS}) {{ number }} }}",
+    "changeBusinessDocumentStatus": "mutation { changeBusinessDocumentStatus("
+    f'id: "{_BD}", status: PAID) {{ number }} }}',
+    "acceptQuote": f'mutation {{ acceptQuote(id: "{_BD}") {{ status }} }}',
+    "declineQuote": f'mutation {{ declineQuote(id: "{_BD}") {{ status }} }}',
 }
 
 

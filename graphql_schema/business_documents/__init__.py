@@ -1,0 +1,1 @@
+"""Business documents: quotes, orders, invoices and credit notes of a customer."""
