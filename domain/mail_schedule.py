@@ -127,7 +127,8 @@ def due_at(
     if preference.delivery is MailDelivery.OFF:
         return None
     if preference.delivery is MailDelivery.IMMEDIATE:
-        when = first_waiting + timedelta(minutes=preference.window_minutes)
+        # never in the past: a batch found late inside quiet hours waits for their end
+        when = max(first_waiting + timedelta(minutes=preference.window_minutes), now)
     else:
         local = now.astimezone(tz)
         when = _local(local, preference.digest_hour, tz)

@@ -18,6 +18,8 @@ from actions.mail import prune_outbox, queue_mail
 from actions.unit_of_work import unit_of_work
 from app.runner import JobRunner
 from domain.mail import OutgoingMessage, build_message
+from domain.mail_schedule import Preference as SchedulePreference
+from domain.mail_schedule import QuietHours, due_at, zone
 from domain.reply_addresses import ReplyKind
 from infra.settings import load_settings
 from models import (
@@ -293,3 +295,35 @@ async def test_replies_in_the_shapes_mail_clients_send_are_posted(
     await _send(gateway, message)
     [reply] = await Micropost.filter(parent_id=world.portal_post.id)
     assert " ".join(reply.body.split()) in ("Looks & reads fine", "Looks & reads **fine**")
+
+
+# Schedules ----------------------------------------------------------------------------
+
+ZURICH = zone("Europe/Zurich")
+
+
+def _zurich(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, day, hour, minute, tzinfo=ZURICH).astimezone(UTC)
+
+
+def test_a_batch_found_late_inside_quiet_hours_waits_for_their_end() -> None:
+    # the window ended at 21:59, but the batch ran at 22:01, inside quiet hours 22-7, on the
+    # night clocks go forward: it waits until 07:00 summer time, not the past 21:59 again
+    when = due_at(
+        SchedulePreference(MailDelivery.IMMEDIATE, 10),
+        first_waiting=_zurich(28, 21, 49),
+        now=_zurich(28, 22, 1),
+        tz=ZURICH,
+        quiet=QuietHours(22, 7),
+    )
+    assert when == datetime(2026, 3, 29, 5, 0, tzinfo=UTC)  # 07:00 CEST
+
+
+def test_a_daily_digest_keeps_its_local_hour_across_a_clock_change() -> None:
+    preference = SchedulePreference(MailDelivery.DAILY, 10, 8)
+    before = due_at(
+        preference, first_waiting=_zurich(28, 9), now=_zurich(28, 9), tz=ZURICH, quiet=None
+    )
+    assert before == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)  # 08:00 CEST
+    after = due_at(preference, first_waiting=_zurich(28, 9), now=before, tz=ZURICH, quiet=None)
+    assert after == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
