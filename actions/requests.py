@@ -427,7 +427,8 @@ async def reply_to_request(
     """Add a message to the request's conversation (INTERNAL notes: staff who handle it).
 
     A contact's reply to a request in NEEDS_INFO moves it back to IN_PROGRESS; files sent
-    for the last missing expected document do too (from NEEDS_INFO or RECEIVED). The first
+    for the last missing expected document do too (from NEEDS_INFO or RECEIVED), while
+    files for one of several missing documents leave it waiting for the others. The first
     SHARED reply of staff is the request's first response (its SLA)."""
     moment = moment or now()
     request = await visible_request(actor, request_id)
@@ -480,7 +481,6 @@ async def reply_to_request(
         if actor.is_staff and visibility is Visibility.SHARED and request.first_response_at is None:
             request.first_response_at = moment
             await request.save(update_fields=["first_response_at", "updated_at"])
-        moved = False
         if document is not None:
             if document.received_at is None:
                 document.received_at = moment
@@ -507,9 +507,8 @@ async def reply_to_request(
                     automatic=True,
                     moment=moment,
                 )
-                moved = True
         if (
-            not moved
+            document is None  # a document sent while others are missing: still waiting
             and not actor.is_staff
             and visibility is Visibility.SHARED
             and request.status is S.NEEDS_INFO
@@ -649,15 +648,16 @@ async def add_request_participant(
 ) -> ServiceRequest:
     """Let another contact of the request's customer see and follow it: by its requester,
     the customer's lead contacts or staff who handle it. Another customer's user is
-    NOT_FOUND; staff are not participants (BAD_USER_INPUT)."""
+    NOT_FOUND, as is a removed (deactivated) contact; staff are not participants
+    (BAD_USER_INPUT)."""
     request = await visible_request(actor, request_id)
     if not await policy.can_add_request_participant(actor, request):
         raise Forbidden(
             "Only the requester, the lead contact or the request's staff may add people."
         )
     user = await policy.get_visible(policy.visible_users(actor), user_id, "user")
-    if not policy.is_contact_of(user, request.customer_id):
-        if user.is_staff:
+    if not user.is_active or not policy.is_contact_of(user, request.customer_id):
+        if user.is_staff and user.is_active:
             raise BadUserInput("Participants are the customer's contacts.", field="userId")
         raise NotFound("user", field="userId")
     async with unit_of_work(bus) as work:
