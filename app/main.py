@@ -45,7 +45,7 @@ from tortoise import connections
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from actions import access_tokens
-from app import files
+from app import document_files, files
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
@@ -552,6 +552,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "/request-attachments/{attachment}", files.download_request_file, methods=["GET"]
             ),
             Route("/attachments/{attachment}", files.download, methods=["GET"]),
+            Route(
+                "/business-documents/{document}/pdf",
+                document_files.upload_pdf,
+                methods=["POST"],
+            ),
+            Route(
+                "/business-documents/{document}/pdf",
+                document_files.download_pdf,
+                methods=["GET"],
+            ),
             *unsubscribe_routes(),
             *web_client_routes(),
             *(graphiql_routes() if settings.graphiql else []),
