@@ -22,7 +22,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from actions import access_tokens, attachments, requests
+from actions import access_tokens, attachments, library, requests
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.scopes import require_scope
@@ -127,6 +127,77 @@ async def upload_for_requests(request: Request) -> Response:
         }
     }
     return JSONResponse(body, status_code=201)
+
+
+async def upload_library_version(request: Request) -> Response:
+    """``POST /library/documents/{documentId}/versions?name=cert.pdf&label=2026&note=…``:
+    the file (the request body) as the document's next version, answered 201 with the
+    ``DocumentVersion``'s ``id`` and ``number``; refused as a page's upload is."""
+    settings: Settings = request.app.state.settings
+    storage: BlobStorage = request.app.state.storage
+    try:
+        authentication = await authenticate(settings, request.headers.get("authorization"))
+        signed_in = authentication.require()
+        require_scope(signed_in.scopes, "documents:write")
+        document_id = node_pk(request.path_params["document"], "LibraryDocument")
+        declared = request.headers.get("content-length", "")
+        max_bytes = settings.attachment_max_bytes
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise attachments.too_large(max_bytes)  # refused before reading it
+        version = await library.add_version(
+            signed_in.user,
+            storage,
+            document_id=document_id,
+            name=request.query_params.get("name", ""),
+            chunks=request.stream(),
+            max_bytes=max_bytes,
+            label=request.query_params.get("label", ""),
+            note=request.query_params.get("note", ""),
+        )
+    except AppError as error:
+        return _upload_error(error)
+    body = {
+        "data": {
+            "version": {
+                "id": global_id("DocumentVersion", version.id),
+                "number": version.number,
+                "name": version.name,
+                "contentType": version.content_type,
+                "size": version.size,
+            }
+        }
+    }
+    return JSONResponse(body, status_code=201)
+
+
+async def download_library_version(request: Request) -> Response:
+    """``GET /library/versions/{versionId}?token=…`` (a version's ``downloadUrl``): its
+    file, logged as a download of that version by the link's user; 404 as an
+    attachment's."""
+    settings: Settings = request.app.state.settings
+    storage: BlobStorage = request.app.state.storage
+    try:
+        version_id = node_pk(request.path_params["version"], "DocumentVersion")
+        claims = decode_download_token(settings, request.query_params.get("token", ""))
+        if claims is None or claims.attachment_id != version_id:
+            raise NotFound("version")
+        viewer = await session_user(claims.user_id, claims.session_id)
+        if viewer is None:
+            raise NotFound("version")
+        version = await library.for_download(viewer, version_id)
+    except AppError as error:
+        return _error(error)
+    headers = {
+        "Content-Disposition": content_disposition(version.name),
+        "Content-Length": str(version.size),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    return StreamingResponse(
+        storage.read(version.content_key), media_type=version.content_type, headers=headers
+    )
 
 
 def _upload_error(error: AppError) -> JSONResponse:

@@ -562,6 +562,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 document_files.download_pdf,
                 methods=["GET"],
             ),
+            Route(
+                "/library/documents/{document}/versions",
+                files.upload_library_version,
+                methods=["POST"],
+            ),
+            Route("/library/versions/{version}", files.download_library_version, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),
             *(graphiql_routes() if settings.graphiql else []),

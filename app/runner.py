@@ -63,6 +63,7 @@ JOB_MODULES: tuple[str, ...] = (
     "actions.account_lifecycle",
     "actions.business_documents",
     "actions.idempotency",
+    "actions.library",
     "actions.mail",
     "actions.mail_notifications",
     "actions.request_reminders",

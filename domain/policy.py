@@ -83,6 +83,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from domain import library as library_rules
 from domain.errors import Forbidden, NotFound
 from domain.scopes import grants
 from models import (
@@ -589,3 +590,39 @@ def has_scope(scopes: Iterable[str] | None, needed: str) -> bool:
     """An access token's ``scopes`` allow what a field needs (domain/scopes.py); a signed-in
     session (``scopes`` None) is not bounded by scopes."""
     return scopes is None or grants(scopes, needed)
+
+
+# -- the document library -----------------------------------------------------------------
+
+
+async def can_see_library_document(viewer: User, document_id: int) -> bool:
+    """The library document is one the viewer may read now (domain/library.py)."""
+    return await library_rules.visible_documents(viewer).filter(id=document_id).exists()
+
+
+async def can_manage_library(viewer: User, customer_id: int | None) -> bool:
+    """Create and change folders, documents and versions: staff for the shared library
+    (``customer_id`` None), a customer's account team for its library; administrators."""
+    if customer_id is None:
+        return viewer.is_admin or await AccountTeamMembership.exists(user_id=viewer.id)
+    return await is_account_team_member(viewer, customer_id)
+
+
+async def can_open_folder(viewer: User, customer_id: int | None) -> bool:
+    """Open a customer's folder to its members or close it: the customer's lead contacts
+    and its account team (not a folder of the shared library)."""
+    if customer_id is None:
+        return False
+    return is_lead_contact(viewer, customer_id) or await is_account_team_member(
+        viewer, customer_id
+    )
+
+
+def can_acknowledge_document(viewer: User) -> bool:
+    """Acknowledge a document's current version: a contact who may see the document."""
+    return not viewer.is_staff
+
+
+def can_delete_document_version(viewer: User) -> bool:
+    """Delete a version of a library document: administrators alone (audited)."""
+    return viewer.is_admin

@@ -25,7 +25,15 @@ from datetime import datetime, timedelta
 
 from domain.errors import BadUserInput, Forbidden
 
-AREAS = ("customers", "projects", "pages", "requests", "business_documents", "webhooks")
+AREAS = (
+    "customers",
+    "projects",
+    "pages",
+    "requests",
+    "business_documents",
+    "documents",
+    "webhooks",
+)
 """The areas a scope names: ``projects`` covers timelines (posts, topics, status)."""
 
 ACCESS = ("read", "write")

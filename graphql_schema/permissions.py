@@ -300,3 +300,37 @@ class CanDecideQuote(ObjectRule):
 def rule(*permissions: type[BasePermission]) -> list[FieldExtension]:
     """Field extensions that enforce these permission classes (and print them in the SDL)."""
     return [PermissionExtension([p() for p in permissions])]
+
+
+class CanSeeLibraryDocument(ObjectRule):
+    """Staff see every library document; a contact those of the shared library offered to
+    their customer and their customer's own (a member: in folders its lead contacts opened
+    to members), never a DRAFT; anything else is NOT_FOUND."""
+
+    predicate = policy.can_see_library_document
+
+
+class CanManageLibrary(ObjectRule):
+    """Staff on an account team for the shared library, a customer's account team for its
+    library; administrators."""
+
+    predicate = policy.can_manage_library
+
+
+class CanOpenFolder(ObjectRule):
+    """The customer's lead contacts and its account team."""
+
+    predicate = policy.can_open_folder
+
+
+class CanAcknowledgeDocument(ObjectRule):
+    """A contact who may see the document (BAD_USER_INPUT unless it is VALID and asks for
+    acknowledgement)."""
+
+    predicate = policy.can_acknowledge_document
+
+
+class CanDeleteDocumentVersion(ObjectRule):
+    """Administrators alone; audited."""
+
+    predicate = policy.can_delete_document_version

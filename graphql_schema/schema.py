@@ -29,6 +29,8 @@ from graphql_schema.inputs import CheckedInputs
 from graphql_schema.integrations import tokens as integrations_tokens
 from graphql_schema.integrations import upserts as integrations_upserts
 from graphql_schema.integrations.scopes import declare_scopes
+from graphql_schema.library import mutations as library_mutations
+from graphql_schema.library import queries as library_queries
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.mail import mutations as mail_mutations
 from graphql_schema.mail import queries as mail_queries
@@ -65,6 +67,7 @@ Query = merge_types(
         projects_queries.Query,
         requests_queries.Query,
         business_documents_queries.Query,
+        library_queries.Query,
         pages_queries.Query,
         microposts_queries.Query,
         watches_queries.Query,
@@ -88,6 +91,7 @@ Mutation = merge_types(
         projects_mutations.Mutation,
         requests_mutations.Mutation,
         business_documents_mutations.Mutation,
+        library_mutations.Mutation,
         microposts_mutations.Mutation,
         pages_mutations.Mutation,
         pages_attachments.Mutation,

@@ -15,6 +15,8 @@ from models import (
     BusinessCalendar,
     Customer,
     CustomerEmailDomain,
+    DocumentType,
+    LibraryDocument,
     Micropost,
     Page,
     PendingMail,
@@ -69,6 +71,7 @@ class World:
     globex_type: RequestType  # offered to Globex only
     acme_request: ServiceRequest  # ACME-1, a support ticket of max's, assigned to sam
     globex_request: ServiceRequest  # GLOBEX-1, gus's, of the Globex type, unassigned
+    globex_library_document: LibraryDocument  # in Globex's library, a DRAFT, olivia's
 
     def users(self) -> dict[str, User]:
         names = ("admin", "sam", "olivia", "stan", "anna", "max", "mia", "gina", "gus")
@@ -188,6 +191,12 @@ async def build_world(bus: EventBus) -> World:
             (gus, globex_type, "Globex coupon scanner fails"),
         )
     ]
+    globex_library_document = await LibraryDocument.create(
+        customer_id=globex.id,
+        title="Globex store manual",
+        type=DocumentType.MANUAL,
+        owner_id=olivia.id,
+    )
     # nothing of the world waits to be mailed: tests mail what they make
     await PendingMail.all().delete()
     await Job.filter(kind="mail.notifications").delete()
@@ -218,4 +227,5 @@ async def build_world(bus: EventBus) -> World:
         globex_type=globex_type,
         acme_request=acme_request,
         globex_request=globex_request,
+        globex_library_document=globex_library_document,
     )

@@ -43,6 +43,9 @@ TYPE_AREAS = {
     "Request": "requests",
     "RequestType": "requests",
     "BusinessDocument": "business_documents",
+    "LibraryFolder": "documents",
+    "LibraryDocument": "documents",
+    "DocumentVersion": "documents",
 }
 """The area of each type ``node`` may return; another type is refused to every token."""
 
@@ -70,6 +73,10 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "businessCalendars": "requests:read",
         "businessDocuments": "business_documents:read",
         "businessDocument": "business_documents:read",
+        "library": "documents:read",
+        "folder": "documents:read",
+        "document": "documents:read",
+        "documents": "documents:read",
         "webhookEndpoints": "webhooks:read",
         "webhookEndpoint": "webhooks:read",
         "webhookEvents": "webhooks:read",
@@ -149,6 +156,17 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "changeBusinessDocumentStatus": "business_documents:write",
         "acceptQuote": "business_documents:write",
         "declineQuote": "business_documents:write",
+        "createFolder": "documents:write",
+        "openFolderToMembers": "documents:write",
+        "createDocument": "documents:write",
+        "setDocumentValidity": "documents:write",
+        "supersedeDocument": "documents:write",
+        "requireAcknowledgement": "documents:write",
+        "acknowledgeDocument": "documents:write",
+        "moveDocument": "documents:write",
+        "tagDocument": "documents:write",
+        "deleteDocumentVersion": "documents:write",
+        "restoreDocumentVersion": "documents:write",
     },
     "Subscription": {
         "projectTimeline": "projects:read",

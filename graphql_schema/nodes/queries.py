@@ -10,12 +10,14 @@ from strawberry import relay
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
+from domain import library as library_rules
 from domain import policy
 from domain.errors import NotFound
 from graphql_schema.accounts.types import User
 from graphql_schema.business_documents.types import BusinessDocument
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
+from graphql_schema.library.types import DocumentVersion, LibraryDocument, LibraryFolder
 from graphql_schema.microposts.types import Micropost, Topic
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.notifications.types import Notification
@@ -53,6 +55,9 @@ NODE_TYPES: dict[str, tuple[Scope, Callable[[Any], relay.Node]]] = {
     "Request": (policy.visible_requests, Request.from_row),
     "RequestType": (policy.visible_request_types, RequestType.from_row),
     "BusinessDocument": (policy.visible_business_documents, BusinessDocument.from_row),
+    "LibraryFolder": (library_rules.visible_folders, LibraryFolder.from_row),
+    "LibraryDocument": (library_rules.visible_documents, LibraryDocument.from_row),
+    "DocumentVersion": (library_rules.visible_versions, DocumentVersion.from_row),
 }
 
 

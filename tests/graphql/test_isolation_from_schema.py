@@ -46,8 +46,12 @@ from models import (
     BusinessDocument,
     BusinessDocumentKind,
     BusinessDocumentStatus,
+    DocumentType,
+    DocumentVersion,
     ExpectedDocument,
     Invitation,
+    LibraryDocument,
+    LibraryFolder,
     Notification,
     Role,
     WatchLevel,
@@ -94,6 +98,9 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "serviceAccountId": ("ServiceAccount",),
     "endpointId": ("WebhookEndpoint",),
     "deliveryId": ("WebhookDelivery",),
+    "folderId": ("LibraryFolder",),
+    "parentFolderId": ("LibraryFolder",),
+    "byId": ("LibraryDocument",),
 }
 NODE_TYPES = (
     "Customer",
@@ -109,6 +116,9 @@ NODE_TYPES = (
     "Request",
     "RequestType",
     "BusinessDocument",
+    "LibraryFolder",
+    "LibraryDocument",
+    "DocumentVersion",
 )
 # Acme's object of each type, as named by `acme_ids` (plus those made here).
 ACME = {
@@ -133,6 +143,9 @@ ACME = {
     "WebhookEndpoint": "webhook_endpoint",
     "WebhookDelivery": "webhook_delivery",
     "BusinessDocument": "business_document",
+    "LibraryFolder": "library_folder",
+    "LibraryDocument": "library_document",
+    "DocumentVersion": "document_version",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -308,6 +321,7 @@ GLOBEX = {
     "Request": "globex_request",
     "RequestType": "globex_type",
     "BusinessCalendar": "calendar",
+    "LibraryDocument": "globex_library_document",
 }
 
 
@@ -410,8 +424,30 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         status=BusinessDocumentStatus.SENT,
         published_by_id=world.sam.id,
     )
+    library_folder = await LibraryFolder.create(customer_id=world.acme.id, name="Acme contracts")
+    library_document = await LibraryDocument.create(
+        customer_id=world.acme.id,
+        folder_id=library_folder.id,
+        title="Acme framework contract",
+        type=DocumentType.CONTRACT,
+        owner_id=world.sam.id,
+        valid_from=now() - timedelta(days=1),
+        requires_acknowledgement=True,
+    )
+    document_version = await DocumentVersion.create(
+        document_id=library_document.id,
+        number=1,
+        name="acme-contract.pdf",
+        content_key="0" * 64,
+        size=3,
+        content_type="application/pdf",
+        uploaded_by_id=world.sam.id,
+    )
     return {
         **ids,
+        "library_folder": global_id("LibraryFolder", library_folder.id),
+        "library_document": global_id("LibraryDocument", library_document.id),
+        "document_version": global_id("DocumentVersion", document_version.id),
         "business_document": global_id("BusinessDocument", business_document.id),
         "webhook_endpoint": global_id("WebhookEndpoint", endpoint.id),
         "webhook_delivery": global_id("WebhookDelivery", delivery.id),
