@@ -26,6 +26,8 @@ Headers (besides From, To, Subject, Date):
   people can filter; account mails (no category) carry none.
 - ``List-Unsubscribe: <https://…>`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
   (RFC 8058) when the message has an ``unsubscribe_url``; the link acts on POST only.
+  One-click is for HTTPS links only: an ``http://`` link (development) gets no
+  ``List-Unsubscribe-Post``, and production insists on an https:// public URL.
 - ``Auto-Submitted: auto-generated`` (RFC 3834), so that vacation responders keep quiet.
 """
 
@@ -231,7 +233,8 @@ def build_message(
         message["List-Id"] = f"{msg.category} <{msg.category}.{mail_domain(settings)}>"
     if msg.unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{msg.unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if msg.unsubscribe_url.startswith("https://"):  # RFC 8058 one-click is HTTPS only
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(text)

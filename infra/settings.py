@@ -392,6 +392,10 @@ def _mail_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
             "EXTRANET_PUBLIC_URL is the address people open the extranet at, such as "
             f"https://extranet.example.com; got {public_url!r}"
         )
+    if production and enabled and not public_url.startswith("https://"):
+        raise SettingsError(  # links in mail, and RFC 8058 one-click unsubscribe, need HTTPS
+            f"EXTRANET_PUBLIC_URL must be an https:// address in production; got {public_url!r}"
+        )
     return {
         "mail_enabled": enabled,
         "smtp_url": smtp_url,

@@ -21,7 +21,7 @@ from domain.mail import OutgoingMessage, build_message
 from domain.mail_schedule import Preference as SchedulePreference
 from domain.mail_schedule import QuietHours, due_at, zone
 from domain.reply_addresses import ReplyKind
-from infra.settings import load_settings
+from infra.settings import SettingsError, load_settings
 from models import (
     AuditEntry,
     MailCategory,
@@ -327,3 +327,32 @@ def test_a_daily_digest_keeps_its_local_hour_across_a_clock_change() -> None:
     assert before == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)  # 08:00 CEST
     after = due_at(preference, first_waiting=_zurich(28, 9), now=before, tz=ZURICH, quiet=None)
     assert after == datetime(2026, 3, 30, 6, 0, tzinfo=UTC)
+
+
+def test_one_click_is_offered_for_https_links_only() -> None:
+    http = "http://127.0.0.1:8000/mail/unsubscribe/opaque"
+    msg = OutgoingMessage(
+        to_address="anna@acme.example",
+        template="notice",
+        subject="x",
+        context={"heading": "x", "paragraphs": [], "link": None},
+        category="mentions",
+        unsubscribe_url=http,
+    )
+    message = build_message(msg, SETTINGS, "<t@localhost>")
+    assert message["List-Unsubscribe"] == f"<{http}>"
+    assert message["List-Unsubscribe-Post"] is None
+
+
+def test_production_mail_needs_an_https_public_url() -> None:
+    env = {
+        "EXTRANET_ENV": "production",
+        "DATABASE_URL": "postgres://app@db:5432/extranet",
+        "EXTRANET_SECRET_KEY": "s" * 40,
+        "EXTRANET_SMTP_URL": "smtp://relay.example.com:587",
+        "EXTRANET_MAIL_FROM": "extranet@example.com",
+        "EXTRANET_PUBLIC_URL": "http://extranet.example.com",
+    }
+    with pytest.raises(SettingsError, match="EXTRANET_PUBLIC_URL"):
+        load_settings(env)
+    assert load_settings({**env, "EXTRANET_PUBLIC_URL": "https://extranet.example.com"})
