@@ -395,6 +395,18 @@ async def is_account_team_member(user: User, customer_id: int) -> bool:
     return await AccountTeamMembership.exists(user_id=user.id, customer_id=customer_id)
 
 
+async def account_team_customers(user: User, customer_ids: Iterable[int]) -> set[int]:
+    """Those of ``customer_ids`` whose account team the user counts as on
+    (:func:`is_account_team_member`), in one query."""
+    wanted = set(customer_ids)
+    if user.is_admin:
+        return wanted
+    if not user.is_staff or not wanted:
+        return set()
+    found = AccountTeamMembership.filter(user_id=user.id, customer_id__in=sorted(wanted))
+    return {int(str(i)) for i in await found.values_list("customer_id", flat=True)}
+
+
 async def is_project_member(user: User, project_id: int) -> bool:
     return await ProjectMembership.exists(user_id=user.id, project_id=project_id)
 
@@ -506,8 +518,17 @@ async def request_roles(viewer: User, request: ServiceRequest) -> frozenset[str]
     """The actors of a request's lifecycle the viewer counts as: ``STAFF`` (staff who
     handle it), ``REQUESTER``, ``LEAD_CONTACT`` (of its customer). A transition is allowed
     to the viewer when its ``by`` holds one of them."""
+    on_team = viewer.is_staff and await is_account_team_member(viewer, request.customer_id)
+    return request_roles_given(viewer, request, on_account_team=on_team)
+
+
+def request_roles_given(
+    viewer: User, request: ServiceRequest, *, on_account_team: bool
+) -> frozenset[str]:
+    """:func:`request_roles`, told whether the viewer is on the account team of the
+    request's customer (:func:`account_team_customers`, for a list of requests)."""
     roles: set[str] = set()
-    if await can_handle_request(viewer, request):
+    if viewer.is_staff and (on_account_team or request.assignee_id == viewer.id):
         roles.add("STAFF")
     if is_requester(viewer, request):
         roles.add("REQUESTER")
@@ -613,9 +634,7 @@ async def can_open_folder(viewer: User, customer_id: int | None) -> bool:
     and its account team (not a folder of the shared library)."""
     if customer_id is None:
         return False
-    return is_lead_contact(viewer, customer_id) or await is_account_team_member(
-        viewer, customer_id
-    )
+    return is_lead_contact(viewer, customer_id) or await is_account_team_member(viewer, customer_id)
 
 
 def can_acknowledge_document(viewer: User) -> bool:

@@ -51,6 +51,7 @@ class RequestLoaders:
         self.attachments_of_document = DataLoader(load_fn=self._of_document, max_batch_size=size)
         self.sla_policy = DataLoader(load_fn=self._policies, max_batch_size=size)
         self.calendar = DataLoader(load_fn=self._calendars, max_batch_size=size)
+        self.on_account_team = DataLoader(load_fn=self._on_team, max_batch_size=size)
 
     async def _requests(self, ids: list[int]) -> list[ServiceRequest | None]:
         """Requests the viewer may see now (None for the others)."""
@@ -59,6 +60,13 @@ class RequestLoaders:
         rows = await policy.visible_requests(self.viewer).filter(id__in=set(ids))
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
+
+    async def _on_team(self, customer_ids: list[int]) -> list[bool]:
+        """Whether the viewer is on each customer's account team."""
+        if self.viewer is None:
+            return [False for _ in customer_ids]
+        found = await policy.account_team_customers(self.viewer, customer_ids)
+        return [i in found for i in customer_ids]
 
     async def _types(self, ids: list[int]) -> list[RequestType | None]:
         found = {row.id: row for row in await RequestType.filter(id__in=set(ids))}

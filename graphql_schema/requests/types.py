@@ -377,7 +377,8 @@ class Request(FromRow, relay.Node):
             self.row.request_type_id
         )
         assert request_type is not None
-        roles = await policy.request_roles(viewer, self.row)
+        on_team = await info.context.loaders.requests.on_account_team.load(self.row.customer_id)
+        roles = policy.request_roles_given(viewer, self.row, on_account_team=on_team)
         found = request_types.transitions_from(request_type, self.row.status, roles)
         return [t.to_status for t in found]
 

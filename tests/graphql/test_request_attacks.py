@@ -8,7 +8,8 @@ from graphql_schema.relay import global_id
 from models import ExpectedDocument, RequestStatus, ServiceRequest
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
-from tests.world import World
+from tests.graphql.test_dataloaders import count_queries
+from tests.world import TICKET_ANSWERS, World
 
 ADD_PARTICIPANT = """
 mutation ($input: AddRequestParticipantInput!) {
@@ -89,3 +90,47 @@ async def test_one_of_two_expected_documents_leaves_the_request_waiting(
         as_user=world.max,
     )
     assert last.data["replyToRequest"]["request"]["status"] == "IN_PROGRESS"
+
+
+QUEUE = """
+query ($first: Int!) {
+  requests(first: $first, filter: {overdue: false}) {
+    edges { node {
+      number status nextStep closed allowedTransitions answers
+      type { name } customer { slug } requester { handle } assignee { handle }
+      participants { handle } expectedDocuments { name received attachments { name } }
+      messages { body attachments { name } } history { fromStatus toStatus actor { handle } }
+      sla { paused firstResponse { remainingMinutes breached } resolution { breachesAt } }
+    } }
+  }
+}
+"""
+
+
+async def _queue_queries(api: Api, world: World, first: int) -> int:
+    with count_queries() as counter:
+        result = await api(QUEUE, {"first": first}, as_user=world.olivia)
+    assert result.errors == []
+    assert len(result.data["requests"]["edges"]) == first
+    return len(counter.statements)
+
+
+async def test_the_queue_costs_as_many_queries_for_ten_requests_as_for_one(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given ten more requests of both customers, with replies and a participant
+    for n in range(10):
+        user = (world.max, world.gus)[n % 2]
+        made = await requests.submit_request(
+            user,
+            bus,
+            type_id=world.support_type.id,
+            title=f"Ticket {n}",
+            answers=TICKET_ANSWERS,
+        )
+        await requests.reply_to_request(user, bus, request_id=made.id, body="More detail")
+    # when staff of another account team list one, then ten
+    for_one = await _queue_queries(api, world, 1)
+    for_ten = await _queue_queries(api, world, 10)
+    # then
+    assert for_ten == for_one
