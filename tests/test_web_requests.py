@@ -5,9 +5,10 @@
   next to its field and listed above the form, nothing is saved and nothing typed is lost;
   a field shown only for one answer appears when it is chosen; completed (with a file,
   uploaded as it is chosen), the request is submitted and shown;
-* staff see a new request arrive live in their queue, ask its requester for information,
-  and the contact's answer moves it back to "in progress" live on the staff member's open
-  page (two browser windows).
+* staff see a new request arrive live in their queue, ask its requester for information
+  and a document, and the contact's answer moves it back to "in progress" live on the staff
+  member's open page (two browser windows); the document the contact then sends from the
+  checklist shows there as received.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ async def test_staff_ask_for_information_and_the_answer_moves_the_request_on_liv
     status = sam.get_by_role("form", name="Change the status")
     await status.get_by_label("New status").select_option("NEEDS_INFO")
     await status.get_by_label("Reason or question").fill("Which report, please?")
+    await status.get_by_label("Documents to ask for").fill("Screenshot of the report")
     await status.get_by_role("button", name="Change status").click()
     await expect(sam.get_by_test_id("request-status")).to_have_attribute(
         "data-status", "NEEDS_INFO"
@@ -167,3 +169,12 @@ async def test_staff_ask_for_information_and_the_answer_moves_the_request_on_liv
     await expect(max_.get_by_test_id("request-status")).to_have_attribute(
         "data-status", "IN_PROGRESS"
     )
+
+    # when: Max sends the screenshot asked for, from the checklist
+    shot: FilePayload = {"name": "report.png", "mimeType": "image/png", "buffer": b"\x89PNG"}
+    await max_.get_by_label("Upload Screenshot of the report").set_input_files(files=[shot])
+
+    # then: Sam's checklist shows it received, live
+    document = sam.locator(".checklist li", has_text="Screenshot of the report")
+    await expect(document).to_contain_text("Received")
+    await expect(document).to_contain_text("report.png")
