@@ -15,15 +15,29 @@ same caller:
 An answer with a 5xx status is not kept (the repeat runs again). Queries, requests without
 a signed-in caller and websockets ignore the header. Records are pruned by a background
 job once their 24 hours are over.
+
+The caller is the credential: a person's sessions share their keys, but each access token
+for machines has keys of its own, so a narrower token never receives an answer made with
+wider rights. A replay goes only to that same caller, who must still be signed in (a
+revoked token or a deactivated account is refused as without a key); it returns the
+answer as it was, even if the caller's rights changed since. The database keeps a hash of
+the key and the answer encrypted (AES-256-GCM) with a key derived from the Idempotency-Key
+and the server's secret key: a reader of the database cannot recover an answer (such as
+a new access token) nor the key that would replay it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
+import os
 import re
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from graphql import OperationType
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +48,42 @@ from domain.auth import authenticate
 from infra.settings import Settings
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_SEALED = "v1:"
+"""The prefix of an encrypted stored answer."""
+
+
+def stored_key(key: str) -> str:
+    """What the database keeps of an Idempotency-Key: its SHA-256, hexadecimal."""
+    return hashlib.sha256(b"idempotency-key\0" + key.encode()).hexdigest()
+
+
+def _answer_key(secret: str, caller: str, key: str) -> bytes:
+    message = f"idempotency-answer\0{caller}\0{key}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def seal(secret: str, caller: str, key: str, body: str) -> str:
+    """``body`` encrypted for the database (``v1:`` and base64 of nonce and ciphertext)."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(_answer_key(secret, caller, key)).encrypt(nonce, body.encode(), None)
+    return _SEALED + base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(secrets: list[str], caller: str, key: str, stored: str) -> str | None:
+    """The answer :func:`seal` encrypted, with any of ``secrets``; None if none opens it."""
+    if not stored.startswith(_SEALED):
+        return None
+    try:
+        raw = base64.b64decode(stored.removeprefix(_SEALED), validate=True)
+    except ValueError:
+        return None
+    for secret in secrets:
+        try:
+            plain = AESGCM(_answer_key(secret, caller, key)).decrypt(raw[:12], raw[12:], None)
+        except (InvalidTag, ValueError):
+            continue
+        return plain.decode()
+    return None
 
 
 def _error(status: int, message: str, reason: str, code: str = "CONFLICT") -> tuple[int, bytes]:
@@ -103,8 +153,16 @@ class IdempotentMutations:
             await self.app(scope, replay, send)
             return
         digest = request_hash(document)
-        claim = await idempotency.claim(caller, key, digest)
+        claim = await idempotency.claim(caller, stored_key(key), digest)
         record = claim.record
+        answer = None
+        if not claim.run and record.status is not None and record.request_hash == digest:
+            secrets = [self.settings.secret_key, *self.settings.previous_secret_keys]
+            answer = unseal(secrets, caller, key, record.body)
+            if answer is None:  # sealed with a key no longer known: run it again
+                await idempotency.release(record)
+                claim = await idempotency.claim(caller, stored_key(key), digest)
+                record = claim.record
         if not claim.run:
             if record.request_hash != digest:
                 status, body = _error(
@@ -126,14 +184,16 @@ class IdempotentMutations:
                 await _answer(
                     send,
                     record.status,
-                    record.body.encode(),
+                    (answer or "").encode(),
                     record.media_type or json_type,
                     {"Idempotent-Replayed": "true"},
                 )
             return
-        await self._run(scope, replay, send, record)
+        await self._run(scope, replay, send, record, caller, key)
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send, record: Any) -> None:
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, record: Any, caller: str, key: str
+    ) -> None:
         status = 500
         media_type = ""
         body: list[bytes] = []
@@ -157,12 +217,17 @@ class IdempotentMutations:
         if status >= 500:
             await idempotency.release(record)
         else:
-            await idempotency.finish(record, status, media_type, b"".join(body).decode())
+            sealed = seal(self.settings.secret_key, caller, key, b"".join(body).decode())
+            await idempotency.finish(record, status, media_type, sealed)
 
     async def _caller(self, headers: Headers) -> str | None:
         authentication = await authenticate(self.settings, headers.get("authorization"))
         signed_in = authentication.signed_in
-        return f"user:{signed_in.user.id}" if signed_in is not None else None
+        if signed_in is None:
+            return None
+        if signed_in.token is not None:  # an access token's keys are its own
+            return f"token:{signed_in.token.id}"
+        return f"user:{signed_in.user.id}"
 
     def _mutation(self, raw: bytes) -> dict[str, Any] | None:
         """The request's JSON when it is one mutation; None otherwise (left to the

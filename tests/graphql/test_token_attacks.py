@@ -1,0 +1,66 @@
+"""Attacks on access tokens, idempotency keys and upserts: what a stolen, narrow or
+confined credential, or a reader of the database, must not get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from models import IdempotentRequest
+from tests.conftest import Api, gid
+from tests.graphql.test_access_tokens import CREATE, _in, token_of
+from tests.world import World
+
+POST = """
+mutation Post($id: ID!, $body: String!) {
+  postMicropost(input: {projectId: $id, body: $body}) { micropost { id body } }
+}
+"""
+
+
+async def _send(
+    client: httpx.AsyncClient, token: str, body: dict[str, Any], key: str
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    return await client.post("/graphql", json=body, headers=headers)
+
+
+async def test_a_narrower_token_of_the_same_person_gets_no_replay_of_their_session(
+    client: httpx.AsyncClient, api: Api, world: World
+) -> None:
+    # given anna posted from her session with a key
+    body = {"query": POST, "variables": {"id": gid(world.portal), "body": "Shipped"}}
+    first = await _send(client, api.token_for(world.anna), body, "shared-key-1")
+    assert first.status_code == 200
+    assert "errors" not in first.json(), first.text
+    # when her read-only token sends the same request with the same key
+    reader = await token_of(api, world.anna, ["projects:read"])
+    again = await _send(client, reader, body, "shared-key-1")
+    # then it is not answered with her session's answer: the token lacks the scope
+    assert "idempotent-replayed" not in again.headers
+    [error] = again.json()["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_stored_answer_keeps_no_token_a_database_reader_could_use(
+    client: httpx.AsyncClient, api: Api, world: World
+) -> None:
+    # given anna makes a token with an idempotency key
+    body = {
+        "query": CREATE,
+        "variables": {
+            "input": {"name": "Backup", "scopes": ["projects:read"], "expiresAt": _in(30)}
+        },
+    }
+    key = "make-token-7f3a"
+    first = await _send(client, api.token_for(world.anna), body, key)
+    token = first.json()["data"]["createAccessToken"]["token"]
+    # then what is stored names neither the token nor the key in plain text
+    [row] = await IdempotentRequest.all()
+    assert token not in row.body
+    assert key not in row.key
+    # and the retry still gets the first answer
+    again = await _send(client, api.token_for(world.anna), body, key)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["createAccessToken"]["token"] == token
