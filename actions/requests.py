@@ -345,7 +345,8 @@ async def submit_request(
     naming its field (``extensions.field``), all at once, and nothing is written.
     ``attachments`` maps the references an attachments field's answer may hold (the IDs the
     client got for its uploads) to the actor's pending uploads of the customer (row ids;
-    NOT_FOUND, field ``attachmentIds``, for any other). The request gets the customer's
+    NOT_FOUND, field ``attachmentIds``, for any other); an answer naming a file not in
+    ``attachments`` is a problem of its field. The request gets the customer's
     next number, the type's default assignee, a received checklist item per answered
     attachments field, and is RECEIVED."""
     moment = moment or now()
@@ -369,10 +370,21 @@ async def submit_request(
     refs = dict(attachments or {})
     uploads = await _usable_attachments(actor, customer.id, list(refs.values()), "attachmentIds")
     counts: dict[str, int] = {}
+    unknown: list[forms.FieldProblem] = []
     if isinstance(answers, Mapping):
         for name, ids in forms.attachment_ids(form, answers).items():
             counts[name] = len({refs[i] for i in ids if i in refs})
-    stored = forms.check_answers(form, answers, attachment_counts=counts)
+            if any(i not in refs for i in ids):
+                field = form.field(name)
+                label = field.label if field is not None else name
+                unknown.append(
+                    forms.FieldProblem(name, f"{label}: a file given is not one of your uploads.")
+                )
+    problems = [*forms.validate_answers(form, answers, attachment_counts=counts), *unknown]
+    if problems:
+        order = {name: n for n, name in enumerate(form.names)}
+        raise forms.problems_error(sorted(problems, key=lambda p: order.get(p.field, len(order))))
+    stored = forms.visible_answers(form, answers)
     async with unit_of_work(bus) as work:
         number = await _next_number(customer.id)
         request = await ServiceRequest.create(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions import accounts, requests
 from graphql_schema.relay import global_id
-from models import ExpectedDocument, RequestStatus, ServiceRequest
+from models import Event, ExpectedDocument, RequestStatus, ServiceRequest
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
 from tests.graphql.test_dataloaders import count_queries
@@ -134,3 +134,50 @@ async def test_the_queue_costs_as_many_queries_for_ten_requests_as_for_one(
     for_ten = await _queue_queries(api, world, 10)
     # then
     assert for_ten == for_one
+
+
+SUBMIT = """
+mutation ($input: SubmitRequestInput!) {
+  submitRequest(input: $input) { request { number answers } }
+}
+"""
+
+
+async def test_an_answer_naming_a_file_never_uploaded_is_refused_and_uses_no_number(
+    api: Api, world: World
+) -> None:
+    # given max's one upload
+    real = await _upload(world, "screen.png")
+    counts = (await ServiceRequest.all().count(), await Event.all().count())
+    ticket = {"typeId": gid(world.support_type), "title": "Reports are empty"}
+    # when the answer also names a file that is not one of his uploads
+    forged = global_id("RequestAttachment", 999999)
+    result = await api(
+        SUBMIT,
+        {
+            "input": {
+                **ticket,
+                "answers": {**TICKET_ANSWERS, "screenshots": [real, forged], "severity": "x"},
+                "attachmentIds": [real],
+            }
+        },
+        as_user=world.max,
+    )
+    # then both problems are told at once, and nothing is written
+    assert set(result.codes) == {"BAD_USER_INPUT"}
+    assert sorted(e["extensions"]["field"] for e in result.errors) == ["screenshots", "severity"]
+    assert (await ServiceRequest.all().count(), await Event.all().count()) == counts
+    # and the next submission takes the next number
+    made = await api(
+        SUBMIT,
+        {
+            "input": {
+                **ticket,
+                "answers": {**TICKET_ANSWERS, "screenshots": [real]},
+                "attachmentIds": [real],
+            }
+        },
+        as_user=world.max,
+    )
+    assert made.errors == []
+    assert made.data["submitRequest"]["request"]["number"] == "ACME-2"
