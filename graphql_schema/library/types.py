@@ -132,9 +132,10 @@ class Acknowledgement:
     async def user(self, info: Info) -> User:
         return await load_user(info, self.row.user_id)
 
-    @strawberry.field
-    def version_number(self) -> int:
-        return int(self.row.version.number) if hasattr(self.row, "version") else 0
+    @strawberry.field(description="The number of the version acknowledged.")
+    async def version_number(self) -> int:
+        version = await VersionRow.get(id=self.row.version_id)
+        return version.number
 
     @strawberry.field
     def at(self) -> datetime:
@@ -260,10 +261,8 @@ class LibraryDocument(FromRow, relay.Node):
     async def acknowledgements(self, info: Info) -> list[Acknowledgement]:
         if not info.context.require_viewer().is_staff:
             return []
-        rows = (
-            await AcknowledgementRow.filter(version__document_id=self.row.id)
-            .prefetch_related("version")
-            .order_by("-created_at")
+        rows = await AcknowledgementRow.filter(version__document_id=self.row.id).order_by(
+            "-created_at"
         )
         return [Acknowledgement(row=row) for row in rows]
 

@@ -17,7 +17,7 @@ from tests.world import World
 
 DOCUMENT_FIELDS = """
   id title state tags needsMyAcknowledgement validUntil
-  currentVersion { id number label downloadUrl }
+  currentVersion { id number label downloadUrl acknowledgements { user { name } versionNumber } }
   versions { number deletedAt }
   acknowledgements { user { name } versionNumber at }
   reminders { kind user { name } }
@@ -113,6 +113,8 @@ async def test_a_certificate_for_two_customers_is_acknowledged_and_expires(
         ("Anna", 1),
         ("Gina", 1),
     ]
+    per_version = read.data["document"]["currentVersion"]["acknowledgements"]
+    assert sorted(a["user"]["name"] for a in per_version) == ["Anna", "Gina"]
     assert (await api(DOCUMENT, {"id": document_id}, as_user=world.anna)).data["document"][
         "acknowledgements"
     ] == []
