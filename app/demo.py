@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from actions import (
     accounts,
+    business_documents,
     customers,
     invitations,
     microposts,
@@ -17,6 +19,8 @@ from actions import (
 )
 from domain.request_forms import DEMO_FORMS
 from models import (
+    BusinessDocumentKind,
+    BusinessDocumentStatus,
     Customer,
     Project,
     ProjectStatus,
@@ -159,6 +163,7 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
         max_, kind=WatchTargetKind.PROJECT, target_id=portal.id, level=WatchLevel.PARTICIPATING
     )
     await load_request_demo(bus, users, acme=acme, portal=portal)
+    await load_business_document_demo(bus, users, acme=acme, globex=globex, portal=portal)
     return users
 
 
@@ -268,3 +273,103 @@ async def load_request_demo(
     await requests.reply_to_request(
         olivia, bus, request_id=access.id, body="Done: Gloria can sign in to Reporting."
     )
+
+
+async def load_business_document_demo(
+    bus: EventBus, users: dict[str, User], *, acme: Customer, globex: Customer, portal: Project
+) -> None:
+    """Quotes, orders and invoices as the ERP would push them: an Acme quote waiting for
+    Anna's decision, an accepted one with its order, a paid invoice and an overdue one (of
+    the portal project, so Max sees them without amounts), and a Globex invoice."""
+    erp = users["admin"]  # the ERP's service account would do the same
+    today = business_documents.today()
+    K, S = BusinessDocumentKind, BusinessDocumentStatus
+    documents = [
+        (
+            acme,
+            "erp-q-1001",
+            K.QUOTE,
+            "Q-1001",
+            "Yard sensors, phase 2",
+            45,
+            -25,
+            "18500.00",
+            S.SENT,
+        ),
+        (
+            acme,
+            "erp-q-0990",
+            K.QUOTE,
+            "Q-0990",
+            "Warehouse portal relaunch",
+            90,
+            60,
+            "42000.00",
+            S.ACCEPTED,
+        ),
+        (
+            acme,
+            "erp-o-0990",
+            K.ORDER,
+            "O-0990",
+            "Warehouse portal relaunch",
+            58,
+            None,
+            "42000.00",
+            S.CONFIRMED,
+        ),
+        (
+            acme,
+            "erp-i-0412",
+            K.INVOICE,
+            "2026-0412",
+            "Portal relaunch, first instalment",
+            50,
+            20,
+            "21000.00",
+            S.PAID,
+        ),
+        (
+            acme,
+            "erp-i-0431",
+            K.INVOICE,
+            "2026-0431",
+            "Portal relaunch, second instalment",
+            40,
+            10,
+            "12600.50",
+            S.OPEN,
+        ),
+        (
+            globex,
+            "erp-i-0433",
+            K.INVOICE,
+            "2026-0433",
+            "Loyalty app, design sprint",
+            5,
+            -25,
+            "9800.00",
+            S.OPEN,
+        ),
+    ]
+    for customer, external_id, kind, number, title, issued_ago, due_ago, net, status in documents:
+        net_amount = Decimal(net)
+        await business_documents.upsert_business_document(
+            erp,
+            bus,
+            source="erp",
+            external_id=external_id,
+            customer_id=customer.id,
+            fields=business_documents.DocumentFields(
+                kind=kind,
+                number=number,
+                title=title,
+                issue_date=today - timedelta(days=issued_ago),
+                due_date=None if due_ago is None else today - timedelta(days=due_ago),
+                net_amount=net_amount,
+                gross_amount=(net_amount * Decimal("1.19")).quantize(Decimal("0.01")),
+                currency="EUR",
+                status=status,
+                project_id=portal.id if customer is acme else None,
+            ),
+        )
