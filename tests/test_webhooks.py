@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 
 from actions import microposts, requests
 from domain import webhooks as hooks
+from infra.egress import networks, post, resolve
 from models import (
     AuditEntry,
     Job,
@@ -360,3 +361,51 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     assert cursors == sorted(cursors)
     for headers, body in receiver.received:
         _verify(endpoint["secret"], headers, body)
+
+
+async def test_delivery_log_and_manual_redelivery(
+    api: Api, world: World, app: Starlette, bus: EventBus, receiver: Receiver
+) -> None:
+    endpoint = await _create(api, world.admin, receiver.url)
+    await _post(world, bus, "logged")
+    await _run(app)
+    query = (
+        "query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 10) { edges { node "
+        "{ id webhookId attempt manual status responseCode durationMs } } } } }"
+    )
+    log = await api(query, {"id": endpoint["id"]}, as_user=world.admin)
+    [first] = [e["node"] for e in log.data["webhookEndpoint"]["deliveries"]["edges"]]
+    assert first["status"] == "SUCCEEDED"
+    assert first["responseCode"] == 204
+    result = await api(
+        "mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) "
+        "{ webhookEndpoint { id } } }",
+        {"id": first["id"]},
+        as_user=world.admin,
+    )
+    assert not result.errors, result.errors
+    await _run(app)
+    assert [h["webhook-id"] for h, _ in receiver.received] == [first["webhookId"]] * 2
+    log = await api(query, {"id": endpoint["id"]}, as_user=world.admin)
+    newest = log.data["webhookEndpoint"]["deliveries"]["edges"][0]["node"]
+    assert newest["manual"] is True
+    assert newest["attempt"] == 2
+    refused = await api(
+        "mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) "
+        "{ webhookEndpoint { id } } }",
+        {"id": first["id"]},
+        as_user=world.gina,
+    )
+    assert refused.codes == ["NOT_FOUND"]
+
+
+async def test_an_answer_that_does_not_come_in_time_is_a_failure(receiver: Receiver) -> None:
+    receiver.status = 200
+    receiver.hold.add("msg_1_1")
+    target = await resolve(receiver.url, networks(["127.0.0.1/32"]))
+    with pytest.raises(TimeoutError):
+        await post(target, b"{}", {"webhook-id": "msg_1_1"}, timeout=0.2)
+    receiver.released.set()
+    answer = await post(target, b"{}", {"webhook-id": "msg_1_2"}, timeout=5)
+    assert answer.ok
+    assert answer.body == "ok"
