@@ -14,10 +14,15 @@ Password reset, in two steps:
    websockets in every process), and the sign-in locks of the account are lifted (the
    owner proved they read its mail).
 
-Deactivation ends every session and open websocket of the account at once and keeps it
-from signing in, refreshing or using a token (``is_active``, read by the one query that
-loads the user on every channel: domain/auth.py). Reactivation lets it sign in again;
-what it lost (sessions, project memberships when it was removed as a contact) stays lost.
+A reset also revokes the account's access tokens for machines (one made by whoever knew
+the old password must not outlive it); a password change keeps them.
+
+Deactivation ends every session and open websocket of the account at once, revokes its
+access tokens for machines, and keeps it from signing in, refreshing or using a token
+(``is_active``, read by the one query that loads the user on every channel:
+domain/auth.py). Reactivation lets it sign in again;
+what it lost (sessions, access tokens, project memberships when it was removed as a
+contact) stays lost.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from domain.passwords import check_strength, hash_password, verify_password
 from domain.throttle import LoginThrottle, RateLimit, client_key
 from domain.tokens import hash_opaque_token, new_opaque_token
 from domain.wording import duration
-from models import PasswordResetToken, RefreshToken, User
+from models import AccessToken, PasswordResetToken, RefreshToken, User
 from realtime.bus import EventBus
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,13 @@ async def _within(throttle: LoginThrottle, name: str, most: int, key: str) -> bo
 
 def _for_field(error: BadUserInput, field: str) -> BadUserInput:
     return BadUserInput(error.message, field=field)
+
+
+async def _revoke_access_tokens(user_id: int) -> int:
+    """Revoke the user's live access tokens for machines; how many."""
+    return int(
+        await AccessToken.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=now())
+    )
 
 
 # -- password reset -------------------------------------------------------------------
@@ -166,12 +178,14 @@ async def reset_password(
         user.password_hash = hash_password(new_password)
         await user.save(update_fields=["password_hash"])
         ended = await RefreshToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=now())
+        revoked = await _revoke_access_tokens(user.id)
         await audit(
             "password.reset",
             actor=user,
             target=f"user:{user.id}",
             client_address=client_address,
             sessions_ended=ended,
+            tokens_revoked=revoked,
         )
         work.sessions_ended(user.id)
     try:  # the password is set: a store away for a moment must not say otherwise
@@ -309,6 +323,7 @@ async def deactivate_user(
         user.deactivated_at = now()
         await user.save(update_fields=["is_active", "deactivated_at"])
         ended = await RefreshToken.filter(user_id=user.id, revoked_at=None).update(revoked_at=now())
+        revoked = await _revoke_access_tokens(user.id)
         await PasswordResetToken.filter(user_id=user.id).delete()
         await audit(
             "user.deactivated",
@@ -316,6 +331,7 @@ async def deactivate_user(
             target=f"user:{user.id}",
             client_address=client_address,
             sessions_ended=ended,
+            tokens_revoked=revoked,
         )
         work.sessions_ended(user.id)
     return user

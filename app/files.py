@@ -99,7 +99,9 @@ async def upload_for_requests(request: Request) -> Response:
     storage: BlobStorage = request.app.state.storage
     try:
         authentication = await authenticate(settings, request.headers.get("authorization"))
-        viewer = authentication.require().user
+        signed_in = authentication.require()
+        require_scope(signed_in.scopes, "requests:write")  # an access token's
+        viewer = signed_in.user
         customer = request.query_params.get("customerId")
         declared = request.headers.get("content-length", "")
         limits = attachments.UploadLimits.from_settings(settings)
