@@ -201,8 +201,9 @@ def _iso(moment: datetime) -> str:
 
 async def _plan(request_id: int, settings: Settings, now: datetime) -> None:
     """Enqueue the request's timers that are still to come and cancel the others (inside
-    a unit of work)."""
-    request = await ServiceRequest.get_or_none(id=request_id)
+    a unit of work). The request's row is locked first, so that a plan made from a state
+    that a change is replacing cannot be written after the plan of the new state."""
+    request = await _locked(request_id)
     wanted: dict[str, tuple[str, dict[str, Any], datetime]] = {}
     reminder_days = set(settings.needs_info_reminder_days)
     if request is not None and not request.closed:
