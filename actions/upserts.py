@@ -41,6 +41,7 @@ from models import (
     Project,
     ProjectMembership,
     Role,
+    ServiceAccount,
     User,
 )
 
@@ -326,7 +327,8 @@ async def upsert_contact(
     password but an invitation, mailed to them (valid 14 days, ``acceptInvitation``), with
     which they choose one. ``projectExternalIds``: projects (of this source and customer) the
     contact is made a member of (memberships made otherwise stay). CONFLICT when the
-    address or external ID belongs to an account outside the customer."""
+    address or external ID belongs to an account outside the customer or to a service
+    account."""
     await _require_sync(actor)
     source, external_id = check_source(source), check_external_id(external_id)
     customer = await _customer_of(actor, source, customer_id, customer_external_id)
@@ -353,6 +355,9 @@ async def upsert_contact(
                     raise Conflict(_CONTACT_REFUSED, field="email")
             elif user.customer_id != customer.id:
                 raise Conflict(_CONTACT_REFUSED, field="externalId")
+            if user is not None and await ServiceAccount.exists(user_id=user.id):
+                # an integration identity is no contact: nobody syncs its role or address
+                raise Conflict(_CONTACT_REFUSED, field="email" if found is None else "externalId")
             token = None
             created = user is None
             if user is None:

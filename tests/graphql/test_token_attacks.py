@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 
-from models import IdempotentRequest
+from graphql_schema.relay import node_pk
+from models import ExternalId, IdempotentRequest, ServiceAccount, User
 from tests.conftest import Api, gid
-from tests.graphql.test_access_tokens import CREATE, _in, token_of
+from tests.graphql.test_access_tokens import CREATE, _in, service_token, token_of
 from tests.world import World
 
 POST = """
@@ -64,3 +65,44 @@ async def test_a_stored_answer_keeps_no_token_a_database_reader_could_use(
     again = await _send(client, api.token_for(world.anna), body, key)
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json()["data"]["createAccessToken"]["token"] == token
+
+
+UPSERT_CONTACT = """
+mutation Contact($input: UpsertContactInput!) {
+  upsertContact(input: $input) { created user { id role } }
+}
+"""
+
+
+async def test_a_contact_sync_cannot_take_over_a_service_account_of_its_customer(
+    api: Api, world: World
+) -> None:
+    # given two service accounts of acme: a contact sync, and a read-only reporter
+    sync, _ = await service_token(
+        api, world, ["customers:write"], role="CUSTOMER_ADMIN", customer=world.acme
+    )
+    _, reporter_id = await service_token(
+        api, world, ["projects:read"], role="CUSTOMER_MEMBER", customer=world.acme
+    )
+    reporter = await ServiceAccount.get(id=node_pk(reporter_id, "ServiceAccount"))
+    reporter_user = await User.get(id=reporter.user_id)
+    # when the sync upserts a "contact" with the reporter's address, as a lead contact
+    result = await api(
+        UPSERT_CONTACT,
+        {
+            "input": {
+                "source": "hr",
+                "externalId": "E-9",
+                "customerId": gid(world.acme),
+                "email": reporter_user.email,
+                "name": "Promoted",
+                "role": "CUSTOMER_ADMIN",
+            }
+        },
+        token=sync,
+    )
+    # then it is refused like any address outside the customer, and nothing changed
+    assert result.errors[0]["extensions"]["code"] == "CONFLICT"
+    again = await User.get(id=reporter_user.id)
+    assert (again.role, again.name) == (reporter_user.role, reporter_user.name)
+    assert not await ExternalId.exists(external_id="E-9")
