@@ -4,6 +4,7 @@ outbox that keeps no usable secret once a mail is gone."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -356,3 +357,23 @@ def test_production_mail_needs_an_https_public_url() -> None:
     with pytest.raises(SettingsError, match="EXTRANET_PUBLIC_URL"):
         load_settings(env)
     assert load_settings({**env, "EXTRANET_PUBLIC_URL": "https://extranet.example.com"})
+
+
+async def test_the_gateway_logs_no_reply_token_nor_body(
+    app: Starlette,
+    world: World,
+    gateway: int,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    to = _address(app.state.settings, ReplyKind.MICROPOST, world.portal_post.id, world.max.id)
+    message = EmailMessage()
+    message["From"] = world.sam.email  # refused: the address stays unused, and usable
+    message["To"] = to
+    message.set_content("A confidential answer")
+    assert await _refused(gateway, message) == 550
+    token = to.removeprefix("reply+").partition("@")[0]
+    server_side = [r for r in caplog.records if not r.name.startswith("aiosmtplib")]
+    assert server_side
+    assert all(token not in r.getMessage() for r in server_side)
+    assert all("confidential" not in r.getMessage() for r in server_side)
