@@ -100,13 +100,24 @@ def is_closed(request: ServiceRequest, request_type: RequestType, moment: dateti
     return False
 
 
+def open_transitions(
+    request: ServiceRequest, request_type: RequestType, roles: frozenset[str], moment: datetime
+) -> list[RequestStatus]:
+    """The statuses its type's lifecycle lets ``roles`` (policy.request_roles) move the
+    request to at ``moment``: none once it is closed for good (:func:`is_closed`), whatever
+    the lifecycle says."""
+    if is_closed(request, request_type, moment):
+        return []
+    return [
+        t.to_status for t in request_types.transitions_from(request_type, request.status, roles)
+    ]
+
+
 async def allowed_statuses(viewer: User, request: ServiceRequest) -> list[RequestStatus]:
     """The statuses the viewer may move the request to now (its type's lifecycle)."""
     request_type = await RequestType.get(id=request.request_type_id)
     roles = await policy.request_roles(viewer, request)
-    return [
-        t.to_status for t in request_types.transitions_from(request_type, request.status, roles)
-    ]
+    return open_transitions(request, request_type, roles, now())
 
 
 # -- writing helpers ---------------------------------------------------------------------
@@ -551,8 +562,9 @@ async def change_request_status(
 ) -> ServiceRequest:
     """Move the request along its type's lifecycle. A transition the lifecycle does not
     allow the actor (STAFF, REQUESTER, LEAD_CONTACT) answers BAD_USER_INPUT naming the
-    allowed ones (``allowedStatuses``). ``next_step`` (staff) replaces the line shown to
-    the customer; ``expected_documents`` (staff) adds checklist items, by name."""
+    allowed ones (``allowedStatuses``; none once it is closed for good). ``next_step``
+    (staff) replaces the line shown to the customer; ``expected_documents`` (staff) adds
+    checklist items, by name."""
     moment = moment or now()
     request = await visible_request(actor, request_id)
     if not await policy.can_change_request_status(actor, request):
@@ -571,9 +583,7 @@ async def change_request_status(
     roles = await policy.request_roles(actor, request)
     async with unit_of_work(bus) as work:
         request = await _locked(request.id)
-        allowed = [
-            t.to_status for t in request_types.transitions_from(request_type, request.status, roles)
-        ]
+        allowed = open_transitions(request, request_type, roles, moment)
         if status not in allowed:
             _refused(request.status, status, allowed)
         for name in names:

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from actions import request_types
 from actions._common import now
-from actions.requests import is_closed
+from actions.requests import is_closed, open_transitions
 from domain import policy
 from domain import sla as clocks
 from domain.business_hours import BusinessCalendar as Calendar
@@ -379,8 +379,7 @@ class Request(FromRow, relay.Node):
         assert request_type is not None
         on_team = await info.context.loaders.requests.on_account_team.load(self.row.customer_id)
         roles = policy.request_roles_given(viewer, self.row, on_account_team=on_team)
-        found = request_types.transitions_from(request_type, self.row.status, roles)
-        return [t.to_status for t in found]
+        return open_transitions(self.row, request_type, roles, now())
 
     @strawberry.field(description="Closed for good: withdrawn, rejected, or past reopening.")
     async def closed(self, info: Info) -> bool:

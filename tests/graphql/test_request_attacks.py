@@ -3,7 +3,11 @@ naming uploads that were never sent, and repeated timers."""
 
 from __future__ import annotations
 
-from actions import accounts, requests
+from datetime import timedelta
+
+from actions import accounts, request_types, requests
+from actions._common import now
+from domain.request_forms import SUPPORT_TICKET
 from graphql_schema.relay import global_id
 from models import Event, ExpectedDocument, RequestStatus, ServiceRequest
 from realtime.bus import EventBus
@@ -181,3 +185,43 @@ async def test_an_answer_naming_a_file_never_uploaded_is_refused_and_uses_no_num
     )
     assert made.errors == []
     assert made.data["submitRequest"]["request"]["number"] == "ACME-2"
+
+
+CHANGE = """
+mutation ($input: ChangeRequestStatusInput!) {
+  changeRequestStatus(input: $input) { request { status } }
+}
+"""
+
+
+async def test_a_lifecycle_leaving_resolved_does_not_open_a_request_closed_for_good(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given a type whose lifecycle lets its requester take a resolved request up again
+    lifecycle = [
+        {"from": "RECEIVED", "to": "RESOLVED", "by": ["STAFF"]},
+        {"from": "RESOLVED", "to": "IN_PROGRESS", "by": ["STAFF", "REQUESTER"]},
+    ]
+    kind = await request_types.create_request_type(
+        world.admin, name="Callback", form=SUPPORT_TICKET, lifecycle=lifecycle, reopen_days=3
+    )
+    made = await requests.submit_request(
+        world.max, bus, type_id=kind.id, title="Call me", answers=TICKET_ANSWERS
+    )
+    await requests.change_request_status(
+        world.admin, bus, request_id=made.id, status=RequestStatus.RESOLVED
+    )
+    # resolved longer ago than its three days
+    await ServiceRequest.filter(id=made.id).update(resolved_at=now() - timedelta(days=4))
+    query = "query ($id: ID!) { request(id: $id) { closed allowedTransitions } }"
+    seen = await api(query, {"id": gid(made)}, as_user=world.max)
+    assert seen.data["request"] == {"closed": True, "allowedTransitions": []}
+    # when its requester, or staff, move it on
+    for user in (world.max, world.admin):
+        moved = await api(
+            CHANGE, {"input": {"requestId": gid(made), "status": "IN_PROGRESS"}}, as_user=user
+        )
+        # then it is closed for good
+        assert moved.codes == ["BAD_USER_INPUT"]
+        assert moved.errors[0]["extensions"]["allowedStatuses"] == []
+    assert (await ServiceRequest.get(id=made.id)).status is RequestStatus.RESOLVED
