@@ -89,6 +89,9 @@ POST = """mutation ($project: ID!, $body: String!, $parent: ID) {
     micropost { id } } }"""
 ME = "{ me { id } }"
 MAX = "max@acme.example"
+ADMIN = "admin@provider.example"
+CREATE_SERVICE_ACCOUNT = """mutation {
+  createServiceAccount(input: {name: "ERP export", role: ADMIN}) { serviceAccount { id } } }"""
 SUBMIT_REQUEST = """mutation ($input: SubmitRequestInput!) {
   submitRequest(input: $input) { request { id } } }"""
 REPLY_TO_REQUEST = """mutation ($input: ReplyToRequestInput!) {
@@ -335,6 +338,17 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await go(sam, "#/account")
     await expect(sam.get_by_role("button", name="Save mail preferences")).to_be_visible()
     await audit.check(sam, "account")
+
+    # integrations, as an administrator: a new token shown once, service accounts, webhooks
+    await api(ADMIN, CREATE_SERVICE_ACCOUNT)
+    admin = await people.sign_in(ADMIN, WIDE)
+    await go(admin, "#/integrations")
+    new_token = admin.get_by_role("form", name="New personal token")
+    await new_token.get_by_label("Name").fill("Accessibility check")
+    await new_token.get_by_label("Requests").select_option("read")
+    await new_token.get_by_role("button", name="Create token").click()
+    await expect(admin.get_by_test_id("new-token")).to_be_focused()
+    await audit.check(admin, "integrations")
 
     # requests: staff's queue and one request, with a conversation and an internal note
     types = await request_types(api)

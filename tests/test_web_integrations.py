@@ -10,7 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import DESKTOP, Api, People, Server, browser, people, web_build
+from tests.browser import (
+    DESKTOP,
+    Api,
+    People,
+    Server,
+    browser,
+    client_behaviour,
+    people,
+    web_build,
+)
 from tests.live import until
 
 __all__ = ["browser", "people", "web_build"]  # fixtures this module's tests use
@@ -45,6 +54,7 @@ async def receiver() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
 
 
+@client_behaviour
 async def test_a_token_is_shown_once_and_a_delivery_is_in_the_log(
     people: People, server: Server, receiver: str
 ) -> None:
