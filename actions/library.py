@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from actions import attachments
 from actions._common import audit, limited_text, now, required_text
@@ -274,6 +275,7 @@ async def _record_version(
             uploaded_by_id=actor.id,
             restored_from_id=restored_from,
         )
+        await enqueue("library.extract", {"version": version.id}, key=f"library:{version.id}:text")
         await audit(
             "library.version_added",
             actor=actor,
@@ -554,3 +556,18 @@ async def run_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
         await _remind(
             document, document.owner_id, ReminderKind(payload["kind"]), document.valid_until
         )
+
+
+async def document_text(document: LibraryDocument) -> str:
+    """What search reads of a document: title, description, tags and its current
+    version's extracted text."""
+    version = await current_version(document.id)
+    parts = [document.title, document.description, " ".join(document.tags)]
+    return "\n".join([*parts, version.text if version else ""])
+
+
+async def matching(documents: QuerySet[LibraryDocument], text: str) -> list[int]:
+    """IDs of ``documents`` whose title, description, tags or current text hold ``text``
+    (case-insensitive)."""
+    wanted = text.strip().casefold()
+    return [row.id for row in await documents if wanted in (await document_text(row)).casefold()]

@@ -64,6 +64,7 @@ JOB_MODULES: tuple[str, ...] = (
     "actions.business_documents",
     "actions.idempotency",
     "actions.library",
+    "actions.library_text",
     "actions.mail",
     "actions.mail_notifications",
     "actions.request_reminders",

@@ -33,6 +33,12 @@ class DocumentFilter:
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this customer's library."
     )
+    text: str | None = strawberry.field(
+        default=None,
+        description="Words found (case-insensitive) in the title, description, tags or the "
+        "text of the current version's file (read in the background from PDF, DOCX, XLSX, "
+        "PPTX and text files); `matchSnippet` shows where.",
+    )
 
 
 async def filtered(viewer: UserRow, where: DocumentFilter | None) -> QuerySet[DocumentRow]:
@@ -49,6 +55,8 @@ async def filtered(viewer: UserRow, where: DocumentFilter | None) -> QuerySet[Do
         documents = documents.filter(type__in=list(where.type))
     if where.needs_my_acknowledgement:
         documents = documents.filter(id__in=await library.needs_acknowledgement(viewer))
+    if where.text is not None and where.text.strip():
+        documents = documents.filter(id__in=await library.matching(documents, where.text))
     if where.tag is not None or where.state:
         wanted = set(where.state or DocumentState)
         tag = where.tag.strip().lower() if where.tag is not None else None

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from actions import library
+from domain import extraction
 from domain import library as rules
 from domain.tokens import issue_download_token
 from graphql_schema.accounts.types import User, load_user
@@ -18,7 +19,7 @@ from graphql_schema.rows import FromRow
 from models import DocumentAcknowledgement as AcknowledgementRow
 from models import DocumentDownload as DownloadRow
 from models import DocumentReminder as ReminderRow
-from models import DocumentState, DocumentType, ReminderKind
+from models import DocumentState, DocumentType, ReminderKind, TextStatus
 from models import DocumentVersion as VersionRow
 from models import LibraryDocument as DocumentRow
 from models import LibraryFolder as FolderRow
@@ -36,6 +37,7 @@ strawberry.enum(
     ),
 )
 strawberry.enum(ReminderKind, description="What a reminder about a document said.")
+strawberry.enum(TextStatus, description="Whether a file's text was read for search.")
 
 
 @strawberry.type(description="A folder of the shared library or of a customer's library.")
@@ -272,6 +274,28 @@ class LibraryDocument(FromRow, relay.Node):
             return []
         rows = await DownloadRow.filter(version__document_id=self.row.id).order_by("-created_at")
         return [Download(row=row) for row in rows]
+
+    @strawberry.field(
+        description="Where `text` occurs in its title, description, tags or current file's "
+        "text: about 60 characters either side; null without a match."
+    )
+    async def match_snippet(self, text: str) -> str | None:
+        return extraction.snippet(await library.document_text(self.row), text.strip())
+
+    @strawberry.field(
+        description="Whether the current file's text was read for search: PENDING, "
+        "EXTRACTED or NOT_EXTRACTABLE (staff see the reason in `textError`)."
+    )
+    async def text_status(self) -> TextStatus | None:
+        version = await library.current_version(self.row.id)
+        return version.text_status if version else None
+
+    @strawberry.field(description="Why the current file's text could not be read (staff).")
+    async def text_error(self, info: Info) -> str | None:
+        version = await library.current_version(self.row.id)
+        if version is None or not info.context.require_viewer().is_staff:
+            return None
+        return version.text_error or None
 
     @strawberry.field(description="Reminders sent about it (staff only).")
     async def reminders(self, info: Info) -> list[DocumentReminder]:
