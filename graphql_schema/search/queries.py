@@ -23,6 +23,14 @@ _KINDS: dict[SearchKind, tuple[Callable[[User], QuerySet[Any]], Callable[[Any], 
     SearchKind.REQUEST: (policy.visible_requests, Request.from_row),
     SearchKind.REQUEST_NOTE: (policy.visible_requests, Request.from_row),
 }
+_READ_SCOPES: dict[SearchKind, str] = {
+    SearchKind.PAGE: "pages:read",
+    SearchKind.MICROPOST: "projects:read",
+    SearchKind.ATTACHMENT: "pages:read",
+    SearchKind.REQUEST: "requests:read",
+    SearchKind.REQUEST_NOTE: "requests:read",
+}
+"""What an access token needs to receive a hit of each kind (a session receives all)."""
 
 
 @strawberry.type
@@ -34,7 +42,9 @@ class Query:
             "requests (number, title, answers, conversation) you may read, best "
             "first. Every word must match (the parts of an e-mail address, a version number "
             "or an identifier in their order), with or without its diacritics; the last one "
-            "may be the start of a word. Pages never repeat a hit, even while others write."
+            "may be the start of a word. Pages never repeat a hit, even while others write. "
+            "An access token receives only the kinds its scopes read (pages and attachments: "
+            "`pages:read`, requests: `requests:read`)."
         ),
     )
     async def search(
@@ -46,6 +56,8 @@ class Query:
         # the scope is part of the search already; the rows are read through it once more
         found: dict[tuple[SearchKind, int], SearchItem] = {}
         for kind, (scope, to_node) in _KINDS.items():
+            if not policy.has_scope(info.context.scopes, _READ_SCOPES[kind]):
+                continue  # an access token without the area's read scope
             ids = [h.object_id for h in found_hits.hits if h.kind is kind]
             if ids:
                 for row in await scope(viewer).filter(id__in=ids):

@@ -106,3 +106,24 @@ async def test_a_contact_sync_cannot_take_over_a_service_account_of_its_customer
     again = await User.get(id=reporter_user.id)
     assert (again.role, again.name) == (reporter_user.role, reporter_user.name)
     assert not await ExternalId.exists(external_id="E-9")
+
+
+SEARCH = """
+query Find($q: String!) {
+  search(query: $q) { edges { node { node { __typename ... on Page { title } } } } }
+}
+"""
+
+
+async def test_search_gives_a_token_only_the_kinds_its_scopes_read(api: Api, world: World) -> None:
+    # given a token that reads projects but not pages
+    token = await token_of(api, world.anna, ["projects:read"])
+    # when it searches for a page's title
+    found = await api(SEARCH, {"q": "booking concept"}, token=token)
+    # then the page is not among the results; a session finds it
+    assert found.errors == [], found.errors
+    assert found.data["search"]["edges"] == []
+    session = await api(SEARCH, {"q": "booking concept"}, as_user=world.anna)
+    assert {"__typename": "Page", "title": "Acme booking concept"} in [
+        e["node"]["node"] for e in session.data["search"]["edges"]
+    ]
