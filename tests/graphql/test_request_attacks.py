@@ -3,6 +3,7 @@ naming uploads that were never sent, and repeated timers."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from actions import accounts, request_types, requests
@@ -225,3 +226,20 @@ async def test_a_lifecycle_leaving_resolved_does_not_open_a_request_closed_for_g
         assert moved.codes == ["BAD_USER_INPUT"]
         assert moved.errors[0]["extensions"]["allowedStatuses"] == []
     assert (await ServiceRequest.get(id=made.id)).status is RequestStatus.RESOLVED
+
+
+async def test_concurrent_submissions_take_distinct_numbers_without_gaps(
+    world: World, bus: EventBus
+) -> None:
+    async def submit(n: int) -> str:
+        made = await requests.submit_request(
+            (world.max, world.anna)[n % 2],
+            bus,
+            type_id=world.support_type.id,
+            title=f"Ticket {n}",
+            answers=TICKET_ANSWERS,
+        )
+        return made.reference
+
+    made = await asyncio.gather(*(submit(n) for n in range(5)))
+    assert sorted(made) == [f"ACME-{n}" for n in range(2, 7)]
