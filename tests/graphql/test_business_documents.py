@@ -402,3 +402,39 @@ async def test_document_events_resume_by_cursor_then_go_on_live(
     assert replayed["__typename"] == "BusinessDocumentPublished"
     assert replayed["document"] == {"number": "Q-20", "status": "SENT", "netAmount": None}
     assert live["document"]["number"] == "2026-0020"
+
+
+PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+async def test_the_erp_uploads_the_pdf_and_a_contact_downloads_it_by_their_own_link(
+    api: Api, world: World, bus: EventBus, erp: str
+) -> None:
+    bill = await _made(world, bus, BusinessDocumentKind.INVOICE, "2026-0030")
+    path = f"/business-documents/{gid(bill)}/pdf"
+    refused = await api.client.post(
+        f"{path}?name=x.pdf", content=b"plain text", headers={"Authorization": f"Bearer {erp}"}
+    )
+    assert refused.status_code == 400
+    stored = await api.client.post(
+        f"{path}?name=2026-0030.pdf", content=PDF, headers={"Authorization": f"Bearer {erp}"}
+    )
+    assert stored.status_code == 201, stored.text
+    query = "query ($id: ID!) { businessDocument(id: $id) { pdfName pdfUrl } }"
+    read = await api(query, {"id": gid(bill)}, as_user=world.max)
+    assert read.data["businessDocument"]["pdfName"] == "2026-0030.pdf"
+    url = read.data["businessDocument"]["pdfUrl"]
+    downloaded = await api.client.get(url)
+    assert downloaded.status_code == 200
+    assert downloaded.content == PDF
+    assert downloaded.headers["content-type"] == "application/pdf"
+    # a contact's upload is refused; a link used for another document finds nothing
+    anna = await api.client.post(
+        path, content=PDF, headers={"Authorization": f"Bearer {api.token_for(world.anna)}"}
+    )
+    assert anna.status_code == 403
+    other = await _made(world, bus, BusinessDocumentKind.INVOICE, "2026-0031")
+    token = url.split("token=")[1]
+    assert (
+        await api.client.get(f"/business-documents/{gid(other)}/pdf?token={token}")
+    ).status_code == 404

@@ -1,13 +1,14 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
 // #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
-// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/account, #/integrations; signed out,
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/documents, #/account, #/integrations; signed out,
 // #/invitation/TOKEN accepts an invitation, #/forgot-password asks for a password reset
 // link and #/reset-password/TOKEN sets a new password.
 
 import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
 import { accountView } from "./account";
 import { isStaff, setTitle, type AppContext, type View } from "./app";
+import { documentsView } from "./documents";
 import { h, replaceChildren } from "./dom";
 import { homeView } from "./home";
 import { inboxView } from "./inbox";
@@ -104,6 +105,7 @@ function start(): void {
         { "aria-label": "Main" },
         h("a", { href: "#/" }, "Projects"),
         h("a", { href: requestsHome(ctx).href }, requestsHome(ctx).label),
+        h("a", { href: "#/documents" }, "Documents"),
         inboxLink,
         h("a", { href: "#/search" }, "Search"),
         h("a", { href: "#/account" }, "Account"),
@@ -178,6 +180,7 @@ function route(): void {
   else if (kind === "requests" && isStaff(ctx.user)) signedIn.view = queueView(ctx, main, "open");
   else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
   else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
+  else if (kind === "documents") signedIn.view = documentsView(ctx, main);
   else if (kind === "account") signedIn.view = accountView(ctx, main);
   else if (kind === "integrations") signedIn.view = integrationsView(ctx, main);
   else signedIn.view = homeView(ctx, main);
