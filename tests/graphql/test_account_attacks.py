@@ -3,6 +3,7 @@ account is deactivated or its password reset, and uploads outside a token's scop
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -12,7 +13,7 @@ from domain.tokens import hash_opaque_token, new_opaque_token
 from models import PasswordResetToken
 from tests.conftest import Api, gid
 from tests.graphql.test_access_tokens import PROJECTS, token_of
-from tests.graphql.test_account_lifecycle import DEACTIVATE, REACTIVATE, RESET
+from tests.graphql.test_account_lifecycle import DEACTIVATE, LOGIN, REACTIVATE, RESET
 from tests.world import World
 
 
@@ -61,3 +62,21 @@ async def test_a_request_file_upload_needs_the_requests_write_scope(
     )
     assert refused.status_code == 403
     assert refused.json()["errors"][0]["extensions"]["missingScope"] == "requests:write"
+
+
+async def test_two_resets_with_one_link_at_once_set_one_password(api: Api, world: World) -> None:
+    mailed = new_opaque_token()
+    await PasswordResetToken.create(
+        user_id=world.max.id,
+        token_hash=hash_opaque_token(mailed),
+        expires_at=now() + timedelta(minutes=30),
+    )
+    passwords = ["first brand new passphrase 1", "second brand new passphrase 2"]
+    results = await asyncio.gather(
+        *(api(RESET, {"token": mailed, "password": p}) for p in passwords)
+    )
+    codes = sorted(r.errors[0]["extensions"]["code"] if r.errors else "OK" for r in results)
+    assert codes == ["BAD_USER_INPUT", "OK"]
+    winner = passwords[[bool(r.errors) for r in results].index(False)]
+    signed_in = await api(LOGIN, {"email": world.max.email, "password": winner})
+    assert signed_in.errors == [], signed_in.errors
