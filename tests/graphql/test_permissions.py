@@ -84,6 +84,7 @@ mutation($input: RegisterPersistedQueryInput!) {
 _P, _C, _PG = global_id("Project", 1), global_id("Customer", 1), global_id("Page", 1)
 _U, _M = global_id("User", 1), global_id("Micropost", 1)
 _R, _RT = global_id("Request", 1), global_id("RequestType", 1)
+_WE = global_id("WebhookEndpoint", 1)
 # A valid document for every protected root field, sent without a token.
 _BD = "QnVzaW5lc3NEb2N1bWVudDox"  # BusinessDocument:1
 _BD_FIELDS = (
@@ -213,6 +214,21 @@ ANONYMOUS_DOCUMENTS = {
     'name: "x", customerExternalId: "1"}) { created } }',
     "upsertContact": 'mutation { upsertContact(input: {source: "crm", externalId: "1", '
     'name: "x", email: "x@acme.example", customerExternalId: "1"}) { created } }',
+    "webhookEndpoints": "{ webhookEndpoints { url } }",
+    "webhookEndpoint": f'{{ webhookEndpoint(id: "{_WE}") {{ url }} }}',
+    "webhookEvents": f'{{ webhookEvents(endpointId: "{_WE}") {{ type }} }}',
+    "createWebhookEndpoint": "mutation { createWebhookEndpoint(input: "
+    '{url: "https://hooks.example/x", eventTypes: []}) { webhookEndpoint { url } } }',
+    "updateWebhookEndpoint": "mutation { updateWebhookEndpoint(input: "
+    f'{{endpointId: "{_WE}"}}) {{ webhookEndpoint {{ url }} }} }}',
+    "rotateWebhookSecret": "mutation { rotateWebhookSecret(input: "
+    f'{{endpointId: "{_WE}"}}) {{ webhookEndpoint {{ url }} }} }}',
+    "enableWebhookEndpoint": "mutation { enableWebhookEndpoint(input: "
+    f'{{endpointId: "{_WE}"}}) {{ webhookEndpoint {{ url }} }} }}',
+    "deleteWebhookEndpoint": "mutation { deleteWebhookEndpoint(input: "
+    f'{{endpointId: "{_WE}"}}) {{ deletedId }} }}',
+    "redeliverWebhook": "mutation { redeliverWebhook(input: "
+    f'{{endpointId: "{_WE}", cursor: "ZXZlbnQ6MQ=="}}) {{ webhookEndpoint {{ url }} }} }}',
     "businessDocuments": "{ businessDocuments { totalCount } }",
     "businessDocument": f'{{ businessDocument(id: "{_BD}") {{ number }} }}',
     "upsertBusinessDocument": 'mutation { upsertBusinessDocument(input: {source: "erp", '
