@@ -229,6 +229,28 @@ ANONYMOUS_DOCUMENTS = {
     f'{{endpointId: "{_WE}"}}) {{ deletedId }} }}',
     "redeliverWebhook": "mutation { redeliverWebhook(input: "
     f'{{endpointId: "{_WE}", cursor: "ZXZlbnQ6MQ=="}}) {{ webhookEndpoint {{ url }} }} }}',
+    "library": "{ library { documents { title } } }",
+    "folder": '{ folder(id: "TGlicmFyeUZvbGRlcjox") { name } }',
+    "document": '{ document(id: "TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "documents": "{ documents { totalCount } }",
+    "createFolder": 'mutation { createFolder(name: "x") { name } }',
+    "openFolderToMembers": 'mutation { openFolderToMembers(id: "TGlicmFyeUZvbGRlcjox", '
+    "open: true) { name } }",
+    "createDocument": 'mutation { createDocument(input: {title: "x", type: OTHER}) { title } }',
+    "setDocumentValidity": "mutation { setDocumentValidity(id: "
+    '"TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "supersedeDocument": "mutation { supersedeDocument(id: "
+    '"TGlicmFyeURvY3VtZW50OjE=", byId: "TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "requireAcknowledgement": "mutation { requireAcknowledgement(id: "
+    '"TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "acknowledgeDocument": "mutation { acknowledgeDocument(id: "
+    '"TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "moveDocument": 'mutation { moveDocument(id: "TGlicmFyeURvY3VtZW50OjE=") { title } }',
+    "tagDocument": 'mutation { tagDocument(id: "TGlicmFyeURvY3VtZW50OjE=", tags: []) { title } }',
+    "deleteDocumentVersion": "mutation { deleteDocumentVersion(id: "
+    '"RG9jdW1lbnRWZXJzaW9uOjE=") { number } }',
+    "restoreDocumentVersion": "mutation { restoreDocumentVersion(id: "
+    '"RG9jdW1lbnRWZXJzaW9uOjE=") { number } }',
     "businessDocuments": "{ businessDocuments { totalCount } }",
     "businessDocument": f'{{ businessDocument(id: "{_BD}") {{ number }} }}',
     "upsertBusinessDocument": 'mutation { upsertBusinessDocument(input: {source: "erp", '
