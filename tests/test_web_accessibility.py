@@ -380,6 +380,17 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await expect(max_.get_by_test_id("error-summary").get_by_role("heading")).to_be_focused()
     await audit.check(max_, "new-request-problems")
 
+    # a customer's documents (a member's: no amounts), and a quote's confirmation (staff)
+    await go(max_, "#/documents")
+    await expect(max_.locator('[data-number="2026-0431"]')).to_contain_text("Overdue")
+    await audit.check(max_, "documents")
+    await go(sam, "#/documents")
+    sent = sam.locator('[data-number="Q-1001"]')
+    await sent.get_by_role("button", name="Decline Q-1001").click()
+    await expect(sent.get_by_role("button", name="Decline quote Q-1001")).to_be_focused()
+    await audit.check(sam, "documents-confirm")
+    await sent.get_by_role("button", name="Cancel").click()
+
     # a concept page: as read, with its history and a diff, the follow panel, the editor
     await go(sam, page_link(page_id))
     await expect(sam.get_by_role("heading", name=title, level=1)).to_be_visible()
