@@ -50,8 +50,8 @@ from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
-from app.mail_gateway import start_gateway
 from app.idempotency import IdempotentMutations
+from app.mail_gateway import start_gateway
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.runner import JobRunner
@@ -65,9 +65,9 @@ from domain.auth import (
     session_user,
     signed_out_reason,
 )
-from domain.scopes import looks_like_token
 from domain.availability import RETRY_AFTER, as_unavailable, retry_after
 from domain.errors import AppError
+from domain.scopes import looks_like_token
 from domain.throttle import LoginThrottle, attempt_store
 from domain.tokens import AccessClaims
 from graphql_schema.context import Context, build_context

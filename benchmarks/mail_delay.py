@@ -29,11 +29,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _app import benchmark_app
+
 from actions import accounts, customers, microposts, projects
 from actions.jobs import JobContext, enqueue, job_handler
 from actions.unit_of_work import unit_of_work
 from app.runner import JobRunner
-from benchmarks._app import benchmark_app
 from domain.mail_schedule import DEFAULT_WINDOW
 from models import Role, User
 from models.jobs import Job, JobStatus

@@ -103,7 +103,6 @@ ANONYMOUS_DOCUMENTS = {
     "watches": "{ watches { totalCount } }",
     "notifications": "{ notifications { unreadCount } }",
     "mailPreferences": "{ mailPreferences { timeZone } }",
-    "mailPreferences": "{ mailPreferences { timeZone } }",
     "inviteContact": f'mutation {{ inviteContact(input: {{customerId: "{_C}", '
     'email: "x@acme.example", name: "X"}) { invitationToken } }',
     "createCustomer": 'mutation { createCustomer(input: {name: "X"}) { customer { name } } }',
@@ -169,7 +168,6 @@ ANONYMOUS_DOCUMENTS = {
     "watch": f'mutation {{ watch(input: {{targetId: "{_P}"}}) {{ watch {{ level }} }} }}',
     "unwatch": f'mutation {{ unwatch(input: {{targetId: "{_P}"}}) {{ removed }} }}',
     "markNotificationsRead": "mutation { markNotificationsRead(input: {}) { marked } }",
-    "setMailPreferences": "mutation { setMailPreferences(input: {}) { preferences { timeZone } } }",
     "setMailPreferences": "mutation { setMailPreferences(input: {}) { preferences { timeZone } } }",
     "setCustomerEmailDomains": "mutation { setCustomerEmailDomains(input: "
     f'{{customerId: "{_C}", domains: ["x.example"]}}) {{ customer {{ name }} }} }}',
