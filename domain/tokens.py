@@ -16,6 +16,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from jose import JWTError, jwt
@@ -35,11 +36,22 @@ class AccessClaims:
     expires_at: int  # Unix time, seconds
 
 
+class DownloadKind(StrEnum):
+    """The kind of file a download link opens: a link of one kind is refused by every other
+    kind's route, even for the same numeric ID."""
+
+    ATTACHMENT = "attachment"  # a page's attachment (one version)
+    REQUEST_FILE = "request-file"  # a file of a request
+    LIBRARY_VERSION = "library-version"  # a version of a library document
+    BUSINESS_DOCUMENT_PDF = "business-document-pdf"  # the PDF of a business document
+
+
 @dataclass(frozen=True, slots=True)
 class DownloadClaims:
     user_id: int
     session_id: str
-    attachment_id: int
+    kind: DownloadKind
+    file_id: int
 
 
 def _sign(settings: Settings, claims: dict[str, Any]) -> str:
@@ -148,56 +160,33 @@ def issue_download_token(
     settings: Settings,
     user_id: int,
     session_id: str,
-    attachment_id: int,
+    file_id: int,
     *,
+    kind: DownloadKind,
     now: float | None = None,
 ) -> str:
-    """A short-lived token for one user to fetch one attachment (a link a browser can
-    follow) while their session ``session_id`` lasts. Its audience differs from access
-    tokens', so neither stands in for the other."""
+    """A short-lived token (DOWNLOAD_TTL seconds) for one user to fetch the file ``file_id``
+    of ``kind`` (a link a browser can follow) while their session ``session_id`` lasts. Its
+    audience differs from access tokens', so neither stands in for the other."""
     claims = _claims(settings, user_id, _download_audience(settings), DOWNLOAD_TTL, now)
-    claims["att"] = attachment_id
-    claims["sid"] = session_id
-    return _sign(settings, claims)
-
-
-def decode_download_token(settings: Settings, token: str) -> DownloadClaims | None:
-    """The claims of a valid download token, otherwise None."""
-    claims = _verified(settings, token, _download_audience(settings), ("sub",))
-    session_id = _session_id(claims) if claims is not None else None
-    if claims is None or session_id is None:
-        return None
-    try:
-        return DownloadClaims(
-            user_id=int(claims["sub"]), session_id=session_id, attachment_id=int(claims["att"])
-        )
-    except (KeyError, ValueError, TypeError):
-        return None
-
-
-def issue_request_file_token(
-    settings: Settings, user_id: int, session_id: str, file_id: int, *, now: float | None = None
-) -> str:
-    """:func:`issue_download_token` for a file of a request (a ``RequestAttachment``): its
-    own audience, so that a link to one kind of file never opens the other kind."""
-    claims = _claims(
-        settings, user_id, f"{_download_audience(settings)}:request", DOWNLOAD_TTL, now
-    )
+    claims["kind"] = kind.value
     claims["att"] = file_id
     claims["sid"] = session_id
     return _sign(settings, claims)
 
 
-def decode_request_file_token(settings: Settings, token: str) -> DownloadClaims | None:
-    """The claims of a valid :func:`issue_request_file_token` token, otherwise None."""
-    audience = f"{_download_audience(settings)}:request"
-    claims = _verified(settings, token, audience, ("sub",))
+def decode_download_token(
+    settings: Settings, token: str, kind: DownloadKind
+) -> DownloadClaims | None:
+    """The claims of a valid download token of ``kind``, otherwise None (a token of another
+    kind included)."""
+    claims = _verified(settings, token, _download_audience(settings), ("sub",))
     session_id = _session_id(claims) if claims is not None else None
-    if claims is None or session_id is None:
+    if claims is None or session_id is None or claims.get("kind") != kind.value:
         return None
     try:
         return DownloadClaims(
-            user_id=int(claims["sub"]), session_id=session_id, attachment_id=int(claims["att"])
+            user_id=int(claims["sub"]), session_id=session_id, kind=kind, file_id=int(claims["att"])
         )
     except (KeyError, ValueError, TypeError):
         return None

@@ -18,7 +18,7 @@ import pytest
 from starlette.applications import Starlette
 
 from app.files import content_disposition
-from domain.tokens import issue_download_token
+from domain.tokens import DownloadKind, issue_download_token
 from graphql_schema.relay import decode_global_id
 from infra.storage import DirectoryStorage
 from models import Attachment, AuditEntry, Page, ProjectMembership, User
@@ -218,10 +218,15 @@ async def test_another_customers_attachment_is_not_found_everywhere(
     found = await api('{ search(query: "order") { totalCount } }', as_user=world.gina)
     assert found.data["search"]["totalCount"] == 0
     # a download link made for somebody who may read it, used by gina
+    kind = DownloadKind.ATTACHMENT
     link = f"/attachments/{gid(attachment)}"
     for token in (
-        issue_download_token(app.state.settings, world.gina.id, TEST_SESSION, attachment.id),
-        issue_download_token(app.state.settings, world.gina.id, TEST_SESSION, attachment.id + 1),
+        issue_download_token(
+            app.state.settings, world.gina.id, TEST_SESSION, attachment.id, kind=kind
+        ),
+        issue_download_token(
+            app.state.settings, world.gina.id, TEST_SESSION, attachment.id + 1, kind=kind
+        ),
         api.token_for(world.max),  # an access token is not a download link
         "",
     ):
@@ -229,7 +234,9 @@ async def test_another_customers_attachment_is_not_found_everywhere(
         assert response.status_code == 404
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # a link made for max does not open another attachment
-    other = issue_download_token(app.state.settings, world.max.id, TEST_SESSION, attachment.id)
+    other = issue_download_token(
+        app.state.settings, world.max.id, TEST_SESSION, attachment.id, kind=kind
+    )
     assert (
         await client.get(
             f"/attachments/{gid(Attachment(id=attachment.id + 1))}", params={"token": other}

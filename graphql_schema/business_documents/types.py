@@ -12,7 +12,7 @@ from strawberry.permission import PermissionExtension
 
 from actions.business_documents import effective_status
 from domain import policy
-from domain.tokens import issue_download_token
+from domain.tokens import DownloadKind, issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
@@ -121,7 +121,11 @@ class BusinessDocument(FromRow, relay.Node):
             return None
         viewer = info.context.require_viewer()
         token = issue_download_token(
-            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+            info.context.settings,
+            viewer.id,
+            info.context.session_id or "",
+            self.row.id,
+            kind=DownloadKind.BUSINESS_DOCUMENT_PDF,
         )
         return f"/business-documents/{global_id('BusinessDocument', self.row.id)}/pdf?token={token}"
 

@@ -11,7 +11,7 @@ from strawberry import relay
 from actions import library
 from domain import extraction
 from domain import library as rules
-from domain.tokens import issue_download_token
+from domain.tokens import DownloadKind, issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.relay import global_id
@@ -105,7 +105,11 @@ class DocumentVersion(FromRow, relay.Node):
             return None
         viewer = info.context.require_viewer()
         token = issue_download_token(
-            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+            info.context.settings,
+            viewer.id,
+            info.context.session_id or "",
+            self.row.id,
+            kind=DownloadKind.LIBRARY_VERSION,
         )
         return f"/library/versions/{global_id('DocumentVersion', self.row.id)}?token={token}"
 

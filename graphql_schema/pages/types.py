@@ -13,7 +13,7 @@ from actions.notifications import watchers_of_page
 from domain import policy
 from domain.diffing import MYERS_BUDGET, Budget, diff_text, off_the_loop
 from domain.errors import NotFound
-from domain.tokens import issue_download_token
+from domain.tokens import DownloadKind, issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.enums import Visibility, WatchLevel
@@ -135,7 +135,11 @@ class Attachment(FromRow, relay.Node):
     def download_url(self, info: Info) -> str:
         viewer = info.context.require_viewer()
         token = issue_download_token(
-            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+            info.context.settings,
+            viewer.id,
+            info.context.session_id or "",
+            self.row.id,
+            kind=DownloadKind.ATTACHMENT,
         )
         return f"/attachments/{global_id('Attachment', self.row.id)}?token={token}"
 

@@ -16,7 +16,7 @@ from domain import policy
 from domain import sla as clocks
 from domain.business_hours import BusinessCalendar as Calendar
 from domain.sla import RequestHistory, SlaState, SlaTargets, StatusChange, compute_sla
-from domain.tokens import issue_request_file_token
+from domain.tokens import DownloadKind, issue_download_token
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
@@ -167,8 +167,12 @@ class RequestAttachment(FromRow, relay.Node):
     )
     def download_url(self, info: Info) -> str:
         viewer = info.context.require_viewer()
-        token = issue_request_file_token(
-            info.context.settings, viewer.id, info.context.session_id or "", self.row.id
+        token = issue_download_token(
+            info.context.settings,
+            viewer.id,
+            info.context.session_id or "",
+            self.row.id,
+            kind=DownloadKind.REQUEST_FILE,
         )
         return f"/request-attachments/{global_id('RequestAttachment', self.row.id)}?token={token}"
 
