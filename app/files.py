@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -59,6 +59,7 @@ def _error(error: AppError, status: int | None = None) -> JSONResponse:
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+R = TypeVar("R")
 
 
 class StoredFile(Protocol):
@@ -174,12 +175,16 @@ async def serve_download(request: Request, route: DownloadRoute) -> Response:
 
 def downloader(kind: DownloadKind) -> Endpoint:
     """The endpoint serving the files of ``kind`` (:func:`serve_download`)."""
-    route = DOWNLOADS[kind]
+    return _endpoint(f"download_{kind.name.lower()}", serve_download, DOWNLOADS[kind])
 
+
+def _endpoint(
+    name: str, handler: Callable[[Request, R], Awaitable[Response]], route: R
+) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        return await serve_download(request, route)
+        return await handler(request, route)
 
-    endpoint.__name__ = f"download_{kind.name.lower()}"
+    endpoint.__name__ = name
     return endpoint
 
 
@@ -219,6 +224,18 @@ class UploadRoute:
     store: Callable[[Upload], Awaitable[dict[str, object]]]
 
 
+def _described(type_name: str, row_id: int, file: StoredFile, **extra: object) -> dict[str, object]:
+    """An uploaded file as the 201 answer gives it: its global ID, ``extra`` fields, name,
+    media type and size in bytes."""
+    return {
+        "id": global_id(type_name, row_id),
+        **extra,
+        "name": file.name,
+        "contentType": file.content_type,
+        "size": file.size,
+    }
+
+
 async def _store_page_attachment(upload: Upload) -> dict[str, object]:
     attachment = await attachments.attach(
         upload.user,
@@ -230,13 +247,9 @@ async def _store_page_attachment(upload: Upload) -> dict[str, object]:
         declared_size=upload.declared_size,
     )
     return {
-        "attachment": {
-            "id": global_id("Attachment", attachment.id),
-            "name": attachment.name,
-            "version": attachment.version,
-            "contentType": attachment.content_type,
-            "size": attachment.size,
-        }
+        "attachment": _described(
+            "Attachment", attachment.id, attachment, version=attachment.version
+        )
     }
 
 
@@ -251,14 +264,7 @@ async def _store_request_file(upload: Upload) -> dict[str, object]:
         customer_id=node_pk(customer, "Customer") if customer else None,
         declared_size=upload.declared_size,
     )
-    return {
-        "attachment": {
-            "id": global_id("RequestAttachment", file.id),
-            "name": file.name,
-            "contentType": file.content_type,
-            "size": file.size,
-        }
-    }
+    return {"attachment": _described("RequestAttachment", file.id, file)}
 
 
 async def _store_library_version(upload: Upload) -> dict[str, object]:
@@ -272,15 +278,7 @@ async def _store_library_version(upload: Upload) -> dict[str, object]:
         label=upload.param("label"),
         note=upload.param("note"),
     )
-    return {
-        "version": {
-            "id": global_id("DocumentVersion", version.id),
-            "number": version.number,
-            "name": version.name,
-            "contentType": version.content_type,
-            "size": version.size,
-        }
-    }
+    return {"version": _described("DocumentVersion", version.id, version, number=version.number)}
 
 
 async def _store_business_document_pdf(upload: Upload) -> dict[str, object]:
@@ -350,13 +348,7 @@ async def receive_upload(request: Request, route: UploadRoute) -> Response:
 
 def uploader(kind: DownloadKind) -> Endpoint:
     """The endpoint storing uploads of ``kind`` (:func:`receive_upload`)."""
-    route = UPLOADS[kind]
-
-    async def endpoint(request: Request) -> Response:
-        return await receive_upload(request, route)
-
-    endpoint.__name__ = f"upload_{kind.name.lower()}"
-    return endpoint
+    return _endpoint(f"upload_{kind.name.lower()}", receive_upload, UPLOADS[kind])
 
 
 def _upload_error(error: AppError) -> JSONResponse:

@@ -12,10 +12,11 @@ from strawberry.permission import PermissionExtension
 
 from actions.business_documents import effective_status
 from domain import policy
-from domain.tokens import DownloadKind, issue_download_token
+from domain.tokens import DownloadKind
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
+from graphql_schema.downloads import download_link
 from graphql_schema.permissions import CanSeeBudget
 from graphql_schema.projects.types import Project
 from graphql_schema.relay import global_id
@@ -119,15 +120,8 @@ class BusinessDocument(FromRow, relay.Node):
     def pdf_url(self, info: Info) -> str | None:
         if not self.row.pdf_key:
             return None
-        viewer = info.context.require_viewer()
-        token = issue_download_token(
-            info.context.settings,
-            viewer.id,
-            info.context.session_id or "",
-            self.row.id,
-            kind=DownloadKind.BUSINESS_DOCUMENT_PDF,
-        )
-        return f"/business-documents/{global_id('BusinessDocument', self.row.id)}/pdf?token={token}"
+        path = f"/business-documents/{global_id('BusinessDocument', self.row.id)}/pdf"
+        return download_link(info, path, DownloadKind.BUSINESS_DOCUMENT_PDF, self.row.id)
 
     @strawberry.field(
         description="Whether you may accept or decline it now (a SENT quote, not expired, "

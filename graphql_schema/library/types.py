@@ -11,9 +11,10 @@ from strawberry import relay
 from actions import library
 from domain import extraction
 from domain import library as rules
-from domain.tokens import DownloadKind, issue_download_token
+from domain.tokens import DownloadKind
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
+from graphql_schema.downloads import download_link
 from graphql_schema.relay import global_id
 from graphql_schema.rows import FromRow
 from models import DocumentAcknowledgement as AcknowledgementRow
@@ -103,15 +104,8 @@ class DocumentVersion(FromRow, relay.Node):
     def download_url(self, info: Info) -> str | None:
         if self.row.deleted_at is not None:
             return None
-        viewer = info.context.require_viewer()
-        token = issue_download_token(
-            info.context.settings,
-            viewer.id,
-            info.context.session_id or "",
-            self.row.id,
-            kind=DownloadKind.LIBRARY_VERSION,
-        )
-        return f"/library/versions/{global_id('DocumentVersion', self.row.id)}?token={token}"
+        path = f"/library/versions/{global_id('DocumentVersion', self.row.id)}"
+        return download_link(info, path, DownloadKind.LIBRARY_VERSION, self.row.id)
 
     @strawberry.field(
         description="Who acknowledged this version and when (staff only; empty for others)."

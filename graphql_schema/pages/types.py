@@ -13,9 +13,10 @@ from actions.notifications import watchers_of_page
 from domain import policy
 from domain.diffing import MYERS_BUDGET, Budget, diff_text, off_the_loop
 from domain.errors import NotFound
-from domain.tokens import DownloadKind, issue_download_token
+from domain.tokens import DownloadKind
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
+from graphql_schema.downloads import download_link
 from graphql_schema.enums import Visibility, WatchLevel
 from graphql_schema.pages.drafts import PageDraft
 from graphql_schema.permissions import IsStaff, rule
@@ -133,15 +134,8 @@ class Attachment(FromRow, relay.Node):
         )
     )
     def download_url(self, info: Info) -> str:
-        viewer = info.context.require_viewer()
-        token = issue_download_token(
-            info.context.settings,
-            viewer.id,
-            info.context.session_id or "",
-            self.row.id,
-            kind=DownloadKind.ATTACHMENT,
-        )
-        return f"/attachments/{global_id('Attachment', self.row.id)}?token={token}"
+        path = f"/attachments/{global_id('Attachment', self.row.id)}"
+        return download_link(info, path, DownloadKind.ATTACHMENT, self.row.id)
 
 
 @strawberry.type(description="Someone who is told of a page's updates, and at what level.")

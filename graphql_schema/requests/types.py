@@ -16,10 +16,11 @@ from domain import policy
 from domain import sla as clocks
 from domain.business_hours import BusinessCalendar as Calendar
 from domain.sla import RequestHistory, SlaState, SlaTargets, StatusChange, compute_sla
-from domain.tokens import DownloadKind, issue_download_token
+from domain.tokens import DownloadKind
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
+from graphql_schema.downloads import download_link
 from graphql_schema.enums import Visibility
 from graphql_schema.permissions import IsStaff, rule
 from graphql_schema.projects.types import Project
@@ -166,15 +167,8 @@ class RequestAttachment(FromRow, relay.Node):
         )
     )
     def download_url(self, info: Info) -> str:
-        viewer = info.context.require_viewer()
-        token = issue_download_token(
-            info.context.settings,
-            viewer.id,
-            info.context.session_id or "",
-            self.row.id,
-            kind=DownloadKind.REQUEST_FILE,
-        )
-        return f"/request-attachments/{global_id('RequestAttachment', self.row.id)}?token={token}"
+        path = f"/request-attachments/{global_id('RequestAttachment', self.row.id)}"
+        return download_link(info, path, DownloadKind.REQUEST_FILE, self.row.id)
 
 
 @strawberry.type(description="An item of a request's checklist: a document the provider expects.")
