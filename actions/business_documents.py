@@ -25,7 +25,7 @@ from actions._common import audit, name_text, now, wake_webhooks
 from actions.attachments import content_used, sniff
 from actions.jobs import JobContext, cancel, enqueue, job_handler
 from actions.unit_of_work import UnitOfWork, unit_of_work
-from actions.upserts import Upserted, check_external_id, check_source, object_id
+from actions.upserts import Upserted, check_external_id, check_source, customer_of, object_id
 from domain import policy
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from infra.storage import BlobStorage, StoredBlob, TooLarge
@@ -335,16 +335,7 @@ async def _race_safe(
 async def _customer_id(
     actor: User, source: str, customer_id: int | None, customer_external_id: str | None
 ) -> int:
-    if (customer_id is None) == (customer_external_id is None):
-        raise BadUserInput(
-            "Give customerId or customerExternalId (one of them).", field="customerId"
-        )
-    if customer_external_id is not None:
-        customer_id = await object_id(source, ExternalKind.CUSTOMER, customer_external_id)
-        if customer_id is None:
-            raise NotFound("customer")
-    assert customer_id is not None
-    customer = await policy.get_visible(policy.visible_customers(actor), customer_id, "customer")
+    customer = await customer_of(actor, source, customer_id, customer_external_id)
     if not await policy.can_manage_business_documents(actor, customer.id):
         raise Forbidden("Only the customer's account team or an administrator may do this.")
     return customer.id
@@ -378,6 +369,7 @@ async def upsert_business_document(
     owner = await _customer_id(actor, source, customer_id, customer_external_id)
     project_id = fields.project_id
     if project_external_id is not None:
+        project_external_id = check_external_id(project_external_id, "projectExternalId")
         project_id = await object_id(source, ExternalKind.PROJECT, project_external_id)
         if project_id is None:
             raise NotFound("project")

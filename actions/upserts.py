@@ -223,7 +223,7 @@ async def _update_customer(
         )
 
 
-async def _customer_of(
+async def customer_of(
     actor: User, source: str, customer_id: int | None, customer_external_id: str | None
 ) -> Customer:
     """The customer named by ID or by its external ID of ``source`` (exactly one of them),
@@ -233,6 +233,7 @@ async def _customer_of(
             "Give customerId or customerExternalId (one of them).", field="customerId"
         )
     if customer_external_id is not None:
+        customer_external_id = check_external_id(customer_external_id, "customerExternalId")
         customer_id = await object_id(source, ExternalKind.CUSTOMER, customer_external_id)
         if customer_id is None:
             raise NotFound("customer")
@@ -257,7 +258,7 @@ async def upsert_project(
     await _require_sync(actor)
     _refuse_contacts(actor)
     source, external_id = check_source(source), check_external_id(external_id)
-    customer = await _customer_of(actor, source, customer_id, customer_external_id)
+    customer = await customer_of(actor, source, customer_id, customer_external_id)
 
     async def attempt() -> Upserted[Project]:
         async with unit_of_work():
@@ -331,14 +332,17 @@ async def upsert_contact(
     account."""
     await _require_sync(actor)
     source, external_id = check_source(source), check_external_id(external_id)
-    customer = await _customer_of(actor, source, customer_id, customer_external_id)
+    customer = await customer_of(actor, source, customer_id, customer_external_id)
     if not await policy.can_manage_contacts(actor, customer.id):
         raise Forbidden("Only the customer's lead contacts and account team may do this.")
     if role.is_staff:
         raise BadUserInput("A contact's role is CUSTOMER_ADMIN or CUSTOMER_MEMBER.", field="role")
     email = accounts.normalise_email(email)
     name = name_text(name, "name", NAME_MAX_LENGTH)
-    project_ids = await _project_ids(source, customer, project_external_ids or [])
+    project_external_ids = [
+        check_external_id(external, "projectExternalIds") for external in project_external_ids or []
+    ]
+    project_ids = await _project_ids(source, customer, project_external_ids)
 
     async def attempt() -> Upserted[User]:
         async with unit_of_work():

@@ -19,6 +19,7 @@ from tests.browser import (
     Server,
     browser,
     call_api,
+    client_behaviour,
     web_build,
 )
 from tests.mailed import maildir_link, server_maildir
@@ -33,6 +34,9 @@ ACCEPT = """mutation ($token: String!, $password: String!) {
   acceptInvitation(input: {token: $token, password: $password}) { accessToken } }"""
 FIRST_PASSWORD = "the first long passphrase 1"
 NEW_PASSWORD = "the second long passphrase 2"
+
+# the server's side of these is tested on both databases by the API tests
+pytestmark = client_behaviour
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import DESKTOP, Api, People, Server, browser, people, web_build
+from tests.browser import (
+    DESKTOP,
+    Api,
+    People,
+    Server,
+    browser,
+    client_behaviour,
+    people,
+    web_build,
+)
 
 __all__ = ["browser", "people", "web_build"]  # fixtures this module's tests use
+
+# the server's side of these is tested on both databases by the API tests
+pytestmark = client_behaviour
 
 ADMIN = "admin@provider.example"
 ANNA = "anna@acme.example"

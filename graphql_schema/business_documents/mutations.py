@@ -10,6 +10,7 @@ from decimal import Decimal
 import strawberry
 
 from actions import business_documents as documents
+from actions.upserts import check_external_id, check_source
 from domain import policy
 from graphql_schema.business_documents.types import BusinessDocument
 from graphql_schema.context import Info
@@ -86,12 +87,13 @@ class Mutation:
         self, info: Info, input: UpsertBusinessDocumentInput
     ) -> UpsertBusinessDocumentPayload:
         viewer = info.context.require_viewer()
-        existing = await DocumentRow.get_or_none(source=input.source, external_id=input.external_id)
+        source, external_id = check_source(input.source), check_external_id(input.external_id)
+        existing = await DocumentRow.get_or_none(source=source, external_id=external_id)
         done = await documents.upsert_business_document(
             viewer,
             info.context.bus,
-            source=input.source,
-            external_id=input.external_id,
+            source=source,
+            external_id=external_id,
             fields=input.to_fields(existing.status if existing else None),
             customer_id=node_pk(input.customer_id, "Customer") if input.customer_id else None,
             customer_external_id=input.customer_external_id,

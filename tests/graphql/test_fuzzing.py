@@ -51,6 +51,7 @@ from tests.live import GraphQLSocket, serve
 from tests.world import World
 
 CUSTOM_SCALARS = {
+    "Date": st.sampled_from(["2026-11-23", "2026-02-30", "tomorrow", ""]).map(nodes.String),
     "DateTime": st.sampled_from(["2026-11-23T08:00:00+00:00", "yesterday", ""]).map(nodes.String),
     "Decimal": st.sampled_from(["1.50", "-3", "1e400", "NaN", "x"]).map(nodes.String),
     "JSON": st.sampled_from(["{}", "[1, 2]", '"x"']).map(nodes.String),
@@ -271,6 +272,7 @@ _PLAIN = {
     "Int": 1,
     "Float": 1.0,
     "Decimal": "10",
+    "Date": "2026-11-23",
     "DateTime": "2026-11-23T08:00:00+00:00",
     "JSON": {},
 }

@@ -138,6 +138,7 @@ function start(): void {
     releaseAll();
     await stopShell();
     await session.logout();
+    shownHash = "#/"; // the sign-in view below is that address's: no second one on hashchange
     window.location.hash = "#/";
     signIn("You are signed out.");
   });
