@@ -221,8 +221,20 @@ async def _empty_all_tables(database_url: str) -> None:
     conn = connections.get("default")
     tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
     if is_postgres(database_url):
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        # DELETE, not TRUNCATE: on a few rows each it is several times cheaper (TRUNCATE makes
+        # new files for every table); the foreign keys' triggers are off meanwhile (the suite
+        # connects as a superuser), and the id sequences start again at 1
+        _, rows = await conn.execute_query(
+            "SELECT schemaname || '.' || sequencename AS name FROM pg_sequences "
+            "WHERE schemaname = current_schema()"
+        )
+        restarts = ", ".join(f"setval('{row['name']}', 1, false)" for row in rows)
+        statements = ["SET session_replication_role = replica"]
+        statements += [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (names from the models)
+        statements += ["SET session_replication_role = DEFAULT"]
+        if restarts:
+            statements.append(f"SELECT {restarts}")
+        await conn.execute_script(";\n".join(statements))
         return
     statements = ["PRAGMA foreign_keys = OFF"]
     statements += [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (names from the models)
