@@ -210,7 +210,7 @@ async def people(browser: Browser, server: Server) -> AsyncIterator[People]:
 client_behaviour = pytest.mark.skipif(
     is_postgres(os.environ.get("DATABASE_URL", "")),
     reason="what the web client does (focus, dialogs, names) is alike on either database; "
-    "checked on SQLite, while the keyboard journeys and tests/test_web_client.py run on both",
+    "checked on SQLite",
 )
 """For browser tests of the client's own behaviour: run on SQLite only, to keep CI's second
 (PostgreSQL) run short; the server's behaviour on PostgreSQL is covered by the API tests."""
