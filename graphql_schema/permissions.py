@@ -24,6 +24,7 @@ from strawberry.schema_directive import Location, StrawberrySchemaDirective
 from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.varies import Varies
+from models import Customer
 
 
 class Rule(BasePermission):
@@ -88,8 +89,8 @@ class IsAdmin(Rule):
 
 
 class CanSeeBudget(Rule):
-    """Staff, and the lead contacts of the customer the project belongs to; others read
-    null with FORBIDDEN."""
+    """Staff, and the lead contacts of the customer (or of the customer the project or
+    document belongs to); others read null with FORBIDDEN."""
 
     message = "Only staff and the customer's lead contacts may see budgets."
     error_extensions = {"code": "FORBIDDEN"}
@@ -98,7 +99,9 @@ class CanSeeBudget(Rule):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer
-        return viewer is not None and policy.can_see_budget(viewer, source.row.customer_id)
+        row = source.row
+        customer_id = row.id if isinstance(row, Customer) else row.customer_id
+        return viewer is not None and policy.can_see_budget(viewer, customer_id)
 
 
 class CanSeeEmail(Rule):

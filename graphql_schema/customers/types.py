@@ -12,13 +12,14 @@ from domain import policy
 from graphql_schema.accounts.types import User
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus, WatchLevel
-from graphql_schema.permissions import IsStaff, rule
+from graphql_schema.permissions import CanSeeBudget, IsStaff, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
 from models import Customer as CustomerRow
 
 if TYPE_CHECKING:
+    from graphql_schema.budgets.types import BudgetOverview, YearReview
     from graphql_schema.projects.types import Project
 
 
@@ -51,6 +52,29 @@ class Customer(FromRow, relay.Node):
     @strawberry.field(extensions=rule(IsStaff), description="Commercial figure, staff only.")
     def annual_budget(self) -> Decimal | None:
         return self.row.annual_budget
+
+    @strawberry.field(
+        extensions=rule(CanSeeBudget),
+        description="The annual budget against what all its projects spent and committed, "
+        "monthly burn and the year-end projection, per currency.",
+    )
+    async def budget_overview(
+        self,
+    ) -> Annotated[BudgetOverview, strawberry.lazy("graphql_schema.budgets.types")] | None:
+        from graphql_schema.budgets.types import customer_overview
+
+        return await customer_overview(self.row)
+
+    @strawberry.field(
+        extensions=rule(CanSeeBudget),
+        description="A review of each past year with spending or requests, newest first.",
+    )
+    async def year_reviews(
+        self,
+    ) -> list[Annotated[YearReview, strawberry.lazy("graphql_schema.budgets.types")]] | None:
+        from graphql_schema.budgets.types import customer_reviews
+
+        return await customer_reviews(self.row)
 
     @strawberry.field(
         metadata=SAME_FOR_EVERY_READER,

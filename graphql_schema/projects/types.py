@@ -22,6 +22,7 @@ from models import ProjectStatusChange as StatusChangeRow
 from realtime.stream import encode_cursor
 
 if TYPE_CHECKING:
+    from graphql_schema.budgets.types import BudgetOverview
     from graphql_schema.microposts.types import Micropost
     from graphql_schema.pages.types import Page
 
@@ -53,6 +54,18 @@ class Project(FromRow, relay.Node):
     @strawberry.field(extensions=rule(CanSeeBudget))
     def budget(self) -> Decimal | None:
         return self.row.budget
+
+    @strawberry.field(
+        extensions=rule(CanSeeBudget),
+        description="Budget, spent, committed, remaining, monthly burn and the year-end "
+        "projection, per currency.",
+    )
+    async def budget_overview(
+        self,
+    ) -> Annotated[BudgetOverview, strawberry.lazy("graphql_schema.budgets.types")] | None:
+        from graphql_schema.budgets.types import project_overview
+
+        return await project_overview(self.row)
 
     @strawberry.field(description="The states the workflow allows next.")
     def allowed_transitions(self) -> list[ProjectStatus]:
