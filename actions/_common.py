@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 
+from actions import audit as audit_trail
 from actions.jobs import enqueue
 from domain import webhooks
 from domain.errors import BadUserInput
@@ -135,14 +136,19 @@ async def audit(
     action: str,
     *,
     actor: User | None = None,
+    subject: User | int | None = None,
     target: str = "",
     client_address: str = "",
     **details: Any,
 ) -> AuditEntry:
-    return await AuditEntry.create(
-        action=action,
-        actor_id=actor.id if actor else None,
+    """Append an entry to the audit trail (actions/audit.py): ``details`` are JSON values
+    without names or e-mail addresses; ``subject`` is the user it is about, by default the
+    one a ``user:<id>`` target names."""
+    return await audit_trail.append(
+        action,
+        actor=actor,
+        subject=subject,
         target=target,
-        client_address=client_address[:64],
+        client_address=client_address,
         details=details,
     )

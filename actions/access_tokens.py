@@ -73,7 +73,6 @@ async def _create(
             target=f"access_token:{row.id}",
             client_address=client_address,
             owner=owner.id,
-            name=name,
             scopes=cleaned,
             expires_at=expires_at.isoformat(),
         )

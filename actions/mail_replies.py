@@ -81,7 +81,7 @@ async def _refuse(
                 actor=user,
                 target=_target(recipient),
                 reason=reason,
-                sender=sender[:254],
+                senderDomain=sender.rpartition("@")[2][:254],  # the person's address: never
             )
     except Exception:  # the refusal stands even if it cannot be recorded
         log.exception("Recording a refused reply by mail failed")

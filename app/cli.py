@@ -1,5 +1,5 @@
 """The ``extranet`` command: serve, run background jobs, migrate, load demo data, create
-and list customers, create users, prune the event log.
+and list customers, create users, prune the event log, check the audit trail's chain.
 
 A database (or Redis) that cannot be used stops any command with one line naming the
 setting, its URL without the password, and what failed; the exit code is then 1.
@@ -344,6 +344,33 @@ def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
     return _run_with_database(settings, job)
 
 
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
+def cmd_verify_audit(settings: Settings, _args: argparse.Namespace) -> int:
+    from actions.audit import verify
+
+    async def job(_bus: EventBus) -> int:
+        outcome = await verify()
+        if outcome.broken is not None:
+            print(
+                f"The audit chain is broken at {outcome.broken} "
+                f"({_entries(outcome.checked)} before it hold).",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"The audit chain holds: {_entries(outcome.checked)} checked.")
+        if outcome.unchained:
+            print(
+                f"{_entries(outcome.unchained)} not chained yet "
+                "(written before the chain; chained by the next entry written)."
+            )
+        return 0
+
+    return _run_with_database(settings, job)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
@@ -440,6 +467,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", "--force", action="store_true", help="allow ages below 1 day (0 included)"
     )
     prune.set_defaults(handler=cmd_prune_events)
+
+    sub.add_parser(
+        "verify-audit",
+        help="check the audit trail's hash chain; exit status 1 naming the first broken link",
+    ).set_defaults(handler=cmd_verify_audit)
 
     user = sub.add_parser("create-user", help="add a user; the password is read from stdin")
     user.add_argument("email")

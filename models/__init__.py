@@ -41,6 +41,7 @@ from models.microposts import Micropost, MicropostEdit, MicropostMention, Microp
 from models.notifications import Notification, NotificationReason
 from models.pages import Page, PageDraft, PageRevision
 from models.persisted import PersistedDocument
+from models.personal_data import ExportStatus, PersonalDataExport
 from models.projects import Project, ProjectMembership, ProjectStatus, ProjectStatusChange
 from models.requests import (
     BusinessCalendar,
@@ -99,6 +100,7 @@ __all__ = [
     "EventKind",
     "EventLogHorizon",
     "ExpectedDocument",
+    "ExportStatus",
     "ExternalId",
     "ExternalKind",
     "IdempotentRequest",
@@ -127,6 +129,7 @@ __all__ = [
     "PasswordResetToken",
     "PendingMail",
     "PersistedDocument",
+    "PersonalDataExport",
     "Project",
     "ProjectMembership",
     "ProjectStatus",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -10,10 +11,23 @@ if TYPE_CHECKING:
     from models.customers import Customer
 
 
+def new_pseudonym() -> str:
+    """A random pseudonymous ID for a user (32 hex digits), drawn once and never derived
+    from anything about them: what the audit trail names them by."""
+    return secrets.token_hex(16)
+
+
 class User(TimestampedModel):
     """A person who signs in: provider staff (no customer) or a customer's contact."""
 
     id = fields.IntField(primary_key=True)
+    pseudonym = fields.CharField(
+        max_length=32,
+        default=new_pseudonym,
+        db_default="",
+        db_index=True,
+        description="Random ID that audit entries name the user by",
+    )
     email = fields.CharField(max_length=254, unique=True)
     # unique within a customer's contacts and the provider's staff (see accounts.unique_handle)
     handle = fields.CharField(max_length=40, db_index=True)
@@ -44,6 +58,12 @@ class User(TimestampedModel):
     )
     deactivated_at = fields.DatetimeField(
         null=True, description="When it was deactivated (null while it may sign in)"
+    )
+    erased_at = fields.DatetimeField(
+        null=True, description="When its personal data was erased (a tombstone since)"
+    )
+    tombstone_number = fields.IntField(
+        null=True, description="Its number among the erased accounts of its customer or staff"
     )
 
     class Meta:
@@ -171,17 +191,29 @@ class KnownSignInAddress(TimestampedModel):
 
 
 class AuditEntry(TimestampedModel):
-    """Who did what sensitive thing when. Append-only."""
+    """Who did what sensitive thing when. Append-only, hash-chained (domain/audit_chain.py):
+    ``entry_hash`` is the SHA-256 of the entry's pseudonymous content (sequence, time,
+    action, ``actor_ref``, ``subject_ref``, target, details) and ``previous_hash``.
+    ``actor_id``, ``subject_id`` and ``client_address`` are outside the hashed content."""
 
     id = fields.BigIntField(primary_key=True)
+    sequence = fields.BigIntField(null=True, unique=True, description="Its place in the chain")
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     actor_id: int | None
+    actor_ref = fields.CharField(max_length=32, default="", db_default="")
+    subject: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    subject_id: int | None
+    subject_ref = fields.CharField(max_length=32, default="", db_default="", db_index=True)
     action = fields.CharField(max_length=64, db_index=True)
     target = fields.CharField(max_length=200, default="")
     client_address = fields.CharField(max_length=64, default="")
     details: dict[str, object] = fields.JSONField(default=dict)
+    previous_hash = fields.CharField(max_length=64, default="", db_default="")
+    entry_hash = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "audit_entries"

@@ -32,6 +32,19 @@ class AuditEntry(FromRow):
             return None
         return await load_user(info, self.row.actor_id)
 
+    @strawberry.field(
+        metadata=SAME_FOR_EVERY_READER,
+        description="Whom it is about, if a person (a tombstone once their data was erased).",
+    )
+    async def subject(self, info: Info) -> User | None:
+        if self.row.subject_id is None:
+            return None
+        return await load_user(info, self.row.subject_id)
+
+    @strawberry.field(description="Its place in the hash chain (null until chained).")
+    def sequence(self) -> int | None:
+        return None if self.row.sequence is None else int(self.row.sequence)
+
     @strawberry.field(description="Particulars of the action.")
     def details(self) -> JSON:
         return cast(JSON, orjson.loads(orjson.dumps(self.row.details)))
