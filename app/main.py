@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -41,15 +41,15 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
-from tortoise import connections
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from actions import access_tokens
-from app import document_files, files
+from app import document_files, files, kpi_csv
 from app.collector import tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
+from app.health import healthz, readyz
 from app.idempotency import IdempotentMutations
 from app.mail_gateway import start_gateway
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
@@ -65,7 +65,7 @@ from domain.auth import (
     session_user,
     signed_out_reason,
 )
-from domain.availability import RETRY_AFTER, as_unavailable, retry_after
+from domain.availability import as_unavailable, retry_after
 from domain.errors import AppError
 from domain.scopes import looks_like_token
 from domain.throttle import LoginThrottle, attempt_store
@@ -76,7 +76,7 @@ from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads
-from infra.redis_clients import is_redis_url, redis_connections
+from infra.redis_clients import redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
 from realtime.activity import foreground_of, keep_renewed
@@ -85,8 +85,6 @@ from realtime.channels import sessions_channel
 from realtime.sockets import keep_counted, socket_registry
 
 log = logging.getLogger("extranet")
-
-HEALTH_TIMEOUT = 2.0  # seconds each service has to answer /healthz
 
 
 def _malformed_subscribe(message: Mapping[str, object]) -> str | None:
@@ -473,33 +471,6 @@ async def _close_when_ended(
             await asyncio.sleep(1.0)
 
 
-async def health(request: Request) -> JSONResponse:
-    """``{"status": "ok", "database": "ok", "redis": "ok"}`` (``redis`` only when used), or
-    503 with ``"status": "unavailable"``, the service that does not answer marked
-    ``"unavailable"``, and ``Retry-After``."""
-    graphql: ExtranetGraphQL = request.app.state.graphql
-    probes: dict[str, Callable[[], Awaitable[object]]] = {"database": _select_one}
-    if is_redis_url(graphql.settings.broadcast_url):
-        probes["redis"] = graphql.sockets.ping
-    body = {"status": "ok"}
-    for service, probe in probes.items():
-        try:
-            async with asyncio.timeout(HEALTH_TIMEOUT):
-                await probe()
-        except Exception as error:
-            log.warning("Health check: %s does not answer (%s)", service, type(error).__name__)
-            body[service] = body["status"] = "unavailable"
-        else:
-            body[service] = "ok"
-    if body["status"] == "ok":
-        return JSONResponse(body)
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER)})
-
-
-async def _select_one() -> None:
-    await connections.get("default").execute_query("SELECT 1")
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     redis = redis_connections(settings.broadcast_url)  # the process's pool, closed last
@@ -545,7 +516,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", limited),  # other methods: a JSON 405 (app/graphql_http.py)
             WebSocketRoute("/graphql", limited),
-            Route("/healthz", health),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/requests/attachments", files.upload_for_requests, methods=["POST"]),
             Route(
@@ -568,6 +540,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             Route("/library/versions/{version}", files.download_library_version, methods=["GET"]),
+            Route("/kpis/{kpi}.csv", kpi_csv.download, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),
             *(graphiql_routes() if settings.graphiql else []),

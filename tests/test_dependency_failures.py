@@ -52,6 +52,11 @@ ATTACHMENTS = """query ($page: ID!) { node(id: $page) { ... on Page {
 INTERNAL_TEXT = ("errno", "refused", "asyncpg", "redis", "traceback", "connect call")
 
 
+def failing(health: dict[str, Any]) -> list[str]:
+    """The checks of a /readyz answer that fail."""
+    return [name for name, [check] in health["checks"].items() if check["status"] == "fail"]
+
+
 class Http:
     """One server process over HTTP, signed in as someone (or no one)."""
 
@@ -199,13 +204,13 @@ async def test_while_the_database_is_away_every_channel_answers_service_unavaila
             # uploads and downloads too
             assert_unavailable(await anna.upload(page, b"during"))
             assert_unavailable(await anna.get(download))
-            # /healthz names the database
+            # /readyz names the database; /healthz, the process, still answers
             for address in (first, second):
-                health = await Http(address).get("/healthz")
-                assert health.status_code == 503
-                assert health.json() == {"status": "unavailable", "database": "unavailable",
-                                         "redis": "ok"}  # fmt: skip
-                assert int(health.headers["retry-after"]) > 0
+                ready = await Http(address).get("/readyz")
+                assert ready.status_code == 503
+                assert failing(ready.json()) == ["database:responseTime"]
+                assert int(ready.headers["retry-after"]) > 0
+                assert (await Http(address).get("/healthz")).status_code == 200
             # a new websocket is closed with 1011 after connection_init, with a reason
             async with GraphQLSocket.open(first, anna.token) as late:
                 code, reason = await closed_with(late)
@@ -233,12 +238,12 @@ async def test_while_the_database_is_away_every_channel_answers_service_unavaila
             await idle.send({"id": "again", "type": "subscribe", "payload": {"query": ME}})
             again = await reply(idle, "again")
             assert again["payload"]["data"] == {"me": {"name": "Anna Lead (Acme)"}}
-        # and new sockets, uploads, downloads and /healthz work again
+        # and new sockets, uploads, downloads and /readyz work again
         async with GraphQLSocket.open(first, anna.token) as fresh:
             assert (await fresh.receive())["type"] == "connection_ack"
         assert (await anna.upload(page, b"after")).status_code == 201
         assert (await anna.get(download)).status_code == 200
-        assert (await anna.get("/healthz")).json()["status"] == "ok"
+        assert (await anna.get("/readyz")).json()["status"] == "pass"
         # and a restart while no request comes leaves no stale pooled connection behind
         own_postgres.stop()
         own_postgres.start()
@@ -271,11 +276,10 @@ async def test_while_redis_is_away_no_sign_in_or_socket_goes_unprotected(
             async with GraphQLSocket.open(first, anna.token) as late:
                 code, _ = await closed_with(late)
             assert code == 1011
-            # /healthz names Redis
-            health = await anna.get("/healthz")
-            assert health.status_code == 503
-            assert health.json() == {"status": "unavailable", "database": "ok",
-                                     "redis": "unavailable"}  # fmt: skip
+            # /readyz names Redis
+            ready = await anna.get("/readyz")
+            assert ready.status_code == 503
+            assert failing(ready.json()) == ["redis:responseTime"]
             # what needs only the database still serves, posting included
             assert (await anna.data(ME)) == {"me": {"name": "Anna Lead (Acme)"}}
             await anna.data(POST, project=portal["id"], body="while Redis is away")
