@@ -63,6 +63,7 @@ JOB_MODULES: tuple[str, ...] = (
     "actions.account_lifecycle",
     "actions.business_documents",
     "actions.idempotency",
+    "actions.interactions",
     "actions.library",
     "actions.library_text",
     "actions.mail",

@@ -152,6 +152,12 @@ def can_see_budget(viewer: User, customer_id: int) -> bool:
     return viewer.is_staff or is_lead_contact(viewer, customer_id)
 
 
+def can_see_kpis(viewer: User, customer_id: int | None) -> bool:
+    """The KPIs of a customer: staff (of any customer, and of all together with
+    ``customer_id`` None), and the customer's lead contacts (their own only)."""
+    return viewer.is_staff or is_lead_contact(viewer, customer_id)
+
+
 def can_see_email(viewer: User, user: User) -> bool:
     """A user's email address: the user themself, staff, and their customer's lead
     contacts."""

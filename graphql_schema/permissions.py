@@ -293,6 +293,13 @@ class CanManageBusinessDocuments(ObjectRule):
     predicate = policy.can_manage_business_documents
 
 
+class CanSeeKpis(ObjectRule):
+    """Staff, for any customer and for all customers together; a customer's lead contacts
+    for their own customer (another customer's ID answers NOT_FOUND); others FORBIDDEN."""
+
+    predicate = policy.can_see_kpis
+
+
 class CanDecideQuote(ObjectRule):
     """The customer's lead contacts and its account team; only a SENT quote whose due date
     has not passed (BAD_USER_INPUT otherwise)."""

@@ -29,6 +29,7 @@ from graphql_schema.inputs import CheckedInputs
 from graphql_schema.integrations import tokens as integrations_tokens
 from graphql_schema.integrations import upserts as integrations_upserts
 from graphql_schema.integrations.scopes import declare_scopes
+from graphql_schema.kpis import queries as kpis_queries
 from graphql_schema.library import mutations as library_mutations
 from graphql_schema.library import queries as library_queries
 from graphql_schema.limits import CheckedDocuments
@@ -74,6 +75,7 @@ Query = merge_types(
         notifications_queries.Query,
         mail_queries.Query,
         search_queries.Query,
+        kpis_queries.Query,
         audit_queries.Query,
         integrations_tokens.Query,
         webhooks_api.Query,

@@ -92,6 +92,8 @@ class Settings:
     # long an endpoint stays paused before it is disabled
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_disable_after: float = 3 * 86400.0  # seconds
+    # KPIs (README "KPIs"): days the counts of reads, searches and active contacts are kept
+    interactions_kept_days: int = 395
 
     @property
     def signing_key_id(self) -> str:
@@ -249,6 +251,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_job_settings(env),
         **_request_settings(env),
         **_webhook_settings(env),
+        interactions_kept_days=_int_setting(
+            env, "EXTRANET_INTERACTIONS_KEPT_DAYS", 395, 1, unit="days"
+        ),
     )
 
 

@@ -14,6 +14,13 @@ from models.customers import AccountTeamMembership, Customer, CustomerEmailDomai
 from models.events import Event, EventKind, EventLogHorizon
 from models.external_ids import ExternalId, ExternalKind
 from models.idempotency import IdempotentRequest
+from models.interactions import (
+    ContactActivityDay,
+    ContentKind,
+    ContentReadCount,
+    ReadingSession,
+    SearchCount,
+)
 from models.jobs import Job, JobStatus
 from models.library import (
     DocumentAcknowledgement,
@@ -88,6 +95,9 @@ __all__ = [
     "BusinessDocument",
     "BusinessDocumentKind",
     "BusinessDocumentStatus",
+    "ContactActivityDay",
+    "ContentKind",
+    "ContentReadCount",
     "Customer",
     "CustomerEmailDomain",
     "DocumentAcknowledgement",
@@ -134,6 +144,7 @@ __all__ = [
     "ProjectMembership",
     "ProjectStatus",
     "ProjectStatusChange",
+    "ReadingSession",
     "RecoveryCode",
     "RefreshToken",
     "ReminderKind",
@@ -147,6 +158,7 @@ __all__ = [
     "RequestType",
     "RequestTypeOffer",
     "Role",
+    "SearchCount",
     "SearchDocument",
     "SearchKind",
     "ServiceAccount",

@@ -62,6 +62,7 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "watches": ANY_TOKEN,
         "notifications": ANY_TOKEN,
         "search": "projects:read",
+        "kpis": NO_TOKEN,
         "auditLog": NO_TOKEN,
         "accessTokens": NO_TOKEN,
         "serviceAccounts": NO_TOKEN,

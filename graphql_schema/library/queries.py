@@ -7,13 +7,14 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from actions import library
+from actions.interactions import record_read
 from domain import library as rules
 from domain import policy
 from graphql_schema.context import Info
 from graphql_schema.library.types import Library, LibraryDocument, LibraryFolder
 from graphql_schema.permissions import CanSeeLibraryDocument, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, fetch_by_global_id, paginate
-from models import DocumentState, DocumentType
+from models import ContentKind, DocumentState, DocumentType
 from models import LibraryDocument as DocumentRow
 from models import User as UserRow
 
@@ -103,8 +104,10 @@ class Query:
 
     @strawberry.field(extensions=rule(CanSeeLibraryDocument))
     async def document(self, info: Info, id: strawberry.ID) -> LibraryDocument | None:
-        scope = rules.visible_documents(info.context.require_viewer())
-        return LibraryDocument.from_row(await fetch_by_global_id(scope, id, "LibraryDocument"))
+        viewer = info.context.require_viewer()
+        row = await fetch_by_global_id(rules.visible_documents(viewer), id, "LibraryDocument")
+        await record_read(viewer, ContentKind.DOCUMENT, row.id, info.context.session_id)
+        return LibraryDocument.from_row(row)
 
     @strawberry.field(
         extensions=rule(CanSeeLibraryDocument),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
+from actions.interactions import record_read
 from actions.projects import allowed_transitions
 from domain import policy
 from graphql_schema.accounts.types import User, load_user
@@ -17,6 +18,7 @@ from graphql_schema.permissions import CanSeeBudget, rule
 from graphql_schema.relay import DEFAULT_PAGE_SIZE, Connection, paginate
 from graphql_schema.rows import FromRow
 from graphql_schema.varies import BY_AUDIENCE, SAME_FOR_EVERY_READER
+from models import ContentKind
 from models import Project as ProjectRow
 from models import ProjectStatusChange as StatusChangeRow
 from realtime.stream import encode_cursor
@@ -103,6 +105,8 @@ class Project(FromRow, relay.Node):
         from graphql_schema.microposts.types import Micropost
 
         viewer = info.context.require_viewer()
+        if after is None:  # a read of the timeline, not of its next page
+            await record_read(viewer, ContentKind.TIMELINE, self.row.id, info.context.session_id)
         posts = policy.visible_microposts(viewer).filter(project_id=self.row.id, parent_id=None)
         return await paginate(
             posts, first=first, after=after, to_node=Micropost.from_row, newest_first=True

@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from tortoise.queryset import QuerySet
 
+from actions.interactions import record_search
 from domain import policy, search
 from graphql_schema.context import Info
 from graphql_schema.microposts.types import Micropost
@@ -53,6 +54,8 @@ class Query:
         viewer = info.context.require_viewer()
         check_page_size(first)
         found_hits = await search.search(viewer, query, limit=first, after=after)
+        if after is None:  # a search, not the next page of one
+            await record_search(viewer, query, found=found_hits.total > 0)
         # the scope is part of the search already; the rows are read through it once more
         found: dict[tuple[SearchKind, int], SearchItem] = {}
         for kind, (scope, to_node) in _KINDS.items():

@@ -1,0 +1,177 @@
+"""Recording what contacts read and search, for the KPIs, and deleting it when it is old.
+
+Only contacts are recorded (staff reading their customers' pages is the provider's work,
+not the customer's use). Each recording is one short transaction of upserts on counters
+(models/interactions.py): a read adds 1 to the object's count of the contact's customer for
+the day, notes that the contact was active that day and, once per sign-in session, when the
+session first read something; a search adds 1 to its terms' count of the day (and to the
+count of those that found nothing). Recording never fails the request that reads: an error
+is logged and the read answers as usual.
+
+The counts are kept ``EXTRANET_INTERACTIONS_KEPT_DAYS`` days: :func:`purge_interactions`
+deletes older ones, run daily by the ``interactions.purge`` job (scheduled by the first
+activity of each day, and by itself for the next day).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from tortoise import connections
+
+from actions._common import now
+from actions.jobs import JobContext, enqueue, job_handler
+from actions.unit_of_work import unit_of_work
+from models import (
+    ContactActivityDay,
+    ContentKind,
+    ContentReadCount,
+    ReadingSession,
+    SearchCount,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+PURGE = "interactions.purge"
+TERMS_MAX_LENGTH = 200
+
+
+def _marks(count: int) -> list[str]:
+    """``count`` placeholders in the database's style."""
+    if str(connections.get("default").capabilities.dialect) == "sqlite":
+        return ["?"] * count
+    return [f"${n}" for n in range(1, count + 1)]
+
+
+async def _execute(sql: str, values: list[Any]) -> list[dict[str, Any]]:
+    _, rows = await connections.get("default").execute_query(sql, values)
+    return [dict(row) for row in rows]
+
+
+def _customer_of(viewer: User) -> int | None:
+    """The customer a contact's interactions count for; None for staff (not recorded)."""
+    if viewer.is_staff or viewer.customer_id is None:
+        return None
+    return int(viewer.customer_id)
+
+
+def session_key(session_id: str) -> str:
+    """What a reading session is stored as: a digest of the session's ID."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+async def _note_activity(viewer: User, customer_id: int, moment: datetime) -> None:
+    """The contact was active on ``moment``'s day; the first activity of a day schedules
+    that day's purge."""
+    marks = _marks(3)
+    inserted = await _execute(
+        f"INSERT INTO {ContactActivityDay._meta.db_table} (user_id, customer_id, day) "  # noqa: S608
+        f"VALUES ({', '.join(marks)}) ON CONFLICT (user_id, day) DO NOTHING RETURNING id",
+        [viewer.id, customer_id, moment.date()],
+    )
+    if inserted:
+        await schedule_purge(moment)
+
+
+async def record_read(
+    viewer: User,
+    kind: ContentKind,
+    object_id: int,
+    session_id: str | None,
+    *,
+    moment: datetime | None = None,
+) -> None:
+    """Count a read by ``viewer`` of the page, library document or project timeline
+    ``object_id`` (see the module's docstring); nothing for staff. Never raises."""
+    customer_id = _customer_of(viewer)
+    if customer_id is None:
+        return
+    moment = moment or now()
+    try:
+        async with unit_of_work():
+            marks = _marks(4)
+            table = ContentReadCount._meta.db_table
+            await _execute(
+                f"INSERT INTO {table} (kind, object_id, customer_id, day, reads) "  # noqa: S608
+                f"VALUES ({', '.join(marks)}, 1) "
+                "ON CONFLICT (kind, object_id, customer_id, day) "
+                f"DO UPDATE SET reads = {table}.reads + 1",
+                [kind.value, object_id, customer_id, moment.date()],
+            )
+            await _note_activity(viewer, customer_id, moment)
+            if session_id:
+                marks = _marks(4)
+                await _execute(
+                    f"INSERT INTO {ReadingSession._meta.db_table} "  # noqa: S608
+                    "(session_key, user_id, customer_id, first_read_at) "
+                    f"VALUES ({', '.join(marks)}) ON CONFLICT (session_key) DO NOTHING",
+                    [session_key(session_id), viewer.id, customer_id, moment],
+                )
+    except Exception:  # a count lost is better than a read refused
+        log.warning("Could not record a read of %s %s", kind.value, object_id, exc_info=True)
+
+
+async def record_search(
+    viewer: User, query: str, *, found: bool, moment: datetime | None = None
+) -> None:
+    """Count a search by ``viewer`` with the terms of ``query`` (normalised; cut to
+    :data:`TERMS_MAX_LENGTH` characters) and whether it ``found`` anything; nothing for
+    staff or for a query without terms. Never raises."""
+    customer_id = _customer_of(viewer)
+    terms = " ".join(query.casefold().split())[:TERMS_MAX_LENGTH]
+    if customer_id is None or not terms:
+        return
+    moment = moment or now()
+    try:
+        async with unit_of_work():
+            marks = _marks(5)
+            table = SearchCount._meta.db_table
+            await _execute(
+                f"INSERT INTO {table} (customer_id, day, terms, searches, found_nothing) "  # noqa: S608
+                f"VALUES ({', '.join(marks)}) ON CONFLICT (customer_id, day, terms) "
+                f"DO UPDATE SET searches = {table}.searches + 1, "
+                f"found_nothing = {table}.found_nothing + excluded.found_nothing",
+                [customer_id, moment.date(), terms, 1, 0 if found else 1],
+            )
+            await _note_activity(viewer, customer_id, moment)
+    except Exception:  # a count lost is better than a search refused
+        log.warning("Could not record a search", exc_info=True)
+
+
+async def schedule_purge(moment: datetime) -> None:
+    """Schedule the purge of the day after ``moment`` (at 00:00 UTC), once per day; inside
+    the caller's unit of work."""
+    day = moment.astimezone(UTC).date() + timedelta(days=1)
+    due = datetime.combine(day, time(), tzinfo=UTC)
+    await enqueue(PURGE, {}, run_at=due, key=f"{PURGE}:{day.isoformat()}")
+
+
+async def purge_interactions(before: datetime | date) -> int:
+    """Delete the interaction counts of days before ``before`` (a date, or an aware
+    datetime whose UTC date is taken) and the reading sessions that first read before it;
+    answers how many rows were deleted."""
+    day = before.astimezone(UTC).date() if isinstance(before, datetime) else before
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    async with unit_of_work():
+        deleted = await ContentReadCount.filter(day__lt=day).delete()
+        deleted += await SearchCount.filter(day__lt=day).delete()
+        deleted += await ContactActivityDay.filter(day__lt=day).delete()
+        deleted += await ReadingSession.filter(first_read_at__lt=start).delete()
+    return deleted
+
+
+@job_handler(PURGE, max_attempts=3)
+async def purge_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Delete the interaction counts older than ``EXTRANET_INTERACTIONS_KEPT_DAYS``, and
+    schedule the next day's purge."""
+    deleted = await purge_interactions(
+        ctx.now - timedelta(days=ctx.settings.interactions_kept_days)
+    )
+    if deleted:
+        log.info("Deleted %d interaction counts past their retention", deleted)
+    async with unit_of_work():
+        await schedule_purge(ctx.now)

@@ -1,0 +1,1 @@
+"""KPIs: figures both sides trust, each with its definition, series and records."""
