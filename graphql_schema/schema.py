@@ -23,6 +23,8 @@ from graphql_schema.business_documents import (
 )
 from graphql_schema.customers import mutations as customers_mutations
 from graphql_schema.customers import queries as customers_queries
+from graphql_schema.dashboard import queries as dashboard_queries
+from graphql_schema.dashboard import subscriptions as dashboard_subscriptions
 from graphql_schema.denials import AuditDenials
 from graphql_schema.errors import ErrorCodes, coded_escape, escaped, graphql_error
 from graphql_schema.inputs import CheckedInputs
@@ -73,6 +75,7 @@ Query = merge_types(
         microposts_queries.Query,
         watches_queries.Query,
         notifications_queries.Query,
+        dashboard_queries.Query,
         mail_queries.Query,
         search_queries.Query,
         kpis_queries.Query,
@@ -116,6 +119,7 @@ Subscription = merge_types(
         pages_presence.Subscription,
         requests_subscriptions.Subscription,
         business_documents_subscriptions.Subscription,
+        dashboard_subscriptions.Subscription,
     ),
 )
 

@@ -88,6 +88,9 @@ class Settings:
     # SLA breach (0: no warning); remind the requester after these business days waiting
     sla_warning_minutes: int = 120
     needs_info_reminder_days: tuple[int, ...] = (1, 5)
+    # Dashboard (README "Dashboard"): a customer's post on a project waits for an answer
+    # after this many business hours without a staff reply
+    unanswered_post_hours: int = 8
     # Webhooks (README "Webhooks"): private networks deliveries may go to (CIDR), and how
     # long an endpoint stays paused before it is disabled
     webhook_allow_networks: tuple[str, ...] = ()
@@ -281,9 +284,9 @@ def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """``EXTRANET_SLA_WARNING_MINUTES`` (business minutes, 0: no warnings) and
+    """``EXTRANET_SLA_WARNING_MINUTES`` (business minutes, 0: no warnings),
     ``EXTRANET_NEEDS_INFO_REMINDER_DAYS`` (comma-separated business days, ``none``: no
-    reminders)."""
+    reminders) and ``EXTRANET_UNANSWERED_POST_HOURS`` (business hours, at least 1)."""
     raw = (env.get("EXTRANET_NEEDS_INFO_REMINDER_DAYS") or "1,5").strip().lower()
     days: set[int] = set()
     for item in [] if raw == "none" else raw.split(","):
@@ -298,6 +301,9 @@ def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
             env, "EXTRANET_SLA_WARNING_MINUTES", 120, 0, unit="business minutes"
         ),
         "needs_info_reminder_days": tuple(sorted(days)),
+        "unanswered_post_hours": _int_setting(
+            env, "EXTRANET_UNANSWERED_POST_HOURS", 8, 1, unit="business hours"
+        ),
     }
 
 

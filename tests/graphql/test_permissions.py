@@ -102,6 +102,7 @@ ANONYMOUS_DOCUMENTS = {
     "topic": '{ topic(name: "launch") { name } }',
     "watches": "{ watches { totalCount } }",
     "notifications": "{ notifications { unreadCount } }",
+    "dashboard": "{ dashboard { actionCount } }",
     "kpis": "{ kpis { submitted { value } } }",
     "mailPreferences": "{ mailPreferences { timeZone } }",
     "inviteContact": f'mutation {{ inviteContact(input: {{customerId: "{_C}", '

@@ -1,0 +1,352 @@
+"""What waits for the viewer: the items of their dashboard, each with its reason and since
+when, read in a handful of indexed queries (README "Dashboard").
+
+Staff: open requests assigned to them that need a step of theirs (``ASSIGNED``), open
+requests nobody is assigned to of the customers whose account team they are on
+(``UNASSIGNED``), open requests of those customers or assigned to them whose SLA clock is
+breached (``SLA_BREACHED``) or within ``sla_warning_minutes`` of its breach
+(``SLA_AT_RISK``), and top-level posts of a customer's contact on a project they are a
+member of (or of those customers) that no staff member replied to within
+``unanswered_post_hours`` business hours (``UNANSWERED_POST``).
+
+Contacts: the requests they asked or take part in that wait for their information
+(``NEEDS_INFO``), their customer's quotes waiting for a decision (``QUOTE_DECISION``, lead
+contacts, who decide them) and library documents waiting for their acknowledgement
+(``ACKNOWLEDGEMENT``).
+
+Everyone: their unread mentions (``MENTION``) and replies (``REPLY``), and their edits of
+pages kept as drafts after a conflict (``KEPT_DRAFT``).
+
+A request appears once, under its most pressing reason (breached, at risk, assigned,
+unassigned). Items are ordered by ``since``, the longest waiting first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tortoise.expressions import Q, Subquery
+
+from actions import library
+from actions._common import now
+from actions.request_reminders import DEFAULT_CALENDAR
+from domain import policy
+from domain.business_hours import BusinessCalendar
+from domain.sla import RequestHistory, SlaTargets, StatusChange, compute_sla
+from infra.settings import Settings
+from models import (
+    AccountTeamMembership,
+    BusinessDocument,
+    BusinessDocumentKind,
+    BusinessDocumentStatus,
+    DocumentVersion,
+    LibraryDocument,
+    Micropost,
+    Notification,
+    NotificationReason,
+    Page,
+    PageDraft,
+    ProjectMembership,
+    RequestParticipant,
+    RequestStatus,
+    RequestStatusChange,
+    Role,
+    ServiceRequest,
+    SlaPolicy,
+    User,
+)
+from models import BusinessCalendar as CalendarRow
+
+S = RequestStatus
+NEEDS_STAFF_STEP = (S.RECEIVED, S.IN_PROGRESS, S.APPROVED)
+"""Open statuses in which the request waits for the provider (not for the customer)."""
+OPEN = (*NEEDS_STAFF_STEP, S.NEEDS_INFO)
+
+
+class ActionReason(StrEnum):
+    """Why an item waits for the viewer (the ``kind`` of the dashboard's counts)."""
+
+    SLA_BREACHED = "SLA_BREACHED"
+    SLA_AT_RISK = "SLA_AT_RISK"
+    ASSIGNED = "ASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
+    UNANSWERED_POST = "UNANSWERED_POST"
+    KEPT_DRAFT = "KEPT_DRAFT"
+    NEEDS_INFO = "NEEDS_INFO"
+    QUOTE_DECISION = "QUOTE_DECISION"
+    MENTION = "MENTION"
+    REPLY = "REPLY"
+    ACKNOWLEDGEMENT = "ACKNOWLEDGEMENT"
+
+
+ActionObject = ServiceRequest | Micropost | Page | BusinessDocument | LibraryDocument | Notification
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    """One thing waiting for the viewer since ``since`` (aware), for ``reason``."""
+
+    reason: ActionReason
+    since: datetime
+    row: ActionObject
+
+    @property
+    def key(self) -> tuple[datetime, str, str, int]:
+        """The order of the list, and the position a cursor names."""
+        return (self.since, self.reason.value, type(self.row).__name__, int(self.row.pk))
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """The viewer's items in :attr:`ActionItem.key` order, and how many of each reason."""
+
+    items: Sequence[ActionItem]
+
+    @property
+    def counts(self) -> dict[ActionReason, int]:
+        counts: dict[ActionReason, int] = {}
+        for item in self.items:
+            counts[item.reason] = counts.get(item.reason, 0) + 1
+        return counts
+
+
+async def dashboard(viewer: User, settings: Settings, moment: datetime | None = None) -> Dashboard:
+    """What waits for ``viewer`` as of ``moment`` (now when None); see the module."""
+    moment = moment or now()
+    items: list[ActionItem] = []
+    if viewer.is_staff:
+        items += await _staff_requests(viewer, settings, moment)
+        items += await _unanswered_posts(viewer, settings, moment)
+    else:
+        items += await _waiting_for_information(viewer)
+        items += await _quotes_to_decide(viewer)
+        items += await _to_acknowledge(viewer)
+    items += await _mentions_and_replies(viewer)
+    items += await _kept_drafts(viewer)
+    return Dashboard(sorted(items, key=lambda item: item.key))
+
+
+async def action_count(viewer: User, settings: Settings) -> int:
+    """How many items :func:`dashboard` lists for the viewer now."""
+    return len((await dashboard(viewer, settings)).items)
+
+
+# -- staff ----------------------------------------------------------------------------------
+
+
+async def _team_customers(viewer: User) -> list[int]:
+    rows = AccountTeamMembership.filter(user_id=viewer.id).values_list("customer_id", flat=True)
+    return [int(str(value)) for value in await rows]
+
+
+async def _histories(requests: Sequence[ServiceRequest]) -> dict[int, RequestHistory]:
+    """Each request's history as the SLA reads it (actions/request_reminders.history_of),
+    from one query."""
+    changes: dict[int, list[StatusChange]] = {request.id: [] for request in requests}
+    if requests:
+        rows = (
+            RequestStatusChange.filter(request_id__in=list(changes), from_status__not_isnull=True)
+            .order_by("created_at", "id")
+            .values_list("request_id", "to_status", "created_at")
+        )
+        for request_id, to_status, at in await rows:
+            changes[int(str(request_id))].append(StatusChange(at, to_status))
+    return {
+        request.id: RequestHistory(
+            submitted_at=request.created_at,
+            changes=tuple(changes[request.id]),
+            first_response_at=request.first_response_at,
+        )
+        for request in requests
+    }
+
+
+async def _sla_reasons(
+    requests: Sequence[ServiceRequest],
+    histories: dict[int, RequestHistory],
+    settings: Settings,
+    moment: datetime,
+) -> dict[int, tuple[ActionReason, datetime]]:
+    """The requests whose SLA is breached or about to be, with when that happened."""
+    if not requests:
+        return {}
+    policies = {
+        (row.request_type_id, row.customer_id): row
+        for row in await SlaPolicy.filter(
+            request_type_id__in=sorted({r.request_type_id for r in requests})
+        )
+    }
+    if not policies:
+        return {}
+    calendars = {
+        row.id: BusinessCalendar.from_json(row.definition)
+        for row in await CalendarRow.filter(
+            id__in=sorted({p.calendar_id for p in policies.values()})
+        )
+    }
+    found: dict[int, tuple[ActionReason, datetime]] = {}
+    for request in requests:
+        sla = policies.get((request.request_type_id, request.customer_id)) or policies.get(
+            (request.request_type_id, None)
+        )
+        if sla is None or sla.calendar_id not in calendars:
+            continue
+        state = compute_sla(
+            histories[request.id],
+            calendars[sla.calendar_id],
+            SlaTargets(sla.first_response_minutes, sla.resolution_minutes),
+            now=moment,
+        )
+        breached = [c.breached_at for c in state.clocks if c.breached_at is not None]
+        if breached:
+            found[request.id] = (ActionReason.SLA_BREACHED, min(breached))
+            continue
+        if settings.sla_warning_minutes <= 0:
+            continue
+        warnings = [c.warning_at(settings.sla_warning_minutes) for c in state.clocks]
+        due = [at for at in warnings if at is not None and at <= moment]
+        if due:
+            found[request.id] = (ActionReason.SLA_AT_RISK, min(due))
+    return found
+
+
+def _entered_current_status(history: RequestHistory) -> datetime:
+    return history.spells()[-1][0]
+
+
+async def _staff_requests(viewer: User, settings: Settings, moment: datetime) -> list[ActionItem]:
+    customers = await _team_customers(viewer)
+    mine = Q(assignee_id=viewer.id)
+    if customers:
+        mine |= Q(customer_id__in=customers)
+    rows = await ServiceRequest.filter(mine, status__in=list(OPEN), closed=False)
+    histories = await _histories(rows)
+    late = await _sla_reasons(rows, histories, settings, moment)
+    items = []
+    for row in rows:
+        if row.id in late:
+            reason, since = late[row.id]
+        elif row.assignee_id == viewer.id and row.status in NEEDS_STAFF_STEP:
+            reason, since = ActionReason.ASSIGNED, _entered_current_status(histories[row.id])
+        elif row.assignee_id is None and row.status in NEEDS_STAFF_STEP:
+            reason, since = ActionReason.UNASSIGNED, _entered_current_status(histories[row.id])
+        else:
+            continue
+        items.append(ActionItem(reason, since, row))
+    return items
+
+
+async def _calendar() -> BusinessCalendar:
+    """The working time that business hours are counted in: the first business calendar
+    defined, or Monday to Friday 09:00-17:00 UTC."""
+    row = await CalendarRow.all().order_by("id").first()
+    return DEFAULT_CALENDAR if row is None else BusinessCalendar.from_json(row.definition)
+
+
+async def _unanswered_posts(viewer: User, settings: Settings, moment: datetime) -> list[ActionItem]:
+    """Top-level posts by a customer's contact on the viewer's projects without a staff
+    reply, older than ``unanswered_post_hours`` business hours (never earlier than that many
+    hours ago, so the index on ``(project_id, created_at)`` bounds the read)."""
+    customers = await _team_customers(viewer)
+    member_of = ProjectMembership.filter(user_id=viewer.id).values("project_id")
+    projects = Q(project_id__in=Subquery(member_of))
+    if customers:
+        projects |= Q(project__customer_id__in=customers)
+    hours = settings.unanswered_post_hours
+    staff_replies = Micropost.filter(
+        parent_id__not_isnull=True, author__customer_id__isnull=True
+    ).values("parent_id")
+    posts = await Micropost.filter(
+        projects,
+        parent_id=None,
+        author__customer_id__not_isnull=True,
+        created_at__lte=moment - timedelta(hours=hours),
+    ).exclude(id__in=Subquery(staff_replies))
+    if not posts:
+        return []
+    calendar = await _calendar()
+    items = []
+    for post in posts:
+        due = calendar.add_business_seconds(post.created_at, hours * 3600)
+        if due <= moment:
+            items.append(ActionItem(ActionReason.UNANSWERED_POST, due, post))
+    return items
+
+
+# -- contacts -------------------------------------------------------------------------------
+
+
+async def _waiting_for_information(viewer: User) -> list[ActionItem]:
+    joined = Subquery(RequestParticipant.filter(user_id=viewer.id).values("request_id"))
+    rows = await ServiceRequest.filter(
+        Q(requester_id=viewer.id) | Q(id__in=joined),
+        customer_id=viewer.customer_id,
+        status=S.NEEDS_INFO,
+    )
+    histories = await _histories(rows)
+    return [
+        ActionItem(ActionReason.NEEDS_INFO, _entered_current_status(histories[row.id]), row)
+        for row in rows
+    ]
+
+
+async def _quotes_to_decide(viewer: User) -> list[ActionItem]:
+    if viewer.role is not Role.CUSTOMER_ADMIN or viewer.customer_id is None:
+        return []
+    rows = await BusinessDocument.filter(
+        customer_id=viewer.customer_id,
+        kind=BusinessDocumentKind.QUOTE,
+        status=BusinessDocumentStatus.SENT,
+    )
+    return [ActionItem(ActionReason.QUOTE_DECISION, row.created_at, row) for row in rows]
+
+
+async def _to_acknowledge(viewer: User) -> list[ActionItem]:
+    ids = await library.needs_acknowledgement(viewer)
+    if not ids:
+        return []
+    published: dict[int, datetime] = {}
+    for document_id, at in await DocumentVersion.filter(
+        document_id__in=ids, deleted_at=None
+    ).values_list("document_id", "created_at"):
+        key = int(str(document_id))
+        published[key] = max(published.get(key, at), at)
+    return [
+        ActionItem(ActionReason.ACKNOWLEDGEMENT, published.get(row.id, row.created_at), row)
+        for row in await LibraryDocument.filter(id__in=ids)
+    ]
+
+
+# -- everyone -------------------------------------------------------------------------------
+
+_NOTIFIED = {
+    NotificationReason.MENTIONED: ActionReason.MENTION,
+    NotificationReason.REPLIED: ActionReason.REPLY,
+}
+
+
+async def _mentions_and_replies(viewer: User) -> list[ActionItem]:
+    """Unread, and of events the viewer may still read (checked on those events alone)."""
+    rows = await Notification.filter(user_id=viewer.id, read_at=None, reason__in=list(_NOTIFIED))
+    if not rows:
+        return []
+    events = policy.visible_events(viewer).filter(id__in=sorted({r.event_id for r in rows}))
+    readable = {int(str(i)) for i in await events.values_list("id", flat=True)}
+    return [
+        ActionItem(_NOTIFIED[row.reason], row.created_at, row)
+        for row in rows
+        if row.event_id in readable
+    ]
+
+
+async def _kept_drafts(viewer: User) -> list[ActionItem]:
+    drafts = await PageDraft.filter(
+        author_id=viewer.id, page_id__in=Subquery(policy.visible_pages(viewer).values("id"))
+    )
+    if not drafts:
+        return []
+    pages = {page.id: page for page in await Page.filter(id__in=[d.page_id for d in drafts])}
+    return [ActionItem(ActionReason.KEPT_DRAFT, d.updated_at, pages[d.page_id]) for d in drafts]
