@@ -52,6 +52,7 @@ from domain.mail import (
     new_message_token,
     without_secrets,
 )
+from infra import metrics
 from infra.mail_transport import MailError, transport_for
 from models import MailStatus, OutgoingMail
 
@@ -166,6 +167,7 @@ async def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def _done(mail: OutgoingMail, status: MailStatus, **changes: Any) -> None:
     """The mail is SENT or FAILED for good: nothing will render it again, so the secrets
     of its context (a reset or invitation token) and its reply address go."""
+    metrics.MAILS.labels("sent" if status == MailStatus.SENT else "failed").inc()
     await _update(
         mail.id, status=status, context=without_secrets(mail.context), reply_to=None, **changes
     )
@@ -178,6 +180,7 @@ async def _failed(mail: OutgoingMail, error: MailError, attempt: int, now: datet
         await _done(mail, MailStatus.FAILED, last_error=str(error))
         return
     when = now + retry_delay(attempt)
+    metrics.MAILS.labels("retried").inc()
     await _update(mail_id, status=MailStatus.QUEUED, last_error=str(error))
     raise RetryAt(when, f"mail {mail_id}: {error}")
 

@@ -34,6 +34,7 @@ from domain import policy
 from domain import webhooks as hooks
 from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.mail import OutgoingMessage
+from infra import metrics
 from infra.egress import Answer, EgressRefused, networks, post, resolve
 from infra.settings import Settings
 from models import (
@@ -365,6 +366,7 @@ async def _send(
 async def _log(
     endpoint: WebhookEndpoint, event: Event, attempt: Attempt, number: int, *, manual: bool
 ) -> None:
+    metrics.WEBHOOK_DELIVERIES.labels("succeeded" if attempt.ok else "failed").inc()
     await WebhookDelivery.create(
         endpoint_id=endpoint.id,
         event_id=event.id,

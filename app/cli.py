@@ -12,9 +12,11 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import socket
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -150,6 +152,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     # the database and Redis answer, or the server does not start
     _run_with_database(settings, _no_job)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # each worker writes its metrics there; /metrics sums those of the live ones
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="extranet-metrics-")
     uvicorn.run(
         "app.main:create_app",
         factory=True,

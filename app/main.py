@@ -52,6 +52,16 @@ from app.headers import ExtranetStarlette
 from app.health import healthz, readyz
 from app.idempotency import IdempotentMutations
 from app.mail_gateway import start_gateway
+from app.metrics import (
+    OperationNames,
+    error_codes,
+    keep_sampling,
+    metrics_endpoint,
+    observe_operation,
+    process_exited,
+    registered_names,
+    serve_on_port,
+)
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.runner import JobRunner
@@ -76,6 +86,7 @@ from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads
+from infra import metrics
 from infra.redis_clients import redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
@@ -195,6 +206,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         :class:`Delivery`: its subscription resolvers send their events through it as
         shared frames (graphql_schema/subscriptions.py ``Frames``)."""
         view = cast("ExtranetGraphQL", self.view)
+        operation_label = view.operation_names.label(operation.operation_name, operation.query)
+        observe_operation(operation_label, "websocket", None, ())
+        metrics.SUBSCRIPTIONS_ACTIVE.inc()
         delivery = Delivery(
             self._send_text,
             view.shared_payloads,
@@ -222,6 +236,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+        finally:
+            metrics.SUBSCRIPTIONS_ACTIVE.dec()
 
     async def _send_text(self, text: str) -> None:
         websocket = cast("ASGIWebSocketAdapter", self.websocket)
@@ -252,6 +268,10 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         self.shared_rows = SharedRowLoaders()
         self.process = ProcessState()
         self.shared_payloads = SharedPayloads()
+        self.operation_names = OperationNames(
+            registered_names(operation_documents(OPERATIONS_DIR)),
+            settings.metrics_max_operations,
+        )
         # the stores keep their data in the bus's Redis (one pool per process), if it has one
         self.sockets = socket_registry(bus.redis, settings.broadcast_namespace)
         self.throttle = LoginThrottle(attempt_store(bus.redis, settings.broadcast_namespace))
@@ -278,12 +298,16 @@ class ExtranetGraphQL(GraphQLOverHTTP):
     ) -> ExecutionResult:
         """Run the request's document, or the persisted one its hash names
         (app/persisted.py); a refused hash or text answers with one coded error."""
+        started = time.perf_counter()
+        operation = self.operation_names.label(request_data.operation_name, request_data.query)
         try:
             query = await self.persisted.resolve(
                 request_data.query, request_data.extensions, context.viewer
             )
         except AppError as error:
-            return ExecutionResult(data=None, errors=[graphql_error(error)])
+            errors = [graphql_error(error)]
+            observe_operation(operation, "http", time.perf_counter() - started, error_codes(errors))
+            return ExecutionResult(data=None, errors=errors)
         result = await super().execute_single(
             request=request,
             request_adapter=request_adapter,
@@ -292,6 +316,8 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             root_value=root_value,
             request_data=replace(request_data, query=query),
         )
+        seconds = time.perf_counter() - started
+        observe_operation(operation, "http", seconds, error_codes(result.errors))
         wait = retry_after(result.errors)
         if wait is not None:  # a service did not answer: 503, and when to try again
             sub_response.status_code = 503
@@ -365,6 +391,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             most = self.settings.ws_max_connections_per_user
             raise ConnectionRefused(f"{TOO_MANY_CONNECTIONS}: at most {most} open at once.")
         context.socket_key = key
+        metrics.WEBSOCKETS_OPEN.inc()
         context.act_as(user, claims.session_id, scopes)
         foreground = foreground_of(params)
         await self.bus.activity.mark(user.id, key, True if foreground is None else foreground)
@@ -384,6 +411,8 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             if isinstance(context, Context):
                 for task in context.closers:
                     task.cancel()
+                if context.socket_key is not None:
+                    metrics.WEBSOCKETS_OPEN.dec()
                 if context.socket_key is not None and context.viewer is not None:
                     try:
                         await self.sockets.close(context.viewer.id, context.socket_key)
@@ -485,6 +514,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.jobs_enabled:
             await jobs.start()
         activity = asyncio.create_task(keep_renewed(bus.activity), name="activity")
+        sampling = asyncio.create_task(keep_sampling(settings.jobs_enabled), name="metrics")
+        if settings.metrics_port:
+            serve_on_port(settings.metrics_port)
         gateway = None
         if settings.mail_gateway:  # replies by mail, posted and published by this process
             host, _, port = settings.mail_gateway.rpartition(":")
@@ -498,7 +530,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await jobs.stop()  # running jobs finish first (within a grace period)
             renewals.cancel()
             activity.cancel()
-            await asyncio.gather(renewals, activity, return_exceptions=True)
+            sampling.cancel()
+            await asyncio.gather(renewals, activity, sampling, return_exceptions=True)
             await graphql.sockets.aclose()
             await graphql.process.denials.settled()
             await bus.disconnect()
@@ -507,6 +540,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await close_database()
             if redis is not None:
                 await redis.aclose()
+            process_exited()
 
     graphql = ExtranetGraphQL(settings, bus)
     jobs = JobRunner(settings, bus)  # polls only when started (EXTRANET_JOBS)
@@ -518,6 +552,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", limited),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/pages/{page}/attachments", files.upload, methods=["POST"]),
             Route("/requests/attachments", files.upload_for_requests, methods=["POST"]),
             Route(

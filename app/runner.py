@@ -53,6 +53,7 @@ from actions.jobs import (
     utc_now,
 )
 from actions.unit_of_work import current_unit
+from infra import metrics
 from infra.settings import Settings
 from realtime.bus import EventBus
 
@@ -203,6 +204,7 @@ class JobRunner:
         """Run ``claim`` while extending its lease; None when the lease was taken over
         (the handler is then cancelled: another worker runs the job)."""
         started = time.monotonic()
+        metrics.JOBS_LAG.observe(max(0.0, (claim.claimed_at - claim.run_at).total_seconds()))
 
         def now() -> datetime:
             return claim.claimed_at + timedelta(seconds=time.monotonic() - started)
@@ -216,7 +218,9 @@ class JobRunner:
             while True:
                 done, _ = await asyncio.wait({job}, timeout=beat)
                 if done:
-                    return job.result()
+                    outcome = job.result()
+                    metrics.JOBS.labels(claim.kind, outcome.status.value.lower()).inc()
+                    return outcome
                 try:
                     held = await extend_lease(claim, now() + self.lease)
                 except Exception:  # the database is away: try again at the next beat

@@ -31,6 +31,7 @@ from typing import Protocol
 from domain.availability import required_service
 from domain.errors import RateLimited
 from domain.wording import duration
+from infra import metrics
 from infra.redis_clients import RedisConnections, bounded, uses_redis
 
 log = logging.getLogger(__name__)
@@ -266,10 +267,12 @@ class LoginThrottle:
         """Count a failed password or code of ``email`` from ``address``; SERVICE_UNAVAILABLE
         when the store does not answer (a failure that is not counted is not answered)."""
         account, client, pair = self._keys(email, address)
+        metrics.LOGIN_FAILURES.inc()
         with required_service():
             pair_failures = await self.store.fail(pair, PAIR.window)
             account_failures = await self.store.fail(account, ACCOUNT.window)
             if pair_failures >= PAIR.failures:
+                metrics.LOGIN_LOCKS.inc()
                 await self.store.lock(pair, PAIR.lock)
             elif delay := ACCOUNT.delay(account_failures):
                 await self.store.lock(f"wait:{pair}", delay)

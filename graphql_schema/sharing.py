@@ -22,6 +22,7 @@ on removal, a client that fell behind) still go through strawberry's own protoco
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,7 @@ from strawberry.types.graphql import OperationType
 
 from domain import policy
 from graphql_schema.varies import KEY, Varies
+from infra import metrics
 from infra.lru import LRU
 from models import Event, Visibility
 
@@ -273,6 +275,9 @@ Root = Callable[[Event], object]
 """The GraphQL object an event is executed as."""
 
 
+FANOUT_LAG_MOST = 60.0  # seconds: an event delivered later is a replay from the log
+
+
 class Delivery:
     """Where one ``subscribe`` message of a graphql-transport-ws connection sends its
     events: each one executed once per sharing key and sent as that shared text with this
@@ -319,6 +324,9 @@ class Delivery:
         """Send the event (``root(event)`` is its GraphQL object) to this operation's client."""
         payload = await self._payload(info, event, root)
         await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
+        lag = time.time() - event.created_at.timestamp()
+        if lag < FANOUT_LAG_MOST:  # an older event is a replay from the log, not fan-out
+            metrics.FANOUT_LAG.observe(lag)
 
     async def _payload(self, info: Info, event: Event, root: Root) -> str:
         key = (self._sharing_shape(info), event.id, event.created_at)

@@ -84,6 +84,14 @@ class Settings:
     jobs_concurrency: int = 4
     jobs_shutdown_grace: float = 10.0  # seconds
     job_modules: tuple[str, ...] = ()  # more modules whose import registers job handlers
+    # Operating it (README "Operating it"): /metrics behind this token, or on this port (0:
+    # none); how many operation names beyond the registered ones get a label of their own;
+    # log lines as JSON or text; resolver spans only for resolvers slower than this
+    metrics_token: str = ""
+    metrics_port: int = 0
+    metrics_max_operations: int = 100
+    log_format: str = "text"
+    trace_resolvers_over_ms: int = 100
     # Requests (README "Requests"): warn the assignee this many business minutes before an
     # SLA breach (0: no warning); remind the requester after these business days waiting
     sla_warning_minutes: int = 120
@@ -154,6 +162,32 @@ def _ws_init_timeout(env: Mapping[str, str]) -> int:
     if seconds > 10:
         raise SettingsError("EXTRANET_WS_INIT_TIMEOUT must be at most 10 seconds")
     return seconds
+
+
+def _operating_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """``EXTRANET_METRICS_TOKEN`` (at least 16 characters), ``EXTRANET_METRICS_PORT``,
+    ``EXTRANET_METRICS_MAX_OPERATIONS``, ``EXTRANET_LOG_FORMAT`` (``json`` or ``text``;
+    ``json`` by default in production) and ``EXTRANET_TRACE_RESOLVERS_OVER_MS``."""
+    token = env.get("EXTRANET_METRICS_TOKEN") or ""
+    if token and len(token) < 16:
+        raise SettingsError("EXTRANET_METRICS_TOKEN must be at least 16 characters")
+    log_format = env.get("EXTRANET_LOG_FORMAT") or ("json" if production else "text")
+    if log_format not in ("json", "text"):
+        raise SettingsError("EXTRANET_LOG_FORMAT must be json or text")
+    port = _int_setting(env, "EXTRANET_METRICS_PORT", 0, 0, unit="ports")
+    if port > 65535:
+        raise SettingsError("EXTRANET_METRICS_PORT must be a port number (at most 65535)")
+    return {
+        "metrics_token": token,
+        "metrics_port": port,
+        "metrics_max_operations": _int_setting(
+            env, "EXTRANET_METRICS_MAX_OPERATIONS", 100, 0, unit="operations"
+        ),
+        "log_format": log_format,
+        "trace_resolvers_over_ms": _int_setting(
+            env, "EXTRANET_TRACE_RESOLVERS_OVER_MS", 100, 0, unit="milliseconds"
+        ),
+    }
 
 
 def _namespace_setting(env: Mapping[str, str]) -> str:
@@ -240,6 +274,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EXTRANET_MAX_BODY_BYTES", 5 * 512 * 1024, 1024, unit="bytes"
         ),
         trusted_proxies=_trusted_proxies(env),
+        **_operating_settings(env, production),
         attachment_uploads_per_minute=_int_setting(
             env, "EXTRANET_ATTACHMENT_UPLOADS_PER_MINUTE", 30, 1, unit="uploads"
         ),
