@@ -29,9 +29,9 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from actions import attachments
-from actions._common import audit, limited_text, now, required_text
+from actions._common import audit, limited_text, now, required_text, wake_webhooks
 from actions.jobs import JobContext, cancel, enqueue, job_handler
-from actions.unit_of_work import unit_of_work
+from actions.unit_of_work import UnitOfWork, unit_of_work
 from domain import library, policy
 from domain.errors import BadUserInput, Forbidden, NotFound
 from infra.storage import BlobStorage, StoredBlob, TooLarge
@@ -43,13 +43,27 @@ from models import (
     DocumentState,
     DocumentType,
     DocumentVersion,
+    Event,
     LibraryDocument,
     LibraryDocumentOffer,
     LibraryFolder,
     ReminderKind,
     Role,
     User,
+    Visibility,
 )
+from models.events import (
+    LibraryAcknowledged,
+    LibraryAcknowledgementRequired,
+    LibraryDocumentMoved,
+    LibraryDocumentPublished,
+    LibraryDocumentSuperseded,
+    LibraryPayload,
+    LibraryStateChanged,
+    LibraryVersionAdded,
+    mark_event_writer,
+)
+from realtime.bus import EventBus
 
 TAG_MAX_LENGTH = 50
 MAX_TAGS = 20
@@ -72,6 +86,67 @@ async def current_version(document_id: int) -> DocumentVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+async def _announce(
+    work: UnitOfWork,
+    details: LibraryPayload,
+    document: LibraryDocument,
+    actor_id: int,
+    *,
+    customer_id: int | None = None,
+    internal: bool | None = None,
+) -> Event:
+    """Record a library event in ``work`` and publish it once committed. Its customer is
+    ``customer_id`` when given (an acknowledging contact's), else the document's (None for
+    a shared document); INTERNAL (staff alone) when ``internal``, or by default while the
+    document is a DRAFT."""
+    await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
+    if internal is None:
+        internal = state_of(document) is DocumentState.DRAFT
+    event = await Event.create(
+        kind=details.kind,
+        customer_id=customer_id if customer_id is not None else document.customer_id,
+        library_document_id=document.id,
+        actor_id=actor_id,
+        visibility=Visibility.INTERNAL if internal else Visibility.SHARED,
+        payload=details.to_json(),
+    )
+    await wake_webhooks(event)
+    recipients = await _notify(event, details, document, actor_id)
+    work.publish(event, notified=recipients)
+    return event
+
+
+async def _notify(
+    event: Event, details: LibraryPayload, document: LibraryDocument, actor_id: int
+) -> list[int]:
+    """The users told of ``event`` (none yet: watchers are added by the notifications)."""
+    return []
+
+
+async def _announce_state(
+    work: UnitOfWork,
+    document: LibraryDocument,
+    actor_id: int,
+    before: DocumentState,
+    after: DocumentState,
+) -> None:
+    """The events of a change of state: DOCUMENT_PUBLISHED from DRAFT to VALID (and
+    ACKNOWLEDGEMENT_REQUIRED when it asks for one), STATE_CHANGED otherwise."""
+    if before is after:
+        return
+    if before is DocumentState.DRAFT and after is DocumentState.VALID:
+        version = await current_version(document.id)
+        version_id = version.id if version else None
+        published = LibraryDocumentPublished(document.id, version_id)
+        await _announce(work, published, document, actor_id, internal=False)
+        if document.requires_acknowledgement:
+            required = LibraryAcknowledgementRequired(document.id, version_id)
+            await _announce(work, required, document, actor_id, internal=False)
+        return
+    changed = LibraryStateChanged(document.id, None, before.value, after.value)
+    await _announce(work, changed, document, actor_id, internal=after is DocumentState.DRAFT)
 
 
 async def visible_document(viewer: User, document_id: int) -> LibraryDocument:
@@ -206,10 +281,12 @@ async def add_version(
     max_bytes: int,
     label: str = "",
     note: str = "",
+    bus: EventBus | None = None,
 ) -> DocumentVersion:
-    """Store the file and record it as the document's next version (numbered from 1).
-    NOT_FOUND / FORBIDDEN as for changing the document; BAD_USER_INPUT for a bad name,
-    an empty file or one over ``max_bytes`` (``maxBytes``)."""
+    """Store the file and record it as the document's next version (numbered from 1),
+    announced as VERSION_ADDED (and ACKNOWLEDGEMENT_REQUIRED for a VALID document that
+    asks for one). NOT_FOUND / FORBIDDEN as for changing the document; BAD_USER_INPUT for
+    a bad name, an empty file or one over ``max_bytes`` (``maxBytes``)."""
     name = attachments.clean_name(name)
     label = limited_text(label.strip(), "label", 100)
     note = limited_text(note.strip(), "note", 2000)
@@ -230,6 +307,7 @@ async def add_version(
             key=blob.key,
             size=blob.size,
             content_type=attachments.sniff(blob.head),
+            bus=bus,
         )
     except BaseException:
         await storage.discard(blob, content_used(blob.key))
@@ -259,8 +337,9 @@ async def _record_version(
     size: int,
     content_type: str,
     restored_from: int | None = None,
+    bus: EventBus | None = None,
 ) -> DocumentVersion:
-    async with unit_of_work():
+    async with unit_of_work(bus) as work:
         await LibraryDocument.filter(id=document.id).select_for_update().get()
         latest = await DocumentVersion.filter(document_id=document.id).order_by("-number").first()
         version = await DocumentVersion.create(
@@ -283,6 +362,10 @@ async def _record_version(
             version=version.number,
             restoredFrom=restored_from,
         )
+        await _announce(work, LibraryVersionAdded(document.id, version.id), document, actor.id)
+        if document.requires_acknowledgement and state_of(document) is DocumentState.VALID:
+            required = LibraryAcknowledgementRequired(document.id, version.id)
+            await _announce(work, required, document, actor.id)
     return version
 
 
@@ -297,19 +380,31 @@ def _check_dates(valid_from: datetime | None, valid_until: datetime | None) -> N
 
 
 async def set_validity(
-    actor: User, document_id: int, valid_from: datetime | None, valid_until: datetime | None
+    actor: User,
+    document_id: int,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    *,
+    bus: EventBus | None = None,
 ) -> LibraryDocument:
     """Publish a document from ``valid_from`` (None: back to DRAFT) until ``valid_until``
     (exclusive; None: open-ended), and schedule its transitions and the owner's reminders.
-    A document needs a version to be published (BAD_USER_INPUT)."""
+    A change of state as of now is announced (DOCUMENT_PUBLISHED or STATE_CHANGED); later
+    ones by the runner. A document needs a version to be published (BAD_USER_INPUT)."""
     _check_dates(valid_from, valid_until)
     document = await _managed_document(actor, document_id)
     if valid_from is not None and await current_version(document.id) is None:
         raise BadUserInput("Add a version before publishing the document.", field="validFrom")
-    async with unit_of_work():
+    async with unit_of_work(bus) as work:
+        before = state_of(document)
         document.valid_from, document.valid_until = valid_from, valid_until
-        await document.save(update_fields=["valid_from", "valid_until", "updated_at"])
+        after = state_of(document)
+        document.recorded_state = after
+        await document.save(
+            update_fields=["valid_from", "valid_until", "recorded_state", "updated_at"]
+        )
         await _schedule(document)
+        await _announce_state(work, document, actor.id, before, after)
         await audit(
             "library.validity_set",
             actor=actor,
@@ -350,7 +445,9 @@ async def _schedule(document: LibraryDocument) -> None:
         await cancel(f"{prefix}:until")
 
 
-async def supersede(actor: User, document_id: int, by_id: int) -> LibraryDocument:
+async def supersede(
+    actor: User, document_id: int, by_id: int, *, bus: EventBus | None = None
+) -> LibraryDocument:
     """Mark the document SUPERSEDED by another of the same library (BAD_USER_INPUT for
     itself, another library's or one already superseded); its contacts are told."""
     document = await _managed_document(actor, document_id)
@@ -360,7 +457,7 @@ async def supersede(actor: User, document_id: int, by_id: int) -> LibraryDocumen
     if document.superseded_by_id is not None:
         raise BadUserInput("The document was superseded already.", field="id")
     moment = now()
-    async with unit_of_work():
+    async with unit_of_work(bus) as work:
         document.superseded_by_id, document.superseded_at = replacement.id, moment
         document.recorded_state = DocumentState.SUPERSEDED
         await document.save(
@@ -371,22 +468,33 @@ async def supersede(actor: User, document_id: int, by_id: int) -> LibraryDocumen
         await audit(
             "library.superseded", actor=actor, target=f"document:{document.id}", by=replacement.id
         )
+        await _announce(work, LibraryDocumentSuperseded(document.id), document, actor.id)
     return document
 
 
-async def require_acknowledgement(actor: User, document_id: int, required: bool) -> LibraryDocument:
-    """Whether each contact concerned must acknowledge the current version."""
+async def require_acknowledgement(
+    actor: User, document_id: int, required: bool, *, bus: EventBus | None = None
+) -> LibraryDocument:
+    """Whether each contact concerned must acknowledge the current version; newly asked of
+    a VALID document, it is announced (ACKNOWLEDGEMENT_REQUIRED)."""
     document = await _managed_document(actor, document_id)
-    async with unit_of_work():
+    async with unit_of_work(bus) as work:
+        newly = required and not document.requires_acknowledgement
         document.requires_acknowledgement = required
         await document.save(update_fields=["requires_acknowledgement", "updated_at"])
+        if newly and state_of(document) is DocumentState.VALID:
+            version = await current_version(document.id)
+            details = LibraryAcknowledgementRequired(document.id, version.id if version else None)
+            await _announce(work, details, document, actor.id)
     return document
 
 
-async def acknowledge(actor: User, document_id: int) -> DocumentAcknowledgement:
-    """The actor (a contact) acknowledges the document's current version; again is a no-op.
-    FORBIDDEN for staff; BAD_USER_INPUT when it asks for no acknowledgement or is not
-    VALID."""
+async def acknowledge(
+    actor: User, document_id: int, *, bus: EventBus | None = None
+) -> DocumentAcknowledgement:
+    """The actor (a contact) acknowledges the document's current version, announced as
+    DOCUMENT_ACKNOWLEDGED to staff and the actor's customer; again is a no-op. FORBIDDEN
+    for staff; BAD_USER_INPUT when it asks for no acknowledgement or is not VALID."""
     document = await visible_document(actor, document_id)
     if not policy.can_acknowledge_document(actor):
         raise Forbidden("Contacts acknowledge documents; staff see who did.")
@@ -397,10 +505,13 @@ async def acknowledge(actor: User, document_id: int) -> DocumentAcknowledgement:
     version = await current_version(document.id)
     if version is None:
         raise NotFound("document")
-    async with unit_of_work():
-        found, _ = await DocumentAcknowledgement.get_or_create(
+    async with unit_of_work(bus) as work:
+        found, created = await DocumentAcknowledgement.get_or_create(
             version_id=version.id, user_id=actor.id
         )
+        if created:
+            details = LibraryAcknowledged(document.id, version.id)
+            await _announce(work, details, document, actor.id, customer_id=actor.customer_id)
     return found
 
 
@@ -424,13 +535,19 @@ async def needs_acknowledgement(viewer: User) -> list[int]:
     return waiting
 
 
-async def move(actor: User, document_id: int, folder_id: int | None) -> LibraryDocument:
-    """Into a folder of the same library (None: out of folders)."""
+async def move(
+    actor: User, document_id: int, folder_id: int | None, *, bus: EventBus | None = None
+) -> LibraryDocument:
+    """Into a folder of the same library (None: out of folders); announced as
+    DOCUMENT_MOVED."""
     document = await _managed_document(actor, document_id)
     folder = await _folder_for(actor, folder_id, document.customer_id)
-    async with unit_of_work():
+    async with unit_of_work(bus) as work:
+        moved = document.folder_id != folder
         document.folder_id = folder
         await document.save(update_fields=["folder_id", "updated_at"])
+        if moved:
+            await _announce(work, LibraryDocumentMoved(document.id), document, actor.id)
     return document
 
 
@@ -468,7 +585,9 @@ async def delete_version(actor: User, version_id: int) -> DocumentVersion:
     return version
 
 
-async def restore_version(actor: User, version_id: int) -> DocumentVersion:
+async def restore_version(
+    actor: User, version_id: int, *, bus: EventBus | None = None
+) -> DocumentVersion:
     """A new version with the old one's file, name and label: nothing is lost."""
     old = await _visible_version(actor, version_id)
     document = await _managed_document(actor, old.document_id)
@@ -482,6 +601,7 @@ async def restore_version(actor: User, version_id: int) -> DocumentVersion:
         size=old.size,
         content_type=old.content_type,
         restored_from=old.id,
+        bus=bus,
     )
 
 
@@ -529,18 +649,20 @@ async def _remind_contacts(document: LibraryDocument, kind: ReminderKind, moment
 async def run_transition(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Record the document's state as of the runner's clock; at the end of validity remind
     the contacts concerned (once per end date)."""
-    async with unit_of_work(ctx.bus):
+    async with unit_of_work(ctx.bus) as work:
         document = await LibraryDocument.filter(id=payload["document"]).select_for_update().first()
         if document is None:
             return
         state = state_of(document, ctx.now)
         if state is document.recorded_state:
             return
+        before = document.recorded_state
         document.recorded_state = state
         await document.save(update_fields=["recorded_state"])
         if state is DocumentState.EXPIRED and document.valid_until is not None:
             await _remind_contacts(document, ReminderKind.EXPIRED, document.valid_until)
         await audit("library.state_changed", target=f"document:{document.id}", state=state.value)
+        await _announce_state(work, document, document.owner_id, before, state)
 
 
 @job_handler("library.remind")

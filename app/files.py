@@ -277,6 +277,7 @@ async def _store_library_version(upload: Upload) -> dict[str, object]:
         max_bytes=upload.settings.attachment_max_bytes,
         label=upload.param("label"),
         note=upload.param("note"),
+        bus=upload.request.app.state.bus,
     )
     return {"version": _described("DocumentVersion", version.id, version, number=version.number)}
 

@@ -87,7 +87,7 @@ _ID_TYPES = {
 def event_data(
     payload: dict[str, Any],
     *,
-    customer_id: int,
+    customer_id: int | None,
     project_id: int | None,
     request_id: int | None,
     actor_id: int,
@@ -96,7 +96,7 @@ def event_data(
     """What an event says, as the API names things: the ids of objects as their global IDs
     (``customerId``, ``projectId``, ``requestId``, ``actorId`` and the payload's own)."""
     data: dict[str, Any] = {
-        "customerId": global_id("Customer", customer_id),
+        "customerId": None if customer_id is None else global_id("Customer", customer_id),
         "projectId": None if project_id is None else global_id("Project", project_id),
         "requestId": None if request_id is None else global_id("Request", request_id),
         "actorId": global_id("User", actor_id),

@@ -34,6 +34,7 @@ from graphql_schema.integrations.scopes import declare_scopes
 from graphql_schema.kpis import queries as kpis_queries
 from graphql_schema.library import mutations as library_mutations
 from graphql_schema.library import queries as library_queries
+from graphql_schema.library import subscriptions as library_subscriptions
 from graphql_schema.limits import CheckedDocuments
 from graphql_schema.mail import mutations as mail_mutations
 from graphql_schema.mail import queries as mail_queries
@@ -120,6 +121,7 @@ Subscription = merge_types(
         requests_subscriptions.Subscription,
         business_documents_subscriptions.Subscription,
         dashboard_subscriptions.Subscription,
+        library_subscriptions.Subscription,
     ),
 )
 

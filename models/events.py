@@ -22,6 +22,7 @@ from models.requests import RequestStatus
 
 if TYPE_CHECKING:
     from models.customers import Customer
+    from models.library import LibraryDocument
     from models.projects import Project
     from models.requests import ServiceRequest
     from models.users import User
@@ -47,6 +48,13 @@ class EventKind(StrEnum):
     BUSINESS_DOCUMENT_STATUS_CHANGED = "BUSINESS_DOCUMENT_STATUS_CHANGED"
     QUOTE_ACCEPTED = "QUOTE_ACCEPTED"
     QUOTE_DECLINED = "QUOTE_DECLINED"
+    LIBRARY_DOCUMENT_PUBLISHED = "LIBRARY_DOCUMENT_PUBLISHED"
+    LIBRARY_VERSION_ADDED = "LIBRARY_VERSION_ADDED"
+    LIBRARY_STATE_CHANGED = "LIBRARY_STATE_CHANGED"
+    LIBRARY_DOCUMENT_SUPERSEDED = "LIBRARY_DOCUMENT_SUPERSEDED"
+    LIBRARY_ACK_REQUIRED = "LIBRARY_ACK_REQUIRED"
+    LIBRARY_ACKNOWLEDGED = "LIBRARY_ACKNOWLEDGED"
+    LIBRARY_DOCUMENT_MOVED = "LIBRARY_DOCUMENT_MOVED"
 
 
 def _optional_int(value: Any) -> int | None:
@@ -477,6 +485,109 @@ class QuoteDeclined(QuoteAccepted):
     kind: ClassVar[EventKind] = EventKind.QUOTE_DECLINED
 
 
+@dataclass(frozen=True, slots=True)
+class _LibraryChange:
+    """What the events about one library document carry: the document, the version
+    concerned (``version_id``, may be None) and, for a change of state, the states before
+    and after (``DocumentState`` values of models/library.py)."""
+
+    document_id: int
+    version_id: int | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documentId": self.document_id,
+            "versionId": self.version_id,
+            "from": self.from_state,
+            "to": self.to_state,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        to_state = data.get("to")
+        from_state = data.get("from")
+        return cls(
+            document_id=int(data["documentId"]),
+            version_id=_optional_int(data.get("versionId")),
+            from_state=None if from_state is None else str(from_state),
+            to_state=None if to_state is None else str(to_state),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryDocumentPublished(_LibraryChange):
+    """The document got a start of validity: its readers may see it from then on."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_DOCUMENT_PUBLISHED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryVersionAdded(_LibraryChange):
+    """Version ``version_id`` became the document's current one (uploaded or restored)."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_VERSION_ADDED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryStateChanged(_LibraryChange):
+    """The document's state went from ``from_state`` to ``to_state`` (by the product when
+    a date was reached, or by staff changing its validity)."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_STATE_CHANGED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryDocumentSuperseded(_LibraryChange):
+    """The document was replaced by another (``LibraryDocument.superseded_by``)."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_DOCUMENT_SUPERSEDED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryAcknowledgementRequired(_LibraryChange):
+    """Each contact concerned must acknowledge version ``version_id``."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_ACK_REQUIRED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryAcknowledged(_LibraryChange):
+    """The actor (a contact of the event's customer) acknowledged version ``version_id``."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_ACKNOWLEDGED
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryDocumentMoved(_LibraryChange):
+    """The document moved to another folder (or out of folders)."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_DOCUMENT_MOVED
+
+
+LibraryPayload = (
+    LibraryDocumentPublished
+    | LibraryVersionAdded
+    | LibraryStateChanged
+    | LibraryDocumentSuperseded
+    | LibraryAcknowledgementRequired
+    | LibraryAcknowledged
+    | LibraryDocumentMoved
+)
+"""What happened to a library document (events with a ``library_document``; the customer
+is the document's, the acknowledging contact's, or None for a shared document)."""
+
+LIBRARY_EVENT_KINDS = (
+    EventKind.LIBRARY_DOCUMENT_PUBLISHED,
+    EventKind.LIBRARY_VERSION_ADDED,
+    EventKind.LIBRARY_STATE_CHANGED,
+    EventKind.LIBRARY_DOCUMENT_SUPERSEDED,
+    EventKind.LIBRARY_ACK_REQUIRED,
+    EventKind.LIBRARY_ACKNOWLEDGED,
+    EventKind.LIBRARY_DOCUMENT_MOVED,
+)
+
 BusinessDocumentPayload = (
     BusinessDocumentPublished | BusinessDocumentStatusChanged | QuoteAccepted | QuoteDeclined
 )
@@ -512,6 +623,7 @@ EventPayload = (
     | PageUpdated
     | RequestPayload
     | BusinessDocumentPayload
+    | LibraryPayload
 )
 """What happened, typed: one dataclass per :class:`EventKind` (its ``kind``)."""
 
@@ -537,6 +649,13 @@ PAYLOADS: dict[EventKind, type[EventPayload]] = {
         BusinessDocumentStatusChanged,
         QuoteAccepted,
         QuoteDeclined,
+        LibraryDocumentPublished,
+        LibraryVersionAdded,
+        LibraryStateChanged,
+        LibraryDocumentSuperseded,
+        LibraryAcknowledgementRequired,
+        LibraryAcknowledged,
+        LibraryDocumentMoved,
     )
 }
 
@@ -556,10 +675,12 @@ class Event(TimestampedModel):
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(EventKind, max_length=32)
-    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
-        "models.Customer", related_name="events", on_delete=fields.CASCADE
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="events", null=True, on_delete=fields.CASCADE
     )
-    customer_id: int
+    customer_id: int | None
+    """The customer it concerns; None only for an event of a shared library document
+    (offered to several customers: its readers are worked out from the document)."""
     project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
         "models.Project", related_name="events", null=True, on_delete=fields.CASCADE
     )
@@ -571,6 +692,11 @@ class Event(TimestampedModel):
     request_id: int | None
     """The request of a request event (which never has a project: a project's timeline
     shows none of them)."""
+    library_document: fields.ForeignKeyNullableRelation[LibraryDocument] = fields.ForeignKeyField(
+        "models.LibraryDocument", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    library_document_id: int | None
+    """The library document of a library event (never with a project or a request)."""
     actor: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.RESTRICT
     )
@@ -583,7 +709,7 @@ class Event(TimestampedModel):
 
     class Meta:
         table = "events"
-        indexes = (("project_id", "id"), ("request_id", "id"))
+        indexes = (("project_id", "id"), ("request_id", "id"), ("library_document_id", "id"))
 
     @property
     def details(self) -> EventPayload:

@@ -9,6 +9,7 @@ from models._base import TimestampedModel
 
 if TYPE_CHECKING:
     from models.customers import Customer
+    from models.library import LibraryDocument, LibraryFolder
     from models.microposts import Topic
     from models.pages import Page
     from models.projects import Project
@@ -26,10 +27,15 @@ class WatchTargetKind(StrEnum):
     PROJECT = "PROJECT"
     PAGE = "PAGE"
     TOPIC = "TOPIC"
+    FOLDER = "FOLDER"
+    """A library folder (its documents' versions, states and acknowledgements)."""
+    DOCUMENT = "DOCUMENT"
+    """A library document."""
 
 
 class Watch(TimestampedModel):
-    """A user's chosen level of interest in one customer, project, page or topic.
+    """A user's chosen level of interest in one customer, project, page, topic, library
+    folder or library document.
 
     Exactly one of the target foreign keys is set, matching ``kind``, and ``target_key`` is
     ``"<KIND>:<id>"`` so that one unique constraint covers every kind on every database.
@@ -59,6 +65,14 @@ class Watch(TimestampedModel):
         "models.Topic", related_name="watches", null=True, on_delete=fields.CASCADE
     )
     topic_id: int | None
+    folder: fields.ForeignKeyNullableRelation[LibraryFolder] = fields.ForeignKeyField(
+        "models.LibraryFolder", related_name="watches", null=True, on_delete=fields.CASCADE
+    )
+    folder_id: int | None
+    document: fields.ForeignKeyNullableRelation[LibraryDocument] = fields.ForeignKeyField(
+        "models.LibraryDocument", related_name="watches", null=True, on_delete=fields.CASCADE
+    )
+    document_id: int | None
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -109,7 +109,9 @@ class EventBus:
             for publication in publications:
                 event = publication.event
                 message = TimelineMessage.from_event(event).encode()
-                channels = event_channels(event.project_id, event.customer_id, event.request_id)
+                channels = event_channels(
+                    event.project_id, event.customer_id, event.request_id, kind=event.kind
+                )
                 channels += [feed_channel(user_id) for user_id in sorted(publication.notified)]
                 for channel in channels:
                     await self.broadcast.publish(self._scoped(channel), message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.events import LIBRARY_EVENT_KINDS, EventKind
+
 
 def project_channel(project_id: int) -> str:
     """Every event of the project, and ``Control.RIGHTS_CHANGED`` when someone lost
@@ -56,9 +58,25 @@ def documents_channel() -> str:
     return "documents"
 
 
-def event_channels(project_id: int | None, customer_id: int, request_id: int | None) -> list[str]:
-    """The channels an event of this project, or of a request of this customer, goes to
-    (besides the feeds of those it notified)."""
+def library_channel() -> str:
+    """Every event of the document library, shared or of any customer (each subscriber
+    checks which are theirs)."""
+    return "library"
+
+
+def event_channels(
+    project_id: int | None,
+    customer_id: int | None,
+    request_id: int | None,
+    *,
+    kind: EventKind | None = None,
+) -> list[str]:
+    """The channels an event of this project, of a request or a business document of this
+    customer, or of the library (``kind`` one of LIBRARY_EVENT_KINDS) goes to (besides the
+    feeds of those it notified)."""
+    if kind in LIBRARY_EVENT_KINDS:
+        return [library_channel()]
+    assert customer_id is not None, "only a library event may concern no customer"
     if request_id is not None:
         return [customer_requests_channel(customer_id), requests_channel()]
     if project_id is None:  # a business document's event

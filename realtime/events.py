@@ -49,7 +49,7 @@ class TimelineMessage:
 
     id: int
     kind: EventKind
-    customer_id: int
+    customer_id: int | None
     project_id: int | None
     request_id: int | None
     actor_id: int
@@ -114,7 +114,7 @@ class TimelineMessage:
         return cls(
             id=int(data["id"]),
             kind=kind,
-            customer_id=int(data["customer_id"]),
+            customer_id=data["customer_id"],
             project_id=data["project_id"],
             request_id=data.get("request_id"),
             actor_id=int(data["actor_id"]),

@@ -178,6 +178,7 @@ FIELD_SCOPES: dict[str, dict[str, str | None]] = {
         "pagePresence": "pages:read",
         "requestEvents": "requests:read",
         "businessDocumentEvents": "business_documents:read",
+        "libraryEvents": "documents:read",
     },
 }
 

@@ -110,7 +110,11 @@ class Mutation:
         valid_until: datetime | None = None,
     ) -> LibraryDocument:
         row = await library.set_validity(
-            info.context.require_viewer(), node_pk(id, "LibraryDocument"), valid_from, valid_until
+            info.context.require_viewer(),
+            node_pk(id, "LibraryDocument"),
+            valid_from,
+            valid_until,
+            bus=info.context.bus,
         )
         return LibraryDocument.from_row(row)
 
@@ -125,6 +129,7 @@ class Mutation:
             info.context.require_viewer(),
             node_pk(id, "LibraryDocument"),
             node_pk(by_id, "LibraryDocument"),
+            bus=info.context.bus,
         )
         return LibraryDocument.from_row(row)
 
@@ -133,7 +138,10 @@ class Mutation:
         self, info: Info, id: strawberry.ID, required: bool = True
     ) -> LibraryDocument:
         row = await library.require_acknowledgement(
-            info.context.require_viewer(), node_pk(id, "LibraryDocument"), required
+            info.context.require_viewer(),
+            node_pk(id, "LibraryDocument"),
+            required,
+            bus=info.context.bus,
         )
         return LibraryDocument.from_row(row)
 
@@ -143,7 +151,7 @@ class Mutation:
     )
     async def acknowledge_document(self, info: Info, id: strawberry.ID) -> LibraryDocument:
         viewer = info.context.require_viewer()
-        await library.acknowledge(viewer, node_pk(id, "LibraryDocument"))
+        await library.acknowledge(viewer, node_pk(id, "LibraryDocument"), bus=info.context.bus)
         return LibraryDocument.from_row(
             await library.visible_document(viewer, node_pk(id, "LibraryDocument"))
         )
@@ -159,6 +167,7 @@ class Mutation:
             info.context.require_viewer(),
             node_pk(id, "LibraryDocument"),
             _pk(folder_id, "LibraryFolder"),
+            bus=info.context.bus,
         )
         return LibraryDocument.from_row(row)
 
@@ -185,6 +194,6 @@ class Mutation:
     )
     async def restore_document_version(self, info: Info, id: strawberry.ID) -> DocumentVersion:
         row = await library.restore_version(
-            info.context.require_viewer(), node_pk(id, "DocumentVersion")
+            info.context.require_viewer(), node_pk(id, "DocumentVersion"), bus=info.context.bus
         )
         return DocumentVersion.from_row(row)
