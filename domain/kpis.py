@@ -17,9 +17,10 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Final
 
 from domain.errors import BadUserInput
@@ -201,6 +202,55 @@ class Facts:
     submissions: Mapping[int, Sequence[datetime]] = field(default_factory=dict)
     show_terms: bool = False
     """Whether the search records name their terms (staff) or count per day (contacts)."""
+
+    @cached_property
+    def _by_day(self) -> dict[date, _Day]:
+        days: dict[date, _Day] = defaultdict(_Day)
+        for request in self.requests:
+            moments = (request.created_at, request.first_response_at, request.resolved_at)
+            for day in {m.astimezone(UTC).date() for m in moments if m is not None}:
+                days[day].requests.append(request)
+        for read in self.reads:
+            days[read.day].reads.append(read)
+        for search in self.searches:
+            days[search.day].searches.append(search)
+        for contact, day in self.active:
+            days[day].active.append((contact, day))
+        for session in self.sessions:
+            days[session.first_read_at.astimezone(UTC).date()].sessions.append(session)
+        return dict(days)
+
+    def within(self, start: date, end: date) -> Facts:
+        """The facts of the days from ``start`` to ``end`` (a request: when it was
+        submitted, first answered or resolved then), found through an index by day."""
+        found = _Day()
+        day = start
+        while day <= end:
+            if (of_day := self._by_day.get(day)) is not None:
+                found.requests += of_day.requests
+                found.reads += of_day.reads
+                found.searches += of_day.searches
+                found.active += of_day.active
+                found.sessions += of_day.sessions
+            day += timedelta(days=1)
+        requests = sorted({r.id: r for r in found.requests}.values(), key=lambda r: r.id)
+        return replace(
+            self,
+            requests=requests,
+            reads=found.reads,
+            searches=found.searches,
+            active=found.active,
+            sessions=found.sessions,
+        )
+
+
+@dataclass
+class _Day:
+    requests: list[RequestFact] = field(default_factory=list)
+    reads: list[ReadFact] = field(default_factory=list)
+    searches: list[SearchFact] = field(default_factory=list)
+    active: list[tuple[int, date]] = field(default_factory=list)
+    sessions: list[SessionFact] = field(default_factory=list)
 
 
 # -- Figures --------------------------------------------------------------------------------
@@ -399,8 +449,9 @@ class Kpi:
         to compute a time or a share from."""
         points = []
         for bucket in period.buckets(interval):
-            value = self.calculate(facts, bucket).value
-            points.append((bucket.start, value))
+            # the active contacts of a day look back up to a month
+            relevant = facts.within(bucket.start - timedelta(days=MONTH_DAYS), bucket.end)
+            points.append((bucket.start, self.calculate(relevant, bucket).value))
         return points
 
 
