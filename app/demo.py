@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from actions import (
@@ -164,6 +164,7 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
     )
     await load_request_demo(bus, users, acme=acme, portal=portal)
     await load_business_document_demo(bus, users, acme=acme, globex=globex, portal=portal)
+    await load_budget_demo(bus, users, acme=acme, portal=portal)
     return users
 
 
@@ -273,6 +274,53 @@ async def load_request_demo(
     await requests.reply_to_request(
         olivia, bus, request_id=access.id, body="Done: Gloria can sign in to Reporting."
     )
+
+
+async def load_budget_demo(
+    bus: EventBus, users: dict[str, User], *, acme: Customer, portal: Project
+) -> None:
+    """Monthly invoices of the portal's hosting and support over the last eight months and
+    a discovery workshop last year: a burn per month to chart and project, and a past year
+    to review."""
+    today = business_documents.today()
+    monthly = [
+        "3900.00",
+        "4650.00",
+        "4200.00",
+        "5100.00",
+        "4480.00",
+        "4975.00",
+        "4300.00",
+        "5240.00",
+    ]
+    invoices = []
+    for back, net in enumerate(monthly, start=1):
+        index = today.year * 12 + today.month - 1 - back
+        issued = date(index // 12, index % 12 + 1, 5)
+        invoices.append((f"M-{issued:%Y-%m}", f"Hosting and support, {issued:%B %Y}", issued, net))
+    workshop = date(today.year - 1, 9, 15)
+    invoices.append((f"W-{workshop.year}", "Portal discovery workshop", workshop, "18000.00"))
+    for number, title, issued, net in invoices:
+        net_amount = Decimal(net)
+        await business_documents.upsert_business_document(
+            users["admin"],
+            bus,
+            source="erp",
+            external_id=f"erp-i-{number.lower()}",
+            customer_id=acme.id,
+            fields=business_documents.DocumentFields(
+                kind=BusinessDocumentKind.INVOICE,
+                number=number,
+                title=title,
+                issue_date=issued,
+                due_date=issued + timedelta(days=30),
+                net_amount=net_amount,
+                gross_amount=(net_amount * Decimal("1.19")).quantize(Decimal("0.01")),
+                currency="EUR",
+                status=BusinessDocumentStatus.PAID,
+                project_id=portal.id,
+            ),
+        )
 
 
 async def load_business_document_demo(

@@ -391,6 +391,13 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await audit.check(sam, "documents-confirm")
     await sent.get_by_role("button", name="Cancel").click()
 
+    # the home dashboard: the queue, a customer's tiles, charts and a chart's figures
+    await go(sam, "#/dashboard")
+    burn = sam.get_by_test_id("chart-burn-EUR")
+    await expect(burn.locator("canvas")).to_be_visible()
+    await burn.get_by_text("the figures").click()
+    await audit.check(sam, "dashboard")
+
     # a concept page: as read, with its history and a diff, the follow panel, the editor
     await go(sam, page_link(page_id))
     await expect(sam.get_by_role("heading", name=title, level=1)).to_be_visible()

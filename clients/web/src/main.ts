@@ -1,12 +1,14 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
 // #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
-// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/documents, #/account, #/integrations; signed out,
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/documents, #/account, #/integrations,
+// #/dashboard; signed out,
 // #/invitation/TOKEN accepts an invitation, #/forgot-password asks for a password reset
 // link and #/reset-password/TOKEN sets a new password.
 
 import UNREAD_NOTIFICATION_COUNT from "../../operations/UnreadNotificationCount.graphql";
 import { accountView } from "./account";
+import { dashboardView } from "./dashboard";
 import { isStaff, setTitle, type AppContext, type View } from "./app";
 import { documentsView } from "./documents";
 import { h, replaceChildren } from "./dom";
@@ -103,6 +105,7 @@ function start(): void {
       h(
         "nav",
         { "aria-label": "Main" },
+        h("a", { href: "#/dashboard" }, "Dashboard"),
         h("a", { href: "#/" }, "Projects"),
         h("a", { href: requestsHome(ctx).href }, requestsHome(ctx).label),
         h("a", { href: "#/documents" }, "Documents"),
@@ -182,6 +185,7 @@ function route(): void {
   else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
   else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
   else if (kind === "documents") signedIn.view = documentsView(ctx, main);
+  else if (kind === "dashboard") signedIn.view = dashboardView(ctx, main);
   else if (kind === "account") signedIn.view = accountView(ctx, main);
   else if (kind === "integrations") signedIn.view = integrationsView(ctx, main);
   else signedIn.view = homeView(ctx, main);
