@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import logging
 import os
 import socket
 import sqlite3
@@ -27,6 +26,7 @@ from tortoise.exceptions import DBConnectionError
 
 from app.db import close_database, migrate, open_database
 from domain.errors import AppError
+from infra import logging as logs
 from infra.settings import Settings, SettingsError, load_settings
 from models import Customer, Role
 from realtime.bus import EventBus
@@ -164,6 +164,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # X-Forwarded-For is read by the application, from EXTRANET_TRUSTED_PROXIES only
         proxy_headers=False,
         log_level="info",
+        log_config=logs.uvicorn_log_config(settings.log_format),
         # a dead connection is noticed within 20 s: page presence drops it within 30 s
         ws_ping_interval=10.0,
         ws_ping_timeout=10.0,
@@ -488,11 +489,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    logs.configure("text")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        logs.configure(settings.log_format)
         return int(args.handler(settings, args))
     except SettingsError as error:
         print(f"Configuration error: {error}", file=sys.stderr)

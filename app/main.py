@@ -86,7 +86,9 @@ from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads
+from infra import logging as logs
 from infra import metrics
+from infra.logging import RequestIds
 from infra.redis_clients import redis_connections
 from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
@@ -207,6 +209,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         shared frames (graphql_schema/subscriptions.py ``Frames``)."""
         view = cast("ExtranetGraphQL", self.view)
         operation_label = view.operation_names.label(operation.operation_name, operation.query)
+        logs.OPERATION.set(operation_label)
         observe_operation(operation_label, "websocket", None, ())
         metrics.SUBSCRIPTIONS_ACTIVE.inc()
         delivery = Delivery(
@@ -300,6 +303,9 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         (app/persisted.py); a refused hash or text answers with one coded error."""
         started = time.perf_counter()
         operation = self.operation_names.label(request_data.operation_name, request_data.query)
+        logs.OPERATION.set(operation)
+        if context.viewer is not None:
+            logs.USER.set(context.viewer.pseudonym)
         try:
             query = await self.persisted.resolve(
                 request_data.query, request_data.extensions, context.viewer
@@ -317,7 +323,13 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             request_data=replace(request_data, query=query),
         )
         seconds = time.perf_counter() - started
-        observe_operation(operation, "http", seconds, error_codes(result.errors))
+        codes = error_codes(result.errors)
+        observe_operation(operation, "http", seconds, codes)
+        if context.viewer is not None:  # signed in by this request (login)
+            logs.USER.set(context.viewer.pseudonym)
+        if codes:  # what went wrong, by code: never the variables or the text
+            level = logging.ERROR if "INTERNAL" in codes else logging.INFO
+            log.log(level, "%s answered in %.1f ms with %s", operation, seconds * 1000, codes)
         wait = retry_after(result.errors)
         if wait is not None:  # a service did not answer: 503, and when to try again
             sub_response.status_code = 503
@@ -392,6 +404,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             raise ConnectionRefused(f"{TOO_MANY_CONNECTIONS}: at most {most} open at once.")
         context.socket_key = key
         metrics.WEBSOCKETS_OPEN.inc()
+        logs.USER.set(user.pseudonym)
         context.act_as(user, claims.session_id, scopes)
         foreground = foreground_of(params)
         await self.bus.activity.mark(user.id, key, True if foreground is None else foreground)
@@ -581,7 +594,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *(graphiql_routes() if settings.graphiql else []),
         ],
         lifespan=lifespan,
-        middleware=[cors(settings), Middleware(ServiceBoundary)],  # CORS on 503s too
+        # request IDs for log lines; CORS on 503s too
+        middleware=[Middleware(RequestIds), cors(settings), Middleware(ServiceBoundary)],
         exception_handlers={StarletteHTTPException: http_error},  # 404, 405: JSON errors
     )
     if settings.trusted_proxies:  # the client address that sign-in limits and audit use
