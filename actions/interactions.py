@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise import connections
+from tortoise.models import Model
 
 from actions._common import now
 from actions.jobs import JobContext, enqueue, job_handler
@@ -47,9 +49,29 @@ def _marks(count: int) -> list[str]:
     return [f"${n}" for n in range(1, count + 1)]
 
 
-async def _execute(sql: str, values: list[Any]) -> list[dict[str, Any]]:
-    _, rows = await connections.get("default").execute_query(sql, values)
-    return [dict(row) for row in rows]
+async def _insert(
+    model: type[Model], values: dict[str, Any], conflict: str, then: str = "NOTHING"
+) -> bool:
+    """INSERT ``values`` into ``model``'s table, ``ON CONFLICT (conflict) DO then`` (one
+    statement on SQLite and PostgreSQL); answers whether a row was inserted or updated."""
+    table = model._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(values)}) "  # noqa: S608 (names of ours)
+        f"VALUES ({', '.join(_marks(len(values)))}) "
+        f"ON CONFLICT ({conflict}) DO {then.format(table=table)} RETURNING id"
+    )
+    _, rows = await connections.get("default").execute_query(sql, list(values.values()))
+    return bool(rows)
+
+
+async def _recorded(what: str, writes: Callable[[], Awaitable[None]]) -> None:
+    """Run ``writes`` in a unit of work of their own; a failure is logged, never raised (a
+    count lost is better than a read refused)."""
+    try:
+        async with unit_of_work():
+            await writes()
+    except Exception:
+        log.warning("Could not record %s", what, exc_info=True)
 
 
 def _customer_of(viewer: User) -> int | None:
@@ -67,14 +89,13 @@ def session_key(session_id: str) -> str:
 async def _note_activity(viewer: User, customer_id: int, moment: datetime) -> None:
     """The contact was active on ``moment``'s day; the first activity of a day schedules
     that day's purge."""
-    marks = _marks(3)
-    inserted = await _execute(
-        f"INSERT INTO {ContactActivityDay._meta.db_table} (user_id, customer_id, day) "  # noqa: S608
-        f"VALUES ({', '.join(marks)}) ON CONFLICT (user_id, day) DO NOTHING RETURNING id",
-        [viewer.id, customer_id, moment.date()],
-    )
-    if inserted:
+    values = {"user_id": viewer.id, "customer_id": customer_id, "day": _day(moment)}
+    if await _insert(ContactActivityDay, values, "user_id, day"):
         await schedule_purge(moment)
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
 
 
 async def record_read(
@@ -90,29 +111,23 @@ async def record_read(
     customer_id = _customer_of(viewer)
     if customer_id is None:
         return
-    moment = moment or now()
-    try:
-        async with unit_of_work():
-            marks = _marks(4)
-            table = ContentReadCount._meta.db_table
-            await _execute(
-                f"INSERT INTO {table} (kind, object_id, customer_id, day, reads) "  # noqa: S608
-                f"VALUES ({', '.join(marks)}, 1) "
-                "ON CONFLICT (kind, object_id, customer_id, day) "
-                f"DO UPDATE SET reads = {table}.reads + 1",
-                [kind.value, object_id, customer_id, moment.date()],
-            )
-            await _note_activity(viewer, customer_id, moment)
-            if session_id:
-                marks = _marks(4)
-                await _execute(
-                    f"INSERT INTO {ReadingSession._meta.db_table} "  # noqa: S608
-                    "(session_key, user_id, customer_id, first_read_at) "
-                    f"VALUES ({', '.join(marks)}) ON CONFLICT (session_key) DO NOTHING",
-                    [session_key(session_id), viewer.id, customer_id, moment],
-                )
-    except Exception:  # a count lost is better than a read refused
-        log.warning("Could not record a read of %s %s", kind.value, object_id, exc_info=True)
+    at = moment or now()
+
+    async def writes() -> None:
+        read = {"kind": kind.value, "object_id": object_id, "customer_id": customer_id}
+        await _insert(
+            ContentReadCount,
+            {**read, "day": _day(at), "reads": 1},
+            "kind, object_id, customer_id, day",
+            "UPDATE SET reads = {table}.reads + 1",
+        )
+        await _note_activity(viewer, customer_id, at)
+        if session_id:
+            session = {"session_key": session_key(session_id), "user_id": viewer.id}
+            first = {"customer_id": customer_id, "first_read_at": at}
+            await _insert(ReadingSession, {**session, **first}, "session_key")
+
+    await _recorded(f"a read of {kind.value} {object_id}", writes)
 
 
 async def record_search(
@@ -125,21 +140,25 @@ async def record_search(
     terms = " ".join(query.casefold().split())[:TERMS_MAX_LENGTH]
     if customer_id is None or not terms:
         return
-    moment = moment or now()
-    try:
-        async with unit_of_work():
-            marks = _marks(5)
-            table = SearchCount._meta.db_table
-            await _execute(
-                f"INSERT INTO {table} (customer_id, day, terms, searches, found_nothing) "  # noqa: S608
-                f"VALUES ({', '.join(marks)}) ON CONFLICT (customer_id, day, terms) "
-                f"DO UPDATE SET searches = {table}.searches + 1, "
-                f"found_nothing = {table}.found_nothing + excluded.found_nothing",
-                [customer_id, moment.date(), terms, 1, 0 if found else 1],
-            )
-            await _note_activity(viewer, customer_id, moment)
-    except Exception:  # a count lost is better than a search refused
-        log.warning("Could not record a search", exc_info=True)
+    at = moment or now()
+
+    async def writes() -> None:
+        await _insert(
+            SearchCount,
+            {
+                "customer_id": customer_id,
+                "day": _day(at),
+                "terms": terms,
+                "searches": 1,
+                "found_nothing": 0 if found else 1,
+            },
+            "customer_id, day, terms",
+            "UPDATE SET searches = {table}.searches + 1, "
+            "found_nothing = {table}.found_nothing + excluded.found_nothing",
+        )
+        await _note_activity(viewer, customer_id, at)
+
+    await _recorded("a search", writes)
 
 
 async def schedule_purge(moment: datetime) -> None:
