@@ -40,6 +40,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from actions.unit_of_work import current_unit, unit_of_work
+from infra import tracing
 from infra.settings import Settings
 from models import Job, JobStatus
 from realtime.bus import EventBus
@@ -184,6 +185,7 @@ async def enqueue(
     work = current_unit()
     if work is None:
         raise RuntimeError("enqueue() records a job in the caller's unit_of_work: open one first.")
+    payload = tracing.with_origin(payload)  # its run is a span of this operation's trace
     text = json.dumps(payload)
     due = utc_now() if run_at is None else _utc(run_at, "run_at")
     if key is not None and not 0 < len(key) <= 200:
@@ -200,6 +202,24 @@ async def enqueue(
             [kind, key, text, due, utc_now()],
         )
     work.after_commit("the job runners of this process", _wake)
+
+
+async def drop_payloads_naming(*texts: str) -> int:
+    """Delete the jobs not running whose payload holds any of ``texts`` (case-insensitive),
+    such as a person's e-mail address when their data is erased; answers how many."""
+    sqlite = _dialect() == "sqlite"
+    column = "payload" if sqlite else "payload::text"
+    dropped = 0
+    for text in texts:
+        mark = _marks(1, 1)[0]
+        like = "LIKE" if sqlite else "ILIKE"
+        _, rows = await connections.get("default").execute_query(
+            f"DELETE FROM jobs WHERE status <> 'RUNNING' AND {column} {like} {mark} "  # noqa: S608
+            "RETURNING id",
+            [f"%{text}%"],
+        )
+        dropped += len(rows)
+    return dropped
 
 
 async def cancel(key: str) -> bool:

@@ -30,7 +30,14 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from actions import access_tokens, attachments, business_documents, library, requests
+from actions import (
+    access_tokens,
+    attachments,
+    business_documents,
+    library,
+    personal_data,
+    requests,
+)
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
 from domain.scopes import require_scope
@@ -135,6 +142,13 @@ DOWNLOADS: dict[DownloadKind, DownloadRoute] = {
             "document",
             "business document",
             _business_document_pdf,
+        ),
+        DownloadRoute(
+            "PersonalDataExport",
+            DownloadKind.PERSONAL_DATA_EXPORT,
+            "export",
+            "export",
+            personal_data.for_download,
         ),
     )
 }
@@ -370,6 +384,7 @@ upload_for_requests = uploader(DownloadKind.REQUEST_FILE)
 download_request_file = downloader(DownloadKind.REQUEST_FILE)
 upload_library_version = uploader(DownloadKind.LIBRARY_VERSION)
 download_library_version = downloader(DownloadKind.LIBRARY_VERSION)
+download_personal_data = downloader(DownloadKind.PERSONAL_DATA_EXPORT)
 
 
 def content_disposition(name: str) -> str:

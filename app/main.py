@@ -588,6 +588,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             Route("/library/versions/{version}", files.download_library_version, methods=["GET"]),
+            Route(
+                "/personal-data/exports/{export}", files.download_personal_data, methods=["GET"]
+            ),
             Route("/kpis/{kpi}.csv", kpi_csv.download, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),

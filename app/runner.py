@@ -69,6 +69,7 @@ JOB_MODULES: tuple[str, ...] = (
     "actions.library_text",
     "actions.mail",
     "actions.mail_notifications",
+    "actions.personal_data",
     "actions.request_reminders",
     "actions.webhooks",
 )

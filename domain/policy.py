@@ -122,6 +122,14 @@ def is_staff(user: User) -> bool:
     return user.is_staff
 
 
+def can_erase_user(viewer: User, user: User) -> bool:
+    """Erase a person's personal data: administrators, and a customer's lead contacts for
+    their own customer's contacts."""
+    if viewer.is_admin:
+        return True
+    return is_lead_contact(viewer, user.customer_id) and not user.is_staff
+
+
 def is_lead_contact(user: User, customer_id: int | None) -> bool:
     """A lead contact (``CUSTOMER_ADMIN``) of this customer."""
     return (

@@ -44,6 +44,7 @@ class DownloadKind(StrEnum):
     REQUEST_FILE = "request-file"  # a file of a request
     LIBRARY_VERSION = "library-version"  # a version of a library document
     BUSINESS_DOCUMENT_PDF = "business-document-pdf"  # the PDF of a business document
+    PERSONAL_DATA_EXPORT = "personal-data-export"  # a ZIP of a person's data
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from graphql_schema.pages import mutations as pages_mutations
 from graphql_schema.pages import presence as pages_presence
 from graphql_schema.pages import queries as pages_queries
 from graphql_schema.persisted import mutations as persisted_mutations
+from graphql_schema.personal_data import api as personal_data_api
 from graphql_schema.projects import mutations as projects_mutations
 from graphql_schema.projects import queries as projects_queries
 from graphql_schema.requests import mutations as requests_mutations
@@ -81,6 +82,7 @@ Query = merge_types(
         search_queries.Query,
         kpis_queries.Query,
         audit_queries.Query,
+        personal_data_api.Query,
         integrations_tokens.Query,
         webhooks_api.Query,
     ),
@@ -109,6 +111,7 @@ Mutation = merge_types(
         integrations_tokens.Mutation,
         integrations_upserts.Mutation,
         webhooks_api.Mutation,
+        personal_data_api.Mutation,
     ),
 )
 

@@ -1,8 +1,12 @@
 """A download link opens exactly the file it was made for: a link of one kind of file (a
-page's attachment, a request's file, a library version, a business document's PDF) is
+page's attachment, a request's file, a library version, a business document's PDF, a
+personal data export) is
 refused on every other kind's route, even for the same numeric ID, like a missing file."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -10,13 +14,18 @@ import pytest
 from actions import business_documents
 from app.files import DOWNLOADS
 from domain.tokens import DownloadKind, issue_download_token
-from graphql_schema.relay import node_pk
-from models import BusinessDocumentKind, User
+from graphql_schema.relay import global_id, node_pk
+from infra.storage import DirectoryStorage
+from models import BusinessDocumentKind, ExportStatus, PersonalDataExport, User
 from realtime.bus import EventBus
 from tests.conftest import TEST_SESSION, Api, gid
 from tests.graphql.test_business_documents import PDF, _fields
 from tests.graphql.test_library import certificate, upload
 from tests.world import World
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 async def _stored(
@@ -47,6 +56,18 @@ async def _stored(
         response = await upload(api, world.sam, document_id, PDF)
         file_id = response.json()["data"]["version"]["id"]
         return world.sam, f"/library/versions/{file_id}", file_id
+    if kind is DownloadKind.PERSONAL_DATA_EXPORT:
+        blob = await DirectoryStorage(api.settings.attachments_dir).put(_once(PDF), len(PDF))
+        export = await PersonalDataExport.create(
+            user_id=world.max.id,
+            requested_by_id=world.max.id,
+            status=ExportStatus.READY,
+            content_key=blob.key,
+            size=blob.size,
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        file_id = global_id("PersonalDataExport", export.id)
+        return world.max, f"/personal-data/exports/{file_id}", file_id
     bill = await business_documents.create_business_document(
         world.sam,
         bus,

@@ -157,6 +157,9 @@ ANONYMOUS_DOCUMENTS = {
     "setBusinessCalendar": 'mutation { setBusinessCalendar(input: {name: "x", definition: {}}) '
     "{ calendar { name } } }",
     "auditLog": "{ auditLog { totalCount } }",
+    "myDataExports": "{ myDataExports { status } }",
+    "exportMyData": "mutation { exportMyData { export { status } } }",
+    "eraseUser": f'mutation {{ eraseUser(input: {{userId: "{_U}"}}) {{ user {{ name }} }} }}',
     "addPageWatcher": f'mutation {{ addPageWatcher(input: {{pageId: "{_PG}", userId: "{_U}"}}) '
     "{ watcher { level } } }",
     "movePage": f'mutation {{ movePage(input: {{pageId: "{_PG}", fromParentId: null}}) '

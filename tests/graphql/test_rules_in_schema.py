@@ -25,6 +25,7 @@ ANY_SIGNED_IN = {
     "setMailPreferences": "the caller's own mail preferences",
     "createAccessToken": "a token of the caller's own, acting as them within its scopes",
     "revokeAccessToken": "the caller's own tokens (administrators: any), others NOT_FOUND",
+    "exportMyData": "the caller's own data (administrators: anybody's, others FORBIDDEN)",
 }
 
 SDL = parse(schema.as_str())

@@ -1,0 +1,1 @@
+"""Personal data: ``exportMyData`` and ``myDataExports``, and ``eraseUser``."""
