@@ -45,6 +45,7 @@ from tests.browser import (
     web_build,
 )
 from tests.mailed import maildir_link, server_maildir
+from tests.test_web_library import folder, published
 from tests.test_web_requests import request_types
 
 __all__ = ["browser", "people", "web_build"]  # fixtures this module's tests use
@@ -390,6 +391,27 @@ async def test_every_view_meets_wcag_2_1_aa_at_both_widths_in_both_schemes(
     await expect(sent.get_by_role("button", name="Decline quote Q-1001")).to_be_focused()
     await audit.check(sam, "documents-confirm")
     await sent.get_by_role("button", name="Cancel").click()
+
+    # the library: a member's, by folder; a document to acknowledge; staff's document page
+    quality = await folder(api, SAM, f"Quality {secrets.token_hex(2)}", known["Acme Logistics"])
+    certificate = await published(
+        api,
+        SAM,
+        "ISO 9001 certificate",
+        customer_id=known["Acme Logistics"],
+        acknowledge=True,
+        tags=("iso",),
+        folder_id=quality,
+    )
+    await go(max_, "#/library")
+    await expect(max_.locator(".library-folder .library-item").first).to_be_visible()
+    await audit.check(max_, "library")
+    await go(max_, f"#/library/{quote(certificate, safe='')}")
+    await expect(max_.get_by_role("button", name="Acknowledge version 1")).to_be_visible()
+    await audit.check(max_, "library-document")
+    await go(sam, f"#/library/{quote(certificate, safe='')}")
+    await expect(sam.get_by_role("form", name="Upload a new version")).to_be_visible()
+    await audit.check(sam, "library-document-staff")
 
     # the home dashboard: the queue, a customer's tiles, charts and a chart's figures
     await go(sam, "#/dashboard")

@@ -1,8 +1,8 @@
 // The web client: sign-in, then a shell (navigation, unread badge, connection state) around
 // one view at a time, chosen by the URL's hash: #/, #/projects/ID, #/pages/ID, #/posts/ID,
 // #/inbox, #/search/QUERY, #/topics/NAME, #/people/ID, #/invite/CUSTOMER_ID, #/requests,
-// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/documents, #/account, #/integrations,
-// #/dashboard; signed out,
+// #/requests/new, #/requests/ID, #/queue/QUEUE (staff), #/documents, #/library, #/library/ID,
+// #/account, #/integrations, #/dashboard; signed out,
 // #/invitation/TOKEN accepts an invitation, #/forgot-password asks for a password reset
 // link and #/reset-password/TOKEN sets a new password.
 
@@ -17,6 +17,8 @@ import { inboxView } from "./inbox";
 import { integrationsView } from "./integrations";
 import { inviteView } from "./invite";
 import { Live, type ConnectionState } from "./live";
+import { libraryDocumentView } from "./library-document";
+import { libraryView } from "./library-list";
 import { invitationView, loginView } from "./login";
 import { pageView } from "./page";
 import { postView, projectView } from "./project";
@@ -109,6 +111,7 @@ function start(): void {
         h("a", { href: "#/" }, "Projects"),
         h("a", { href: requestsHome(ctx).href }, requestsHome(ctx).label),
         h("a", { href: "#/documents" }, "Documents"),
+        h("a", { href: "#/library" }, "Library"),
         inboxLink,
         h("a", { href: "#/search" }, "Search"),
         h("a", { href: "#/account" }, "Account"),
@@ -185,6 +188,8 @@ function route(): void {
   else if (kind === "requests") signedIn.view = myRequestsView(ctx, main);
   else if (kind === "queue") signedIn.view = queueView(ctx, main, id);
   else if (kind === "documents") signedIn.view = documentsView(ctx, main);
+  else if (kind === "library" && id) signedIn.view = libraryDocumentView(ctx, main, id);
+  else if (kind === "library") signedIn.view = libraryView(ctx, main);
   else if (kind === "dashboard") signedIn.view = dashboardView(ctx, main);
   else if (kind === "account") signedIn.view = accountView(ctx, main);
   else if (kind === "integrations") signedIn.view = integrationsView(ctx, main);
