@@ -39,7 +39,14 @@ from actions.mail import queue_mail
 from actions.unit_of_work import unit_of_work
 from domain import policy, profile
 from domain.availability import required_service
-from domain.errors import BadUserInput, Forbidden, NotFound, RateLimited, ServiceUnavailable
+from domain.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ServiceUnavailable,
+)
 from domain.mail import OutgoingMessage
 from domain.passwords import check_strength, hash_password, verify_password
 from domain.throttle import LoginThrottle, RateLimit, client_key
@@ -343,6 +350,8 @@ async def reactivate_user(admin: User, *, user_id: int, client_address: str = ""
     user = await _account(admin, user_id, "reactivate accounts")
     if user.is_active:
         return user
+    if user.erased_at is not None:
+        raise Conflict("This person's data was erased: the account can never sign in again.")
     async with unit_of_work():
         user.is_active = True
         user.deactivated_at = None

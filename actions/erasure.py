@@ -30,6 +30,7 @@ from domain.errors import BadUserInput, Conflict, Forbidden
 from domain.text import read_post
 from infra.storage import BlobStorage
 from models import (
+    AccessToken,
     AuditEntry,
     Customer,
     Event,
@@ -119,6 +120,7 @@ ERASURE_MAP: tuple[Holding, ...] = (
     Holding("library_document_versions", "deleted_by_id", K, "library versions deleted"),
     Holding("persisted_documents", "registered_by_id", K, "persisted queries"),
     Holding("service_accounts", "created_by_id", K, "service accounts made"),
+    Holding("service_accounts", "user_id", K, "a machine's user (no person)"),
     Holding("webhook_endpoints", "owner_id", K, "webhook endpoints"),
 )
 """Every column naming a user, and what erasure does with its rows (tests check that every
@@ -279,6 +281,7 @@ async def erase_user(
         email = user.email
         moment = now()
         by_table = _models_by_table()
+        tokens = await AccessToken.filter(user_id=user.id).values_list("id", flat=True)
         for holding in ERASURE_MAP:
             model = by_table.get(holding.table)
             if model is None:
@@ -288,6 +291,11 @@ async def erase_user(
                 await rows.delete()
             elif holding.table in ADDRESS_COLUMNS:
                 await rows.update(**{ADDRESS_COLUMNS[holding.table]: ""})
+        seen = by_table.get("security_seen_networks")
+        if seen is not None:  # networks of their sign-ins and of their tokens' use
+            await seen.filter(
+                Q(kind="sign_in", subject_id=user.id) | Q(kind="token", subject_id__in=tokens)
+            ).delete()
         await PendingMail.filter(user_id=user.id).delete()
         await Invitation.filter(email=email).delete()
         await OutgoingMail.filter(to_address=email).delete()

@@ -22,6 +22,7 @@ from actions import (
     account_lifecycle,
     accounts,
     audit,
+    erasure,
     microposts,
     pages,
     projects,
@@ -326,3 +327,16 @@ async def test_an_export_holds_her_data_for_her_alone_for_a_short_while(
     assert await _exports(api, zelda.user) == []
     tables = Tortoise.apps["models"]
     assert await tables["PersonalDataExport"].all().count() == 0
+
+
+def test_the_personal_data_map_names_every_column_that_names_a_user(app: Starlette) -> None:
+    # given every foreign key to users in the models
+    naming = {
+        (model._meta.db_table, model._meta.fields_map[name].source_field or f"{name}_id")
+        for model in Tortoise.apps["models"].values()
+        for name in (*model._meta.fk_fields, *model._meta.o2o_fields)
+        if model._meta.fields_map[name].related_model is User
+    }
+    # then erasure says what it does with each (README "Personal data" lists them)
+    mapped = {(holding.table, holding.column) for holding in erasure.ERASURE_MAP}
+    assert naming - mapped == set()
