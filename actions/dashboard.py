@@ -7,7 +7,8 @@ requests nobody is assigned to of the customers whose account team they are on
 breached (``SLA_BREACHED``) or within ``sla_warning_minutes`` of its breach
 (``SLA_AT_RISK``), and top-level posts of a customer's contact on a project they are a
 member of (or of those customers) that no staff member replied to within
-``unanswered_post_hours`` business hours (``UNANSWERED_POST``).
+``unanswered_post_hours`` business hours, of the last :data:`UNANSWERED_WITHIN_DAYS` days
+(``UNANSWERED_POST``).
 
 Contacts: the requests they asked or take part in that wait for their information
 (``NEEDS_INFO``), their customer's quotes waiting for a decision (``QUOTE_DECISION``, lead
@@ -23,12 +24,15 @@ unassigned). Items are ordered by ``since``, the longest waiting first.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from tortoise.expressions import Q, Subquery
+import orjson
+from tortoise.expressions import Q, RawSQL, Subquery
 
 from actions import library
 from actions._common import now
@@ -49,6 +53,7 @@ from models import (
     NotificationReason,
     Page,
     PageDraft,
+    Project,
     ProjectMembership,
     RequestParticipant,
     RequestStatus,
@@ -118,8 +123,9 @@ async def dashboard(viewer: User, settings: Settings, moment: datetime | None = 
     moment = moment or now()
     items: list[ActionItem] = []
     if viewer.is_staff:
-        items += await _staff_requests(viewer, settings, moment)
-        items += await _unanswered_posts(viewer, settings, moment)
+        customers = await _team_customers(viewer)
+        items += await _staff_requests(viewer, customers, settings, moment)
+        items += await _unanswered_posts(viewer, customers, settings, moment)
     else:
         items += await _waiting_for_information(viewer)
         items += await _quotes_to_decide(viewer)
@@ -182,7 +188,7 @@ async def _sla_reasons(
     if not policies:
         return {}
     calendars = {
-        row.id: BusinessCalendar.from_json(row.definition)
+        row.id: _parsed(row.definition)
         for row in await CalendarRow.filter(
             id__in=sorted({p.calendar_id for p in policies.values()})
         )
@@ -217,11 +223,12 @@ def _entered_current_status(history: RequestHistory) -> datetime:
     return history.spells()[-1][0]
 
 
-async def _staff_requests(viewer: User, settings: Settings, moment: datetime) -> list[ActionItem]:
-    customers = await _team_customers(viewer)
+async def _staff_requests(
+    viewer: User, customers: Sequence[int], settings: Settings, moment: datetime
+) -> list[ActionItem]:
     mine = Q(assignee_id=viewer.id)
     if customers:
-        mine |= Q(customer_id__in=customers)
+        mine |= Q(customer_id__in=list(customers))
     rows = await ServiceRequest.filter(mine, status__in=list(OPEN), closed=False)
     histories = await _histories(rows)
     late = await _sla_reasons(rows, histories, settings, moment)
@@ -239,32 +246,60 @@ async def _staff_requests(viewer: User, settings: Settings, moment: datetime) ->
     return items
 
 
+def _parsed(definition: dict[str, Any]) -> BusinessCalendar:
+    """The calendar of a stored definition; one object per definition, so that the
+    business-time caches keyed by calendar find it by identity."""
+    return _calendar_of(orjson.dumps(definition, option=orjson.OPT_SORT_KEYS).decode())
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar_of(definition: str) -> BusinessCalendar:
+    return BusinessCalendar.from_json(orjson.loads(definition))
+
+
 async def _calendar() -> BusinessCalendar:
     """The working time that business hours are counted in: the first business calendar
     defined, or Monday to Friday 09:00-17:00 UTC."""
     row = await CalendarRow.all().order_by("id").first()
-    return DEFAULT_CALENDAR if row is None else BusinessCalendar.from_json(row.definition)
+    return DEFAULT_CALENDAR if row is None else _parsed(row.definition)
 
 
-async def _unanswered_posts(viewer: User, settings: Settings, moment: datetime) -> list[ActionItem]:
-    """Top-level posts by a customer's contact on the viewer's projects without a staff
-    reply, older than ``unanswered_post_hours`` business hours (never earlier than that many
-    hours ago, so the index on ``(project_id, created_at)`` bounds the read)."""
-    customers = await _team_customers(viewer)
+UNANSWERED_WITHIN_DAYS = 30
+"""How far back the dashboard looks for unanswered posts: a customer's post older than
+this has left it (answered elsewhere, or no longer waiting for a reply here)."""
+
+_ANSWERED = RawSQL(
+    "CASE WHEN EXISTS (SELECT 1 FROM microposts answer JOIN users staff "
+    "ON staff.id = answer.author_id WHERE answer.parent_id = microposts.id "
+    "AND staff.customer_id IS NULL) THEN 1 ELSE 0 END"
+)
+"""1 when a staff member (a user of no customer) replied to the post, else 0."""
+
+
+async def _unanswered_posts(
+    viewer: User, customers: Sequence[int], settings: Settings, moment: datetime
+) -> list[ActionItem]:
+    """Top-level posts of the last :data:`UNANSWERED_WITHIN_DAYS` days by a customer's
+    contact on the projects the viewer is a member of or whose customer's account team
+    they are on, without a staff reply, older than ``unanswered_post_hours`` business
+    hours (read through the index on ``(project_id, parent_id, created_at)``, each post's
+    replies through the one on ``parent_id``)."""
     member_of = ProjectMembership.filter(user_id=viewer.id).values("project_id")
-    projects = Q(project_id__in=Subquery(member_of))
+    scope = Q(id__in=Subquery(member_of))
     if customers:
-        projects |= Q(project__customer_id__in=customers)
+        scope |= Q(customer_id__in=list(customers))
+    projects = [int(str(i)) for i in await Project.filter(scope).values_list("id", flat=True)]
+    if not projects:
+        return []
     hours = settings.unanswered_post_hours
-    staff_replies = Micropost.filter(
-        parent_id__not_isnull=True, author__customer_id__isnull=True
-    ).values("parent_id")
-    posts = await Micropost.filter(
-        projects,
+    posts = await Micropost.annotate(answered=_ANSWERED).filter(
+        project_id__in=projects,
         parent_id=None,
-        author__customer_id__not_isnull=True,
+        created_at__gt=moment - timedelta(days=UNANSWERED_WITHIN_DAYS),
         created_at__lte=moment - timedelta(hours=hours),
-    ).exclude(id__in=Subquery(staff_replies))
+        author__customer_id__not_isnull=True,
+        answered=0,
+    )
     if not posts:
         return []
     calendar = await _calendar()

@@ -9,7 +9,7 @@ from tortoise.migrations import operations as ops
 INDEXES = {
     "service_requests_assignee_status": "service_requests (assignee_id, status)",
     "request_status_changes_request_created": "request_status_changes (request_id, created_at)",
-    "microposts_project_created": "microposts (project_id, created_at)",
+    "microposts_project_parent_created": "microposts (project_id, parent_id, created_at)",
     "microposts_parent": "microposts (parent_id)",
     "page_drafts_author": "page_drafts (author_id)",
 }
