@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from actions import (
@@ -17,6 +17,7 @@ from actions import (
     requests,
     watches,
 )
+from actions.demo_history import PastRequest, record_past_requests
 from domain.request_forms import DEMO_FORMS
 from models import (
     BusinessDocumentKind,
@@ -25,6 +26,7 @@ from models import (
     Project,
     ProjectStatus,
     RequestStatus,
+    RequestType,
     Role,
     User,
     Visibility,
@@ -165,6 +167,7 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
     await load_request_demo(bus, users, acme=acme, portal=portal)
     await load_business_document_demo(bus, users, acme=acme, globex=globex, portal=portal)
     await load_budget_demo(bus, users, acme=acme, portal=portal)
+    await load_past_requests_demo(users, acme=acme)
     return users
 
 
@@ -274,6 +277,44 @@ async def load_request_demo(
     await requests.reply_to_request(
         olivia, bus, request_id=access.id, body="Done: Gloria can sign in to Reporting."
     )
+
+
+PAST_TICKETS = (
+    "Label printer at dock 2 offline",
+    "Booking export misses the night shift",
+    "Gate camera shows an old picture",
+    "Password reset mail not received",
+    "Slot planner slow in the morning",
+    "Wrong time zone on the delivery note",
+)
+
+
+async def load_past_requests_demo(users: dict[str, User], *, acme: Customer) -> None:
+    """Eighteen Acme support tickets of the past twelve weeks (one or two a week), answered
+    within hours and resolved within days: weeks of figures for the dashboard's charts."""
+    ticket = await RequestType.get(name="Support ticket")
+    today = datetime.now(UTC).date()
+    past = []
+    for week in range(12, 0, -1):
+        monday = today - timedelta(days=today.weekday(), weeks=week)
+        for n in range(1 + week % 2):
+            submitted = datetime.combine(monday + timedelta(days=2 * n), time(8, 30), UTC)
+            answered = submitted + timedelta(hours=1 + (3 * week + n) % 5)
+            past.append(
+                PastRequest(
+                    title=PAST_TICKETS[(week + n) % len(PAST_TICKETS)],
+                    submitted=submitted,
+                    answered=answered,
+                    resolved=answered + timedelta(days=(week + n) % 4, hours=3),
+                    answer="We are on it and will tell you here when it is fixed.",
+                    answers={
+                        "severity": "normal",
+                        "system": "Extranet",
+                        "description": "Reported by phone, recorded here.",
+                    },
+                )
+            )
+    await record_past_requests(acme, ticket, users["anna"], users["sam"], past)
 
 
 async def load_budget_demo(
