@@ -166,7 +166,7 @@ export function libraryView(ctx: AppContext, main: HTMLElement): View {
 
   /** Whether any condition narrows the list (then folders without a match are left out). */
   function narrowed(): boolean {
-    return (staff ? stateFilter.value !== "ALL" : true) || !!typeFilter.value || !!stripped(tagFilter.value) || mine.checked;
+    return stateFilter.value !== "ALL" || !!typeFilter.value || !!stripped(tagFilter.value) || mine.checked;
   }
 
   async function loadScopes(): Promise<void> {

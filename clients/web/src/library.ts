@@ -6,7 +6,6 @@ import LIBRARY_EVENTS from "../../operations/LibraryEvents.graphql";
 import { isStaff, type AppContext } from "./app";
 import { absoluteTime, h } from "./dom";
 import type { Handlers, LiveSubscription } from "./live";
-import { GraphQLRequestError, NetworkError, type GraphQLErrorShape } from "./session";
 
 export type DocumentState = "DRAFT" | "VALID" | "EXPIRED" | "SUPERSEDED";
 export type DocumentType = "CERTIFICATE" | "CONTRACT" | "MANUAL" | "PROCEDURE" | "PRICE_LIST" | "TERMS" | "TRAINING" | "OTHER";
@@ -186,33 +185,7 @@ export async function uploadVersion(
 ): Promise<{ id: string; number: number }> {
   const query = new URLSearchParams({ name: file.name, label: details.label, note: details.note });
   const url = `/library/documents/${encodeURIComponent(documentId)}/versions?${query.toString()}`;
-  const send = async (): Promise<Response> =>
-    fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${await ctx.session.accessToken()}`, "content-type": file.type || "application/octet-stream" },
-      body: file,
-      credentials: "omit",
-    });
-  let response: Response;
-  try {
-    response = await send();
-    if (response.status === 401) {
-      ctx.session.expireAccessToken();
-      response = await send();
-    }
-  } catch (error) {
-    throw new NetworkError(`The server cannot be reached (${String(error)}).`);
-  }
-  let body: { data?: { version?: { id: string; number: number } } | null; errors?: GraphQLErrorShape[] };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    throw new NetworkError(`The upload of ${file.name} was answered ${response.status}.`);
-  }
-  if (body.errors?.length) throw new GraphQLRequestError(body.errors);
-  const version = body.data?.version;
-  if (!version) throw new NetworkError(`The upload of ${file.name} was answered ${response.status} without the version.`);
-  return version;
+  return ctx.session.upload<{ id: string; number: number }>(url, file, "version");
 }
 
 /** Follow the library's events (of one customer's library, or all the user sees). */

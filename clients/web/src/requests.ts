@@ -4,7 +4,7 @@
 
 import { isStaff, link, type AppContext } from "./app";
 import { absoluteTime, focusOn, h, replaceChildren } from "./dom";
-import { GraphQLRequestError, NetworkError, type GraphQLErrorShape } from "./session";
+import { GraphQLRequestError } from "./session";
 import type { Connection, Visibility } from "./types";
 
 export type RequestStatus = "RECEIVED" | "IN_PROGRESS" | "NEEDS_INFO" | "APPROVED" | "REJECTED" | "RESOLVED" | "WITHDRAWN";
@@ -288,33 +288,7 @@ export async function uploadFile(ctx: AppContext, file: File, customerId: string
   // staff upload for a customer's request; a contact for their own customer
   const forCustomer = customerId && isStaff(ctx.user) ? `&customerId=${encodeURIComponent(customerId)}` : "";
   const url = `/requests/attachments?name=${encodeURIComponent(file.name)}${forCustomer}`;
-  const send = async (): Promise<Response> =>
-    fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${await ctx.session.accessToken()}`, "content-type": file.type || "application/octet-stream" },
-      body: file,
-      credentials: "omit",
-    });
-  let response: Response;
-  try {
-    response = await send();
-    if (response.status === 401) {
-      ctx.session.expireAccessToken();
-      response = await send();
-    }
-  } catch (error) {
-    throw new NetworkError(`The server cannot be reached (${String(error)}).`);
-  }
-  let body: { data?: { attachment?: AttachmentFile } | null; errors?: GraphQLErrorShape[] };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    throw new NetworkError(`The upload of ${file.name} was answered ${response.status}.`);
-  }
-  if (body.errors?.length) throw new GraphQLRequestError(body.errors);
-  const attachment = body.data?.attachment;
-  if (!attachment) throw new NetworkError(`The upload of ${file.name} was answered ${response.status} without the file.`);
-  return attachment;
+  return ctx.session.upload<AttachmentFile>(url, file, "attachment");
 }
 
 /** The problems of a refused submission: by field (`extensions.field`), and the rest. */

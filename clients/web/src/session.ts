@@ -211,6 +211,39 @@ export class Session {
     }
   }
 
+  /** Send `file` as the body of a POST to an upload route (`url`, with its query) as the
+   * signed-in user, once more after a refresh if the token is refused; the answer's
+   * `data[key]` (the stored file). The server's errors as GraphQLRequestError. */
+  async upload<T>(url: string, file: File, key: string): Promise<T> {
+    const send = async (): Promise<Response> =>
+      fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await this.accessToken()}`, "content-type": file.type || "application/octet-stream" },
+        body: file,
+        credentials: "omit",
+      });
+    let response: Response;
+    try {
+      response = await send();
+      if (response.status === 401) {
+        this.expireAccessToken();
+        response = await send();
+      }
+    } catch (error) {
+      throw new NetworkError(`The server cannot be reached (${String(error)}).`);
+    }
+    let body: { data?: Record<string, T | undefined> | null; errors?: GraphQLErrorShape[] };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw new NetworkError(`The upload of ${file.name} was answered ${response.status}.`);
+    }
+    if (body.errors?.length) throw new GraphQLRequestError(body.errors);
+    const stored = body.data?.[key];
+    if (!stored) throw new NetworkError(`The upload of ${file.name} was answered ${response.status} without the file.`);
+    return stored;
+  }
+
   private refresh(): Promise<string> {
     // one refresh at a time: a refresh token is spent by its first use
     this.refreshing ??= this.exchange().finally(() => {
