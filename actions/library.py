@@ -28,9 +28,10 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from actions import attachments
-from actions._common import audit, limited_text, now, required_text, wake_webhooks
+from actions import attachments, library_events
+from actions._common import audit, limited_text, now, required_text
 from actions.jobs import JobContext, cancel, enqueue, job_handler
+from actions.library_events import announce
 from actions.unit_of_work import UnitOfWork, unit_of_work
 from domain import library, policy
 from domain.errors import BadUserInput, Forbidden, NotFound
@@ -43,14 +44,11 @@ from models import (
     DocumentState,
     DocumentType,
     DocumentVersion,
-    Event,
     LibraryDocument,
     LibraryDocumentOffer,
     LibraryFolder,
     ReminderKind,
-    Role,
     User,
-    Visibility,
 )
 from models.events import (
     LibraryAcknowledged,
@@ -58,10 +56,9 @@ from models.events import (
     LibraryDocumentMoved,
     LibraryDocumentPublished,
     LibraryDocumentSuperseded,
-    LibraryPayload,
+    LibraryExpiryReminded,
     LibraryStateChanged,
     LibraryVersionAdded,
-    mark_event_writer,
 )
 from realtime.bus import EventBus
 
@@ -88,43 +85,6 @@ async def current_version(document_id: int) -> DocumentVersion | None:
     )
 
 
-async def _announce(
-    work: UnitOfWork,
-    details: LibraryPayload,
-    document: LibraryDocument,
-    actor_id: int,
-    *,
-    customer_id: int | None = None,
-    internal: bool | None = None,
-) -> Event:
-    """Record a library event in ``work`` and publish it once committed. Its customer is
-    ``customer_id`` when given (an acknowledging contact's), else the document's (None for
-    a shared document); INTERNAL (staff alone) when ``internal``, or by default while the
-    document is a DRAFT."""
-    await mark_event_writer()  # before the id is drawn: see models.events.resolved_through
-    if internal is None:
-        internal = state_of(document) is DocumentState.DRAFT
-    event = await Event.create(
-        kind=details.kind,
-        customer_id=customer_id if customer_id is not None else document.customer_id,
-        library_document_id=document.id,
-        actor_id=actor_id,
-        visibility=Visibility.INTERNAL if internal else Visibility.SHARED,
-        payload=details.to_json(),
-    )
-    await wake_webhooks(event)
-    recipients = await _notify(event, details, document, actor_id)
-    work.publish(event, notified=recipients)
-    return event
-
-
-async def _notify(
-    event: Event, details: LibraryPayload, document: LibraryDocument, actor_id: int
-) -> list[int]:
-    """The users told of ``event`` (none yet: watchers are added by the notifications)."""
-    return []
-
-
 async def _announce_state(
     work: UnitOfWork,
     document: LibraryDocument,
@@ -140,13 +100,13 @@ async def _announce_state(
         version = await current_version(document.id)
         version_id = version.id if version else None
         published = LibraryDocumentPublished(document.id, version_id)
-        await _announce(work, published, document, actor_id, internal=False)
+        await announce(work, published, document, actor_id, internal=False)
         if document.requires_acknowledgement:
             required = LibraryAcknowledgementRequired(document.id, version_id)
-            await _announce(work, required, document, actor_id, internal=False)
+            await announce(work, required, document, actor_id, internal=False)
         return
     changed = LibraryStateChanged(document.id, None, before.value, after.value)
-    await _announce(work, changed, document, actor_id, internal=after is DocumentState.DRAFT)
+    await announce(work, changed, document, actor_id, internal=after is DocumentState.DRAFT)
 
 
 async def visible_document(viewer: User, document_id: int) -> LibraryDocument:
@@ -362,10 +322,10 @@ async def _record_version(
             version=version.number,
             restoredFrom=restored_from,
         )
-        await _announce(work, LibraryVersionAdded(document.id, version.id), document, actor.id)
+        await announce(work, LibraryVersionAdded(document.id, version.id), document, actor.id)
         if document.requires_acknowledgement and state_of(document) is DocumentState.VALID:
             required = LibraryAcknowledgementRequired(document.id, version.id)
-            await _announce(work, required, document, actor.id)
+            await announce(work, required, document, actor.id)
     return version
 
 
@@ -468,7 +428,7 @@ async def supersede(
         await audit(
             "library.superseded", actor=actor, target=f"document:{document.id}", by=replacement.id
         )
-        await _announce(work, LibraryDocumentSuperseded(document.id), document, actor.id)
+        await announce(work, LibraryDocumentSuperseded(document.id), document, actor.id)
     return document
 
 
@@ -485,7 +445,7 @@ async def require_acknowledgement(
         if newly and state_of(document) is DocumentState.VALID:
             version = await current_version(document.id)
             details = LibraryAcknowledgementRequired(document.id, version.id if version else None)
-            await _announce(work, details, document, actor.id)
+            await announce(work, details, document, actor.id)
     return document
 
 
@@ -511,7 +471,7 @@ async def acknowledge(
         )
         if created:
             details = LibraryAcknowledged(document.id, version.id)
-            await _announce(work, details, document, actor.id, customer_id=actor.customer_id)
+            await announce(work, details, document, actor.id, customer_id=actor.customer_id)
     return found
 
 
@@ -547,7 +507,7 @@ async def move(
         document.folder_id = folder
         await document.save(update_fields=["folder_id", "updated_at"])
         if moved:
-            await _announce(work, LibraryDocumentMoved(document.id), document, actor.id)
+            await announce(work, LibraryDocumentMoved(document.id), document, actor.id)
     return document
 
 
@@ -616,32 +576,20 @@ async def for_download(viewer: User, version_id: int) -> DocumentVersion:
     return version
 
 
-async def _concerned_contacts(document: LibraryDocument) -> list[User]:
-    contacts = User.filter(is_active=True, role__in=[Role.CUSTOMER_ADMIN, Role.CUSTOMER_MEMBER])
-    if document.customer_id is not None:
-        contacts = contacts.filter(customer_id=document.customer_id)
-    elif not document.offered_to_all:
-        offered = await LibraryDocumentOffer.filter(document_id=document.id).values_list(
-            "customer_id", flat=True
-        )
-        contacts = contacts.filter(customer_id__in=list(offered))
-    readers = []
-    for contact in await contacts:
-        if await library.visible_documents(contact).filter(id=document.id).exists():
-            readers.append(contact)
-    return readers
-
-
 async def _remind(
     document: LibraryDocument, user_id: int, kind: ReminderKind, moment: datetime
-) -> None:
-    await DocumentReminder.get_or_create(
+) -> bool:
+    """Record the reminder once per moment; answers whether it is new."""
+    _, created = await DocumentReminder.get_or_create(
         document_id=document.id, user_id=user_id, kind=kind, moment=moment
     )
+    return created
 
 
 async def _remind_contacts(document: LibraryDocument, kind: ReminderKind, moment: datetime) -> None:
-    for contact in await _concerned_contacts(document):
+    """Record that the contacts who rely on the document were told (their notification
+    comes with the event of the change)."""
+    for contact in await library_events.relying_contacts(document):
         await _remind(document, contact.id, kind, moment)
 
 
@@ -667,17 +615,19 @@ async def run_transition(ctx: JobContext, payload: dict[str, Any]) -> None:
 
 @job_handler("library.remind")
 async def run_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
-    """Remind the owner of the coming end of validity, if the end date is still the one
-    the reminder was scheduled for."""
-    async with unit_of_work(ctx.bus):
+    """Remind the owner of the coming end of validity (a notification, mailed by their
+    preferences, of an INTERNAL EXPIRY_REMINDED event), if the end date is still the one
+    the reminder was scheduled for; once per end date."""
+    async with unit_of_work(ctx.bus) as work:
         document = await LibraryDocument.get_or_none(id=payload["document"])
         if document is None or document.valid_until is None:
             return
         if document.valid_until.isoformat() != payload["until"]:
             return
-        await _remind(
-            document, document.owner_id, ReminderKind(payload["kind"]), document.valid_until
-        )
+        kind = ReminderKind(payload["kind"])
+        if await _remind(document, document.owner_id, kind, document.valid_until):
+            details = LibraryExpiryReminded(document.id, reminder=kind.value)
+            await announce(work, details, document, document.owner_id, internal=True)
 
 
 async def document_text(document: LibraryDocument) -> str:

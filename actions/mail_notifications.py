@@ -31,6 +31,7 @@ from actions._common import batches, now
 from actions.jobs import JobContext, cancel, enqueue, job_handler
 from actions.mail import queue_mail
 from actions.unit_of_work import enclosing_bus, unit_of_work
+from domain import library as library_rules
 from domain import policy
 from domain.errors import NotFound
 from domain.mail import OutgoingMessage, mail_domain
@@ -362,6 +363,8 @@ async def _describe(user: User, event: Event, settings: Settings, tz: ZoneInfo) 
             (ReplyKind.REQUEST, request.id),
             f"request-{request.id}",
         )
+    if event.library_document_id is not None:
+        return await _describe_library(user, event, settings, customer_name, who, when)
     project = await policy.visible_projects(user).get_or_none(id=event.project_id)
     if project is None:
         return None
@@ -400,6 +403,39 @@ async def _describe(user: User, event: Event, settings: Settings, tz: ZoneInfo) 
         what = f"changed the project's status to {to_status}"
         return _Item(*base, what, _clip(reason), when, project_url, None, thread)
     return None
+
+
+_LIBRARY_WORDS = {
+    EventKind.LIBRARY_DOCUMENT_PUBLISHED: "published the document",
+    EventKind.LIBRARY_VERSION_ADDED: "added a new version of the document",
+    EventKind.LIBRARY_STATE_CHANGED: "changed the state of the document",
+    EventKind.LIBRARY_DOCUMENT_SUPERSEDED: "superseded the document",
+    EventKind.LIBRARY_ACK_REQUIRED: "asks you to acknowledge the document",
+    EventKind.LIBRARY_ACKNOWLEDGED: "acknowledged the document",
+    EventKind.LIBRARY_DOCUMENT_MOVED: "moved the document",
+}
+
+
+async def _describe_library(
+    user: User, event: Event, settings: Settings, customer: str, who: str, when: str
+) -> _Item | None:
+    """A library event, if the user may still read its document."""
+    documents = library_rules.visible_documents(user)
+    document = await documents.get_or_none(id=event.library_document_id)
+    if document is None:
+        return None
+    details = event.details
+    what = f"{_LIBRARY_WORDS.get(event.kind, 'changed the document')} “{document.title}”"
+    to_state = getattr(details, "to_state", None)
+    if event.kind is EventKind.LIBRARY_STATE_CHANGED and to_state:
+        who, what = "Update:", f"“{document.title}” is now {to_state}"
+    if event.kind is EventKind.LIBRARY_EXPIRY_REMINDED and document.valid_until is not None:
+        end = document.valid_until.strftime("%d %b %Y, %H:%M UTC")
+        who, what = "Reminder:", f"“{document.title}” is valid until {end}: replace or extend it"
+    url = _link(settings, "library", "LibraryDocument", document.id)
+    library_url = f"{settings.public_url}/#/library"
+    name = customer or "Shared library"
+    return _Item(name, "Document library", library_url, who, what, "", when, url, None, "library")
 
 
 def _reply_address(

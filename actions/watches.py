@@ -1,4 +1,5 @@
-"""Watches: a user's chosen level of interest in a customer, project, page or topic."""
+"""Watches: a user's chosen level of interest in a customer, project, page, topic,
+library folder or library document."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 
 from actions._common import audit
 from actions.unit_of_work import unit_of_work
-from domain import policy
+from domain import library, policy
 from domain.errors import BadUserInput, Forbidden, NotFound
 from models import Project, User, Watch, WatchLevel, WatchTargetKind
 
@@ -19,6 +20,10 @@ async def _check_target(actor: User, kind: WatchTargetKind, target_id: int) -> N
         await policy.get_visible(policy.visible_projects(actor), target_id, "project")
     elif kind is WatchTargetKind.PAGE:
         await policy.get_visible(policy.visible_pages(actor), target_id, "page")
+    elif kind is WatchTargetKind.FOLDER:
+        await policy.get_visible(library.visible_folders(actor), target_id, "folder")
+    elif kind is WatchTargetKind.DOCUMENT:
+        await policy.get_visible(library.visible_documents(actor), target_id, "document")
     else:
         await policy.get_visible(policy.visible_topics(actor), target_id, "topic")
 

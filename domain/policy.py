@@ -229,18 +229,26 @@ def visible_events(viewer: User) -> QuerySet[Event]:
     """Staff see every event; a contact the SHARED events of their customer's projects and
     requests they may see (:func:`visible_projects`, :func:`visible_requests`), and of
     business documents: a lead contact all of them, a member those they were notified of
-    (:func:`visible_business_documents` when it happened)."""
+    (:func:`visible_business_documents` when it happened); and the SHARED events of the
+    library documents they may read now, of the shared library or their customer's (an
+    acknowledgement: only by a contact of their customer)."""
     if viewer.is_staff:
         return Event.all()
     shared = Q(customer_id=viewer.customer_id, visibility=Visibility.SHARED)
+    readable = Subquery(library_rules.visible_documents(viewer).values("id"))
+    library = Q(
+        Q(customer_id=None) | Q(customer_id=viewer.customer_id),
+        library_document_id__in=readable,
+        visibility=Visibility.SHARED,
+    )
     if viewer.role is Role.CUSTOMER_MEMBER:
         projects = Q(project_id__in=_member_project_ids(viewer))
         requests = Q(request_id__in=Subquery(visible_requests(viewer).values("id")))
         # a business document's event: those they were told of (only readers of it are)
         told = Subquery(Notification.filter(user_id=viewer.id).values("event_id"))
-        documents = Q(project_id=None, request_id=None, id__in=told)
-        return Event.filter(shared & (projects | requests | documents))
-    return Event.filter(shared)
+        documents = Q(project_id=None, request_id=None, library_document_id=None, id__in=told)
+        return Event.filter((shared & (projects | requests | documents)) | library)
+    return Event.filter((shared & Q(library_document_id=None)) | library)
 
 
 def visible_request_types(viewer: User) -> QuerySet[RequestType]:

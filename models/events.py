@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     LIBRARY_ACK_REQUIRED = "LIBRARY_ACK_REQUIRED"
     LIBRARY_ACKNOWLEDGED = "LIBRARY_ACKNOWLEDGED"
     LIBRARY_DOCUMENT_MOVED = "LIBRARY_DOCUMENT_MOVED"
+    LIBRARY_EXPIRY_REMINDED = "LIBRARY_EXPIRY_REMINDED"
 
 
 def _optional_int(value: Any) -> int | None:
@@ -488,13 +489,15 @@ class QuoteDeclined(QuoteAccepted):
 @dataclass(frozen=True, slots=True)
 class _LibraryChange:
     """What the events about one library document carry: the document, the version
-    concerned (``version_id``, may be None) and, for a change of state, the states before
-    and after (``DocumentState`` values of models/library.py)."""
+    concerned (``version_id``, may be None), for a change of state the states before and
+    after (``DocumentState`` values of models/library.py), for a reminder its
+    ``ReminderKind``."""
 
     document_id: int
     version_id: int | None = None
     from_state: str | None = None
     to_state: str | None = None
+    reminder: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -502,17 +505,21 @@ class _LibraryChange:
             "versionId": self.version_id,
             "from": self.from_state,
             "to": self.to_state,
+            "reminder": self.reminder,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        to_state = data.get("to")
-        from_state = data.get("from")
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
         return cls(
             document_id=int(data["documentId"]),
             version_id=_optional_int(data.get("versionId")),
-            from_state=None if from_state is None else str(from_state),
-            to_state=None if to_state is None else str(to_state),
+            from_state=text("from"),
+            to_state=text("to"),
+            reminder=text("reminder"),
         )
 
 
@@ -566,6 +573,14 @@ class LibraryDocumentMoved(_LibraryChange):
     kind: ClassVar[EventKind] = EventKind.LIBRARY_DOCUMENT_MOVED
 
 
+@dataclass(frozen=True, slots=True)
+class LibraryExpiryReminded(_LibraryChange):
+    """The document's owner was reminded that its validity ends (``reminder``: 30 or 7 days
+    before, or on the day; INTERNAL, by the product: the actor is the owner)."""
+
+    kind: ClassVar[EventKind] = EventKind.LIBRARY_EXPIRY_REMINDED
+
+
 LibraryPayload = (
     LibraryDocumentPublished
     | LibraryVersionAdded
@@ -574,6 +589,7 @@ LibraryPayload = (
     | LibraryAcknowledgementRequired
     | LibraryAcknowledged
     | LibraryDocumentMoved
+    | LibraryExpiryReminded
 )
 """What happened to a library document (events with a ``library_document``; the customer
 is the document's, the acknowledging contact's, or None for a shared document)."""
@@ -586,6 +602,7 @@ LIBRARY_EVENT_KINDS = (
     EventKind.LIBRARY_ACK_REQUIRED,
     EventKind.LIBRARY_ACKNOWLEDGED,
     EventKind.LIBRARY_DOCUMENT_MOVED,
+    EventKind.LIBRARY_EXPIRY_REMINDED,
 )
 
 BusinessDocumentPayload = (
@@ -656,6 +673,7 @@ PAYLOADS: dict[EventKind, type[EventPayload]] = {
         LibraryAcknowledgementRequired,
         LibraryAcknowledged,
         LibraryDocumentMoved,
+        LibraryExpiryReminded,
     )
 }
 

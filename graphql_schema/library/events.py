@@ -12,13 +12,16 @@ from domain import library as rules
 from graphql_schema.accounts.types import User, load_user
 from graphql_schema.context import Info
 from graphql_schema.library.types import DocumentVersion, LibraryDocument
-from models import DocumentState, EventKind
+from models import DocumentState, EventKind, ReminderKind
 from models import Event as EventRow
 from models import events as payloads
 from realtime.stream import encode_cursor
 
 
-@strawberry.enum(description="What happened to a library document.")
+@strawberry.enum(
+    description="What happened to a library document (EXPIRY_REMINDED: its owner was "
+    "reminded of the end of its validity; staff only)."
+)
 class LibraryEventKind(StrEnum):
     DOCUMENT_PUBLISHED = "DOCUMENT_PUBLISHED"
     VERSION_ADDED = "VERSION_ADDED"
@@ -27,6 +30,7 @@ class LibraryEventKind(StrEnum):
     ACKNOWLEDGEMENT_REQUIRED = "ACKNOWLEDGEMENT_REQUIRED"
     DOCUMENT_ACKNOWLEDGED = "DOCUMENT_ACKNOWLEDGED"
     DOCUMENT_MOVED = "DOCUMENT_MOVED"
+    EXPIRY_REMINDED = "EXPIRY_REMINDED"
 
 
 EVENT_KINDS: dict[EventKind, LibraryEventKind] = {
@@ -37,6 +41,7 @@ EVENT_KINDS: dict[EventKind, LibraryEventKind] = {
     EventKind.LIBRARY_ACK_REQUIRED: LibraryEventKind.ACKNOWLEDGEMENT_REQUIRED,
     EventKind.LIBRARY_ACKNOWLEDGED: LibraryEventKind.DOCUMENT_ACKNOWLEDGED,
     EventKind.LIBRARY_DOCUMENT_MOVED: LibraryEventKind.DOCUMENT_MOVED,
+    EventKind.LIBRARY_EXPIRY_REMINDED: LibraryEventKind.EXPIRY_REMINDED,
 }
 
 
@@ -96,3 +101,8 @@ class LibraryEvent:
     def to_state(self) -> DocumentState | None:
         state = _details(self.row).to_state
         return None if state is None else DocumentState(state)
+
+    @strawberry.field(description="EXPIRY_REMINDED: which reminder (null for other kinds).")
+    def reminder(self) -> ReminderKind | None:
+        reminder = _details(self.row).reminder
+        return None if reminder is None else ReminderKind(reminder)

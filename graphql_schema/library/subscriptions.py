@@ -16,7 +16,6 @@ import strawberry
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from domain import library as rules
 from domain import policy
 from domain.errors import Conflict
 from graphql_schema import subscriptions
@@ -24,14 +23,14 @@ from graphql_schema.context import Info
 from graphql_schema.library.events import LibraryEvent
 from graphql_schema.permissions import CanSeeLibraryDocument, rule
 from graphql_schema.relay import fetch_by_global_id
-from models import Event, LibraryDocument, User, Visibility
+from models import Event, LibraryDocument, User
 from models.events import LIBRARY_EVENT_KINDS
 from realtime.channels import library_channel
 from realtime.stream import decode_cursor, encode_cursor
 
 
-def _everything(customer_id: int | None) -> QuerySet[Event]:
-    events = Event.filter(kind__in=list(LIBRARY_EVENT_KINDS))
+def _of_customer(events: QuerySet[Event], customer_id: int | None) -> QuerySet[Event]:
+    events = events.filter(kind__in=list(LIBRARY_EVENT_KINDS))
     if customer_id is None:
         return events
     own = Subquery(LibraryDocument.filter(customer_id=customer_id).values("id"))
@@ -39,17 +38,10 @@ def _everything(customer_id: int | None) -> QuerySet[Event]:
 
 
 def library_events(viewer: User, customer_id: int | None = None) -> QuerySet[Event]:
-    """The library events ``viewer`` may read now; with ``customer_id``, only those of that
-    customer's library and its contacts' acknowledgements."""
-    events = _everything(customer_id)
-    if viewer.is_staff:
-        return events
-    readable = Subquery(rules.visible_documents(viewer).values("id"))
-    return events.filter(
-        Q(customer_id=None) | Q(customer_id=viewer.customer_id),
-        visibility=Visibility.SHARED,
-        library_document_id__in=readable,
-    )
+    """The library events ``viewer`` may read now (``policy.visible_events``); with
+    ``customer_id``, only those of that customer's library and its contacts'
+    acknowledgements."""
+    return _of_customer(policy.visible_events(viewer), customer_id)
 
 
 def _admit(viewer: User, customer_id: int | None) -> Callable[[Event], Awaitable[bool]] | None:
@@ -93,7 +85,7 @@ class Subscription:
             info.context.bus,
             library_channel(),
             scope=lambda: library_events(viewer, customer),
-            everything=_everything(customer),
+            everything=_of_customer(Event.all(), customer),
             access=subscriptions.account_access(viewer),
             after=cursor,
             admit=_admit(viewer, customer),

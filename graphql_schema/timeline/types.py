@@ -18,6 +18,7 @@ from graphql_schema.business_documents.events import (
 )
 from graphql_schema.context import Info
 from graphql_schema.enums import ProjectStatus
+from graphql_schema.library.events import LibraryEvent
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Page, PageDiff, page_diff
 from graphql_schema.projects.types import Project, load_project
@@ -41,7 +42,7 @@ from graphql_schema.varies import SAME_FOR_EVERY_READER
 from models import Event as EventRow
 from models import EventKind
 from models import events as payloads
-from models.events import BUSINESS_DOCUMENT_EVENT_KINDS
+from models.events import BUSINESS_DOCUMENT_EVENT_KINDS, LIBRARY_EVENT_KINDS
 from realtime.stream import encode_cursor
 
 
@@ -183,12 +184,14 @@ ProjectTimelineEvent = Annotated[
     | BusinessDocumentStatusChanged
     | QuoteAccepted
     | QuoteDeclined
+    | LibraryEvent
     | ResyncRequired,
     strawberry.union(
         "ProjectTimelineEvent",
         description=(
             "One change on a project timeline, or (in your feed and notifications) of a "
-            "request you follow or a business document of your customer."
+            "request you follow, a business document of your customer or a library "
+            "document."
         ),
     ),
 ]
@@ -204,17 +207,19 @@ _BY_KIND: dict[EventKind, type[TimelineEvent]] = {
 
 def timeline_event(
     row: EventRow,
-) -> TimelineEvent | RequestActivity | BusinessDocumentActivity:
+) -> TimelineEvent | RequestActivity | BusinessDocumentActivity | LibraryEvent:
     if row.kind in REQUEST_EVENT_TYPES:
         return request_activity(row)
     if row.kind in BUSINESS_DOCUMENT_EVENT_KINDS:
         return document_activity(row)
+    if row.kind in LIBRARY_EVENT_KINDS:
+        return LibraryEvent(row=row)
     return _BY_KIND[row.kind](row=row)
 
 
 def stream_item(
     item: EventRow | Resync,
-) -> TimelineEvent | RequestActivity | BusinessDocumentActivity | ResyncRequired:
+) -> TimelineEvent | RequestActivity | BusinessDocumentActivity | LibraryEvent | ResyncRequired:
     if isinstance(item, Resync):
         return ResyncRequired(cursor=encode_cursor(item.cursor))
     return timeline_event(item)

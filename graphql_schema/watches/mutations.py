@@ -16,6 +16,8 @@ _KINDS = {
     "Project": WatchTargetKind.PROJECT,
     "Page": WatchTargetKind.PAGE,
     "Topic": WatchTargetKind.TOPIC,
+    "LibraryFolder": WatchTargetKind.FOLDER,
+    "LibraryDocument": WatchTargetKind.DOCUMENT,
 }
 
 
@@ -24,13 +26,15 @@ async def _target(viewer: User, target_id: strawberry.ID) -> tuple[WatchTargetKi
         return WatchTargetKind.TOPIC, (await topic_by_id(viewer, target_id)).id
     type_name, node_id = decode_global_id(target_id)
     if type_name not in _KINDS:
-        raise NotFound("customer, project, page or topic")
+        raise NotFound("customer, project, page, topic, library folder or library document")
     return _KINDS[type_name], node_id
 
 
 @strawberry.input
 class WatchInput:
-    target_id: strawberry.ID = strawberry.field(description="A customer, project, page or topic.")
+    target_id: strawberry.ID = strawberry.field(
+        description="A customer, project, page, topic, library folder or library document."
+    )
     level: WatchLevel = WatchLevel.WATCHING
 
 
@@ -42,7 +46,8 @@ class WatchPayload:
 @strawberry.input
 class UnwatchInput:
     target_id: strawberry.ID = strawberry.field(
-        description="The watched customer, project, page or topic, or the Watch itself."
+        description="The watched customer, project, page, topic, library folder or library "
+        "document, or the Watch itself."
     )
 
 
@@ -55,7 +60,9 @@ class UnwatchPayload:
 class Mutation:
     @strawberry.mutation(
         extensions=rule(CanSee),
-        description="Watch a customer, project, page or topic at a level (or change the level).",
+        description="Watch a customer, project, page, topic, library folder or library "
+        "document at a level (or change the level). A library folder's or document's "
+        "watchers are told of new versions, changes of state and acknowledgements asked.",
     )
     async def watch(self, info: Info, input: WatchInput) -> WatchPayload | None:
         viewer = info.context.require_viewer()

@@ -6,9 +6,11 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
+from domain import library
 from graphql_schema.context import Info
 from graphql_schema.customers.types import Customer
 from graphql_schema.enums import WatchLevel
+from graphql_schema.library.types import LibraryDocument, LibraryFolder
 from graphql_schema.microposts.types import Topic
 from graphql_schema.pages.types import Page
 from graphql_schema.projects.types import Project
@@ -16,12 +18,15 @@ from graphql_schema.rows import FromRow
 from models import Watch as WatchRow
 
 WatchTarget = Annotated[
-    Customer | Project | Page | Topic,
+    Customer | Project | Page | Topic | LibraryFolder | LibraryDocument,
     strawberry.union("WatchTarget", description="What can be watched."),
 ]
 
 
-@strawberry.type(description="Your chosen level of interest in a customer, project, page or topic.")
+@strawberry.type(
+    description="Your chosen level of interest in a customer, project, page, topic, library "
+    "folder or library document."
+)
 class Watch(FromRow, relay.Node):
     id: relay.NodeID[int]
     level: WatchLevel
@@ -45,4 +50,11 @@ class Watch(FromRow, relay.Node):
         if row.topic_id is not None:
             topic = await loaders.visible_topic.load(row.topic_id)
             return Topic.from_row(topic) if topic else None
+        viewer = info.context.require_viewer()
+        if row.folder_id is not None:
+            folder = await library.visible_folders(viewer).get_or_none(id=row.folder_id)
+            return LibraryFolder.from_row(folder) if folder else None
+        if row.document_id is not None:
+            document = await library.visible_documents(viewer).get_or_none(id=row.document_id)
+            return LibraryDocument.from_row(document) if document else None
         return None

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from actions import microposts, projects, watches
-from models import Topic, User, Watch, WatchLevel, WatchTargetKind
+from models import (
+    DocumentType,
+    LibraryDocument,
+    LibraryFolder,
+    Topic,
+    User,
+    Watch,
+    WatchLevel,
+    WatchTargetKind,
+)
 from realtime.bus import EventBus
 from tests.conftest import Api, Result, gid
 from tests.world import World
@@ -22,6 +32,8 @@ target {
   ... on Project { name }
   ... on Page { name: title }
   ... on Topic { name }
+  ... on LibraryFolder { name }
+  ... on LibraryDocument { name: title }
 }
 """
 
@@ -56,11 +68,22 @@ TARGETS: dict[K, tuple[str, str, str]] = {
     K.PROJECT: ("portal", "Project", "Acme warehouse portal"),
     K.PAGE: ("portal_page", "Page", "Acme booking concept"),
     K.TOPIC: ("launch", "Topic", "launch"),
+    K.FOLDER: ("", "LibraryFolder", "Manuals"),
+    K.DOCUMENT: ("", "LibraryDocument", "Operating manual"),
 }
 
 
 async def _target(world: World, kind: K) -> Any:
     name = TARGETS[kind][0]
+    if kind is K.FOLDER:  # of the shared library
+        return await LibraryFolder.create(name="Manuals")
+    if kind is K.DOCUMENT:  # shared with every customer, published
+        return await LibraryDocument.create(
+            title="Operating manual",
+            type=DocumentType.MANUAL,
+            owner_id=world.sam.id,
+            valid_from=datetime.now(UTC) - timedelta(days=1),
+        )
     return await Topic.get(name=name) if kind is K.TOPIC else getattr(world, name)
 
 
