@@ -262,10 +262,12 @@ async def _clean_database(request: pytest.FixtureRequest) -> None:
 
 
 class DatabaseCopies:
-    """Copies of the test database made page by page with SQLite's backup, put back before
-    each test: one of the emptied tables (instead of emptying them again, about 5 ms) and
-    one just after :func:`build_world` (instead of building it again, about 45 ms of CPU).
-    On PostgreSQL the tables are emptied and the world built for every test."""
+    """Copies of the test database put back before each test. On SQLite, copies made page
+    by page with SQLite's backup: one of the emptied tables (instead of emptying them again,
+    about 5 ms) and one just after :func:`build_world` (instead of building it again, about
+    45 ms of CPU). On PostgreSQL the tables are emptied for every test, and the world's rows,
+    read once after :func:`build_world`, are copied back in (``COPY``, about 15 ms instead of
+    about 200 ms for building it again)."""
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
@@ -274,6 +276,11 @@ class DatabaseCopies:
         self.with_world: aiosqlite.Connection | None = None
         self.world_rows: dict[str, tuple[type[Model], int]] = {}
         self.world_restored = False
+        # PostgreSQL: each table's columns and rows, and each sequence's value, after the world
+        self.pg_world: list[tuple[str, list[str], list[tuple[Any, ...]], dict[str, str]]] | None = (
+            None
+        )
+        self.pg_sequences: list[tuple[str, int | None]] = []
 
     @staticmethod
     async def _live() -> aiosqlite.Connection:
@@ -303,10 +310,71 @@ class DatabaseCopies:
                     raise
                 await asyncio.sleep(0.005)
 
+    async def _pg_snapshot(self) -> None:
+        """Read every table's rows and every sequence's value (PostgreSQL). Columns of a type
+        that ``COPY``'s binary format cannot write (``tsvector``) are read as text."""
+        tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
+        snapshot: list[tuple[str, list[str], list[tuple[Any, ...]], dict[str, str]]] = []
+        async with connections.get("default").acquire_connection() as conn:
+            for table in tables:
+                columns = await conn.fetch(
+                    "SELECT column_name, udt_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = $1 "
+                    "ORDER BY ordinal_position",
+                    table,
+                )
+                as_text = {c["column_name"]: c["udt_name"] for c in columns}
+                as_text = {name: udt for name, udt in as_text.items() if udt in TEXT_ONLY_TYPES}
+                selected = ", ".join(
+                    f'"{c["column_name"]}"::text' if c["column_name"] in as_text
+                    else f'"{c["column_name"]}"'
+                    for c in columns
+                )  # fmt: skip
+                rows = await conn.fetch(f'SELECT {selected} FROM "{table}"')  # noqa: S608
+                if rows:
+                    names = [c["column_name"] for c in columns]
+                    snapshot.append((table, names, [tuple(r) for r in rows], as_text))
+            sequences = await conn.fetch(
+                "SELECT schemaname || '.' || sequencename AS name, last_value FROM pg_sequences "
+                "WHERE schemaname = current_schema()"
+            )
+        self.pg_sequences = [(row["name"], row["last_value"]) for row in sequences]
+        self.pg_world = snapshot
+
+    async def _pg_put_back(self) -> None:
+        """Empty every table and copy the world's rows back in, in one transaction with the
+        foreign keys' triggers off; the sequences go back to their values after the world."""
+        assert self.pg_world is not None
+        tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
+        setvals = ", ".join(
+            f"setval('{name}', 1, false)" if value is None else f"setval('{name}', {value}, true)"
+            for name, value in self.pg_sequences
+        )
+        async with connections.get("default").acquire_connection() as conn, conn.transaction():
+            statements = ["SET LOCAL session_replication_role = replica"]
+            statements += [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (model names)
+            await conn.execute(";\n".join(statements))
+            for table, columns, records, as_text in self.pg_world:
+                if not as_text:
+                    await conn.copy_records_to_table(table, records=records, columns=columns)
+                    continue
+                names = ", ".join(f'"{c}"' for c in columns)
+                values = ", ".join(
+                    f"${i}::text::{as_text[c]}" if c in as_text else f"${i}"
+                    for i, c in enumerate(columns, 1)
+                )
+                insert = f'INSERT INTO "{table}" ({names}) VALUES ({values})'  # noqa: S608
+                await conn.executemany(insert, records)
+            if setvals:
+                await conn.execute(f"SELECT {setvals}")
+
     async def clean(self, *, world: bool) -> None:
         """Empty every table, or put the world back when ``world`` and a copy of it exists."""
         self.world_restored = False
-        if world and self.with_world is not None:
+        if world and self.pg_world is not None:
+            await self._pg_put_back()
+            self.world_restored = True
+        elif world and self.with_world is not None:
             await self._put_back(self.with_world)
             self.world_restored = True
         elif self.empty is not None:
@@ -323,11 +391,15 @@ class DatabaseCopies:
             built = await build_world(bus)
             if self.sqlite and self.with_world is None:
                 self.with_world = await self._copy()
-                self.world_rows = {
-                    f.name: (type(row), row.pk)
-                    for f in fields(built)
-                    if (row := getattr(built, f.name))
-                }
+            elif not self.sqlite and self.pg_world is None:
+                await self._pg_snapshot()
+            else:
+                return built
+            self.world_rows = {
+                f.name: (type(row), row.pk)
+                for f in fields(built)
+                if (row := getattr(built, f.name))
+            }
             return built
         by_model: dict[type[Model], list[int]] = {}
         for model, pk in self.world_rows.values():
@@ -344,6 +416,9 @@ class DatabaseCopies:
                 await copy.close()
         self.empty = self.with_world = None
 
+
+# PostgreSQL column types that COPY's binary format cannot write from Python values
+TEXT_ONLY_TYPES = frozenset({"tsvector"})
 
 _copies: dict[Starlette, DatabaseCopies] = {}  # of the session's app, while it runs
 
