@@ -117,7 +117,8 @@ async def _insert(model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` in statements of many rows each (a few thousand values at most)."""
     if not rows:
         return
-    rows = [_complete(model, row) for row in rows]
+    keys = {key for row in rows for key in row}
+    rows = [_complete(model, {key: row.get(key) for key in sorted(keys)}) for row in rows]
     client = connections.get("default")
     postgres = str(client.capabilities.dialect) == "postgres"
     columns, _ = _columns(model, rows[0])

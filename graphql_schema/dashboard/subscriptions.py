@@ -2,10 +2,11 @@
 
 It is counted again when something that may change it is heard: an event of the requests
 the viewer may see (the staff's request channel, a contact's customer's), a change of their
-unread notifications, an event of their customer's business documents, a change of their
-rights; a burst of those is counted once (:data:`COALESCE` seconds gather it). Changes that
-come with time alone (an SLA warning reached, a post's answer falling due, a document
-becoming valid) are counted every :data:`RECOUNT_EVERY` seconds. A count equal to the last
+unread notifications, a change of their rights, and for a contact an event of their
+customer's business documents or of the library (a document to acknowledge, an
+acknowledgement); a burst of those is counted once (:data:`COALESCE` seconds gather it).
+Changes that come with time alone (an SLA warning reached, a post's answer falling due, a
+document becoming valid) are counted every :data:`RECOUNT_EVERY` seconds. A count equal to the last
 one sent is not sent again.
 """
 
@@ -27,6 +28,7 @@ from realtime.channels import (
     customer_documents_channel,
     customer_requests_channel,
     inbox_channel,
+    library_channel,
     requests_channel,
     rights_channel,
 )
@@ -47,6 +49,7 @@ def channels_of(viewer: User) -> list[str]:
         *channels,
         customer_requests_channel(viewer.customer_id),
         customer_documents_channel(viewer.customer_id),
+        library_channel(),
     ]
 
 
