@@ -70,6 +70,7 @@ async def _create(
         await audit(
             "access_token.created",
             actor=actor,
+            subject=owner,
             target=f"access_token:{row.id}",
             client_address=client_address,
             owner=owner.id,
@@ -115,6 +116,7 @@ async def revoke_access_token(
             await audit(
                 "access_token.revoked",
                 actor=actor,
+                subject=row.user_id,
                 target=f"access_token:{row.id}",
                 client_address=client_address,
                 owner=row.user_id,

@@ -121,6 +121,7 @@ async def add_project_member(actor: User, *, project_id: int, user_id: int) -> P
             await audit(
                 "project.member_added",
                 actor=actor,
+                subject=user,
                 target=f"project:{project.id}",
                 user=user.id,
             )
@@ -139,7 +140,11 @@ async def remove_project_member(
         if not removed:
             raise NotFound("project member")
         await audit(
-            "project.member_removed", actor=actor, target=f"project:{project.id}", user=user.id
+            "project.member_removed",
+            actor=actor,
+            subject=user,
+            target=f"project:{project.id}",
+            user=user.id,
         )
         work.rights_changed(project_ids=[project.id], user_ids=[user.id])
     return True

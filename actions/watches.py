@@ -111,6 +111,7 @@ async def add_page_watcher(
         await audit(
             "watch.added",
             actor=actor,
+            subject=contact,
             target=f"page:{page.id}",
             user=contact.id,
             level=level.value,
