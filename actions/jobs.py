@@ -40,6 +40,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from actions.unit_of_work import current_unit, unit_of_work
+from infra import tracing
 from infra.settings import Settings
 from models import Job, JobStatus
 from realtime.bus import EventBus
@@ -184,6 +185,7 @@ async def enqueue(
     work = current_unit()
     if work is None:
         raise RuntimeError("enqueue() records a job in the caller's unit_of_work: open one first.")
+    payload = tracing.with_origin(payload)  # its run is a span of this operation's trace
     text = json.dumps(payload)
     due = utc_now() if run_at is None else _utc(run_at, "run_at")
     if key is not None and not 0 < len(key) <= 200:

@@ -52,7 +52,7 @@ from domain.mail import (
     new_message_token,
     without_secrets,
 )
-from infra import metrics
+from infra import metrics, tracing
 from infra.mail_transport import MailError, transport_for
 from models import MailStatus, OutgoingMail
 
@@ -151,6 +151,9 @@ async def send_mail(ctx: JobContext, payload: dict[str, Any]) -> None:
         log.exception("Mail %s cannot be rendered", mail_id)
         await _done(mail, MailStatus.FAILED, last_error=f"Cannot render: {error}")
         return
+
+    for name, value in tracing.headers().items():  # the trace of the operation behind it
+        message[name] = value
 
     async def handing_over() -> None:
         await _update(mail_id, handed_over_at=ctx.now)

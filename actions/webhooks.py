@@ -34,7 +34,7 @@ from domain import policy
 from domain import webhooks as hooks
 from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.mail import OutgoingMessage
-from infra import metrics
+from infra import metrics, tracing
 from infra.egress import Answer, EgressRefused, networks, post, resolve
 from infra.settings import Settings
 from models import (
@@ -346,6 +346,7 @@ async def _send(
     headers = hooks.signature_headers(
         hooks.webhook_id(endpoint.id, event.id), at, body, _secrets(endpoint, at)
     )
+    headers.update(tracing.headers())  # the trace of the operation behind the delivery
     started = time.monotonic()
     try:
         target = await resolve(endpoint.url, networks(settings.webhook_allow_networks))

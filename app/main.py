@@ -83,11 +83,11 @@ from domain.tokens import AccessClaims
 from graphql_schema.context import Context, build_context
 from graphql_schema.errors import formatted, graphql_error
 from graphql_schema.loaders import SharedRowLoaders
-from graphql_schema.process import ProcessState
+from graphql_schema.process import ProcessState, trace_slow_resolvers
 from graphql_schema.schema import schema
 from graphql_schema.sharing import Delivery, SharedPayloads
 from infra import logging as logs
-from infra import metrics
+from infra import metrics, tracing
 from infra.logging import RequestIds
 from infra.redis_clients import redis_connections
 from infra.settings import Settings, load_settings
@@ -314,14 +314,15 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             errors = [graphql_error(error)]
             observe_operation(operation, "http", time.perf_counter() - started, error_codes(errors))
             return ExecutionResult(data=None, errors=errors)
-        result = await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=replace(request_data, query=query),
-        )
+        with tracing.operation_span(operation, "http", request.headers):
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=replace(request_data, query=query),
+            )
         seconds = time.perf_counter() - started
         codes = error_codes(result.errors)
         observe_operation(operation, "http", seconds, codes)
@@ -520,6 +521,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if tracing.configure(settings.trace_resolvers_over_ms):  # when OTEL_* asks for it
+            trace_slow_resolvers(schema)
         await open_database(settings.database_url)
         await bus.connect()
         tune_collector()
@@ -588,9 +591,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             Route("/library/versions/{version}", files.download_library_version, methods=["GET"]),
-            Route(
-                "/personal-data/exports/{export}", files.download_personal_data, methods=["GET"]
-            ),
+            Route("/personal-data/exports/{export}", files.download_personal_data, methods=["GET"]),
             Route("/kpis/{kpi}.csv", kpi_csv.download, methods=["GET"]),
             *unsubscribe_routes(),
             *web_client_routes(),

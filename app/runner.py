@@ -53,7 +53,7 @@ from actions.jobs import (
     utc_now,
 )
 from actions.unit_of_work import current_unit
-from infra import metrics
+from infra import metrics, tracing
 from infra.settings import Settings
 from realtime.bus import EventBus
 
@@ -211,7 +211,11 @@ class JobRunner:
             return claim.claimed_at + timedelta(seconds=time.monotonic() - started)
 
         job = asyncio.create_task(
-            run_claimed(claim, bus=self.bus, settings=self.settings, now=now),
+            tracing.in_job_span(
+                claim.kind,
+                claim.payload,
+                run_claimed(claim, bus=self.bus, settings=self.settings, now=now),
+            ),
             name=f"job {claim.id} ({claim.kind})",
         )
         beat = self.lease.total_seconds() / 4

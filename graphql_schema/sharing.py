@@ -51,7 +51,7 @@ from strawberry.types.graphql import OperationType
 
 from domain import policy
 from graphql_schema.varies import KEY, Varies
-from infra import metrics
+from infra import metrics, tracing
 from infra.lru import LRU
 from models import Event, Visibility
 
@@ -322,8 +322,9 @@ class Delivery:
 
     async def send(self, info: Info, event: Event, root: Root) -> None:
         """Send the event (``root(event)`` is its GraphQL object) to this operation's client."""
-        payload = await self._payload(info, event, root)
-        await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
+        with tracing.delivery_span(event.id):
+            payload = await self._payload(info, event, root)
+            await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
         lag = time.time() - event.created_at.timestamp()
         if lag < FANOUT_LAG_MOST:  # an older event is a replay from the log, not fan-out
             metrics.FANOUT_LAG.observe(lag)

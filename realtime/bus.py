@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from broadcaster import Broadcast
 
+from infra import tracing
 from infra.redis_clients import RedisConnections, is_redis_url
 from realtime._fanout import Fanout, LocalSubscriber, Prepare
 from realtime.activity import activity_store
@@ -108,7 +109,7 @@ class EventBus:
         try:
             for publication in publications:
                 event = publication.event
-                message = TimelineMessage.from_event(event).encode()
+                message = TimelineMessage.from_event(event).encode(tracing.traceparent())
                 channels = event_channels(
                     event.project_id, event.customer_id, event.request_id, kind=event.kind
                 )

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from infra import tracing
 from infra.lru import LRU
 from models import Event, EventKind, Visibility
 from models.events import EventPayload, read_payload
@@ -58,6 +59,7 @@ class TimelineMessage:
     page_id: int | None
     payload: EventPayload
     created_at: datetime
+    traceparent: str = ""  # of the operation that published it, when tracing
 
     @classmethod
     def from_event(cls, event: Event) -> TimelineMessage:
@@ -91,7 +93,8 @@ class TimelineMessage:
             created_at=self.created_at,
         )
 
-    def encode(self) -> str:
+    def encode(self, traceparent: str = "") -> str:
+        """The message as JSON text; ``traceparent`` names the publishing operation."""
         data = {
             "id": self.id,
             "kind": self.kind.value,
@@ -105,6 +108,8 @@ class TimelineMessage:
             "payload": self.payload.to_json(),
             "created_at": self.created_at.isoformat(),
         }
+        if traceparent:
+            data["traceparent"] = traceparent
         return orjson.dumps(data).decode()
 
     @classmethod
@@ -123,6 +128,7 @@ class TimelineMessage:
             page_id=data["page_id"],
             payload=read_payload(kind, dict(data["payload"])),
             created_at=datetime.fromisoformat(data["created_at"]),
+            traceparent=data.get("traceparent") or "",
         )
 
 
@@ -144,6 +150,7 @@ class LiveEvents:
         found = self._decoded.get(raw)
         if found is None:
             message = TimelineMessage.decode(raw)
+            tracing.remember_origin(message.id, message.traceparent)
             found = self._decoded.put(raw, (message, message.to_event()))
         return found
 
