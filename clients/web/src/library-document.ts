@@ -15,8 +15,10 @@ import CHOICES from "../../operations/LibrarySupersedeChoices.graphql";
 import { describe, failure, isNotFound, isStaff, link, setTitle, type AppContext, type View } from "./app";
 import { absoluteTime, announce, field, focusOn, h, notice, replaceChildren, time } from "./dom";
 import {
+  downloadLink,
   followLibrary,
   mayManage,
+  renewDownloads,
   stateBadge,
   stateLabel,
   typeLabel,
@@ -89,6 +91,8 @@ export function libraryDocumentView(ctx: AppContext, main: HTMLElement, document
   const acknowledgements = h("div");
   const manage = h("div");
 
+  renewDownloads(current, () => load());
+  renewDownloads(history, () => load());
   setTitle("Document");
   replaceChildren(main, h("p", { class: "muted" }, "Loading…"));
   void load(true);
@@ -272,7 +276,7 @@ export function libraryDocumentView(ctx: AppContext, main: HTMLElement, document
           ? h(
               "p",
               {},
-              h("a", { href: version.downloadUrl, download: version.name, "data-action": `download-${version.number}` }, `Download ${version.name}`),
+              downloadLink({ ...version, downloadUrl: version.downloadUrl }),
             )
           : null,
     );

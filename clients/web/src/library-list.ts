@@ -13,9 +13,11 @@ import { announce, field, focusOn, h, notice, replaceChildren } from "./dom";
 import {
   DOCUMENT_STATES,
   TYPE_LABELS,
+  downloadLink,
   followLibrary,
   folderPaths,
   mayManage,
+  renewDownloads,
   stateBadge,
   stateLabel,
   typeLabel,
@@ -128,6 +130,7 @@ export function libraryView(ctx: AppContext, main: HTMLElement): View {
   );
   replaceChildren(count, "Loading…");
   focusOn(main.querySelector("h1"));
+  renewDownloads(sections, load);
 
   function remember(): void {
     if (staff) {
@@ -331,11 +334,7 @@ export function libraryView(ctx: AppContext, main: HTMLElement): View {
         ? h(
             "p",
             { class: "download" },
-            h(
-              "a",
-              { href: version.downloadUrl, download: version.name, "aria-label": `Download ${version.name}: ${document.title}, version ${version.number}` },
-              `Download ${version.name}`,
-            ),
+            downloadLink({ ...version, downloadUrl: version.downloadUrl }, `Download ${version.name}: ${document.title}, version ${version.number}`),
             h("small", { class: "muted" }, ` ${fileSize(version.size)}`),
           )
         : null,

@@ -188,6 +188,30 @@ export async function uploadVersion(
   return ctx.session.upload<{ id: string; number: number }>(url, file, "version");
 }
 
+/** Download links are good for five minutes; one older than four is renewed on click. */
+const LINK_FRESH_MS = 4 * 60_000;
+
+/** A link to download a version (its `downloadUrl`, made for this reader alone). */
+export function downloadLink(version: VersionSummary & { downloadUrl: string }, label?: string): HTMLAnchorElement {
+  return h(
+    "a",
+    { href: version.downloadUrl, download: version.name, "data-version-id": version.id, "data-issued": Date.now(), "aria-label": label },
+    `Download ${version.name}`,
+  );
+}
+
+/** Clicks on download links in `container` that are about to expire fetch fresh ones
+ * first (`reload` shows them) and follow the new link of the same version. */
+export function renewDownloads(container: HTMLElement, reload: () => Promise<void>): void {
+  container.addEventListener("click", (event) => {
+    const anchor = (event.target as Element | null)?.closest<HTMLAnchorElement>("a[data-version-id]");
+    if (!anchor || Date.now() - Number(anchor.dataset.issued) < LINK_FRESH_MS) return;
+    event.preventDefault();
+    const id = anchor.dataset.versionId ?? "";
+    void reload().then(() => container.querySelector<HTMLAnchorElement>(`a[data-version-id="${CSS.escape(id)}"]`)?.click());
+  });
+}
+
 /** Follow the library's events (of one customer's library, or all the user sees). */
 export function followLibrary(
   ctx: AppContext,
