@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from actions import accounts
+from actions import accounts, security_alerts
 from actions._common import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, audit, limited_text, name_text
 from actions._common import now as clock
 from actions.unit_of_work import unit_of_work
@@ -154,6 +154,8 @@ async def record_use(token: AccessToken, address: str) -> None:
                 target=f"access_token:{token.id}",
                 client_address=address,
             )
+            if token.addresses:  # not its first use: someone else may hold it
+                await security_alerts.token_used_from_new_address(token.id, token.user_id, address)
     token.last_used_at, token.last_used_address, token.addresses = moment, address, addresses
 
 

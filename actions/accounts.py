@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tortoise.expressions import Q
 
-from actions import mfa, sign_ins
+from actions import mfa, security_alerts, sign_ins
 from actions._common import NAME_MAX_LENGTH, audit, invisible_control, name_text, now
 from actions.unit_of_work import unit_of_work
 from domain import policy
@@ -22,7 +22,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.passwords import check_strength, hash_password, verify_password
-from domain.throttle import LoginThrottle
+from domain.throttle import LoginThrottle, client_key
 from domain.tokens import (
     decode_second_factor_token,
     hash_opaque_token,
@@ -31,7 +31,15 @@ from domain.tokens import (
     new_opaque_token,
 )
 from infra.settings import Settings
-from models import Customer, Project, ProjectMembership, RefreshToken, Role, User
+from models import (
+    Customer,
+    Project,
+    ProjectMembership,
+    RefreshToken,
+    Role,
+    SecurityRule,
+    User,
+)
 from realtime.bus import EventBus
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -145,6 +153,14 @@ async def login(
         )
         if throttle is not None:
             await throttle.failed(email, client_address)
+            await security_alerts.count(
+                throttle.store,
+                settings,
+                SecurityRule.FAILED_SIGN_INS,
+                f"address:{client_key(client_address)}",
+                user_id=None,
+                address=client_address,
+            )
         raise Unauthenticated(_BAD_LOGIN)
     if user.totp_secret:
         # the password alone signs no one in: failures of the second step count against

@@ -26,11 +26,13 @@ from domain.audit_chain import (
     StoredEntry,
     entry_hash,
 )
-from models import AuditEntry, User
+from models import AuditEntry, SiteSetting, User
 
 CHAIN_LOCK = 0x61756469  # PostgreSQL advisory lock key of the chain ("audi")
 _USER_TARGET = re.compile(r"user:(\d+)")
 _VERIFY_BATCH = 1000
+ANCHOR_KEY = "audit.chain_anchor"
+"""The site setting naming where the chain starts once a prefix of it was purged."""
 
 
 async def _lock_chain() -> None:
@@ -122,9 +124,29 @@ class Verification:
     unchained: int
 
 
+async def anchor() -> tuple[int, str]:
+    """(sequence, hash) of the last entry of the prefix purged past its retention
+    (actions/retention.py), where the chain now starts; (0, GENESIS) while none was."""
+    row = await SiteSetting.get_or_none(key=ANCHOR_KEY)
+    if row is None:
+        return 0, GENESIS
+    return int(str(row.value["sequence"])), str(row.value["hash"])
+
+
+async def set_anchor(sequence: int, digest: str) -> None:
+    """Record that the chain now starts after entry ``sequence`` whose hash was ``digest``
+    (in the caller's transaction, with the deletion of the entries up to it)."""
+    await SiteSetting.update_or_create(
+        key=ANCHOR_KEY, defaults={"value": {"sequence": sequence, "hash": digest}}
+    )
+
+
 async def verify() -> Verification:
-    """Check the whole chain, in batches (reads only; see domain/audit_chain.ChainCheck)."""
-    check, after = ChainCheck(), 0
+    """Check the whole chain, from its anchor (the start, or where a purge left it), in
+    batches (reads only; see domain/audit_chain.ChainCheck)."""
+    check = ChainCheck()
+    after, check.previous = await anchor()
+    check.sequence = after + 1
     while True:
         rows = await AuditEntry.filter(sequence__gt=after).order_by("sequence").limit(_VERIFY_BATCH)
         for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from actions._common import audit, now
 from actions.unit_of_work import unit_of_work
@@ -30,7 +30,7 @@ class Pruned:
     """Events deleted."""
     kept_for_notifications: int
     """Events older than the cutoff kept because a notification refers to them (an inbox
-    shows its notifications' events)."""
+    shows its notifications' events), or because the caller's ``keep`` holds for them."""
     notifications: int
     """Read notifications deleted (only with an explicit ``read_notifications_older_than``)."""
     oldest_kept_id: int
@@ -43,6 +43,7 @@ async def prune_events(
     *,
     read_notifications_older_than: timedelta | None = None,
     force: bool = False,
+    keep: Q | None = None,
 ) -> Pruned:
     """Delete the events older than ``older_than`` that no notification refers to.
 
@@ -53,7 +54,8 @@ async def prune_events(
     missing what was pruned; events kept for notifications are never replayed to it.
 
     While a webhook endpoint exists, events younger than :data:`WEBHOOK_EVENTS_KEPT` are
-    kept whatever ``older_than`` says.
+    kept whatever ``older_than`` says. Old events that ``keep`` matches (those of open
+    requests, say: actions/retention.py) are kept too, and never replayed either.
 
     Raises BadUserInput for a negative age, and for an age below :data:`MINIMUM_AGE`
     unless ``force``.
@@ -86,7 +88,8 @@ async def prune_events(
         last = newest_old.id
         referred = Notification.filter(event_id__lte=last).values("event_id")
         old = Event.filter(id__lte=last)
-        deleted = await old.exclude(id__in=Subquery(referred)).delete()
+        old = old.exclude(id__in=Subquery(referred))
+        deleted = await (old if keep is None else old.exclude(keep)).delete()
         kept = await Event.filter(id__lte=last).count()
         horizon.oldest_kept_id = max(horizon.oldest_kept_id, last + 1)
         await horizon.save(update_fields=["oldest_kept_id", "updated_at"])

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
+from actions import security_alerts
 from actions._common import now
 from actions.mail import queue_mail
 from actions.unit_of_work import unit_of_work
@@ -44,6 +45,7 @@ def _local_time(user: User) -> str:
 async def note_sign_in(settings: Settings, user: User, client_address: str) -> bool:
     """Record that ``user`` signed in from ``client_address``; queue the "new sign-in" mail
     when the network is new and not the account's first. True when a mail was queued."""
+    await security_alerts.signed_in(user, client_address)
     digest = address_hash(settings, client_address)
     try:
         async with unit_of_work():

@@ -305,6 +305,7 @@ def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from actions.events import MINIMUM_AGE, prune_events
+    from actions.retention import still_shown
 
     minimum = MINIMUM_AGE.days
     ages = [args.older_than_days, args.read_notifications_older_than_days]
@@ -323,6 +324,7 @@ def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
             timedelta(days=args.older_than_days),
             read_notifications_older_than=None if read_age is None else timedelta(days=read_age),
             force=args.yes,
+            keep=still_shown(),
         )
         print(
             f"Deleted {_plural(pruned.events, 'event')} older than "
@@ -331,7 +333,7 @@ def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
         if pruned.kept_for_notifications:
             print(
                 f"Kept {_plural(pruned.kept_for_notifications, 'older event')} that "
-                "notifications refer to."
+                "notifications refer to, or of open requests and documents still shown."
             )
         if read_age is None:
             print("Notifications were not touched.")
@@ -345,6 +347,47 @@ def cmd_prune_events(settings: Settings, args: argparse.Namespace) -> int:
                 f"Clients resuming from before event {pruned.oldest_kept_id} are asked to "
                 "refetch (ResyncRequired)."
             )
+        return 0
+
+    return _run_with_database(settings, job)
+
+
+def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
+    """``prune --class CLASS``: delete what of a class of data is past its retention (the
+    setting's, or ``--older-than-days``); ``--class events`` is ``prune-events``."""
+    from datetime import timedelta
+
+    from actions.retention import DataClass, purge, retention_of
+
+    classes = list(DataClass) if args.data_class == "all" else [DataClass(args.data_class)]
+    if classes == [DataClass.EVENTS]:
+        if args.older_than_days is None:
+            kept = retention_of(settings, DataClass.EVENTS)
+            if kept is None:
+                print("Events are kept for ever (EXTRANET_RETENTION_EVENTS_DAYS): none deleted.")
+                return 0
+            args.older_than_days = kept.days
+        return cmd_prune_events(settings, args)
+    if args.older_than_days is not None and args.older_than_days < 1 and not args.yes:
+        print(
+            "Refused: an age below 1 day deletes what users still need; pass --yes.",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def job(_bus: EventBus) -> int:
+        for data_class in classes:
+            name = data_class.value.replace("_", " ")
+            kept = (
+                retention_of(settings, data_class)
+                if args.older_than_days is None
+                else timedelta(days=args.older_than_days)
+            )
+            if kept is None:
+                print(f"The {name} are kept for ever: none deleted.")
+                continue
+            purged = await purge(data_class, kept, force=args.yes)
+            print(f"Deleted {purged.deleted} of the {name} older than {_plural(kept.days, 'day')}.")
         return 0
 
     return _run_with_database(settings, job)
@@ -473,6 +516,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes", "--force", action="store_true", help="allow ages below 1 day (0 included)"
     )
     prune.set_defaults(handler=cmd_prune_events)
+
+    purge = sub.add_parser(
+        "prune",
+        help="delete a class of data past its retention (EXTRANET_RETENTION_*); the "
+        "background runner does it daily",
+    )
+    purge.add_argument(
+        "--class",
+        dest="data_class",
+        required=True,
+        choices=["events", "notifications", "audit", "interactions", "mail",
+                 "webhook_deliveries", "all"],
+        help="events is prune-events; notifications: read ones only",
+    )  # fmt: skip
+    purge.add_argument("--older-than-days", type=_days, default=None, metavar="DAYS")
+    purge.add_argument(
+        "--read-notifications-older-than-days", type=_days, default=None, metavar="DAYS",
+        help="with --class events: also delete notifications read more than DAYS ago",
+    )  # fmt: skip
+    purge.add_argument("--yes", "--force", action="store_true", help="allow ages below 1 day")
+    purge.set_defaults(handler=cmd_prune)
 
     sub.add_parser(
         "verify-audit",

@@ -37,6 +37,7 @@ from actions import (
     library,
     personal_data,
     requests,
+    security_alerts,
 )
 from domain.auth import authenticate, session_user
 from domain.errors import AppError, NotFound
@@ -46,7 +47,7 @@ from graphql_schema.errors import error_body
 from graphql_schema.relay import global_id, node_pk
 from infra.settings import Settings
 from infra.storage import BlobStorage
-from models import User
+from models import SecurityRule, User
 
 _NOT_QUOTABLE = re.compile(r'[^\x20-\x7e]|["\\%]')
 
@@ -174,6 +175,15 @@ async def serve_download(request: Request, route: DownloadRoute) -> Response:
         file = await route.load(viewer, file_id)
     except AppError as error:
         return _error(error)
+    throttle = getattr(getattr(request.app.state, "graphql", None), "throttle", None)
+    await security_alerts.count(
+        getattr(throttle, "store", None),
+        settings,
+        SecurityRule.DOWNLOAD_BURST,
+        f"user:{viewer.id}",
+        user_id=viewer.id,
+        address=request.client.host if request.client else "",
+    )
     headers = {
         "Content-Disposition": content_disposition(file.name),
         "Content-Length": str(file.size),

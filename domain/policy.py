@@ -102,6 +102,7 @@ from models import (
     RequestType,
     RequestTypeOffer,
     Role,
+    SecurityAlert,
     ServiceAccount,
     ServiceRequest,
     Topic,
@@ -608,6 +609,22 @@ def visible_webhook_endpoints(viewer: User) -> QuerySet[WebhookEndpoint]:
     if viewer.role is Role.CUSTOMER_ADMIN:
         return WebhookEndpoint.filter(owner_id=viewer.id, customer_id=viewer.customer_id)
     return WebhookEndpoint.filter(id__in=[])
+
+
+def can_see_security_alerts(user: User) -> bool:
+    """Read and handle suspicious-activity alerts: administrators (every alert), and a
+    customer's lead contacts (alerts about their own customer's contacts)."""
+    return is_admin(user) or (user.role is Role.CUSTOMER_ADMIN and user.customer_id is not None)
+
+
+def visible_security_alerts(viewer: User) -> QuerySet[SecurityAlert]:
+    """The alerts a user sees: administrators every one; a lead contact those about their
+    own customer's contacts; others none."""
+    if is_admin(viewer):
+        return SecurityAlert.all()
+    if can_see_security_alerts(viewer):
+        return SecurityAlert.filter(customer_id=viewer.customer_id)
+    return SecurityAlert.filter(id__in=[])
 
 
 async def can_see_business_document(viewer: User, document_id: int) -> bool:

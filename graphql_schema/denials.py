@@ -19,10 +19,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 from tortoise.models import Model
 
-from actions import audit
+from actions import audit, security_alerts
 from domain.availability import RETRY_AFTER, unavailable_cause
 from domain.throttle import LoginThrottle, RateLimit
-from models import User
+from infra.settings import Settings
+from models import SecurityRule, User
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +98,14 @@ async def _record(
     fields: list[str],
     looked_up: list[tuple[type[Model], int]],
     limit: RateLimit | None = None,
+    settings: Settings | None = None,
 ) -> None:
     """Write the entry (within the caller's ``limit``); while the database does not
-    answer, try again a few times."""
+    answer, try again a few times. IDs beyond the caller's scope count towards the
+    ``CROSS_TENANT_PROBING`` rule (actions/security_alerts.py)."""
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            await _write(viewer, client_address, operation, fields, looked_up, limit)
+            await _write(viewer, client_address, operation, fields, looked_up, limit, settings)
         except Exception as error:  # the answer has gone regardless
             if attempt + 1 < RECORD_ATTEMPTS and unavailable_cause(error) is not None:
                 await asyncio.sleep(RETRY_AFTER * 2**attempt)
@@ -119,12 +122,23 @@ async def _write(
     fields: list[str],
     looked_up: list[tuple[type[Model], int]],
     limit: RateLimit | None = None,
+    settings: Settings | None = None,
 ) -> None:
     outside = [
         f"{model.__name__}:{object_id}"
         for model, object_id in looked_up
         if await model.exists(id=object_id)
     ]
+    if outside and viewer is not None and limit is not None and settings is not None:
+        await security_alerts.count(
+            limit.store,
+            settings,
+            SecurityRule.CROSS_TENANT_PROBING,
+            f"user:{viewer.id}",
+            user_id=viewer.id,
+            address=client_address,
+            weight=len(outside),
+        )
     if not fields and not outside:
         return
     left_out = await _allowed(limit, viewer)
@@ -162,6 +176,7 @@ class AuditDenials(SchemaExtension):
                 fields,
                 looked_up,
                 _limit_of(request),
+                getattr(request, "settings", None),
             ),
             name="audit a denial",
         )

@@ -55,6 +55,7 @@ from graphql_schema.requests import mutations as requests_mutations
 from graphql_schema.requests import queries as requests_queries
 from graphql_schema.requests import subscriptions as requests_subscriptions
 from graphql_schema.search import queries as search_queries
+from graphql_schema.security import api as security_api
 from graphql_schema.timeline import subscriptions as timeline_subscriptions
 from graphql_schema.timeline.types import TimelineEvent
 from graphql_schema.watches import mutations as watches_mutations
@@ -83,6 +84,7 @@ Query = merge_types(
         kpis_queries.Query,
         audit_queries.Query,
         personal_data_api.Query,
+        security_api.Query,
         integrations_tokens.Query,
         webhooks_api.Query,
     ),
@@ -112,6 +114,7 @@ Mutation = merge_types(
         integrations_upserts.Mutation,
         webhooks_api.Mutation,
         personal_data_api.Mutation,
+        security_api.Mutation,
     ),
 )
 

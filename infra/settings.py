@@ -105,6 +105,22 @@ class Settings:
     webhook_disable_after: float = 3 * 86400.0  # seconds
     # KPIs (README "KPIs"): days the counts of reads, searches and active contacts are kept
     interactions_kept_days: int = 395
+    # Suspicious activity (README "Suspicious activity"): each rule's threshold and window
+    # (seconds); triggers of one rule and subject within security_coalesce_window coalesce
+    security_new_network_days: int = 90  # a sign-in network unseen this long is new
+    security_failed_sign_ins: int = 20  # failed sign-ins from one address, any accounts
+    security_failed_sign_ins_window: int = 15 * 60
+    security_probes: int = 10  # NOT_FOUND answers for IDs that exist in another tenant
+    security_probes_window: int = 10 * 60
+    security_downloads: int = 100  # files downloaded by one user
+    security_downloads_window: int = 10 * 60
+    security_coalesce_window: int = 86400
+    # Retention (README "Retention"): days each class of data is kept (None: for ever); the
+    # outbox follows mail_kept_days, interaction counts interactions_kept_days
+    retention_events_days: int | None = 180
+    retention_notifications_days: int | None = 365  # read ones; unread ones are kept
+    retention_audit_days: int | None = None
+    retention_webhook_deliveries_days: int | None = 30
 
     @property
     def signing_key_id(self) -> str:
@@ -292,7 +308,54 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         interactions_kept_days=_int_setting(
             env, "EXTRANET_INTERACTIONS_KEPT_DAYS", 395, 1, unit="days"
         ),
+        **_security_settings(env),
+        **_retention_settings(env),
     )
+
+
+def _security_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The thresholds of the suspicious-activity rules: ``EXTRANET_SECURITY_NEW_NETWORK_DAYS``,
+    ``EXTRANET_SECURITY_FAILED_SIGN_INS``, ``EXTRANET_SECURITY_PROBES`` and
+    ``EXTRANET_SECURITY_DOWNLOADS`` (counts), each with its ``..._WINDOW`` (seconds), and
+    ``EXTRANET_SECURITY_COALESCE_WINDOW`` (seconds)."""
+    values: dict[str, Any] = {
+        "security_new_network_days": _int_setting(
+            env, "EXTRANET_SECURITY_NEW_NETWORK_DAYS", 90, 1, unit="days"
+        ),
+        "security_coalesce_window": _int_setting(
+            env, "EXTRANET_SECURITY_COALESCE_WINDOW", 86400, 60
+        ),
+    }
+    for name, count, window in (
+        ("failed_sign_ins", 20, 15 * 60),
+        ("probes", 10, 10 * 60),
+        ("downloads", 100, 10 * 60),
+    ):
+        variable = f"EXTRANET_SECURITY_{name.upper()}"
+        values[f"security_{name}"] = _int_setting(env, variable, count, 1, unit="events")
+        values[f"security_{name}_window"] = _int_setting(env, f"{variable}_WINDOW", window, 1)
+    return values
+
+
+RETENTION_DEFAULTS = {"events": 180, "notifications": 365, "audit": None, "webhook_deliveries": 30}
+"""Days each class of data with a ``retention_*_days`` setting is kept by default (None: for
+ever)."""
+
+
+def _retention_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """``EXTRANET_RETENTION_<CLASS>_DAYS`` for each of :data:`RETENTION_DEFAULTS`: a whole
+    number of days (at least 1), or ``forever``."""
+    values: dict[str, Any] = {}
+    for data_class, default in RETENTION_DEFAULTS.items():
+        name = f"EXTRANET_RETENTION_{data_class.upper()}_DAYS"
+        raw = (env.get(name) or "").strip().lower()
+        if raw == "forever":
+            values[f"retention_{data_class}_days"] = None
+        elif raw:
+            values[f"retention_{data_class}_days"] = _int_setting(env, name, 1, 1, unit="days")
+        else:
+            values[f"retention_{data_class}_days"] = default
+    return values
 
 
 def _webhook_settings(env: Mapping[str, str]) -> dict[str, Any]:

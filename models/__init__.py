@@ -66,6 +66,7 @@ from models.requests import (
     SlaPolicy,
 )
 from models.search import SearchDocument, SearchKind
+from models.security import SecurityAlert, SecurityAlertState, SecurityRule, SeenNetwork
 from models.users import (
     AuditEntry,
     Invitation,
@@ -161,6 +162,10 @@ __all__ = [
     "SearchCount",
     "SearchDocument",
     "SearchKind",
+    "SecurityAlert",
+    "SecurityAlertState",
+    "SecurityRule",
+    "SeenNetwork",
     "ServiceAccount",
     "ServiceRequest",
     "SiteSetting",

@@ -54,6 +54,8 @@ from models import (
     LibraryFolder,
     Notification,
     Role,
+    SecurityAlert,
+    SecurityRule,
     WatchLevel,
     WatchTargetKind,
     WebhookDelivery,
@@ -101,6 +103,7 @@ ID_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "folderId": ("LibraryFolder",),
     "parentFolderId": ("LibraryFolder",),
     "byId": ("LibraryDocument",),
+    "alertId": ("SecurityAlert",),
 }
 NODE_TYPES = (
     "Customer",
@@ -146,6 +149,7 @@ ACME = {
     "LibraryFolder": "library_folder",
     "LibraryDocument": "library_document",
     "DocumentVersion": "document_version",
+    "SecurityAlert": "security_alert",
 }
 REFUSALS = {"NOT_FOUND", "FORBIDDEN"}
 # What an operation needs beyond its required arguments to do anything at all (as JSON
@@ -443,8 +447,17 @@ async def acme(api: Api, world: World) -> dict[str, str]:
         content_type="application/pdf",
         uploaded_by_id=world.sam.id,
     )
+    security_alert = await SecurityAlert.create(
+        rule=SecurityRule.DOWNLOAD_BURST,
+        subject_key=f"user:{world.max.id}",
+        user_id=world.max.id,
+        customer_id=world.acme.id,
+        first_seen_at=now(),
+        last_seen_at=now(),
+    )
     return {
         **ids,
+        "security_alert": global_id("SecurityAlert", security_alert.id),
         "library_folder": global_id("LibraryFolder", library_folder.id),
         "library_document": global_id("LibraryDocument", library_document.id),
         "document_version": global_id("DocumentVersion", document_version.id),

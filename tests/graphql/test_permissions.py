@@ -157,6 +157,11 @@ ANONYMOUS_DOCUMENTS = {
     "setBusinessCalendar": 'mutation { setBusinessCalendar(input: {name: "x", definition: {}}) '
     "{ calendar { name } } }",
     "auditLog": "{ auditLog { totalCount } }",
+    "securityAlerts": "{ securityAlerts { totalCount } }",
+    "acknowledgeSecurityAlert": "mutation { acknowledgeSecurityAlert(input: "
+    '{alertId: "U2VjdXJpdHlBbGVydDox"}) { securityAlert { state } } }',
+    "resolveSecurityAlert": "mutation { resolveSecurityAlert(input: "
+    '{alertId: "U2VjdXJpdHlBbGVydDox"}) { securityAlert { state } } }',
     "myDataExports": "{ myDataExports { status } }",
     "exportMyData": "mutation { exportMyData { export { status } } }",
     "eraseUser": f'mutation {{ eraseUser(input: {{userId: "{_U}"}}) {{ user {{ name }} }} }}',

@@ -1,0 +1,2 @@
+"""Suspicious activity in the API: ``securityAlerts``, ``acknowledgeSecurityAlert`` and
+``resolveSecurityAlert``."""
