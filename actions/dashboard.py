@@ -40,6 +40,7 @@ from actions.request_reminders import DEFAULT_CALENDAR
 from domain import policy
 from domain.business_hours import BusinessCalendar
 from domain.sla import RequestHistory, SlaTargets, StatusChange, compute_sla
+from infra.lru import LRU
 from infra.settings import Settings
 from models import (
     AccountTeamMembership,
@@ -88,20 +89,46 @@ class ActionReason(StrEnum):
 
 
 ActionObject = ServiceRequest | Micropost | Page | BusinessDocument | LibraryDocument | Notification
+_MODELS: dict[str, type[ActionObject]] = {
+    model.__name__: model
+    for model in (ServiceRequest, Micropost, Page, BusinessDocument, LibraryDocument, Notification)
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ActionItem:
-    """One thing waiting for the viewer since ``since`` (aware), for ``reason``."""
+    """One thing waiting for the viewer since ``since`` (aware), for ``reason``: the row
+    ``pk`` of the model named ``kind``, already read (``row``) or read by :func:`rows_of`
+    when it is shown."""
 
     reason: ActionReason
     since: datetime
-    row: ActionObject
+    kind: str
+    pk: int
+    row: ActionObject | None = None
+
+    @classmethod
+    def of(cls, reason: ActionReason, since: datetime, row: ActionObject) -> ActionItem:
+        return cls(reason, since, type(row).__name__, int(row.pk), row)
 
     @property
     def key(self) -> tuple[datetime, str, str, int]:
         """The order of the list, and the position a cursor names."""
-        return (self.since, self.reason.value, type(self.row).__name__, int(self.row.pk))
+        return (self.since, self.reason.value, self.kind, self.pk)
+
+
+async def rows_of(items: Sequence[ActionItem]) -> list[ActionObject]:
+    """The rows of ``items``, in order; those not read yet in one query per model."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        if item.row is None:
+            wanted.setdefault(item.kind, set()).add(item.pk)
+    found: dict[tuple[str, int], ActionObject] = {}
+    for kind, ids in wanted.items():
+        model = _MODELS[kind]
+        for row in await model.filter(id__in=sorted(ids)):
+            found[(kind, int(row.pk))] = row
+    return [item.row or found[(item.kind, item.pk)] for item in items]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,79 +175,117 @@ async def _team_customers(viewer: User) -> list[int]:
     return [int(str(value)) for value in await rows]
 
 
-async def _histories(requests: Sequence[ServiceRequest]) -> dict[int, RequestHistory]:
-    """Each request's history as the SLA reads it (actions/request_reminders.history_of),
-    from one query."""
-    changes: dict[int, list[StatusChange]] = {request.id: [] for request in requests}
-    if requests:
-        rows = (
-            RequestStatusChange.filter(request_id__in=list(changes), from_status__not_isnull=True)
-            .order_by("created_at", "id")
-            .values_list("request_id", "to_status", "created_at")
-        )
-        for request_id, to_status, at in await rows:
-            changes[int(str(request_id))].append(StatusChange(at, to_status))
-    return {
-        request.id: RequestHistory(
-            submitted_at=request.created_at,
-            changes=tuple(changes[request.id]),
-            first_response_at=request.first_response_at,
-        )
-        for request in requests
-    }
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    """What a request's recorded history says for the dashboard, whatever the time:
+    ``entered_at``, when it entered its status; ``breach_at``, when an SLA clock breached
+    or breaches if nothing changes (None: none will); ``warn_at``, when the first running
+    clock reaches its warning (None: no warning to come)."""
+
+    entered_at: datetime
+    breach_at: datetime | None = None
+    warn_at: datetime | None = None
+
+    def reason(self, moment: datetime) -> tuple[ActionReason, datetime] | None:
+        """SLA_BREACHED or SLA_AT_RISK as of ``moment`` with since when, or None."""
+        if self.breach_at is not None and self.breach_at <= moment:
+            return ActionReason.SLA_BREACHED, self.breach_at
+        if self.warn_at is not None and self.warn_at <= moment:
+            return ActionReason.SLA_AT_RISK, self.warn_at
+        return None
 
 
-async def _sla_reasons(
-    requests: Sequence[ServiceRequest],
-    histories: dict[int, RequestHistory],
-    settings: Settings,
+_Key = tuple[Any, ...]
+_STANDINGS: LRU[_Key, _Standing] = LRU(50_000)
+"""Standings by everything they are computed from (the request's version, its policy's
+targets and calendar, the warning time): a request changed since has another key."""
+
+
+def _standing(
+    history: RequestHistory,
+    sla: tuple[BusinessCalendar, SlaTargets] | None,
+    warn_minutes: int,
     moment: datetime,
-) -> dict[int, tuple[ActionReason, datetime]]:
-    """The requests whose SLA is breached or about to be, with when that happened."""
-    if not requests:
-        return {}
+) -> _Standing:
+    entered_at = history.spells()[-1][0]
+    if sla is None:
+        return _Standing(entered_at)
+    state = compute_sla(history, sla[0], sla[1], now=moment)
+    breaches = [c.breached_at or (c.breaches_at if c.running else None) for c in state.clocks]
+    warnings = [c.warning_at(warn_minutes) for c in state.clocks] if warn_minutes > 0 else []
+    return _Standing(
+        entered_at,
+        min((at for at in breaches if at is not None), default=None),
+        min((at for at in warnings if at is not None), default=None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenRequest:
+    """What the dashboard reads of an open request to decide whether it waits for staff."""
+
+    id: int
+    customer_id: int
+    request_type_id: int
+    assignee_id: int | None
+    status: RequestStatus
+    updated_at: datetime
+
+
+async def _standings(
+    requests: Sequence[_OpenRequest], settings: Settings, moment: datetime
+) -> dict[int, _Standing]:
+    """Each request's standing: from the process's cache when the request has not changed
+    since it was computed (every change of a request saves it, moving ``updated_at``),
+    otherwise from its history (one query for all of them) replayed against its SLA
+    policy (domain/sla.py)."""
     policies = {
         (row.request_type_id, row.customer_id): row
         for row in await SlaPolicy.filter(
             request_type_id__in=sorted({r.request_type_id for r in requests})
         )
     }
-    if not policies:
-        return {}
     calendars = {
         row.id: _parsed(row.definition)
         for row in await CalendarRow.filter(
             id__in=sorted({p.calendar_id for p in policies.values()})
         )
     }
-    found: dict[int, tuple[ActionReason, datetime]] = {}
+    found: dict[int, _Standing] = {}
+    missing: dict[int, tuple[_Key, tuple[BusinessCalendar, SlaTargets] | None]] = {}
     for request in requests:
-        sla = policies.get((request.request_type_id, request.customer_id)) or policies.get(
+        policy_row = policies.get((request.request_type_id, request.customer_id)) or policies.get(
             (request.request_type_id, None)
         )
-        if sla is None or sla.calendar_id not in calendars:
-            continue
-        state = compute_sla(
-            histories[request.id],
-            calendars[sla.calendar_id],
-            SlaTargets(sla.first_response_minutes, sla.resolution_minutes),
-            now=moment,
+        sla = None
+        if policy_row is not None and policy_row.calendar_id in calendars:
+            targets = SlaTargets(policy_row.first_response_minutes, policy_row.resolution_minutes)
+            sla = (calendars[policy_row.calendar_id], targets)
+        key = (request.id, request.updated_at, request.status, sla, settings.sla_warning_minutes)
+        cached = _STANDINGS.get(key)
+        if cached is not None:
+            found[request.id] = cached
+        else:
+            missing[request.id] = (key, sla)
+    if missing:
+        changes: dict[int, list[StatusChange]] = {request_id: [] for request_id in missing}
+        rows = (
+            RequestStatusChange.filter(request_id__in=list(missing), from_status__not_isnull=True)
+            .order_by("created_at", "id")
+            .values_list("request_id", "to_status", "created_at")
         )
-        breached = [c.breached_at for c in state.clocks if c.breached_at is not None]
-        if breached:
-            found[request.id] = (ActionReason.SLA_BREACHED, min(breached))
-            continue
-        if settings.sla_warning_minutes <= 0:
-            continue
-        warnings = [c.warning_at(settings.sla_warning_minutes) for c in state.clocks]
-        due = [at for at in warnings if at is not None and at <= moment]
-        if due:
-            found[request.id] = (ActionReason.SLA_AT_RISK, min(due))
+        for request_id, to_status, at in await rows:
+            changes[int(str(request_id))].append(StatusChange(at, to_status))
+        for row in await ServiceRequest.filter(id__in=list(missing)):
+            key, sla = missing[row.id]
+            history = RequestHistory(
+                submitted_at=row.created_at,
+                changes=tuple(changes[row.id]),
+                first_response_at=row.first_response_at,
+            )
+            standing = _standing(history, sla, settings.sla_warning_minutes, moment)
+            found[row.id] = _STANDINGS.put(key, standing)
     return found
-
-
-def _entered_current_status(history: RequestHistory) -> datetime:
-    return history.spells()[-1][0]
 
 
 async def _staff_requests(
@@ -229,20 +294,25 @@ async def _staff_requests(
     mine = Q(assignee_id=viewer.id)
     if customers:
         mine |= Q(customer_id__in=list(customers))
-    rows = await ServiceRequest.filter(mine, status__in=list(OPEN), closed=False)
-    histories = await _histories(rows)
-    late = await _sla_reasons(rows, histories, settings, moment)
+    columns = ("id", "customer_id", "request_type_id", "assignee_id", "status", "updated_at")
+    values = ServiceRequest.filter(mine, status__in=list(OPEN), closed=False).values_list(*columns)
+    rows = [_OpenRequest(*row) for row in await values]
+    if not rows:
+        return []
+    standings = await _standings(rows, settings, moment)
     items = []
     for row in rows:
-        if row.id in late:
-            reason, since = late[row.id]
+        standing = standings[row.id]
+        late = standing.reason(moment)
+        if late is not None:
+            reason, since = late
         elif row.assignee_id == viewer.id and row.status in NEEDS_STAFF_STEP:
-            reason, since = ActionReason.ASSIGNED, _entered_current_status(histories[row.id])
+            reason, since = ActionReason.ASSIGNED, standing.entered_at
         elif row.assignee_id is None and row.status in NEEDS_STAFF_STEP:
-            reason, since = ActionReason.UNASSIGNED, _entered_current_status(histories[row.id])
+            reason, since = ActionReason.UNASSIGNED, standing.entered_at
         else:
             continue
-        items.append(ActionItem(reason, since, row))
+        items.append(ActionItem(reason, since, "ServiceRequest", row.id))
     return items
 
 
@@ -307,7 +377,7 @@ async def _unanswered_posts(
     for post in posts:
         due = calendar.add_business_seconds(post.created_at, hours * 3600)
         if due <= moment:
-            items.append(ActionItem(ActionReason.UNANSWERED_POST, due, post))
+            items.append(ActionItem.of(ActionReason.UNANSWERED_POST, due, post))
     return items
 
 
@@ -321,11 +391,21 @@ async def _waiting_for_information(viewer: User) -> list[ActionItem]:
         customer_id=viewer.customer_id,
         status=S.NEEDS_INFO,
     )
-    histories = await _histories(rows)
-    return [
-        ActionItem(ActionReason.NEEDS_INFO, _entered_current_status(histories[row.id]), row)
-        for row in rows
-    ]
+    entered = await _entered_status(rows)
+    return [ActionItem.of(ActionReason.NEEDS_INFO, entered[row.id], row) for row in rows]
+
+
+async def _entered_status(requests: Sequence[ServiceRequest]) -> dict[int, datetime]:
+    """When each request entered its current status (its latest recorded change)."""
+    entered = {request.id: request.created_at for request in requests}
+    if requests:
+        rows = RequestStatusChange.filter(request_id__in=list(entered)).values_list(
+            "request_id", "created_at"
+        )
+        for request_id, at in await rows:
+            key = int(str(request_id))
+            entered[key] = max(entered[key], at)
+    return entered
 
 
 async def _quotes_to_decide(viewer: User) -> list[ActionItem]:
@@ -336,7 +416,7 @@ async def _quotes_to_decide(viewer: User) -> list[ActionItem]:
         kind=BusinessDocumentKind.QUOTE,
         status=BusinessDocumentStatus.SENT,
     )
-    return [ActionItem(ActionReason.QUOTE_DECISION, row.created_at, row) for row in rows]
+    return [ActionItem.of(ActionReason.QUOTE_DECISION, row.created_at, row) for row in rows]
 
 
 async def _to_acknowledge(viewer: User) -> list[ActionItem]:
@@ -350,7 +430,7 @@ async def _to_acknowledge(viewer: User) -> list[ActionItem]:
         key = int(str(document_id))
         published[key] = max(published.get(key, at), at)
     return [
-        ActionItem(ActionReason.ACKNOWLEDGEMENT, published.get(row.id, row.created_at), row)
+        ActionItem.of(ActionReason.ACKNOWLEDGEMENT, published.get(row.id, row.created_at), row)
         for row in await LibraryDocument.filter(id__in=ids)
     ]
 
@@ -371,7 +451,7 @@ async def _mentions_and_replies(viewer: User) -> list[ActionItem]:
     events = policy.visible_events(viewer).filter(id__in=sorted({r.event_id for r in rows}))
     readable = {int(str(i)) for i in await events.values_list("id", flat=True)}
     return [
-        ActionItem(_NOTIFIED[row.reason], row.created_at, row)
+        ActionItem.of(_NOTIFIED[row.reason], row.created_at, row)
         for row in rows
         if row.event_id in readable
     ]
@@ -384,4 +464,4 @@ async def _kept_drafts(viewer: User) -> list[ActionItem]:
     if not drafts:
         return []
     pages = {page.id: page for page in await Page.filter(id__in=[d.page_id for d in drafts])}
-    return [ActionItem(ActionReason.KEPT_DRAFT, d.updated_at, pages[d.page_id]) for d in drafts]
+    return [ActionItem.of(ActionReason.KEPT_DRAFT, d.updated_at, pages[d.page_id]) for d in drafts]

@@ -111,7 +111,7 @@ def _position(cursor: str) -> tuple[datetime, str, str, int]:
         ) from None
 
 
-def page_of(
+async def page_of(
     items: Sequence[reading.ActionItem], *, first: int, after: str | None
 ) -> Connection[ActionItem]:
     """The items after the cursor ``after`` (all from the start without one), ``first`` of
@@ -122,12 +122,13 @@ def page_of(
         position = _position(after)
         rest = [item for item in items if item.key > position]
     shown = rest[:first]
+    rows = await reading.rows_of(shown)
     edges = [
         Edge(
             cursor=_cursor(item),
-            node=ActionItem(reason=item.reason, since=item.since, object=_object(item.row)),
+            node=ActionItem(reason=item.reason, since=item.since, object=_object(row)),
         )
-        for item in shown
+        for item, row in zip(shown, rows, strict=True)
     ]
     total = len(items)
 
@@ -164,7 +165,7 @@ class Dashboard:
         ]
 
     @strawberry.field(description="The items, the longest waiting first.")
-    def items(
+    async def items(
         self, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[ActionItem]:
-        return page_of(self.board.items, first=first, after=after)
+        return await page_of(self.board.items, first=first, after=after)
