@@ -115,6 +115,20 @@ async def _record(
         return
 
 
+async def _of_another_customer(viewer: User, model: type[Model], object_id: int) -> bool:
+    """Whether the object exists and belongs to a customer other than the contact's (by its
+    own ``customer_id`` or its project's); for staff, whether it exists."""
+    found = model.filter(id=object_id)
+    fields_map = model._meta.fields_map
+    if viewer.customer_id is None:
+        return bool(await found.exists())
+    if "customer_id" in fields_map:
+        found = found.filter(customer_id__not=viewer.customer_id)
+    elif "project_id" in fields_map:
+        found = found.exclude(project__customer_id=viewer.customer_id)
+    return bool(await found.exists())
+
+
 async def _write(
     viewer: User | None,
     client_address: str,
@@ -130,6 +144,7 @@ async def _write(
         if await model.exists(id=object_id)
     ]
     if outside and viewer is not None and limit is not None and settings is not None:
+        foreign = [pair for pair in looked_up if await _of_another_customer(viewer, *pair)]
         await security_alerts.count(
             limit.store,
             settings,
@@ -137,7 +152,7 @@ async def _write(
             f"user:{viewer.id}",
             user_id=viewer.id,
             address=client_address,
-            weight=len(outside),
+            weight=len(foreign),
         )
     if not fields and not outside:
         return
