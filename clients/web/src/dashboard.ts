@@ -339,6 +339,8 @@ export function dashboardView(ctx: AppContext, main: HTMLElement): View {
     Object.entries(PERIODS).map(([value, label]) => h("option", { value }, label)),
   );
   periodSelect.value = "LAST_90_DAYS";
+  customerSelect.addEventListener("change", () => void loadFigures());
+  periodSelect.addEventListener("change", () => void loadFigures());
   const figuresContent = h("div", { "aria-live": "polite" });
 
   async function loadFigures(): Promise<void> {
@@ -412,8 +414,6 @@ export function dashboardView(ctx: AppContext, main: HTMLElement): View {
     if (!staff && !(data.me.role === "CUSTOMER_ADMIN" && own)) return; // members: their actions only
     const customers = staff ? data.customers.edges.map((edge) => edge.node) : own ? [own] : [];
     replaceChildren(customerSelect, customers.map((c) => h("option", { value: c.id }, c.name)));
-    customerSelect.addEventListener("change", () => void loadFigures());
-    periodSelect.addEventListener("change", () => void loadFigures());
     replaceChildren(
       figuresBox,
       h(
