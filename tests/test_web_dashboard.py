@@ -8,6 +8,7 @@ customer's; a member of Acme sees what waits for them and no figures at all. Scr
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.async_api import Page, expect
@@ -53,6 +54,7 @@ async def figures(page: Page) -> dict[str, str]:
         key = await tile.get_attribute("data-kpi") or ""
         values[key] = await tile.get_by_test_id("kpi-value").inner_text()
     values["spent"] = await page.get_by_test_id("spent-EUR").inner_text()
+    values["years"] = await page.get_by_test_id("year-reviews").inner_text()
     values["burn"] = (
         await page.get_by_test_id("chart-burn-EUR").locator(".chart-summary").inner_text()
     )
@@ -81,6 +83,10 @@ async def test_staff_see_their_queue_and_acmes_charts_which_its_lead_contact_see
     await expect(burn.locator(".chart-summary")).to_contain_text("by the end of")
     await burn.get_by_text("the figures").click()
     await expect(burn.get_by_role("table")).to_contain_text("Projection")
+    last_year = str(datetime.now(UTC).year - 1)
+    await expect(
+        sam.get_by_test_id("year-reviews").get_by_role("row", name=last_year)
+    ).to_be_visible()
     staff_figures = await figures(sam)
     await screenshot(sam, "dashboard-staff-desktop")
 

@@ -56,6 +56,14 @@ interface CurrencyBudget {
   projection: { year: number; expected: string; low: string; high: string; rate: string; basisMonths: number } | null;
 }
 
+interface YearReview {
+  year: number;
+  budget: string | null;
+  spent: { amount: string; currency: string }[];
+  requestCount: number;
+  projectCount: number;
+}
+
 interface FiguresData {
   kpis: {
     period: { from: string; to: string; days: number };
@@ -75,6 +83,7 @@ interface FiguresData {
     id: string;
     name: string;
     budgetOverview: { budget: string | null; since: string | null; currencies: CurrencyBudget[] } | null;
+    yearReviews: YearReview[] | null;
   } | null;
 }
 
@@ -245,6 +254,36 @@ function budgetSummary(overview: NonNullable<NonNullable<FiguresData["customer"]
   );
 }
 
+/** Each past year's budget against what was spent, with its requests and projects. */
+function pastYears(reviews: YearReview[]): HTMLElement {
+  if (reviews.length === 0) return h("p", { class: "muted" }, "No past years to review yet.");
+  return h(
+    "table",
+    { class: "chart-table", "data-testid": "year-reviews" },
+    h("caption", {}, "Past years"),
+    h(
+      "thead",
+      {},
+      h("tr", {}, ["Year", "Annual budget", "Spent", "Requests", "Projects"].map((heading) => h("th", { scope: "col" }, heading))),
+    ),
+    h(
+      "tbody",
+      {},
+      reviews.map((review) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, String(review.year)),
+          h("td", {}, review.budget === null ? "–" : money(review.budget, "").trim()),
+          h("td", {}, review.spent.length ? review.spent.map((m) => money(m.amount, m.currency)).join(", ") : "–"),
+          h("td", {}, String(review.requestCount)),
+          h("td", {}, String(review.projectCount)),
+        ),
+      ),
+    ),
+  );
+}
+
 function itemLink(object: ActionObject): HTMLElement {
   switch (object.__typename) {
     case "Request":
@@ -396,6 +435,7 @@ export function dashboardView(ctx: AppContext, main: HTMLElement): View {
       h("h3", {}, "Budget"),
       budget ? budgetSummary(budget) : h("p", {}, "The budget is not available to you."),
       h("div", { class: "charts" }, made.slice(2).map((c) => c.element)),
+      customer.yearReviews ? pastYears(customer.yearReviews) : null,
     );
   }
 
