@@ -13,7 +13,6 @@ or about them, outside the hashes, are blanked. README "Personal data" lists the
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, cast
@@ -22,7 +21,7 @@ from tortoise import Tortoise, connections
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from actions import jobs, search_index
+from actions import jobs, personal_data, search_index
 from actions._common import audit, now
 from actions.unit_of_work import unit_of_work
 from domain import policy
@@ -31,7 +30,6 @@ from domain.text import read_post
 from infra.storage import BlobStorage
 from models import (
     AccessToken,
-    AuditEntry,
     Customer,
     Event,
     ExternalId,
@@ -126,7 +124,11 @@ ERASURE_MAP: tuple[Holding, ...] = (
 """Every column naming a user, and what erasure does with its rows (tests check that every
 foreign key to ``users`` is listed)."""
 
-ADDRESS_COLUMNS = {"audit_entries": "client_address", "security_alerts": "address"}
+ADDRESS_COLUMNS = {
+    ("audit_entries", "actor_id"): "client_address",
+    ("audit_entries", "subject_id"): "client_address",
+    ("security_alerts", "user_id"): "address",
+}
 """Client addresses blanked on the rows kept that are by or about the person."""
 
 _ERASED_DOMAIN = "erased.invalid"
@@ -136,7 +138,7 @@ def _models_by_table() -> dict[str, type[Model]]:
     return {m._meta.db_table: m for m in Tortoise.apps["models"].values()}
 
 
-def tombstone_label(user: User, number: int, customer: Customer | None) -> str:
+def tombstone_label(number: int, customer: Customer | None) -> str:
     if customer is not None:
         return f"Former contact {number} of {customer.name}"
     return f"Former staff member {number}"
@@ -275,7 +277,7 @@ async def erase_user(
             raise Conflict("This person's data was erased already.")
         customer = await Customer.get_or_none(id=user.customer_id) if user.customer_id else None
         number = await _next_number(user.customer_id)
-        label = tombstone_label(user, number, customer)
+        label = tombstone_label(number, customer)
         new_handle = f"former-{'contact' if customer else 'staff'}-{number}"
         replace = _Replacer(user.name, user.email, user.handle, label, new_handle)
         email = user.email
@@ -289,8 +291,8 @@ async def erase_user(
             rows = model.filter(**{holding.column: user.id})
             if holding.treatment is Treatment.DELETE:
                 await rows.delete()
-            elif holding.table in ADDRESS_COLUMNS:
-                await rows.update(**{ADDRESS_COLUMNS[holding.table]: ""})
+            elif (address := ADDRESS_COLUMNS.get((holding.table, holding.column))) is not None:
+                await rows.update(**{address: ""})
         seen = by_table.get("security_seen_networks")
         if seen is not None:  # networks of their sign-ins and of their tokens' use
             await seen.filter(
@@ -317,9 +319,6 @@ async def erase_user(
         user.deactivated_at = user.deactivated_at or moment
         user.erased_at, user.tombstone_number = moment, number
         await user.save()
-        await AuditEntry.filter(Q(actor_id=user.id) | Q(subject_id=user.id)).update(
-            client_address=""
-        )
         await audit(
             "user.erased",
             actor=actor,
@@ -330,12 +329,5 @@ async def erase_user(
         work.sessions_ended(user.id)
     if storage is not None:
         for key in {str(k) for k in exports if k}:
-            await storage.forget(key, _unused_export(key))
+            await storage.forget(key, personal_data.export_file_used(key))
     return user
-
-
-def _unused_export(key: str) -> Callable[[], Awaitable[bool]]:
-    async def still_used() -> bool:
-        return await PersonalDataExport.exists(content_key=key)
-
-    return still_used

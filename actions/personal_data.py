@@ -263,10 +263,12 @@ async def make_export(ctx: JobContext, payload: dict[str, Any]) -> None:
     if updated:
         await storage.keep(blob)
     else:  # erased meanwhile
-        await storage.discard(blob, _used(blob.key))
+        await storage.discard(blob, export_file_used(blob.key))
 
 
-def _used(key: str) -> Callable[[], Awaitable[bool]]:
+def export_file_used(key: str) -> Callable[[], Awaitable[bool]]:
+    """Whether an export still holds the file ``key`` (for BlobStorage.forget)."""
+
     async def still_used() -> bool:
         return await PersonalDataExport.exists(content_key=key)
 
@@ -283,4 +285,4 @@ async def expire_export(ctx: JobContext, payload: dict[str, Any]) -> None:
         await PersonalDataExport.filter(id=export.id).delete()
     if export.content_key:
         storage = DirectoryStorage(ctx.settings.attachments_dir)
-        await storage.forget(export.content_key, _used(export.content_key))
+        await storage.forget(export.content_key, export_file_used(export.content_key))
