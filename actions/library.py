@@ -28,7 +28,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from actions import attachments, library_events
+from actions import attachments, library_events, search_index
 from actions._common import audit, limited_text, now, required_text
 from actions.jobs import JobContext, cancel, enqueue, job_handler
 from actions.library_events import announce
@@ -107,6 +107,13 @@ async def _announce_state(
         return
     changed = LibraryStateChanged(document.id, None, before.value, after.value)
     await announce(work, changed, document, actor_id, internal=after is DocumentState.DRAFT)
+
+
+async def reindex(document: LibraryDocument) -> None:
+    """Write the document's search entry from its title, description, tags and its current
+    version's text (as extracted so far); inside the caller's unit of work."""
+    version = await current_version(document.id)
+    await search_index.index_library_document(document, version.text if version else "")
 
 
 async def visible_document(viewer: User, document_id: int) -> LibraryDocument:
@@ -227,6 +234,7 @@ async def create_document(
         )
         for chosen_id in chosen:
             await LibraryDocumentOffer.create(document_id=document.id, customer_id=chosen_id)
+        await reindex(document)
         await audit("library.document_created", actor=actor, target=f"document:{document.id}")
     return document
 
@@ -315,6 +323,7 @@ async def _record_version(
             restored_from_id=restored_from,
         )
         await enqueue("library.extract", {"version": version.id}, key=f"library:{version.id}:text")
+        await reindex(document)
         await audit(
             "library.version_added",
             actor=actor,
@@ -517,6 +526,7 @@ async def tag(actor: User, document_id: int, tags: Iterable[str]) -> LibraryDocu
     async with unit_of_work():
         document.tags = _clean_tags(tags)
         await document.save(update_fields=["tags", "updated_at"])
+        await reindex(document)
     return document
 
 
@@ -542,6 +552,7 @@ async def delete_version(actor: User, version_id: int) -> DocumentVersion:
             version=version.number,
             contentKey=version.content_key,
         )
+        await reindex(await LibraryDocument.get(id=version.document_id))
     return version
 
 

@@ -4,7 +4,8 @@ Each new version enqueues one ``library.extract`` job (key ``library:<version>:t
 The job reads the file from storage (at most :data:`MAX_FILE_BYTES`) and extracts its text
 (domain/extraction.py) in a worker thread with a deadline of :data:`DEADLINE` seconds,
 never on the request path. The outcome is recorded on the version: EXTRACTED with the text,
-or NOT_EXTRACTABLE with the reason (encrypted, malformed, huge, a zip bomb, too slow).
+or NOT_EXTRACTABLE with the reason (encrypted, malformed, huge, a zip bomb, too slow); the
+document's search entry is written again then (it reads its current version's text).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from actions import library
 from actions.jobs import JobContext, job_handler
 from actions.unit_of_work import unit_of_work
 from domain import extraction
 from infra.storage import DirectoryStorage
-from models import DocumentVersion, TextStatus
+from models import DocumentVersion, LibraryDocument, TextStatus
 
 DEADLINE = 20.0  # seconds
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -60,3 +62,6 @@ async def run_extraction(ctx: JobContext, payload: dict[str, Any]) -> None:
         await DocumentVersion.filter(id=version.id).update(
             text=text, text_status=status, text_error=error
         )
+        document = await LibraryDocument.get_or_none(id=version.document_id)
+        if document is not None:
+            await library.reindex(document)  # search finds the current version's text

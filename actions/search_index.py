@@ -1,6 +1,7 @@
 """The search index: one :class:`SearchDocument` per page, post, attachment (the latest
-version of a file) and request (two: its shared text, its INTERNAL notes), written in the
-transaction that changes it; domain/search.py reads it.
+version of a file), request (two: its shared text, its INTERNAL notes) and library
+document, written in the transaction that changes it (a library version's text: when its
+extraction ends); domain/search.py reads it.
 
 On PostgreSQL the row's ``document`` (a ``tsvector``) is made from :func:`domain.search.words`
 of its title and body, the same words the SQLite tokenizer sees.
@@ -13,6 +14,7 @@ from tortoise import connections
 from domain.search import POSTGRES_DOCUMENT, attachment_text, words_off_the_loop
 from models import (
     Attachment,
+    LibraryDocument,
     Micropost,
     Page,
     RequestMessage,
@@ -60,6 +62,14 @@ async def index_request(request: ServiceRequest, answers: str) -> None:
         await _index(
             SearchKind.REQUEST_NOTE, request.id, 0, Visibility.INTERNAL, title, "\n\n".join(notes)
         )
+
+
+async def index_library_document(document: LibraryDocument, version_text: str) -> None:
+    """The library document's entry: its title; its description, tags and the text of its
+    current version (``version_text``, empty until extracted) as the body. Who finds it is
+    decided when searching (the documents they may read then)."""
+    body = "\n\n".join([document.description, " ".join(document.tags), version_text])
+    await _index(SearchKind.LIBRARY, document.id, 0, Visibility.SHARED, document.title, body)
 
 
 async def forget_attachments(attachment_ids: list[int]) -> None:

@@ -1,7 +1,9 @@
-"""Demo data: two customers, their contacts, projects, pages and posts, made by the actions."""
+"""Demo data: three customers, their contacts, projects, pages, posts, requests, business
+documents and a library certificate, made by the actions."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -10,6 +12,7 @@ from actions import (
     business_documents,
     customers,
     invitations,
+    library,
     microposts,
     pages,
     projects,
@@ -19,10 +22,13 @@ from actions import (
 )
 from actions.demo_history import PastRequest, record_past_requests
 from domain.request_forms import DEMO_FORMS
+from infra.settings import load_settings
+from infra.storage import BlobStorage, DirectoryStorage
 from models import (
     BusinessDocumentKind,
     BusinessDocumentStatus,
     Customer,
+    DocumentType,
     Project,
     ProjectStatus,
     RequestStatus,
@@ -44,6 +50,7 @@ DEMO_USERS: list[tuple[str, str, Role, str | None]] = [
     ("anna@acme.example", "Anna Lead (Acme)", Role.CUSTOMER_ADMIN, "acme"),
     ("max@acme.example", "Max Member (Acme)", Role.CUSTOMER_MEMBER, "acme"),
     ("gina@globex.example", "Gina Lead (Globex)", Role.CUSTOMER_ADMIN, "globex"),
+    ("ian@initech.example", "Ian Lead (Initech)", Role.CUSTOMER_ADMIN, "initech"),
 ]
 
 
@@ -51,8 +58,9 @@ async def database_is_empty() -> bool:
     return not await User.exists()
 
 
-async def load_demo(bus: EventBus) -> dict[str, User]:
-    """Create the demo world through the same actions the API uses."""
+async def load_demo(bus: EventBus, storage: BlobStorage | None = None) -> dict[str, User]:
+    """Create the demo world through the same actions the API uses; files go to
+    ``storage`` (default: the configured attachments directory)."""
     users: dict[str, User] = {}
 
     async def create_users(tenant: str | None, customer: Customer | None) -> None:
@@ -80,7 +88,14 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
         annual_budget=Decimal("150000.00"),
         account_team_ids=[olivia.id],
     )
-    tenants: dict[str, Customer] = {"acme": acme, "globex": globex}
+    initech = await customers.create_customer(
+        None,
+        name="Initech Foods",
+        slug="initech",
+        internal_notes="New this year; no library documents offered yet.",
+        account_team_ids=[sam.id],
+    )
+    tenants: dict[str, Customer] = {"acme": acme, "globex": globex, "initech": initech}
     for slug, tenant in tenants.items():
         await create_users(slug, tenant)
     for slug, tenant in tenants.items():
@@ -168,7 +183,92 @@ async def load_demo(bus: EventBus) -> dict[str, User]:
     await load_business_document_demo(bus, users, acme=acme, globex=globex, portal=portal)
     await load_budget_demo(bus, users, acme=acme, portal=portal)
     await load_past_requests_demo(users, acme=acme)
+    storage = storage or DirectoryStorage(load_settings().attachments_dir)
+    await load_library_demo(bus, storage, users, acme=acme, globex=globex)
     return users
+
+
+def text_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF showing ``lines`` in Helvetica (its text can be extracted and
+    searched), built by hand: objects, cross-reference table and trailer."""
+
+    def escaped(line: str) -> str:
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    shown = " ".join(f"({escaped(line)}) Tj T*" for line in lines)
+    content = f"BT /F1 14 Tf 72 740 Td 20 TL {shown} ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(content.encode('latin-1'))} >>\nstream\n{content}\nendstream",
+    ]
+    pdf = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    table = len(pdf)
+    pdf += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    pdf += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    pdf += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
+    pdf += f"startxref\n{table}\n%%EOF\n".encode()
+    return pdf
+
+
+CERTIFICATE_LINES = [
+    "Certificate of conformity",
+    "Quality management system: ISO 9001:2015",
+    "Scope: contract logistics, warehousing and yard services",
+    "Registration number QMS-20417",
+]
+
+
+async def load_library_demo(
+    bus: EventBus, storage: BlobStorage, users: dict[str, User], *, acme: Customer, globex: Customer
+) -> None:
+    """Sam publishes the ISO 9001 certificate (a PDF with its text) in the shared library's
+    "Certificates" folder for Acme and Globex, valid for about two more months and to be
+    acknowledged: Anna has acknowledged it, Gina still has to; Max watches the folder.
+    Initech sees nothing of it."""
+    sam, anna, max_ = users["sam"], users["anna"], users["max"]
+    folder = await library.create_folder(sam, customer_id=None, parent_id=None, name="Certificates")
+    document = await library.create_document(
+        sam,
+        customer_id=None,
+        folder_id=folder.id,
+        title="ISO 9001 certificate",
+        description="Our quality management certificate, renewed every three years.",
+        type=DocumentType.CERTIFICATE,
+        tags=["iso 9001", "quality"],
+        offered_to_all=False,
+        customer_ids=[acme.id, globex.id],
+        requires_acknowledgement=True,
+    )
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield text_pdf(CERTIFICATE_LINES)
+
+    await library.add_version(
+        sam,
+        storage,
+        document_id=document.id,
+        name="iso-9001-certificate.pdf",
+        chunks=chunks(),
+        max_bytes=1024 * 1024,
+        label="2026",
+        bus=bus,
+    )
+    start = datetime.now(UTC).replace(microsecond=0)
+    await library.set_validity(
+        sam, document.id, start - timedelta(days=30), start + timedelta(days=60), bus=bus
+    )
+    await library.acknowledge(anna, document.id, bus=bus)
+    await watches.watch(
+        max_, kind=WatchTargetKind.FOLDER, target_id=folder.id, level=WatchLevel.WATCHING
+    )
 
 
 DEMO_CALENDAR = {

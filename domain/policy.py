@@ -331,6 +331,15 @@ async def search_scope(viewer: User) -> tuple[list[int] | None, bool]:
     return [project.id for project in projects], False
 
 
+async def search_library_scope(viewer: User) -> list[int] | None:
+    """The ids of the library documents full-text search looks through for this viewer
+    (None: every one, drafts included, for staff): those they may read now."""
+    if viewer.is_staff:
+        return None
+    ids = await library_rules.visible_documents(viewer).values_list("id", flat=True)
+    return [int(str(i)) for i in ids]
+
+
 async def search_request_scope(viewer: User) -> list[int] | None:
     """The ids of the requests whose text full-text search looks through for this viewer
     (None: every request); INTERNAL notes count as :func:`search_scope` says."""

@@ -1,4 +1,5 @@
-"""Full-text search over pages and posts, limited to what the reader may see.
+"""Full-text search over pages, posts, files, requests and library documents, limited to
+what the reader may see.
 
 The actions write a :class:`SearchDocument` with every page and post, in the same
 transaction; the database keeps its own index over it: FTS5 in SQLite (migration 0005:
@@ -41,6 +42,8 @@ from models import SearchKind, User, Visibility
 QUERY_MAX_LENGTH = 200
 REQUEST_KINDS = (SearchKind.REQUEST, SearchKind.REQUEST_NOTE)
 """Entries of requests (``object_id``: the request), scoped by request, not by project."""
+UNSCOPED_BY_PROJECT = (*REQUEST_KINDS, SearchKind.LIBRARY)
+"""Entries scoped by their object (a request, a library document), not by project."""
 MAX_TERMS = 12
 SEARCH_CONFIGURATION = "extranet_search"
 """PostgreSQL's text search configuration of the index (migration 0013)."""
@@ -248,7 +251,8 @@ async def search(viewer: User, query: str, *, limit: int, after: str | None = No
     start = After.decode(after) if after is not None else None
     projects, internal = await policy.search_scope(viewer)
     requests = await policy.search_request_scope(viewer)
-    if projects == [] and requests == []:
+    documents = await policy.search_library_scope(viewer)
+    if projects == [] and requests == [] and documents == []:
         return Found([], [], 0, False)
     client = connections.get("default")
     dialect = client.capabilities.dialect
@@ -277,16 +281,20 @@ async def search(viewer: User, query: str, *, limit: int, after: str | None = No
             f"FROM search_documents d WHERE d.document @@ {q}) d"
         )
     where = ["1 = 1"]
-    if projects is not None or requests is not None:
-        # a contact: pages, posts and files of their projects, and their requests' text
-        kinds = [k.value for k in REQUEST_KINDS]
-        not_requests = ", ".join(_placeholders(dialect, params, kinds))
+    if projects is not None or requests is not None or documents is not None:
+        # a contact: pages, posts and files of their projects, their requests' text and
+        # the library documents they may read
+        unscoped = [k.value for k in UNSCOPED_BY_PROJECT]
+        not_requests = ", ".join(_placeholders(dialect, params, unscoped))
         in_projects = ", ".join(_placeholders(dialect, params, projects or [0]))
-        of_requests = ", ".join(_placeholders(dialect, params, kinds))
+        of_requests = ", ".join(_placeholders(dialect, params, [k.value for k in REQUEST_KINDS]))
         in_requests = ", ".join(_placeholders(dialect, params, requests or [0]))
+        [of_library] = _placeholders(dialect, params, [SearchKind.LIBRARY.value])
+        in_library = ", ".join(_placeholders(dialect, params, documents or [0]))
         where.append(
             f"((d.kind NOT IN ({not_requests}) AND d.project_id IN ({in_projects})) "
-            f"OR (d.kind IN ({of_requests}) AND d.object_id IN ({in_requests})))"
+            f"OR (d.kind IN ({of_requests}) AND d.object_id IN ({in_requests})) "
+            f"OR (d.kind = {of_library} AND d.object_id IN ({in_library})))"
         )
     if not internal:
         where.append(

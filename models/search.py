@@ -16,6 +16,9 @@ class SearchKind(StrEnum):
     request; ``project_id`` 0)."""
     REQUEST_NOTE = "REQUEST_NOTE"
     """A request's INTERNAL notes, for staff (``object_id``: the request)."""
+    LIBRARY = "LIBRARY"
+    """A library document's title, description, tags and its current version's text
+    (``object_id``: the document; ``project_id`` 0), scoped by document."""
 
 
 class SearchDocument(TimestampedModel):

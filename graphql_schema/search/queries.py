@@ -7,8 +7,9 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from actions.interactions import record_search
-from domain import policy, search
+from domain import library, policy, search
 from graphql_schema.context import Info
+from graphql_schema.library.types import LibraryDocument
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page
 from graphql_schema.permissions import CanSee, rule
@@ -23,6 +24,7 @@ _KINDS: dict[SearchKind, tuple[Callable[[User], QuerySet[Any]], Callable[[Any], 
     SearchKind.ATTACHMENT: (policy.visible_attachments, Attachment.from_row),
     SearchKind.REQUEST: (policy.visible_requests, Request.from_row),
     SearchKind.REQUEST_NOTE: (policy.visible_requests, Request.from_row),
+    SearchKind.LIBRARY: (library.visible_documents, LibraryDocument.from_row),
 }
 _READ_SCOPES: dict[SearchKind, str] = {
     SearchKind.PAGE: "pages:read",
@@ -30,6 +32,7 @@ _READ_SCOPES: dict[SearchKind, str] = {
     SearchKind.ATTACHMENT: "pages:read",
     SearchKind.REQUEST: "requests:read",
     SearchKind.REQUEST_NOTE: "requests:read",
+    SearchKind.LIBRARY: "documents:read",
 }
 """What an access token needs to receive a hit of each kind (a session receives all)."""
 
@@ -39,13 +42,15 @@ class Query:
     @strawberry.field(
         extensions=rule(CanSee),
         description=(
-            "Full-text search over the pages (title and body), posts, attachment names and "
-            "requests (number, title, answers, conversation) you may read, best "
-            "first. Every word must match (the parts of an e-mail address, a version number "
-            "or an identifier in their order), with or without its diacritics; the last one "
-            "may be the start of a word. Pages never repeat a hit, even while others write. "
-            "An access token receives only the kinds its scopes read (pages and attachments: "
-            "`pages:read`, requests: `requests:read`)."
+            "Full-text search over the pages (title and body), posts, attachment names, "
+            "requests (number, title, answers, conversation) and library documents (title, "
+            "description, tags and the text of the current version's PDF or office file) you "
+            "may read, best first. Every word must match (the parts of an e-mail address, a "
+            "version number or an identifier in their order), with or without its "
+            "diacritics; the last one may be the start of a word. Pages never repeat a hit, "
+            "even while others write. An access token receives only the kinds its scopes read "
+            "(pages and attachments: `pages:read`, requests: `requests:read`, library "
+            "documents: `documents:read`)."
         ),
     )
     async def search(

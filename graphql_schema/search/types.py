@@ -6,12 +6,13 @@ from typing import Annotated
 
 import strawberry
 
+from graphql_schema.library.types import LibraryDocument
 from graphql_schema.microposts.types import Micropost
 from graphql_schema.pages.types import Attachment, Page
 from graphql_schema.requests.types import Request
 
 SearchItem = Annotated[
-    Page | Micropost | Attachment | Request,
+    Page | Micropost | Attachment | Request | LibraryDocument,
     strawberry.union("SearchItem", description="Something a search can find."),
 ]
 
