@@ -103,12 +103,11 @@ export function libraryDocumentView(ctx: AppContext, main: HTMLElement, document
       data = await ctx.session.request<DocumentData>(DOCUMENT, { id: documentId });
     } catch (error) {
       if (destroyed) return;
-      if (!first) {
-        replaceChildren(liveProblem, notice("error", "This document could not be brought up to date: ", describe(error)));
-        return;
-      }
+      // gone from sight meanwhile (back to draft for a contact): said as for a missing one
       if (isNotFound(error)) notFound();
-      else {
+      else if (!first) {
+        replaceChildren(liveProblem, notice("error", "This document could not be brought up to date: ", describe(error)));
+      } else {
         replaceChildren(main, h("h1", { tabindex: -1 }, "Document"), failure(error, retry));
         focusOn(main.querySelector<HTMLElement>(".retry") ?? main.querySelector("h1"));
       }
@@ -116,7 +115,7 @@ export function libraryDocumentView(ctx: AppContext, main: HTMLElement, document
     }
     if (destroyed) return;
     if (!data.document) {
-      if (first) notFound();
+      notFound();
       return;
     }
     customers = data.customers.edges.map((edge) => edge.node);
