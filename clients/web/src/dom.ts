@@ -156,6 +156,16 @@ export function focusOn(element: HTMLElement | null | undefined): void {
   element.focus();
 }
 
+/** Rebuild `panel` and give focus back to the control that had it (found again by its
+ * data-action; the panel itself if it is gone), so a live update leaves the reader in place. */
+export function keepFocus(panel: HTMLElement, rebuild: () => void): void {
+  const active = document.activeElement as HTMLElement | null;
+  const action = active && panel.contains(active) ? (active.dataset.action ?? "") : null;
+  rebuild();
+  if (action === null) return;
+  focusOn(action ? (panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(action)}"]`) ?? panel) : panel);
+}
+
 const STATUS_LABELS: Record<string, string> = {
   PROPOSED: "Proposed",
   ACTIVE: "Active",

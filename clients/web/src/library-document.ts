@@ -13,7 +13,7 @@ import SET_VALIDITY from "../../operations/LibrarySetValidity.graphql";
 import SUPERSEDE from "../../operations/LibrarySupersede.graphql";
 import CHOICES from "../../operations/LibrarySupersedeChoices.graphql";
 import { describe, failure, isNotFound, isStaff, link, setTitle, type AppContext, type View } from "./app";
-import { absoluteTime, announce, field, focusOn, h, notice, replaceChildren, time } from "./dom";
+import { absoluteTime, announce, field, focusOn, h, keepFocus, notice, replaceChildren, time } from "./dom";
 import {
   downloadLink,
   followLibrary,
@@ -44,15 +44,6 @@ interface ChoicesData {
 }
 
 type Payload = Record<string, LibraryDocumentDetail | null>;
-
-/** Which control of `panel` had focus (by its data-action), to give it back after a rebuild. */
-function keepFocus(panel: HTMLElement, rebuild: () => void): void {
-  const active = document.activeElement as HTMLElement | null;
-  const action = active && panel.contains(active) ? (active.dataset.action ?? "") : null;
-  rebuild();
-  if (action === null) return;
-  focusOn(action ? (panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(action)}"]`) ?? panel) : panel);
-}
 
 /** A moment as the value of a date input (the reader's local day). */
 function dateValue(iso: string | null): string {

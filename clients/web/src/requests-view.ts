@@ -14,7 +14,7 @@ import REQUEST_EVENTS from "../../operations/RequestEvents.graphql";
 import REQUEST_VIEW from "../../operations/RequestView.graphql";
 import SET_REQUEST_DUE_DATE from "../../operations/SetRequestDueDate.graphql";
 import { describe, failure, isNotFound, isStaff, link, setTitle, type AppContext, type View } from "./app";
-import { absoluteTime, announce, field, focusOn, h, notice, replaceChildren, serverHtml, time } from "./dom";
+import { absoluteTime, announce, field, focusOn, h, keepFocus, notice, replaceChildren, serverHtml, time } from "./dom";
 import type { LiveSubscription } from "./live";
 import type { RequestEventData } from "./requests-list";
 import {
@@ -43,15 +43,6 @@ interface RequestViewData {
 }
 
 type Payload = Record<string, { request: RequestDetail | null } | null>;
-
-/** Which control of `panel` had focus (by its data-action), to give it back after a rebuild. */
-function keepFocus(panel: HTMLElement, rebuild: () => void): void {
-  const active = document.activeElement as HTMLElement | null;
-  const action = active && panel.contains(active) ? (active.dataset.action ?? "") : null;
-  rebuild();
-  if (action === null) return;
-  focusOn(action ? (panel.querySelector<HTMLElement>(`[data-action="${CSS.escape(action)}"]`) ?? panel) : panel);
-}
 
 function answerText(value: unknown, labels: Map<string, string>): string {
   if (value === null || value === undefined || value === "") return "—";
