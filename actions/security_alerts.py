@@ -229,6 +229,7 @@ async def raise_alert(
         await audit(
             "security.alert",
             actor=None,
+            subject=user,
             target=f"SecurityAlert:{alert.id}",
             client_address=address,
             rule=rule.value,
