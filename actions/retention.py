@@ -1,5 +1,5 @@
 """Retention per class of data: each class is kept for its setting's days, and the
-background runner deletes what is older once a day (job ``retention.purge``).
+background runner deletes what is older once a day, at 03:00 UTC (job ``retention.purge``).
 
 A purge never deletes what a user still needs:
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -43,8 +43,6 @@ from models import (
     AuditEntry,
     DocumentState,
     Event,
-    Job,
-    JobStatus,
     LibraryDocument,
     Notification,
     ServiceRequest,
@@ -54,7 +52,7 @@ from models import (
 log = logging.getLogger(__name__)
 
 PURGE_JOB = "retention.purge"
-PURGE_EVERY = timedelta(days=1)
+PURGE_AT = 3  # o'clock UTC: the purge runs daily then
 
 
 class DataClass(StrEnum):
@@ -171,14 +169,19 @@ async def _purge_daily(ctx: JobContext, payload: dict[str, Any]) -> None:
         if purged.deleted:
             log.info("Deleted %s %s past retention", purged.deleted, purged.data_class.value)
     async with unit_of_work():
-        await enqueue(PURGE_JOB, {}, run_at=ctx.now + PURGE_EVERY, key=PURGE_JOB)
+        await schedule_purge(ctx.now)
 
 
-async def ensure_scheduled(moment: datetime) -> bool:
-    """Schedule the daily purge at ``moment`` unless it is scheduled or running; answers
-    whether it was scheduled now."""
-    if await Job.filter(kind=PURGE_JOB, status__in=(JobStatus.PENDING, JobStatus.RUNNING)).exists():
-        return False
-    async with unit_of_work():
-        await enqueue(PURGE_JOB, {}, run_at=moment, key=PURGE_JOB)
-    return True
+def next_purge(moment: datetime) -> datetime:
+    """When the purge after ``moment`` is due: the next :data:`PURGE_AT` o'clock UTC."""
+    moment = moment.astimezone(UTC)
+    due = datetime.combine(moment.date(), time(PURGE_AT), tzinfo=UTC)
+    return due if due > moment else due + timedelta(days=1)
+
+
+async def schedule_purge(moment: datetime) -> None:
+    """Schedule the purge due next after ``moment`` (:func:`next_purge`), once however often
+    it is asked (keyed by its day), in the caller's unit of work. Each purge schedules the
+    next; a sign-in checked by the runner schedules one too, so a new deployment starts."""
+    due = next_purge(moment)
+    await enqueue(PURGE_JOB, {}, run_at=due, key=f"{PURGE_JOB}:{due.date().isoformat()}")

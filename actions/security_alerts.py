@@ -24,6 +24,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from actions import retention
 from actions._common import REASON_MAX_LENGTH, audit, limited_text, now
 from actions.jobs import JobContext, enqueue, job_handler
 from actions.mail import queue_mail
@@ -139,6 +140,8 @@ def network_hash(settings: Settings, address: str) -> str:
 async def _check_sign_in(ctx: JobContext, payload: dict[str, Any]) -> None:
     """``NEW_NETWORK_SIGN_IN``: the network is recorded as seen; an alert when the account
     signed in before, not from this network lately, and has two-factor sign-in off."""
+    async with unit_of_work():  # a deployment that people sign in to is purged daily
+        await retention.schedule_purge(ctx.now)
     user = await User.get_or_none(id=payload["user"])
     if user is None:
         return

@@ -38,7 +38,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from itertools import count
 
-from actions import retention
 from actions.jobs import (
     Claim,
     Outcome,
@@ -295,15 +294,13 @@ class JobRunner:
         task.add_done_callback(finished)
 
     async def _housekeeping(self) -> None:
-        """Hourly: delete old DONE jobs; schedule the daily purge of data past its retention
-        if nothing has; warn of due jobs of kinds nobody here handles."""
+        """Hourly: delete old DONE jobs; warn of due jobs of kinds nobody here handles."""
         if time.monotonic() - self._pruned_at < PRUNE_EVERY and self._pruned_at:
             return
         self._pruned_at = time.monotonic()
         deleted = await prune_done(self.clock() - DONE_KEPT)
         if deleted:
             log.info("Deleted %s background job(s) done more than %s ago", deleted, DONE_KEPT)
-        await retention.ensure_scheduled(self.clock())  # the daily purge past retention
         unknown = await unknown_kinds_due(registered_kinds(), self.clock())
         if unknown:  # a module missing from JOB_MODULES, or kinds of another version
             log.warning("Due jobs that no module of this process handles: %s", unknown)

@@ -5,13 +5,14 @@ inbox shows, mails still to send, an endpoint's last delivery, the audit chain's
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from starlette.applications import Starlette
 
 from actions import audit as audit_trail
 from actions import retention
 from actions._common import audit, now
+from actions.unit_of_work import unit_of_work
 from infra.settings import Settings
 from models import (
     AuditEntry,
@@ -27,6 +28,7 @@ from models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
+    WebhookState,
 )
 from tests.world import World
 
@@ -56,34 +58,41 @@ async def test_each_class_is_purged_past_its_retention_and_what_users_need_stays
     await SearchCount.create(customer_id=world.acme.id, day=old.date(), terms="racking")
     await SearchCount.create(customer_id=world.acme.id, day=now().date(), terms="pallets")
     endpoint = await WebhookEndpoint.create(
-        owner_id=world.admin.id, url="https://hooks.example/x", secret="whsec_" + "A" * 44
+        owner_id=world.admin.id,
+        url="https://hooks.example/x",
+        secret="whsec_" + "A" * 44,
+        state=WebhookState.DISABLED,
     )
     deliveries = [await _delivery(endpoint.id, n) for n in (1, 2)]
     await WebhookDelivery.filter(id__in=deliveries).update(created_at=old)
 
-    # when the daily purge runs
-    await retention.ensure_scheduled(now())
-    assert await app.state.jobs.run_due() >= 1
+    # when the daily purge runs, at 03:00 UTC
+    async with unit_of_work():
+        await retention.schedule_purge(now())
+    due = retention.next_purge(now())
+    assert (due.hour, due > now(), due - now() <= timedelta(days=1)) == (3, True, True)
+    await app.state.jobs.run_due(due)
+    assert await Job.filter(kind=retention.PURGE_JOB, status=JobStatus.DONE).count() == 1
 
     # then the events went, but those of the open request and those inboxes showed
-    kept = {e.id for e in await Event.all()}
+    kept = {e.id for e in await Event.filter(created_at__lte=old)}  # (jobs due add new ones)
     assert kept == acme_request_events | {e for e in notified if e is not None}
     # and the notification read long ago went, the unread one stays
     assert not await Notification.exists(id=read.id)
     assert await Notification.exists(id=unread.id)
     # and the sent mail went, the one still to send stays
-    assert [m.id for m in await OutgoingMail.all()] == [waiting]
+    assert [m.id for m in await OutgoingMail.filter(id__in=[sent, waiting])] == [waiting]
     # and the old search counts went
     assert [s.terms for s in await SearchCount.all()] == ["pallets"]
     # and the old deliveries went but the endpoint's last one
     assert [d.id for d in await WebhookDelivery.all()] == [deliveries[-1]]
     # and the audit trail is kept for ever by default
     assert not await AuditEntry.filter(action="audit.pruned").exists()
-    # and the purge is due again tomorrow, once
+    # and the next purge is due a day later, once however often it is asked for
+    async with unit_of_work():
+        await retention.schedule_purge(due)
     pending = await Job.filter(kind=retention.PURGE_JOB, status=JobStatus.PENDING)
-    assert len(pending) == 1
-    assert pending[0].run_at > now() + timedelta(hours=23)
-    assert not await retention.ensure_scheduled(now())
+    assert [_aware(job.run_at) for job in pending] == [due + timedelta(days=1)]
 
 
 async def test_the_audit_trail_past_its_retention_loses_a_prefix_and_its_chain_still_holds(
@@ -133,3 +142,7 @@ async def _delivery(endpoint_id: int, event_id: int) -> int:
         status=WebhookDeliveryStatus.SUCCEEDED,
     )
     return int(row.id)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
