@@ -231,11 +231,17 @@ async def test_staff_publish_a_document_and_see_an_acknowledgement_appear_live(
     await sam.get_by_label("Library", exact=True).select_option(label="Library of Acme Logistics")
     await expect(sam.get_by_role("region", name="Library of Acme Logistics")).to_be_visible()
 
-    # when: he creates a document that contacts must acknowledge
+    # when: he makes a folder, and in it a document that contacts must acknowledge
+    folder_name = f"Safety {title[-6:]}"
+    await sam.get_by_role("button", name="New folder").click()
+    await sam.get_by_role("form", name="New folder").get_by_label("Name").fill(folder_name)
+    await sam.get_by_role("button", name="Create folder").click()
+    await expect(sam.get_by_role("heading", name=folder_name, level=3)).to_be_visible()
     await sam.get_by_role("button", name="New document").click()
     form = sam.get_by_role("form", name="New document")
     await form.get_by_label("Title").fill(title)
     await form.get_by_label("Type").select_option("PROCEDURE")
+    await form.get_by_label("Folder").select_option(label=folder_name)
     await form.get_by_label("Contacts must acknowledge each version").check()
     await form.get_by_role("button", name="Create draft").click()
 

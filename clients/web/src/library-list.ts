@@ -349,6 +349,7 @@ export function libraryView(ctx: AppContext, main: HTMLElement): View {
       replaceChildren(creation);
       return;
     }
+    shownSection = section; // the forms opened from now on offer its folders as they are now
     if (creation.dataset.library === section.key && creation.childElementCount > 0) return;
     creation.dataset.library = section.key;
     const openDocument = h("button", { type: "button", "data-action": "new-document", "aria-expanded": "false" }, "New document");
@@ -369,12 +370,13 @@ export function libraryView(ctx: AppContext, main: HTMLElement): View {
       replaceChildren(slot, form);
       focusOn(form.querySelector<HTMLElement>("input, select"));
     };
-    openDocument.addEventListener("click", () => toggle(openDocument, () => documentForm(section, slot, openDocument)));
-    openFolder.addEventListener("click", () => toggle(openFolder, () => folderForm(section, slot, openFolder)));
+    openDocument.addEventListener("click", () => toggle(openDocument, () => documentForm(shownSection ?? section, slot, openDocument)));
+    openFolder.addEventListener("click", () => toggle(openFolder, () => folderForm(shownSection ?? section, slot, openFolder)));
     replaceChildren(creation, h("div", { class: "row library-actions" }, openDocument, openFolder), slot);
   }
 
   let releaseForm: () => void = () => {};
+  let shownSection: Section | null = null;
 
   function folderForm(section: Section, slot: HTMLElement, opener: HTMLButtonElement): HTMLElement {
     const name = h("input", { type: "text", name: "name", autocomplete: "off", required: true });
