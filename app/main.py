@@ -521,7 +521,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        if tracing.configure(settings.trace_resolvers_over_ms):  # when OTEL_* asks for it
+        traced = tracing.configure(settings.trace_resolvers_over_ms)  # when OTEL_* asks
+        if traced and settings.trace_resolvers_over_ms:  # timing every resolver costs
             trace_slow_resolvers(schema)
         await open_database(settings.database_url)
         await bus.connect()

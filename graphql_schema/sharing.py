@@ -322,9 +322,8 @@ class Delivery:
 
     async def send(self, info: Info, event: Event, root: Root) -> None:
         """Send the event (``root(event)`` is its GraphQL object) to this operation's client."""
-        with tracing.delivery_span(event.id):
-            payload = await self._payload(info, event, root)
-            await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
+        payload = await self._payload(info, event, root)
+        await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
         lag = time.time() - event.created_at.timestamp()
         if lag < FANOUT_LAG_MOST:  # an older event is a replay from the log, not fan-out
             metrics.FANOUT_LAG.observe(lag)
@@ -354,14 +353,16 @@ class Delivery:
         context = info.context
         # the event's rows are current, and shared with every subscriber delivering it
         context.loaders.reset(context.shared_rows.for_event(event))
-        result = await info.schema.execute(
-            self._query,
-            variable_values=self._variables,
-            context_value=context,
-            root_value=root(event),
-            operation_name=self._operation_name,
-            allowed_operation_types=(OperationType.SUBSCRIPTION,),
-        )
+        # one span per event and sharing key (not per subscriber), linked to its publisher
+        with tracing.delivery_span(event.id):
+            result = await info.schema.execute(
+                self._query,
+                variable_values=self._variables,
+                context_value=context,
+                root_value=root(event),
+                operation_name=self._operation_name,
+                allowed_operation_types=(OperationType.SUBSCRIPTION,),
+            )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]

@@ -91,7 +91,7 @@ class Settings:
     metrics_port: int = 0
     metrics_max_operations: int = 100
     log_format: str = "text"
-    trace_resolvers_over_ms: int = 100
+    trace_resolvers_over_ms: int = 0  # 0: no resolver spans
     # Requests (README "Requests"): warn the assignee this many business minutes before an
     # SLA breach (0: no warning); remind the requester after these business days waiting
     sla_warning_minutes: int = 120
@@ -183,7 +183,8 @@ def _ws_init_timeout(env: Mapping[str, str]) -> int:
 def _operating_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
     """``EXTRANET_METRICS_TOKEN`` (at least 16 characters), ``EXTRANET_METRICS_PORT``,
     ``EXTRANET_METRICS_MAX_OPERATIONS``, ``EXTRANET_LOG_FORMAT`` (``json`` or ``text``;
-    ``json`` by default in production) and ``EXTRANET_TRACE_RESOLVERS_OVER_MS``."""
+    ``json`` by default in production) and ``EXTRANET_TRACE_RESOLVERS_OVER_MS`` (0: no
+    resolver spans)."""
     token = env.get("EXTRANET_METRICS_TOKEN") or ""
     if token and len(token) < 16:
         raise SettingsError("EXTRANET_METRICS_TOKEN must be at least 16 characters")
@@ -201,7 +202,7 @@ def _operating_settings(env: Mapping[str, str], production: bool) -> dict[str, A
         ),
         "log_format": log_format,
         "trace_resolvers_over_ms": _int_setting(
-            env, "EXTRANET_TRACE_RESOLVERS_OVER_MS", 100, 0, unit="milliseconds"
+            env, "EXTRANET_TRACE_RESOLVERS_OVER_MS", 0, 0, unit="milliseconds"
         ),
     }
 

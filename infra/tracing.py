@@ -11,8 +11,9 @@ Tracing is on when ``OTEL_TRACES_EXPORTER`` names an exporter (``otlp``, ``conso
   of asyncpg and redis); SQLite's are not;
 - resolvers slower than ``EXTRANET_TRACE_RESOLVERS_OVER_MS`` are recorded as spans after
   the fact (no span is opened per resolver);
-- a published event carries its operation's ``traceparent``; delivering it to a
-  subscriber is a span (``graphql.subscription.deliver``) linked to that operation;
+- a published event carries its operation's ``traceparent``; its execution for the
+  subscribers that share it is a span (``graphql.subscription.deliver``) linked to that
+  operation;
 - a background job enqueued by an operation runs in a span whose parent is that
   operation, so the ``traceparent`` header of its webhook deliveries and mails names it.
 
@@ -168,8 +169,9 @@ def remember_origin(event_id: int, value: str) -> None:
 
 @contextlib.contextmanager
 def delivery_span(event_id: int) -> Iterator[None]:
-    """A span for sending event ``event_id`` to one subscriber, linked to the operation
-    that published it."""
+    """A span for executing event ``event_id`` once for the subscribers that share a
+    selection and audience (not one per subscriber: a fan-out to thousands would cost
+    several times the delivery), linked to the operation that published it."""
     tracer = _state.tracer
     if tracer is None:
         yield
