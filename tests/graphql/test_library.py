@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from actions import accounts, customers
-from models import AuditEntry, DocumentDownload, Role
+from models import AuditEntry, DocumentDownload, Role, User
 from tests.conftest import Api, gid
 from tests.world import World
 
@@ -47,8 +47,9 @@ async def upload(api: Api, as_user: Any, document_id: str, body: bytes, label: s
     )
 
 
-async def certificate(api: Api, world: World, **extra: Any) -> str:
-    """A shared certificate offered to Acme and Globex, with one version, not published."""
+async def certificate(api: Api, world: World, body: bytes = b"%PDF-1.4 first", **extra: Any) -> str:
+    """A shared certificate offered to Acme and Globex, with one version (the file
+    ``body``), not published."""
     created = await api(
         CREATE,
         {
@@ -66,21 +67,42 @@ async def certificate(api: Api, world: World, **extra: Any) -> str:
     )
     assert created.errors == []
     document_id: str = created.data["createDocument"]["id"]
-    assert (await upload(api, world.sam, document_id, b"%PDF-1.4 first", "2026")).status_code == 201
+    assert (await upload(api, world.sam, document_id, body, "2026")).status_code == 201
     return document_id
 
 
-async def test_a_certificate_for_two_customers_is_acknowledged_and_expires(
-    api: Api, world: World, app: Starlette
-) -> None:
+async def initech_contact() -> User:
+    """Ian, lead contact of Initech: a third customer, offered nothing."""
     initech = await customers.create_customer(None, name="Initech", slug="initech")
-    ian = await accounts.create_user(
+    return await accounts.create_user(
         email="ian@initech.example",
         name="Ian",
         role=Role.CUSTOMER_ADMIN,
         password=None,
         customer=initech,
     )
+
+
+INBOX = """query { notifications { edges { node { reason event {
+  __typename ... on LibraryEvent { kind reminder document { title } } } } } } }"""
+
+
+async def library_inbox(api: Api, user: User) -> list[tuple[str, str, str, str | None]]:
+    """The user's notifications of library events: (kind, document title, reason,
+    reminder), sorted."""
+    edges = (await api(INBOX, as_user=user)).data["notifications"]["edges"]
+    events = [(e["node"], e["node"]["event"]) for e in edges]
+    return sorted(
+        (event["kind"], event["document"]["title"], node["reason"], event["reminder"])
+        for node, event in events
+        if event["__typename"] == "LibraryEvent"
+    )
+
+
+async def test_a_certificate_for_two_customers_is_acknowledged_and_expires(
+    api: Api, world: World, app: Starlette
+) -> None:
+    ian = await initech_contact()
     document_id = await certificate(api, world)
     # a draft is staff's alone
     assert (await api(DOCUMENT, {"id": document_id}, as_user=world.anna)).codes == ["NOT_FOUND"]

@@ -10,67 +10,38 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from actions import accounts, customers
 from app.demo import CERTIFICATE_LINES, text_pdf
-from models import DocumentState, LibraryDocument, Role
+from models import DocumentState, LibraryDocument
 from models.mail import OutgoingMail
-from tests.conftest import Api, gid
-from tests.graphql.test_library import ACKNOWLEDGE, CREATE, DOCUMENT, DOCUMENTS, VALIDITY
+from tests.conftest import Api
+from tests.graphql.test_library import (
+    ACKNOWLEDGE,
+    DOCUMENT,
+    DOCUMENTS,
+    VALIDITY,
+    certificate,
+    initech_contact,
+    library_inbox,
+    upload,
+)
 from tests.world import World
 
 SEARCH = """query($q: String!) { search(query: $q) { edges { node { snippet
   node { __typename ... on LibraryDocument { id title } } } } } }"""
-INBOX = """query { notifications { edges { node { reason event {
-  __typename ... on LibraryEvent { kind reminder document { title } } } } } } }"""
-
-
-async def _upload(api: Api, world: World, document_id: str, label: str) -> None:
-    sent = await api.client.post(
-        f"/library/documents/{document_id}/versions?name=iso-9001.pdf&label={label}",
-        content=text_pdf([*CERTIFICATE_LINES, f"Issue {label}"]),
-        headers={"Authorization": f"Bearer {api.token_for(world.sam)}"},
-    )
-    assert sent.status_code == 201, sent.text
 
 
 async def _library_inbox(api: Api, user: Any) -> list[tuple[str, str | None]]:
-    edges = (await api(INBOX, as_user=user)).data["notifications"]["edges"]
-    return sorted(
-        (e["node"]["event"]["kind"], e["node"]["event"]["reminder"])
-        for e in edges
-        if e["node"]["event"]["__typename"] == "LibraryEvent"
-    )
+    return [(kind, reminder) for kind, _, _, reminder in await library_inbox(api, user)]
 
 
 async def test_a_certificate_for_two_customers_from_publication_to_expiry(
     api: Api, world: World, app: Starlette
 ) -> None:
-    initech = await customers.create_customer(None, name="Initech", slug="initech")
-    ian = await accounts.create_user(
-        email="ian@initech.example",
-        name="Ian",
-        role=Role.CUSTOMER_ADMIN,
-        password=None,
-        customer=initech,
-    )
+    ian = await initech_contact()
     jobs = app.state.jobs
     # given: staff publish a certificate with a PDF for Acme and Globex, until a date
-    created = await api(
-        CREATE,
-        {
-            "input": {
-                "title": "ISO 9001 certificate",
-                "type": "CERTIFICATE",
-                "tags": ["quality"],
-                "offeredToAll": False,
-                "customerIds": [gid(world.acme), gid(world.globex)],
-                "requiresAcknowledgement": True,
-            }
-        },
-        as_user=world.sam,
-    )
-    document_id = created.data["createDocument"]["id"]
-    await _upload(api, world, document_id, "2026")
+    pdf = text_pdf([*CERTIFICATE_LINES, "Issue 2026"])
+    document_id = await certificate(api, world, body=pdf)
     until = datetime.now(UTC) + timedelta(days=60)
     published = await api(
         VALIDITY,
@@ -101,7 +72,8 @@ async def test_a_certificate_for_two_customers_from_publication_to_expiry(
     assert "<mark>" in found[0]["node"]["snippet"]
     assert (await api(SEARCH, {"q": "conformity"}, as_user=ian)).data["search"]["edges"] == []
     # a new version asks every contact again
-    await _upload(api, world, document_id, "2027")
+    renewed = text_pdf([*CERTIFICATE_LINES, "Issue 2027"])
+    assert (await upload(api, world.sam, document_id, renewed, "2027")).status_code == 201
     again = await api(DOCUMENT, {"id": document_id}, as_user=world.anna)
     assert again.data["document"]["currentVersion"]["number"] == 2
     assert again.data["document"]["needsMyAcknowledgement"] is True

@@ -9,19 +9,16 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from actions import accounts, customers
-from models import DocumentReminder, ReminderKind, Role
+from models import DocumentReminder, ReminderKind
 from models.mail import OutgoingMail
 from tests.conftest import Api, gid
-from tests.graphql.test_library import CREATE, VALIDITY, upload
+from tests.graphql.test_library import CREATE, VALIDITY, initech_contact, library_inbox, upload
 from tests.world import World
 
 WATCH = """mutation($id: ID!, $level: WatchLevel!) {
   watch(input: {targetId: $id, level: $level}) {
     watch { level target { __typename ... on LibraryDocument { title }
       ... on LibraryFolder { name } } } } }"""
-INBOX = """query { notifications { edges { node { reason event {
-  __typename ... on LibraryEvent { kind document { title } version { number } } } } } } }"""
 SUPERSEDE = """mutation($id: ID!, $by: ID!) { supersedeDocument(id: $id, byId: $by) { state } }"""
 
 
@@ -50,12 +47,7 @@ async def _published(api: Api, world: World, title: str, folder_id: str | None) 
 
 
 async def _library_inbox(api: Api, user: Any) -> list[tuple[str, str, str]]:
-    edges = (await api(INBOX, as_user=user)).data["notifications"]["edges"]
-    return sorted(
-        (e["node"]["event"]["kind"], e["node"]["event"]["document"]["title"], e["node"]["reason"])
-        for e in edges
-        if e["node"]["event"]["__typename"] == "LibraryEvent"
-    )
+    return [(kind, title, reason) for kind, title, reason, _ in await library_inbox(api, user)]
 
 
 async def test_watchers_of_a_folder_or_a_document_are_told_of_versions_and_supersession(
@@ -82,14 +74,7 @@ async def test_watchers_of_a_folder_or_a_document_are_told_of_versions_and_super
         if shown is not None:
             assert watched.data["watch"]["watch"]["target"] == shown
     # a contact of a customer it is not offered to may not watch it
-    initech = await customers.create_customer(None, name="Initech", slug="initech")
-    ian = await accounts.create_user(
-        email="ian@initech.example",
-        name="Ian",
-        role=Role.CUSTOMER_ADMIN,
-        password=None,
-        customer=initech,
-    )
+    ian = await initech_contact()
     refused = await api(WATCH, {"id": manual, "level": "WATCHING"}, as_user=ian)
     assert refused.codes == ["NOT_FOUND"]
     # a new version and the supersession reach the watchers, not the others
