@@ -12,8 +12,11 @@ is given per currency.
   that follows it and its invoices carry no reference to each other), so the larger of the
   accepted quotes' and the orders' totals is taken as the commitment (a quote followed by
   its order counts once) and what is spent is taken off it, never below zero.
-* **remaining**: the budget less spent and committed, given only where the documents are in
-  one currency (a budget has no currency of its own).
+* **remaining**: the budget less spent and committed, given only where the documents that
+  count (from ``since`` on) are in one currency (a budget has no currency of its own).
+  Cancelled documents, quotes not accepted and orders not confirmed count nowhere: they
+  neither add a currency nor hide a remaining amount, nor make a project worked on in a
+  review.
 * **burn**: spent per calendar month, for the 12 months ending with the current one (months
   without documents read 0).
 * **projection** of what will have been spent at the end of the current year: linear on the
@@ -201,10 +204,24 @@ def project(
     )
 
 
+def counts(entry: Entry) -> bool:
+    """Whether a document counts in any figure: an invoice or a credit note not cancelled,
+    an accepted quote, a confirmed or delivered order (drafts, declined or expired quotes and
+    anything cancelled count nowhere)."""
+    if entry.status is S.CANCELLED:
+        return False
+    if entry.kind in _SPENT_SIGN:
+        return True
+    if entry.kind is K.QUOTE:
+        return entry.status is S.ACCEPTED
+    return entry.kind is K.ORDER and entry.status in _ORDER_STATUSES
+
+
 def _by_currency(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
     grouped: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
-        grouped[entry.currency].append(entry)
+        if counts(entry):
+            grouped[entry.currency].append(entry)
     return dict(sorted(grouped.items()))
 
 
@@ -215,7 +232,18 @@ def overview(
     docstring); ``budget`` the project's budget or the customer's annual budget. Spent,
     committed and remaining count the documents issued on or after ``since`` (all when
     None); the burn series and the projection are those of the module docstring."""
-    grouped = _by_currency(entries)
+    first_month = _months_back(_month(today), BURN_MONTHS - 1)
+    grouped = {
+        currency: rows
+        for currency, rows in _by_currency(entries).items()
+        if since is None or any(e.issue_date >= min(since, first_month) for e in rows)
+    }
+    # a remaining amount only where what counts since ``since`` is in one currency
+    counted_currencies = {
+        currency
+        for currency, rows in grouped.items()
+        if any(since is None or e.issue_date >= since for e in rows)
+    }
     figures = []
     for currency, rows in grouped.items():
         counted = [e for e in rows if since is None or e.issue_date >= since]
@@ -226,7 +254,9 @@ def overview(
         )
         series = burn(rows, today)
         remaining = (
-            _cents(budget - spent - committed) if budget is not None and len(grouped) == 1 else None
+            _cents(budget - spent - committed)
+            if budget is not None and counted_currencies <= {currency}
+            else None
         )
         figures.append(
             CurrencyFigures(
@@ -263,7 +293,7 @@ def year_reviews(
     project_requests: dict[tuple[int, int], int] = defaultdict(int)
     for entry in entries:
         year = entry.issue_date.year
-        if year >= today.year or entry.kind not in _SPENT_SIGN:
+        if year >= today.year or entry.kind not in _SPENT_SIGN or not counts(entry):
             continue
         spent[year][entry.currency] += spent_amount(entry)
         if entry.project_id is not None:

@@ -28,6 +28,8 @@ from models import User
 
 MAX_PERIOD_DAYS: Final = 731
 """The longest period asked for (two years)."""
+EARLIEST_DAY: Final = date(1970, 1, 1)
+"""The first day a period may start on."""
 SELF_SERVICE_DAYS: Final = 7
 """A reading session is self-served when its contact submits no request within these days."""
 WEEK_DAYS: Final = 7
@@ -73,13 +75,24 @@ class Period:
     end: date
 
     @classmethod
-    def checked(cls, start: date, end: date) -> Period:
-        """The period, or BAD_USER_INPUT (field ``period``) when ``end`` is before ``start``
-        or it is longer than :data:`MAX_PERIOD_DAYS`."""
+    def checked(cls, start: date, end: date, today: date | None = None) -> Period:
+        """The period, or BAD_USER_INPUT (field ``period``) when ``end`` is before ``start``,
+        it is longer than :data:`MAX_PERIOD_DAYS`, it starts before :data:`EARLIEST_DAY` or
+        (given ``today``, the UTC date) it ends after today."""
         if end < start:
             raise BadUserInput("The period's `to` must not be before its `from`.", field="period")
         if (end - start).days + 1 > MAX_PERIOD_DAYS:
             raise BadUserInput(f"A period is at most {MAX_PERIOD_DAYS} days long.", field="period")
+        if start < EARLIEST_DAY:
+            raise BadUserInput(
+                f"A period starts on {EARLIEST_DAY.isoformat()} or later.", field="period"
+            )
+        if today is not None and end > today:
+            raise BadUserInput(
+                f"A period ends today ({today.isoformat()}, UTC) at the latest: later days "
+                "have no figures yet.",
+                field="period",
+            )
         return cls(start, end)
 
     @classmethod

@@ -61,15 +61,15 @@ class KpiPeriodInput:
     preset: KpiPeriodPreset | None = None  # type: ignore[valid-type]
 
     def period(self, today: date) -> kpis.Period:
-        """The period asked for; BAD_USER_INPUT (field ``period``) unless it is either a
-        preset or both dates."""
+        """The period asked for as of ``today`` (UTC); BAD_USER_INPUT (field ``period``)
+        unless it is either a preset or both dates of :meth:`domain.kpis.Period.checked`."""
         if self.preset is not None:
             if self.from_ is not None or self.to is not None:
                 raise BadUserInput("Give either a `preset` or `from` and `to`.", field="period")
             return kpis.Period.preset(self.preset, today)
         if self.from_ is None or self.to is None:
             raise BadUserInput("Give both `from` and `to`, or a `preset`.", field="period")
-        return kpis.Period.checked(self.from_, self.to)
+        return kpis.Period.checked(self.from_, self.to, today)
 
 
 @strawberry.type(description="Days the figures cover (UTC, both ends included).")

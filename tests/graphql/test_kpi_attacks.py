@@ -1,0 +1,141 @@
+"""KPIs attacked from outside: periods at the edges of the calendar answer BAD_USER_INPUT
+(never a failure) in the API and in the CSV route; another customer's IDs, members, tokens
+and anonymous callers get nothing but an error; figures over a weekend and a period with
+ten requests are what a hand count gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from actions._common import now
+from domain.scopes import ALL_SCOPES
+from models import User
+from realtime.bus import EventBus
+from tests.conftest import Api, gid
+from tests.graphql.test_access_tokens import token_of
+from tests.graphql.test_kpis import _request, at
+from tests.world import World
+
+FIGURES = """
+query ($c: ID, $p: KpiPeriodInput) {
+  kpis(customerId: $c, period: $p) {
+    period { from to days } previousPeriod { from to }
+    submitted { value series(interval: WEEK) { start value } }
+  }
+}
+"""
+
+
+async def _csv(client: httpx.AsyncClient, api: Api, query: str, who: User | None) -> Any:
+    headers = {"Authorization": f"Bearer {api.token_for(who)}"} if who else {}
+    return await client.get(f"/kpis/submitted.csv?{query}", headers=headers)
+
+
+async def test_periods_at_the_edges_of_the_calendar_are_refused_clearly_or_answered(
+    api: Api, world: World, client: httpx.AsyncClient
+) -> None:
+    # given
+    today = now().date()
+    acme = gid(world.acme)
+    refused = {
+        "the first years": ({"from": "0001-01-01", "to": "0001-01-07"}, "1970-01-01"),
+        "the last days": ({"from": "9999-12-25", "to": "9999-12-31"}, "today"),
+        "the future": (
+            {"from": f"{today.year + 1}-01-01", "to": f"{today.year + 1}-01-31"},
+            "today",
+        ),
+        "backwards": ({"from": "2026-11-08", "to": "2026-11-02"}, "before"),
+        "too long": ({"from": "2024-01-01", "to": "2026-01-31"}, "731 days"),
+        "no such day": ({"from": "2026-02-29", "to": "2026-03-01"}, "Date"),
+        "a moment in a time zone": (
+            {"from": "2026-11-02T00:00:00+05:00", "to": "2026-11-08"},
+            "Date",
+        ),
+    }
+    # when
+    answers = {
+        name: await api(FIGURES, {"c": acme, "p": period}, as_user=world.sam)
+        for name, (period, _) in refused.items()
+    }
+    leap = await api(
+        FIGURES, {"c": acme, "p": {"from": "2024-02-26", "to": "2024-03-03"}}, as_user=world.anna
+    )
+    csv = {
+        query: await _csv(client, api, f"customerId={acme}&{query}", world.anna)
+        for query in (
+            "from=0001-01-01&to=0001-01-02",
+            "from=9999-12-30&to=9999-12-31",
+            f"from={today.year + 1}-01-01&to={today.year + 1}-01-02",
+            "from=2026-02-29&to=2026-03-01",
+        )
+    }
+    # then every one is BAD_USER_INPUT whose message says what to change, and nothing else
+    for name, (_, hint) in refused.items():
+        answer = answers[name]
+        assert answer.codes == ["BAD_USER_INPUT"], (name, answer.errors)
+        assert hint in answer.errors[0]["message"], (name, answer.errors)
+        assert not (answer.body.get("data") or {}).get("kpis"), name
+    for query, response in csv.items():
+        assert response.status_code == 400, (query, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # a week around a leap day: seven days, the previous week before it
+    assert leap.errors == []
+    assert leap.data["kpis"]["period"] == {"from": "2024-02-26", "to": "2024-03-03", "days": 7}
+    assert leap.data["kpis"]["previousPeriod"] == {"from": "2024-02-19", "to": "2024-02-25"}
+    assert leap.data["kpis"]["submitted"]["series"] == [{"start": "2024-02-26", "value": 0}]
+
+
+async def test_kpis_of_another_customer_answer_nothing_whoever_and_however_asks(
+    api: Api, world: World, bus: EventBus, client: httpx.AsyncClient
+) -> None:
+    # given Acme figures with a request, a search and a read
+    await _request(world, bus, world.max, at(2, 9), responded=at(2, 11))
+    acme = {"c": gid(world.acme), "p": {"from": "2026-11-02", "to": "2026-11-08"}}
+    full = (
+        "query ($c: ID, $p: KpiPeriodInput) { kpis(customerId: $c, period: $p) { "
+        "figures { key value records(first: 5) { totalCount edges { node { label } } } } } }"
+    )
+    token = await token_of(api, world.anna, list(ALL_SCOPES))
+    # when
+    callers = {
+        "another lead contact": await api(full, acme, as_user=world.gina),
+        "another contact": await api(full, acme, as_user=world.gus),
+        "a member": await api(full, acme, as_user=world.max),
+        "the lead contact's token": await api(full, acme, token=token),
+        "anonymous": await api(full, acme),
+        "a request's ID": await api(
+            full, {**acme, "c": gid(world.acme_request)}, as_user=world.anna
+        ),
+    }
+    csv = {
+        "another lead contact": await _csv(
+            client, api, f"customerId={gid(world.acme)}", world.gina
+        ),
+        "a member": await _csv(client, api, f"customerId={gid(world.acme)}", world.max),
+        "anonymous": await _csv(client, api, f"customerId={gid(world.acme)}", None),
+    }
+    token_csv = await client.get(
+        f"/kpis/submitted.csv?customerId={gid(world.acme)}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    # then an error and nothing else: no figure, no count, no record
+    codes = {name: answer.codes for name, answer in callers.items()}
+    assert codes == {
+        "another lead contact": ["NOT_FOUND"],
+        "another contact": ["NOT_FOUND"],
+        "a member": ["FORBIDDEN"],
+        "the lead contact's token": ["FORBIDDEN"],
+        "anonymous": ["UNAUTHENTICATED"],
+        "a request's ID": ["NOT_FOUND"],
+    }
+    assert all(not (a.body.get("data") or {}).get("kpis") for a in callers.values())
+    assert {name: r.status_code for name, r in csv.items()} == {
+        "another lead contact": 404,
+        "a member": 403,
+        "anonymous": 401,
+    }
+    assert token_csv.status_code == 403
+    assert all("text/csv" not in r.headers["content-type"] for r in [*csv.values(), token_csv])
+    assert all("ACME" not in r.text for r in [*csv.values(), token_csv])
