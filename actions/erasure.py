@@ -21,7 +21,7 @@ from tortoise import Tortoise, connections
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from actions import jobs, personal_data, search_index
+from actions import _text_sweep, jobs, personal_data, search_index
 from actions._common import audit, now
 from actions.unit_of_work import unit_of_work
 from domain import policy
@@ -202,7 +202,7 @@ async def _rewrite_text(replace: _Replacer) -> None:
         await revision.save(update_fields=["title", "body", "summary"])
     for doc in await SearchDocument.filter(replace.holders("title", "body")):
         doc.title, doc.body = replace(doc.title), replace(doc.body)
-        await doc.save(update_fields=["title", "body", "updated_at"])
+        await search_index.rewrite(doc)
     for mail in await OutgoingMail.filter(
         id__in=await _json_holders("outgoing_mails", "context", replace)
     ) + await OutgoingMail.filter(replace.holders("subject")):
@@ -308,6 +308,7 @@ async def erase_user(
         await PersonalDataExport.filter(user_id=user.id).delete()
         await jobs.drop_payloads_naming(email)
         await _rewrite_text(replace)
+        await _text_sweep.sweep((replace.name, replace.email, f"@{replace.handle}"), replace)
         user.name, user.handle = label, new_handle
         user.email = f"{new_handle}.{user.id}@{_ERASED_DOMAIN}"
         user.password_hash = None

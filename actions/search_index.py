@@ -72,6 +72,19 @@ async def index_library_document(document: LibraryDocument, version_text: str) -
     await _index(SearchKind.LIBRARY, document.id, 0, Visibility.SHARED, document.title, body)
 
 
+async def rewrite(document: SearchDocument) -> None:
+    """Store ``document``'s title and body as changed in place (such as by an erasure) and
+    make its words again (PostgreSQL's ``tsvector``)."""
+    await _index(
+        document.kind,
+        document.object_id,
+        document.project_id,
+        document.visibility,
+        document.title,
+        document.body,
+    )
+
+
 async def forget_attachments(attachment_ids: list[int]) -> None:
     """Older versions: a search finds a file once, at its latest version."""
     if attachment_ids:

@@ -1,0 +1,196 @@
+"""Operations under attack: erasing staff and lead contacts whose name, address and handle
+sit in every kind of text the product keeps; the audit chain after rows are removed or
+reordered by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from starlette.applications import Starlette
+from tortoise import Tortoise, connections
+
+from actions import accounts, audit, microposts, pages, requests
+from infra.settings import Settings
+from models import AuditEntry, Role, User
+from realtime.bus import EventBus
+from tests.conftest import Api, gid
+from tests.test_personal_data import ERASE, _database_dump
+from tests.world import TICKET_ANSWERS, World
+
+PEOPLE = {
+    "staff": ("Quorra Vantablack", "quorra.vantablack@provider.example", Role.STAFF),
+    "lead": ("Ulysse Brimblecombe", "ulysse.brimblecombe@acme.example", Role.CUSTOMER_ADMIN),
+}
+
+
+def _traces(name: str, email: str) -> tuple[str, ...]:
+    return (name.lower(), name.split()[1].lower(), email)
+
+
+async def _plant(person: User, world: World, bus: EventBus) -> None:
+    """Others write about ``person`` in every kind of text kept: request titles, answers and
+    next steps, status reasons, drafts, library notes and extracted text, business document
+    notes, alert notes, webhook receivers' answers, stored idempotent answers, job payloads,
+    searches, project descriptions and customers' internal notes."""
+    name, email, handle = person.name, person.email, f"@{person.handle}"
+    about = f"{name} ({email}, {handle})"
+    models = Tortoise.apps["models"]
+    await microposts.post_micropost(
+        world.max, bus, project_id=world.portal.id, body=f"Ask {handle} about the pallets"
+    )
+    await pages.update_page(
+        world.sam,
+        bus,
+        page_id=world.portal_page.id,
+        base_revision=(await models["Page"].get(id=world.portal_page.id)).revision,
+        body=f"# Goals\nOwner: {handle}",
+        summary=f"as {name} asked",
+    )
+    request = await requests.submit_request(
+        world.max,
+        bus,
+        type_id=world.support_type.id,
+        title=f"Access for {name}",
+        answers={**TICKET_ANSWERS, "description": f"Please add {email} to the portal."},
+    )
+    await models["ServiceRequest"].filter(id=request.id).update(next_step=f"Call {name}")
+    await models["RequestStatusChange"].create(
+        request_id=request.id, actor_id=world.sam.id, reason=f"{name} is away", **_status()
+    )
+    await models["ProjectStatusChange"].create(
+        project_id=world.pilot.id,
+        actor_id=world.sam.id,
+        reason=f"waiting for {name}",
+        from_status="PROPOSED",
+        to_status="ACTIVE",
+    )
+    await models["PageDraft"].create(
+        page_id=world.portal_page.id,
+        author_id=(world.stan if person.is_staff else world.sam).id,
+        base_revision=1,
+        body=about,
+    )
+    await (
+        models["LibraryDocument"]
+        .filter(id=world.globex_library_document.id)
+        .update(description=f"Reviewed by {name}")
+    )
+    await models["DocumentVersion"].create(
+        document_id=world.globex_library_document.id,
+        number=person.id,
+        name="signed.pdf",
+        content_key="3" * 64,
+        content_type="application/pdf",
+        size=1,
+        uploaded_by_id=world.olivia.id,
+        note=f"signed by {name}",
+        text=f"Signatory: {about}",
+    )
+    await models["Project"].filter(id=world.pilot.id).update(description=f"Sponsor: {about}")
+    await models["Customer"].filter(id=world.acme.id).update(internal_notes=f"Ask {name}")
+    await models["SearchCount"].create(
+        customer_id=world.acme.id, day=date.today(), terms=name.lower(), searches=2
+    )
+    await models["Job"].create(
+        kind="test.note", payload={"about": name}, run_at=datetime.now(UTC) + timedelta(days=9)
+    )
+    await models["IdempotentRequest"].create(
+        caller="token:1",
+        key=f"k-{person.id}",
+        request_hash="4" * 64,
+        status=200,
+        media_type="application/json",
+        body=f'{{"data": {{"upsertContact": {{"name": "{name}", "email": "{email}"}}}}}}',
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    )
+    endpoint = await models["WebhookEndpoint"].create(
+        owner_id=world.admin.id, url="https://hooks.example/erp", secret="whsec_x"
+    )
+    await models["WebhookDelivery"].create(
+        endpoint_id=endpoint.id, **_delivery(), response_body=f"echo: {about}"
+    )
+    await models["SecurityAlert"].create(
+        rule="DOWNLOAD_BURST",
+        subject_key="x",
+        details={"note": about},
+        first_seen_at=datetime.now(UTC),
+        last_seen_at=datetime.now(UTC),
+        resolution_note=f"{name} was travelling",
+    )
+
+
+def _status() -> dict[str, object]:
+    return {"from_status": "RECEIVED", "to_status": "IN_PROGRESS"}
+
+
+def _delivery() -> dict[str, object]:
+    return {
+        "event_id": 1,
+        "event_type": "micropost.posted",
+        "webhook_id": "wh-1",
+        "attempt": 1,
+        "status": "FAILED",
+    }
+
+
+async def test_erased_staff_and_lead_contacts_leave_no_trace_in_any_text(
+    app: Starlette, api: Api, world: World, bus: EventBus, settings: Settings
+) -> None:
+    for kind, (name, email, role) in PEOPLE.items():
+        # given a staff member or a lead contact whom others wrote about everywhere
+        person = await accounts.create_user(
+            email=email,
+            name=name,
+            role=role,
+            password=None,
+            customer=world.acme if role is Role.CUSTOMER_ADMIN else None,
+        )
+        await _plant(person, world, bus)
+        dump = (await _database_dump(settings)).lower()
+        assert all(trace in dump for trace in _traces(name, email)), kind
+        # when Acme's lead contact tries to erase the staff member, then an administrator
+        if role is Role.STAFF:
+            refused = await api(ERASE, {"id": gid(person)}, as_user=world.anna)
+            assert refused.codes == ["FORBIDDEN"]
+        erased = await api(ERASE, {"id": gid(person)}, as_user=world.admin)
+        assert erased.errors == [], kind
+        # then no text anywhere holds their name, surname or address
+        dump = (await _database_dump(settings)).lower()
+        left = [line for line in dump.splitlines() if any(t in line for t in _traces(name, email))]
+        assert left == [], "\n".join(left)
+    # and a lead contact cannot erase another customer's contact
+    assert (await api(ERASE, {"id": gid(world.gus)}, as_user=world.anna)).codes == ["NOT_FOUND"]
+    assert (await audit.verify()).broken is None
+
+
+async def test_verify_audit_names_an_entry_removed_or_moved_by_hand(
+    app: Starlette, world: World
+) -> None:
+    # given the audited making of the world, sealed into one chain
+    await audit.seal()
+    entries = await AuditEntry.filter(sequence__not_isnull=True).order_by("sequence")
+    assert len(entries) > 4
+    assert (await audit.verify()).broken is None
+    conn = connections.get("default")
+    second, third = entries[1], entries[2]
+    # when two entries swap places
+    await conn.execute_query(f"UPDATE audit_entries SET sequence = -1 WHERE id = {second.id}")  # noqa: S608
+    await conn.execute_query(
+        f"UPDATE audit_entries SET sequence = {second.sequence} WHERE id = {third.id}"  # noqa: S608
+    )
+    await conn.execute_query(
+        f"UPDATE audit_entries SET sequence = {third.sequence} WHERE id = {second.id}"  # noqa: S608
+    )
+    # then the check names the one now in second place
+    moved = (await audit.verify()).broken
+    assert moved is not None
+    assert moved.id == third.id
+    # when instead the second entry is deleted
+    await conn.execute_query(f"DELETE FROM audit_entries WHERE id = {second.id}")  # noqa: S608
+    await conn.execute_query(
+        f"UPDATE audit_entries SET sequence = {third.sequence} WHERE id = {third.id}"  # noqa: S608
+    )
+    # then the check names the entry after the gap
+    removed = (await audit.verify()).broken
+    assert removed is not None
+    assert (removed.id, "missing" in removed.reason) == (third.id, True)
