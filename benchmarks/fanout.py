@@ -207,7 +207,9 @@ async def bench_raw(n: int, m: int, frame: str) -> dict[str, float]:
         server.wait(10)
 
 
-async def bench_graphql(n: int, m: int, profile: str | None) -> tuple[dict[str, float], str]:
+async def bench_graphql(
+    n: int, m: int, profile: str | None, tracing: bool = False
+) -> tuple[dict[str, float], str]:
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="extranet-bench-")
     env = {
@@ -219,6 +221,8 @@ async def bench_graphql(n: int, m: int, profile: str | None) -> tuple[dict[str, 
         # a few demo users hold all the benchmark's sockets
         "EXTRANET_WS_MAX_CONNECTIONS_PER_USER": str(n),
     }
+    if tracing:  # every span serialised by the console exporter into the server's /dev/null
+        env |= {"OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "extranet-bench"}
     for step in (["migrate"], ["demo"]):
         subprocess.run([str(BIN / "extranet"), *step], env=env, check=True, capture_output=True)
     server = subprocess.Popen(
@@ -342,9 +346,18 @@ async def main() -> None:
         help="record the GraphQL server's stacks while the messages are delivered, with "
         "py-spy (pip install py-spy), into FILE in its raw (collapsed) format",
     )
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="run the GraphQL server with tracing on (OpenTelemetry, console exporter)",
+    )
+    parser.add_argument("--graphql-only", action="store_true", help="skip the raw broadcast server")
     args = parser.parse_args()
     print(f"{args.subscribers} subscribers, {args.messages} messages, {os.cpu_count()} cores")
-    graphql, _ = await bench_graphql(args.subscribers, args.messages, args.profile)
+    print(f"tracing {'on' if args.tracing else 'off'}")
+    graphql, _ = await bench_graphql(args.subscribers, args.messages, args.profile, args.tracing)
+    if args.graphql_only:
+        return
     frame = json.dumps({"id": "1", "type": "next", "payload": {"data": {"projectTimeline": {
         "__typename": "MicropostPosted", "cursor": "ZXZlbnQ6MTI=", "occurredAt":
         "2026-11-22T20:00:00+00:00", "actor": {"name": "Sam Account-Manager"},
