@@ -43,9 +43,16 @@ _SECRETS = (
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[jwt redacted]"),
     (re.compile(r"(?i)\b(bearer)\s+\S+"), r"\1 [redacted]"),
     (
-        re.compile(r"(?i)\b(token|signature|sig|password|secret|code)=([^&\s\"']+)"),
+        re.compile(r"(?i)\b(\w*token|signature|sig|\w*password|\w*secret|code)=([^&\s\"']+)"),
         r"\1=[redacted]",
     ),
+    (
+        re.compile(r'(?i)("\w*(?:token|password|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"'),
+        r'\1"[redacted]"',
+    ),
+    (re.compile(r"\b(whsec_)[A-Za-z0-9+/=_-]+"), r"\1[redacted]"),
+    (re.compile(r"(/mail/unsubscribe/)[^/?#\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"(?i)\b(reply\+)[a-z2-7]+@"), r"\1[redacted]@"),
 )
 
 # Where the trace ID of the current span comes from when tracing is on (infra/tracing.py).

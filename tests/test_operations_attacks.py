@@ -4,12 +4,15 @@ reordered by hand."""
 
 from __future__ import annotations
 
+import io
+import logging
 from datetime import UTC, date, datetime, timedelta
 
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
 from actions import accounts, audit, microposts, pages, requests
+from infra.logging import JsonFormatter
 from infra.settings import Settings
 from models import AuditEntry, Role, User
 from realtime.bus import EventBus
@@ -194,3 +197,34 @@ async def test_verify_audit_names_an_entry_removed_or_moved_by_hand(
     removed = (await audit.verify()).broken
     assert removed is not None
     assert (removed.id, "missing" in removed.reason) == (third.id, True)
+
+
+def test_log_lines_keep_no_link_token_or_secret_of_any_kind() -> None:
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(JsonFormatter())
+    careless = logging.getLogger("extranet.careless")
+    careless.addHandler(handler)
+    try:
+        # when uvicorn logs an unsubscribe link opened, and careless lines name other secrets
+        careless.warning(
+            '%s - "%s %s HTTP/%s" %d',
+            "203.0.113.9",
+            "GET",
+            "/mail/unsubscribe/UnSub-42",
+            "1.1",
+            200,
+        )
+        careless.warning("retry ?refresh_token=RefTok3n-value&access_token=AccTok3n-value")
+        careless.warning("mfa_token=MfaTok3n-value reset_password=ResetPw-value")
+        careless.warning("endpoint made, signing with whsec_U2VjcmV0LXZhbHVl+/Zz==")
+        careless.warning('variables {"token": "InvTok3n-value", "newPassword": "NewPw-value"}')
+        careless.warning("to reply+abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopq@x.example")
+    finally:
+        careless.removeHandler(handler)
+    # then none of the secrets is in the log
+    text = output.getvalue()
+    assert text.count("\n") == 6
+    for secret in ("UnSub-42", "RefTok3n", "AccTok3n", "MfaTok3n", "ResetPw", "U2VjcmV0",
+                   "InvTok3n", "NewPw-value", "abcdefghijklmnopqrstuvwxyz234567"):  # fmt: skip
+        assert secret not in text, text
