@@ -309,6 +309,7 @@ async def erase_user(
         await jobs.drop_payloads_naming(email)
         await _rewrite_text(replace)
         await _text_sweep.sweep((replace.name, replace.email, f"@{replace.handle}"), replace)
+        await search_index.compact()  # the old words out of the index's pages too
         user.name, user.handle = label, new_handle
         user.email = f"{new_handle}.{user.id}@{_ERASED_DOMAIN}"
         user.password_hash = None

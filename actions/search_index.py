@@ -85,6 +85,14 @@ async def rewrite(document: SearchDocument) -> None:
     )
 
 
+async def compact() -> None:
+    """Merge SQLite's full-text index into one segment, so the words of text rewritten or
+    deleted (such as an erased person's name) leave its pages too; PostgreSQL: nothing."""
+    client = connections.get("default")
+    if client.capabilities.dialect == "sqlite":
+        await client.execute_query("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+
+
 async def forget_attachments(attachment_ids: list[int]) -> None:
     """Older versions: a search finds a file once, at its latest version."""
     if attachment_ids:

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
 from actions import accounts, audit, microposts, pages, requests
+from app.db import is_postgres
 from infra.logging import JsonFormatter
 from infra.settings import Settings
 from models import AuditEntry, Role, User
@@ -161,6 +162,13 @@ async def test_erased_staff_and_lead_contacts_leave_no_trace_in_any_text(
         dump = (await _database_dump(settings)).lower()
         left = [line for line in dump.splitlines() if any(t in line for t in _traces(name, email))]
         assert left == [], "\n".join(left)
+        # not even in the words of SQLite's full-text index
+        if not is_postgres(settings.database_url):
+            _, blocks = await connections.get("default").execute_query(
+                "SELECT id FROM search_fts_data WHERE instr(block, CAST(? AS BLOB)) > 0",
+                [name.split()[1].lower()],
+            )
+            assert blocks == [], kind
     # and a lead contact cannot erase another customer's contact
     assert (await api(ERASE, {"id": gid(world.gus)}, as_user=world.anna)).codes == ["NOT_FOUND"]
     assert (await audit.verify()).broken is None
