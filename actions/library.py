@@ -13,10 +13,13 @@ job kind                  due                                         key
                           at it
 ========================  ==========================================  ===========================
 
-A transition records the state (``recorded_state``) and, at the end of validity, reminds
-the contacts concerned; a reminder is a :class:`DocumentReminder` row for the owner, made
-once per end date. The state read by everyone is always computed from the dates
-(:func:`state_of`), so nothing waits for the runner to be right.
+A transition records the state (``recorded_state``) and announces it (STATE_CHANGED, or
+DOCUMENT_PUBLISHED); at the end of validity the contacts who rely on the document are
+told. A reminder is a :class:`DocumentReminder` row for the owner, made once per end date,
+and an EXPIRY_REMINDED event that notifies them. The state read by everyone is always
+computed from the dates (:func:`state_of`), so nothing waits for the runner to be right.
+
+Every change is an event (actions/library_events.py: who is notified, and the mail).
 """
 
 from __future__ import annotations
