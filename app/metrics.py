@@ -71,10 +71,12 @@ class OperationNames:
         self._admitted: set[str] = set()
         self._most_others = most_others
 
-    def label(self, name: str | None, document: str | None = None) -> str:
+    def label(self, name: object, document: object = None) -> str:
         """The label of ``name``, or of the first operation ``document`` names when the
-        request names none."""
-        if not name and document:
+        request names none (either may be anything a client sent)."""
+        if not isinstance(name, str):
+            name = None
+        if not name and isinstance(document, str):
             found = _FIRST_NAME.search(document[:_LOOK_AT])
             name = found.group(1) if found else None
         if not name:
