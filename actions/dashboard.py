@@ -229,14 +229,17 @@ class _OpenRequest:
     request_type_id: int
     assignee_id: int | None
     status: RequestStatus
+    created_at: datetime
     updated_at: datetime
+    first_response_at: datetime | None
 
 
 async def _standings(
     requests: Sequence[_OpenRequest], settings: Settings, moment: datetime
 ) -> dict[int, _Standing]:
     """Each request's standing: from the process's cache when the request has not changed
-    since it was computed (every change of a request saves it, moving ``updated_at``),
+    since it was computed (every change of a request saves it, moving ``updated_at``;
+    its submission and first response are in the key too),
     otherwise from its history (one query for all of them) replayed against its SLA
     policy (domain/sla.py)."""
     policies = {
@@ -261,7 +264,15 @@ async def _standings(
         if policy_row is not None and policy_row.calendar_id in calendars:
             targets = SlaTargets(policy_row.first_response_minutes, policy_row.resolution_minutes)
             sla = (calendars[policy_row.calendar_id], targets)
-        key = (request.id, request.updated_at, request.status, sla, settings.sla_warning_minutes)
+        key = (
+            request.id,
+            request.status,
+            request.created_at,
+            request.updated_at,
+            request.first_response_at,
+            sla,
+            settings.sla_warning_minutes,
+        )
         cached = _STANDINGS.get(key)
         if cached is not None:
             found[request.id] = cached
@@ -294,7 +305,16 @@ async def _staff_requests(
     mine = Q(assignee_id=viewer.id)
     if customers:
         mine |= Q(customer_id__in=list(customers))
-    columns = ("id", "customer_id", "request_type_id", "assignee_id", "status", "updated_at")
+    columns = (
+        "id",
+        "customer_id",
+        "request_type_id",
+        "assignee_id",
+        "status",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+    )
     values = ServiceRequest.filter(mine, status__in=list(OPEN), closed=False).values_list(*columns)
     rows = [_OpenRequest(*row) for row in await values]
     if not rows:
