@@ -421,15 +421,24 @@ async def supersede(
     actor: User, document_id: int, by_id: int, *, bus: EventBus | None = None
 ) -> LibraryDocument:
     """Mark the document SUPERSEDED by another of the same library (BAD_USER_INPUT for
-    itself, another library's or one already superseded); its contacts are told."""
+    itself, another library's, one already superseded, or a replacement superseded itself,
+    so that no chain of replacements loops); its contacts are told."""
     document = await _managed_document(actor, document_id)
     replacement = await _managed_document(actor, by_id)
     if replacement.id == document.id or replacement.customer_id != document.customer_id:
         raise BadUserInput("Choose another document of the same library.", field="byId")
-    if document.superseded_by_id is not None:
-        raise BadUserInput("The document was superseded already.", field="id")
     moment = now()
     async with unit_of_work(bus) as work:
+        locked = {
+            row.id: row
+            for row in await LibraryDocument.filter(id__in=[document.id, replacement.id])
+            .order_by("id")
+            .select_for_update()
+        }
+        if locked[document.id].superseded_by_id is not None:
+            raise BadUserInput("The document was superseded already.", field="id")
+        if locked[replacement.id].superseded_by_id is not None:
+            raise BadUserInput("The replacement is superseded itself.", field="byId")
         document.superseded_by_id, document.superseded_at = replacement.id, moment
         document.recorded_state = DocumentState.SUPERSEDED
         await document.save(

@@ -37,7 +37,8 @@ async def _content(ctx: JobContext, key: str) -> bytes:
 
 async def extract(data: bytes, content_type: str, deadline: float = DEADLINE) -> str:
     """The text, extracted in a worker thread; NotExtractable after ``deadline`` seconds
-    (the thread is left to finish on its own; its result is dropped)."""
+    (the thread is left to finish on its own; its result is dropped) or when the reader
+    fails in any way."""
     work = asyncio.to_thread(extraction.extract_text, data, content_type)
     try:
         return await asyncio.wait_for(work, deadline)
@@ -45,6 +46,10 @@ async def extract(data: bytes, content_type: str, deadline: float = DEADLINE) ->
         raise extraction.NotExtractable(
             f"Reading the text took longer than {deadline:g} seconds."
         ) from None
+    except extraction.NotExtractable:
+        raise
+    except Exception as error:  # a reader's own failure on a hostile file
+        raise extraction.NotExtractable("The file could not be read.") from error
 
 
 @job_handler("library.extract", max_attempts=3)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from xml.etree import ElementTree as ET
 
 from pypdf import PdfReader
@@ -80,11 +81,27 @@ def _pdf_text(data: bytes) -> str:
         raise NotExtractable("The PDF is malformed.") from error
 
 
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,  # a bad header or CRC
+    zlib.error,  # a corrupt deflate stream
+    NotImplementedError,  # an unknown compression method or patched data
+    RuntimeError,  # an encrypted member
+    EOFError,  # a truncated member
+    ValueError,  # a bad offset or name
+    OSError,
+)
+"""What reading a damaged, encrypted or hostile zip package raises."""
+
+
 def _ooxml_text(data: bytes) -> str:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as error:
+        return _ooxml_package_text(data)
+    except _ZIP_ERRORS as error:
         raise NotExtractable("The file is not a readable zip package.") from error
+
+
+def _ooxml_package_text(data: bytes) -> str:
+    archive = zipfile.ZipFile(io.BytesIO(data))
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
@@ -93,6 +110,8 @@ def _ooxml_text(data: bytes) -> str:
         if total > MAX_TOTAL_BYTES:
             raise NotExtractable("The package is too large once unpacked.")
         for member in members:
+            if member.flag_bits & 0x1:
+                raise NotExtractable("The package is encrypted.")
             if member.file_size > MAX_MEMBER_BYTES:
                 raise NotExtractable("A part of the package is too large once unpacked.")
             if member.file_size > MAX_RATIO * max(member.compress_size, 1):

@@ -1,0 +1,147 @@
+"""The document library under hostile use: supersession that would loop, acknowledgements
+out of sight or repeated, and damaged or encrypted office files, which are recorded as not
+extractable by the runner instead of failing it."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from starlette.applications import Starlette
+
+from actions import library_text
+from domain import extraction
+from domain.extraction import NotExtractable, extract_text
+from models import DocumentAcknowledgement
+from tests.conftest import Api, gid
+from tests.graphql.test_library import ACKNOWLEDGE, DOCUMENT, VALIDITY, certificate, upload
+from tests.test_library_extraction import docx_with_text
+from tests.world import World
+
+SUPERSEDE = """mutation($id: ID!, $by: ID!) { supersedeDocument(id: $id, byId: $by) {
+  id state supersededBy { id } } }"""
+LINKS = """query($id: ID!) { document(id: $id) { state supersededBy { id } supersedes { id } } }"""
+
+
+async def _published(api: Api, world: World, title: str) -> str:
+    document_id = await certificate(api, world, title=title)
+    start = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    done = await api(VALIDITY, {"id": document_id, "from": start}, as_user=world.sam)
+    assert done.data["setDocumentValidity"]["state"] == "VALID"
+    return document_id
+
+
+async def test_supersession_links_both_ways_and_never_loops(api: Api, world: World) -> None:
+    first = await _published(api, world, "Certificate 2025")
+    second = await _published(api, world, "Certificate 2026")
+    third = await _published(api, world, "Certificate 2027")
+    itself = await api(SUPERSEDE, {"id": first, "by": first}, as_user=world.sam)
+    assert itself.codes == ["BAD_USER_INPUT"]
+    done = await api(SUPERSEDE, {"id": first, "by": second}, as_user=world.sam)
+    assert done.data["supersedeDocument"] == {
+        "id": first,
+        "state": "SUPERSEDED",
+        "supersededBy": {"id": second},
+    }
+    old = await api(LINKS, {"id": first}, as_user=world.anna)
+    assert old.data["document"] == {
+        "state": "SUPERSEDED",
+        "supersededBy": {"id": second},
+        "supersedes": [],
+    }
+    new = await api(LINKS, {"id": second}, as_user=world.gina)
+    assert new.data["document"] == {
+        "state": "VALID",
+        "supersededBy": None,
+        "supersedes": [{"id": first}],
+    }
+    # back the other way (a cycle), or by a document that is itself superseded: refused
+    back = await api(SUPERSEDE, {"id": second, "by": first}, as_user=world.sam)
+    assert back.codes == ["BAD_USER_INPUT"]
+    assert (await api(SUPERSEDE, {"id": third, "by": first}, as_user=world.sam)).codes == [
+        "BAD_USER_INPUT"
+    ]
+    new = await api(LINKS, {"id": second}, as_user=world.sam)
+    assert new.data["document"]["state"] == "VALID"
+    # contacts may not supersede; an ID they may not see answers like a missing one
+    assert (await api(SUPERSEDE, {"id": third, "by": second}, as_user=world.anna)).codes == [
+        "FORBIDDEN"
+    ]
+
+
+async def test_acknowledging_is_idempotent_and_only_for_readers(api: Api, world: World) -> None:
+    acme_only = await api(
+        """mutation($c: ID!) { createDocument(input: {title: "Acme site rules",
+        type: PROCEDURE, customerId: $c, requiresAcknowledgement: true}) { id } }""",
+        {"c": gid(world.acme)},
+        as_user=world.sam,
+    )
+    document_id = acme_only.data["createDocument"]["id"]
+    assert (await upload(api, world.sam, document_id, b"%PDF-1.4 rules")).status_code == 201
+    start = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    await api(VALIDITY, {"id": document_id, "from": start}, as_user=world.sam)
+    for _ in range(2):
+        acknowledged = await api(ACKNOWLEDGE, {"id": document_id}, as_user=world.anna)
+        assert acknowledged.data["acknowledgeDocument"]["needsMyAcknowledgement"] is False
+    assert await DocumentAcknowledgement.filter(user_id=world.anna.id).count() == 1
+    # another customer's contact: like a missing document
+    assert (await api(ACKNOWLEDGE, {"id": document_id}, as_user=world.gina)).codes == ["NOT_FOUND"]
+    staff = await api(DOCUMENT, {"id": document_id}, as_user=world.sam)
+    assert [a["user"]["name"] for a in staff.data["document"]["acknowledgements"]] == ["Anna"]
+
+
+def _encrypted(package: bytes) -> bytes:
+    """The package with every member flagged as encrypted (as a password-protected zip)."""
+    data = bytearray(package)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            flags = struct.unpack_from("<H", data, at + flags_at)[0]
+            struct.pack_into("<H", data, at + flags_at, flags | 1)
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
+def _corrupt(package: bytes) -> bytes:
+    """The package with its deflated document part overwritten by noise."""
+    archive = zipfile.ZipFile(io.BytesIO(package))
+    member = archive.getinfo("word/document.xml")
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    data = bytearray(package)
+    data[start : start + member.compress_size] = bytes(range(member.compress_size))
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"), [(_encrypted, "encrypted"), (_corrupt, "not a readable zip")]
+)
+def test_encrypted_and_damaged_office_files_are_not_extractable(make, reason) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotExtractable, match=reason):
+        extract_text(make(docx_with_text("Forklift safety")), extraction.DOCX)
+
+
+async def test_a_reader_failing_in_any_way_is_not_extractable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(data: bytes, content_type: str) -> str:
+        raise IndexError("a reader's own bug")
+
+    monkeypatch.setattr(extraction, "extract_text", broken)
+    with pytest.raises(NotExtractable, match="could not be read"):
+        await library_text.extract(b"%PDF-1.4", extraction.PDF)
+
+
+async def test_the_runner_records_a_damaged_word_file_as_not_extractable(
+    api: Api, world: World, app: Starlette
+) -> None:
+    document_id = await certificate(api, world, body=_corrupt(docx_with_text("Forklift")))
+    assert await app.state.jobs.run_due(now=datetime.now(UTC)) >= 1
+    status = """query($id: ID!) { document(id: $id) { textStatus textError } }"""
+    read = await api(status, {"id": document_id}, as_user=world.sam)
+    assert read.data["document"] == {
+        "textStatus": "NOT_EXTRACTABLE",
+        "textError": "The file is not a readable zip package.",
+    }
