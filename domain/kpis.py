@@ -67,7 +67,7 @@ def can_see_search_terms(viewer: User) -> bool:
 # -- Periods --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Period:
     """The UTC days from ``start`` to ``end``, both included."""
 
@@ -110,12 +110,12 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    @property
+    @cached_property
     def start_at(self) -> datetime:
         """The period's first moment (00:00 UTC of ``start``)."""
         return datetime.combine(self.start, time(), tzinfo=UTC)
 
-    @property
+    @cached_property
     def end_at(self) -> datetime:
         """The moment just after the period (00:00 UTC of the day after ``end``)."""
         return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=UTC)
@@ -237,9 +237,10 @@ class Facts:
         """The facts of the days from ``start`` to ``end`` (a request: when it was
         submitted, first answered or resolved then), found through an index by day."""
         found = _Day()
+        by_day = self._by_day
         day = start
         while day <= end:
-            if (of_day := self._by_day.get(day)) is not None:
+            if (of_day := by_day.get(day)) is not None:
                 found.requests += of_day.requests
                 found.reads += of_day.reads
                 found.searches += of_day.searches
@@ -255,6 +256,22 @@ class Facts:
             active=found.active,
             sessions=found.sessions,
         )
+
+    def windows(self, period: Period, interval: Interval) -> list[tuple[Period, Facts]]:
+        """Each day or week of ``period`` with the facts that concern it (those of its days
+        and of the month before, where the active contacts look back), found once per
+        period and interval however many figures ask for their series."""
+        key = (period, interval)
+        if key not in self._windows:
+            self._windows[key] = [
+                (bucket, self.within(bucket.start - timedelta(days=MONTH_DAYS), bucket.end))
+                for bucket in period.buckets(interval)
+            ]
+        return self._windows[key]
+
+    @cached_property
+    def _windows(self) -> dict[tuple[Period, Interval], list[tuple[Period, Facts]]]:
+        return {}
 
 
 @dataclass
@@ -460,12 +477,10 @@ class Kpi:
         """The figure for each day or week of ``period`` (each computed over that day or
         week as its period), empty ones included: 0 for counts, None where there is nothing
         to compute a time or a share from."""
-        points = []
-        for bucket in period.buckets(interval):
-            # the active contacts of a day look back up to a month
-            relevant = facts.within(bucket.start - timedelta(days=MONTH_DAYS), bucket.end)
-            points.append((bucket.start, self.calculate(relevant, bucket).value))
-        return points
+        return [
+            (bucket.start, self.calculate(relevant, bucket).value)
+            for bucket, relevant in facts.windows(period, interval)
+        ]
 
 
 _FIRST_RESPONSE = (

@@ -1,15 +1,18 @@
 """KPIs attacked from outside: periods at the edges of the calendar answer BAD_USER_INPUT
 (never a failure) in the API and in the CSV route; another customer's IDs, members, tokens
 and anonymous callers get nothing but an error; figures over a weekend and a period with
-ten requests are what a hand count gives."""
+ten requests are what a hand count gives; every series of a long period is cheap."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from actions._common import now
+from domain.kpis import KPIS, Facts, Interval, Period, ReadFact, RequestFact
 from domain.scopes import ALL_SCOPES
 from models import User
 from realtime.bus import EventBus
@@ -139,3 +142,42 @@ async def test_kpis_of_another_customer_answer_nothing_whoever_and_however_asks(
     assert token_csv.status_code == 403
     assert all("text/csv" not in r.headers["content-type"] for r in [*csv.values(), token_csv])
     assert all("ACME" not in r.text for r in [*csv.values(), token_csv])
+
+
+def test_every_series_of_two_years_gathers_each_days_facts_once_for_all_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given two years of facts: a request, a read and a day of activity every day
+    period = Period(date(2024, 12, 2), date(2026, 12, 1))
+    days = [period.start + timedelta(days=n) for n in range(period.days)]
+    moments = [datetime.combine(day, time(10), tzinfo=UTC) for day in days]
+    facts = Facts(
+        requests=[
+            RequestFact(n, f"ACME-{n}", at, at + timedelta(hours=2), None, 2.0)
+            for n, at in enumerate(moments)
+        ],
+        reads=[ReadFact("PAGE", 1, day, 3) for day in days],
+        active=[(n % 5, day) for n, day in enumerate(days)],
+    )
+    gathered: list[tuple[date, date]] = []
+    within = Facts.within
+
+    def counted(self: Facts, start: date, end: date) -> Facts:
+        gathered.append((start, end))
+        return within(self, start, end)
+
+    monkeypatch.setattr(Facts, "within", counted)
+    # when every figure's series is asked for, by day and by week (one query may ask all)
+    series = {
+        (kpi.key, interval): kpi.series(facts, period, interval)
+        for kpi in KPIS.values()
+        for interval in Interval
+    }
+    # then each day is there, and the facts of each day or week were gathered once (not
+    # once per figure: 14 times two years of days is seconds of a busy server)
+    assert len(series["submitted", Interval.DAY]) == period.days == 730
+    assert {value for _, value in series["submitted", Interval.DAY]} == {1}
+    assert series["firstResponseMedian", Interval.WEEK][1] == (date(2024, 12, 9), 2)
+    assert series["activeContactsMonthly", Interval.DAY][40] == (days[40], 5)
+    weeks = len(period.buckets(Interval.WEEK))
+    assert len(gathered) == period.days + weeks
