@@ -205,12 +205,23 @@ async def _audit_rows(user_id: int) -> list[dict[str, Any]]:
             "action": e.action,
             "byThem": e.actor_id == user_id,
             "aboutThem": e.subject_id == user_id,
-            "target": e.target,
+            **_told(e),
             "clientAddress": e.client_address,
-            "details": e.details,
         }
         for e in await AuditEntry.filter(about).order_by("sequence", "id")
     ]
+
+
+def _told(entry: AuditEntry) -> dict[str, Any]:
+    """The target and details of ``entry`` as the person may read them: a refusal keeps
+    the fields refused but not which of the IDs asked for exist out of their sight (an ID
+    of another customer answers as one that does not exist)."""
+    details = dict(entry.details)
+    if entry.action != "permission.denied":
+        return {"target": entry.target, "details": details}
+    details.pop("outside_scope", None)
+    fields = details.get("fields") or []
+    return {"target": str(fields[0]) if fields else "", "details": details}
 
 
 async def build_zip(user: User, storage: BlobStorage) -> bytes:

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import io
 import logging
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
+import httpx
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
 from actions import accounts, audit, microposts, pages, requests
 from app.db import is_postgres
+from graphql_schema.relay import global_id
 from infra.logging import JsonFormatter
 from infra.settings import Settings
 from models import AuditEntry, Role, User
 from realtime.bus import EventBus
 from tests.conftest import Api, gid
-from tests.test_personal_data import ERASE, _database_dump
+from tests.test_personal_data import ERASE, EXPORT, EXPORTS, _database_dump
 from tests.world import TICKET_ANSWERS, World
 
 PEOPLE = {
@@ -236,3 +239,24 @@ def test_log_lines_keep_no_link_token_or_secret_of_any_kind() -> None:
     for secret in ("UnSub-42", "RefTok3n", "AccTok3n", "MfaTok3n", "ResetPw", "U2VjcmV0",
                    "InvTok3n", "NewPw-value", "abcdefghijklmnopqrstuvwxyz234567"):  # fmt: skip
         assert secret not in text, text
+
+
+async def test_an_export_does_not_tell_which_ids_of_other_customers_exist(
+    app: Starlette, api: Api, world: World, client: httpx.AsyncClient
+) -> None:
+    # given a contact who asked for another customer's project and for a project that is not
+    missing = "query Probe($id: ID!) { project(id: $id) { id } }"
+    for target in (gid(world.loyalty), global_id("Project", 99_999)):
+        assert (await api(missing, {"id": target}, as_user=world.max)).codes == ["NOT_FOUND"]
+    await app.state.graphql.process.denials.settled()
+    assert await AuditEntry.filter(action="permission.denied", actor_id=world.max.id).exists()
+    # when she exports her data
+    assert (await api(EXPORT, as_user=world.max)).errors == []
+    await app.state.jobs.run_due()
+    [ready] = (await api(EXPORTS, as_user=world.max)).data["myDataExports"]
+    archive = zipfile.ZipFile(io.BytesIO((await client.get(ready["downloadUrl"])).content))
+    audit_json = archive.read("audit.json").decode()
+    # then her refusals are there, but nothing names the other customer's project
+    assert "permission.denied" in audit_json
+    assert f"Project:{world.loyalty.id}" not in audit_json
+    assert "outside_scope" not in audit_json
