@@ -220,8 +220,9 @@ def _told(entry: AuditEntry) -> dict[str, Any]:
     if entry.action != "permission.denied":
         return {"target": entry.target, "details": details}
     details.pop("outside_scope", None)
-    fields = details.get("fields") or []
-    return {"target": str(fields[0]) if fields else "", "details": details}
+    fields = details.get("fields")
+    first = fields[0] if isinstance(fields, list) and fields else ""
+    return {"target": str(first), "details": details}
 
 
 async def build_zip(user: User, storage: BlobStorage) -> bytes:
