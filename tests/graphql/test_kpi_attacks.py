@@ -181,3 +181,51 @@ def test_every_series_of_two_years_gathers_each_days_facts_once_for_all_figures(
     assert series["activeContactsMonthly", Interval.DAY][40] == (days[40], 5)
     weeks = len(period.buckets(Interval.WEEK))
     assert len(gathered) == period.days + weeks
+
+
+async def test_times_over_a_weekend_median_and_p90_of_ten_requests_match_a_hand_count(
+    api: Api, world: World, bus: EventBus
+) -> None:
+    # given (business hours: Monday to Friday, 9:00 to 17:00 UTC) eight requests of
+    # Tuesday 3 November answered after 1 to 8 hours; one of Friday 16:00 answered on
+    # Monday 10:00 (2 business hours); one of Saturday noon answered on Tuesday noon (8 on
+    # Monday and 3 on Tuesday: 11)
+    for hours in range(1, 9):
+        await _request(world, bus, world.max, at(3, 9), responded=at(3, 9 + hours))
+    await _request(world, bus, world.max, at(6, 16), responded=at(9, 10))
+    await _request(world, bus, world.mia, at(7, 12), responded=at(10, 12))
+    figures = (
+        "query ($c: ID, $p: KpiPeriodInput) { kpis(customerId: $c, period: $p) { "
+        "firstResponseMedian { value previousValue records(first: 20) { edges { node { "
+        "contribution } } } } firstResponseP90 { value } slaCompliance { value } "
+        "submitted { value series(interval: WEEK) { start value } } } }"
+    )
+    variables = {"c": gid(world.acme), "p": {"from": "2026-11-02", "to": "2026-11-15"}}
+    # when
+    staff = await api(figures, variables, as_user=world.sam)
+    lead = await api(figures, variables, as_user=world.anna)
+    # then sorted 1 2 2 3 4 5 6 7 8 11: the median 4.5, the 9th of ten 8
+    assert staff.errors == []
+    kpis = staff.data["kpis"]
+    median = kpis["firstResponseMedian"]
+    assert (median["value"], median["previousValue"]) == (4.5, None)
+    assert [e["node"]["contribution"] for e in median["records"]["edges"]] == [
+        1,
+        2,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        11,
+    ]
+    assert kpis["firstResponseP90"]["value"] == 8
+    # every resolution clock (40 business hours) has run out unresolved by now
+    assert kpis["slaCompliance"]["value"] == 0
+    assert kpis["submitted"]["series"] == [
+        {"start": "2026-11-02", "value": 10},
+        {"start": "2026-11-09", "value": 0},
+    ]
+    assert lead.data == staff.data
