@@ -44,6 +44,7 @@ from models import (
     PersonalDataExport,
     RequestMessage,
     SearchDocument,
+    ServiceAccount,
     User,
 )
 from realtime.bus import EventBus
@@ -248,10 +249,15 @@ async def _next_number(customer_id: int | None) -> int:
 
 async def may_erase(actor: User, user_id: int) -> User:
     """The user ``actor`` may erase: administrators anybody but themselves, a lead contact
-    a contact of their own customer; others FORBIDDEN, users out of sight NOT_FOUND."""
+    a contact of their own customer; others FORBIDDEN, users out of sight NOT_FOUND; a service
+    account's user is no person (BAD_USER_INPUT, FORBIDDEN but for administrators)."""
     target = await policy.get_visible(policy.visible_users(actor), user_id, "user")
     if not policy.can_erase_user(actor, target):
         raise Forbidden("Only administrators, and lead contacts for their own contacts, erase.")
+    if await ServiceAccount.exists(user_id=target.id):
+        if not actor.is_admin:
+            raise Forbidden("Only administrators manage service accounts.")
+        raise BadUserInput("This is a service account, not a person: deactivate it instead.")
     if target.id == actor.id:
         raise BadUserInput("You cannot erase your own account; ask an administrator.")
     if target.erased_at is not None:

@@ -13,7 +13,7 @@ import httpx
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
-from actions import accounts, audit, microposts, pages, requests
+from actions import access_tokens, accounts, audit, microposts, pages, requests
 from app.db import is_postgres
 from graphql_schema.relay import global_id
 from infra.logging import JsonFormatter
@@ -260,3 +260,18 @@ async def test_an_export_does_not_tell_which_ids_of_other_customers_exist(
     assert "permission.denied" in audit_json
     assert f"Project:{world.loyalty.id}" not in audit_json
     assert "outside_scope" not in audit_json
+
+
+async def test_a_service_account_is_no_person_to_erase(api: Api, world: World) -> None:
+    # given an integration the administrator made for Acme, with a token
+    account = await access_tokens.create_service_account(
+        world.admin, name="Acme ERP", role=Role.CUSTOMER_MEMBER, customer_id=world.acme.id
+    )
+    machine = await User.get(id=account.user_id)
+    # when Acme's lead contact, then the administrator, try to erase its user
+    by_lead = await api(ERASE, {"id": gid(machine)}, as_user=world.anna)
+    by_admin = await api(ERASE, {"id": gid(machine)}, as_user=world.admin)
+    # then neither may: it is deactivated as a service account, not erased as a person
+    assert by_lead.codes == ["FORBIDDEN"]
+    assert by_admin.codes == ["BAD_USER_INPUT"]
+    assert (await User.get(id=machine.id)).erased_at is None
