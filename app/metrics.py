@@ -61,6 +61,12 @@ def registered_names(documents: Iterable[str]) -> frozenset[str]:
 
 _FIRST_NAME = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 _LOOK_AT = 2000  # characters of a document to look for its operation's name in
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def _names(document: str, name: str) -> bool:
+    """Whether ``document`` has an operation named ``name``."""
+    return re.search(rf"\b(?:query|mutation|subscription)\s+{name}\b", document) is not None
 
 
 class OperationNames:
@@ -83,6 +89,8 @@ class OperationNames:
             return metrics.ANONYMOUS
         if name in self._registered or name in self._admitted:
             return name
+        if not _NAME.fullmatch(name) or (document is not None and not _names(document, name)):
+            return metrics.OTHER  # not a name, or not one of the document's operations
         if len(self._admitted) < self._most_others and len(name) <= 100:
             self._admitted.add(name)
             return name

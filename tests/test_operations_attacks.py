@@ -15,6 +15,7 @@ from tortoise import Tortoise, connections
 
 from actions import access_tokens, accounts, audit, microposts, pages, requests
 from app.db import is_postgres
+from app.metrics import OperationNames
 from graphql_schema.relay import global_id
 from infra.logging import JsonFormatter
 from infra.settings import Settings
@@ -275,3 +276,15 @@ async def test_a_service_account_is_no_person_to_erase(api: Api, world: World) -
     assert by_lead.codes == ["FORBIDDEN"]
     assert by_admin.codes == ["BAD_USER_INPUT"]
     assert (await User.get(id=machine.id)).erased_at is None
+
+
+def test_operation_labels_are_names_of_the_document_sent() -> None:
+    # given room for many names
+    names = OperationNames([], 100)
+    document = "query Account { me { id } }"
+    # when callers send operation names that are no names, or none of the document's
+    for junk in ('x"} 1\n# HELP', "Ghost", "a" * 99 + "-", "Émile"):
+        # then they count as the others, and the document's own name as itself
+        assert names.label(junk, document) == "_other"
+    assert names.label("Account", document) == "Account"
+    assert names.label(None, document) == "Account"
