@@ -25,7 +25,7 @@ Every change is an event (actions/library_events.py: who is notified, and the ma
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.expressions import Q
@@ -364,6 +364,9 @@ async def set_validity(
     A change of state as of now is announced (DOCUMENT_PUBLISHED or STATE_CHANGED); later
     ones by the runner. A document needs a version to be published (BAD_USER_INPUT)."""
     _check_dates(valid_from, valid_until)
+    # stored in UTC: SQLite compares the stored text, whatever offset it was given with
+    valid_from = valid_from.astimezone(UTC) if valid_from is not None else None
+    valid_until = valid_until.astimezone(UTC) if valid_until is not None else None
     document = await _managed_document(actor, document_id)
     if valid_from is not None and await current_version(document.id) is None:
         raise BadUserInput("Add a version before publishing the document.", field="validFrom")

@@ -1,13 +1,13 @@
 """The document library under hostile use: supersession that would loop, acknowledgements
-out of sight or repeated, and damaged or encrypted office files, which are recorded as not
-extractable by the runner instead of failing it."""
+out of sight or repeated, dates of validity given with any offset, and damaged or encrypted
+office files, which are recorded as not extractable by the runner instead of failing it."""
 
 from __future__ import annotations
 
 import io
 import struct
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from starlette.applications import Starlette
@@ -145,3 +145,32 @@ async def test_the_runner_records_a_damaged_word_file_as_not_extractable(
         "textStatus": "NOT_EXTRACTABLE",
         "textError": "The file is not a readable zip package.",
     }
+
+
+async def test_validity_given_in_any_time_zone_is_the_same_moment(api: Api, world: World) -> None:
+    east, west = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+    started = await certificate(api, world, title="Started an hour ago")
+    later = await certificate(api, world, title="Starts in an hour")
+    now = datetime.now(UTC)
+    await api(
+        VALIDITY,
+        {
+            "id": started,
+            "from": (now - timedelta(hours=1)).astimezone(east).isoformat(),
+            "until": (now + timedelta(minutes=30)).astimezone(west).isoformat(),
+        },
+        as_user=world.sam,
+    )
+    await api(
+        VALIDITY,
+        {"id": later, "from": (now + timedelta(hours=1)).astimezone(west).isoformat()},
+        as_user=world.sam,
+    )
+    seen = await api(DOCUMENT, {"id": started}, as_user=world.anna)
+    assert seen.data["document"]["state"] == "VALID"
+    assert (await api(DOCUMENT, {"id": later}, as_user=world.anna)).codes == ["NOT_FOUND"]
+    listed = await api(
+        """query { documents(filter: {needsMyAcknowledgement: true}) { edges { node { id } } } }""",
+        as_user=world.anna,
+    )
+    assert [e["node"]["id"] for e in listed.data["documents"]["edges"]] == [started]
