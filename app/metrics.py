@@ -89,7 +89,7 @@ class OperationNames:
             return metrics.ANONYMOUS
         if name in self._registered or name in self._admitted:
             return name
-        if not _NAME.fullmatch(name) or (document is not None and not _names(document, name)):
+        if not _NAME.fullmatch(name) or (isinstance(document, str) and not _names(document, name)):
             return metrics.OTHER  # not a name, or not one of the document's operations
         if len(self._admitted) < self._most_others and len(name) <= 100:
             self._admitted.add(name)
