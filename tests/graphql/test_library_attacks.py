@@ -147,7 +147,9 @@ async def test_the_runner_records_a_damaged_word_file_as_not_extractable(
     }
 
 
-async def test_validity_given_in_any_time_zone_is_the_same_moment(api: Api, world: World) -> None:
+async def test_validity_given_in_any_time_zone_is_the_same_moment(
+    api: Api, world: World, app: Starlette
+) -> None:
     east, west = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
     started = await certificate(api, world, title="Started an hour ago")
     later = await certificate(api, world, title="Starts in an hour")
@@ -174,3 +176,10 @@ async def test_validity_given_in_any_time_zone_is_the_same_moment(api: Api, worl
         as_user=world.anna,
     )
     assert [e["node"]["id"] for e in listed.data["documents"]["edges"]] == [started]
+    # the owner's reminders already due (30 and 7 days before the end) are sent
+    assert await app.state.jobs.run_due(now=datetime.now(UTC)) >= 2
+    staff = await api(DOCUMENT, {"id": started}, as_user=world.sam)
+    assert sorted(r["kind"] for r in staff.data["document"]["reminders"]) == [
+        "EXPIRES_IN_30_DAYS",
+        "EXPIRES_IN_7_DAYS",
+    ]
