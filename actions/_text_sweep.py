@@ -21,9 +21,10 @@ from tortoise.models import Model
 from actions import search_index
 from models import SearchDocument
 
-SKIPPED_TABLES = frozenset({"users", "audit_entries"})
+SKIPPED_TABLES = frozenset({"users", "audit_entries", "persisted_documents"})
 """The user row becomes the tombstone; audit entries hold only pseudonymous, hashed
-content (their client addresses are blanked by erasure)."""
+content (their client addresses are blanked by erasure); persisted queries are code that
+their hashes name."""
 
 SKIPPED_COLUMNS = frozenset({("customers", "name"), ("customers", "slug")})
 """A customer named like a person keeps its name: it is the tenant, not the person."""
