@@ -47,10 +47,13 @@ def _text_fields(model: type[Model]) -> list[tuple[str, Field[Any]]]:
 
 async def _holders(model: type[Model], columns: Sequence[str], needles: Sequence[str]) -> list[Any]:
     """Primary keys of the rows of ``model`` where a ``columns`` holds a ``needles`` (as text,
-    case-insensitive for ASCII on SQLite, wholly on PostgreSQL)."""
+    case-insensitive; on SQLite for other than ASCII letters as written, in lower or upper
+    case or capitalised)."""
     client = connections.get("default")
     sqlite = str(client.capabilities.dialect) == "sqlite"
     pk = model._meta.db_pk_column
+    if sqlite:  # its LIKE folds the case of ASCII letters only: "JÜRGEN" is no "Jürgen"
+        needles = sorted({v for n in needles for v in (n, n.lower(), n.upper(), n.title())})
     tests, values = [], []
     for column in columns:
         for needle in needles:

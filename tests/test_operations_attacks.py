@@ -28,6 +28,7 @@ from tests.world import TICKET_ANSWERS, World
 PEOPLE = {
     "staff": ("Quorra Vantablack", "quorra.vantablack@provider.example", Role.STAFF),
     "lead": ("Ulysse Brimblecombe", "ulysse.brimblecombe@acme.example", Role.CUSTOMER_ADMIN),
+    "member": ("Jürgen Müllerström", "juergen.muellerstroem@acme.example", Role.CUSTOMER_MEMBER),
 }
 
 
@@ -46,6 +47,9 @@ async def _plant(person: User, world: World, bus: EventBus) -> None:
     await microposts.post_micropost(
         world.max, bus, project_id=world.portal.id, body=f"Ask {handle} about the pallets"
     )
+    await microposts.post_micropost(
+        world.sam, bus, project_id=world.portal.id, body=f"THANKS {name.upper()}!"
+    )
     await pages.update_page(
         world.sam,
         bus,
@@ -58,7 +62,7 @@ async def _plant(person: User, world: World, bus: EventBus) -> None:
         world.max,
         bus,
         type_id=world.support_type.id,
-        title=f"Access for {name}",
+        title=f"Access for {name.lower()}",
         answers={**TICKET_ANSWERS, "description": f"Please add {email} to the portal."},
     )
     await models["ServiceRequest"].filter(id=request.id).update(next_step=f"Call {name}")
@@ -74,7 +78,9 @@ async def _plant(person: User, world: World, bus: EventBus) -> None:
     )
     await models["PageDraft"].create(
         page_id=world.portal_page.id,
-        author_id=(world.stan if person.is_staff else world.sam).id,
+        author_id={Role.STAFF: world.stan, Role.CUSTOMER_ADMIN: world.sam}.get(
+            person.role, world.olivia
+        ).id,
         base_revision=1,
         body=about,
     )
@@ -151,7 +157,7 @@ async def test_erased_staff_and_lead_contacts_leave_no_trace_in_any_text(
             name=name,
             role=role,
             password=None,
-            customer=world.acme if role is Role.CUSTOMER_ADMIN else None,
+            customer=None if role is Role.STAFF else world.acme,
         )
         await _plant(person, world, bus)
         dump = (await _database_dump(settings)).lower()
