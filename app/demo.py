@@ -50,7 +50,7 @@ DEMO_USERS: list[tuple[str, str, Role, str | None]] = [
     ("anna@acme.example", "Anna Lead (Acme)", Role.CUSTOMER_ADMIN, "acme"),
     ("max@acme.example", "Max Member (Acme)", Role.CUSTOMER_MEMBER, "acme"),
     ("gina@globex.example", "Gina Lead (Globex)", Role.CUSTOMER_ADMIN, "globex"),
-    ("ian@initech.example", "Ian Lead (Initech)", Role.CUSTOMER_ADMIN, "initech"),
+    ("ian@umbrella.example", "Ian Lead (Umbrella)", Role.CUSTOMER_ADMIN, "umbrella"),
 ]
 
 
@@ -88,14 +88,14 @@ async def load_demo(bus: EventBus, storage: BlobStorage | None = None) -> dict[s
         annual_budget=Decimal("150000.00"),
         account_team_ids=[olivia.id],
     )
-    initech = await customers.create_customer(
+    umbrella = await customers.create_customer(
         None,
-        name="Initech Foods",
-        slug="initech",
+        name="Umbrella Foods",
+        slug="umbrella",
         internal_notes="New this year; no library documents offered yet.",
         account_team_ids=[sam.id],
     )
-    tenants: dict[str, Customer] = {"acme": acme, "globex": globex, "initech": initech}
+    tenants: dict[str, Customer] = {"acme": acme, "globex": globex, "umbrella": umbrella}
     for slug, tenant in tenants.items():
         await create_users(slug, tenant)
     for slug, tenant in tenants.items():
@@ -232,7 +232,7 @@ async def load_library_demo(
     """Sam publishes the ISO 9001 certificate (a PDF with its text) in the shared library's
     "Certificates" folder for Acme and Globex, valid for about two more months and to be
     acknowledged: Anna has acknowledged it, Gina still has to; Max watches the folder.
-    Initech sees nothing of it."""
+    Umbrella sees nothing of it."""
     sam, anna, max_ = users["sam"], users["anna"], users["max"]
     folder = await library.create_folder(sam, customer_id=None, parent_id=None, name="Certificates")
     document = await library.create_document(
