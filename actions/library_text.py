@@ -2,15 +2,18 @@
 
 Each new version enqueues one ``library.extract`` job (key ``library:<version>:text``).
 The job reads the file from storage (at most :data:`MAX_FILE_BYTES`) and extracts its text
-(domain/extraction.py) in a worker thread with a deadline of :data:`DEADLINE` seconds,
-never on the request path. The outcome is recorded on the version: EXTRACTED with the text,
-or NOT_EXTRACTABLE with the reason (encrypted, malformed, huge, a zip bomb, too slow); the
-document's search entry is written again then (it reads its current version's text).
+(domain/extraction.py) in a child process killed at a deadline of :data:`DEADLINE`
+seconds, never on the request path nor in the server's threads. The outcome is recorded
+on the version: EXTRACTED with the text, or NOT_EXTRACTABLE with the reason (encrypted,
+malformed, huge, a zip bomb, too slow); the document's search entry is written again then
+(it reads its current version's text).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from typing import Any
 
 from actions import library
@@ -36,20 +39,39 @@ async def _content(ctx: JobContext, key: str) -> bytes:
 
 
 async def extract(data: bytes, content_type: str, deadline: float = DEADLINE) -> str:
-    """The text, extracted in a worker thread; NotExtractable after ``deadline`` seconds
-    (the thread is left to finish on its own; its result is dropped) or when the reader
-    fails in any way."""
-    work = asyncio.to_thread(extraction.extract_text, data, content_type)
+    """The text, extracted by a child process (``python -m domain.extraction``);
+    NotExtractable when the file is refused, when the child fails in any way, or after
+    ``deadline`` seconds (the child is killed then: a hostile file keeps no thread or CPU
+    busy)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "domain.extraction",
+        content_type,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
-        return await asyncio.wait_for(work, deadline)
+        output, _ = await asyncio.wait_for(child.communicate(data), deadline)
     except TimeoutError:
         raise extraction.NotExtractable(
             f"Reading the text took longer than {deadline:g} seconds."
         ) from None
-    except extraction.NotExtractable:
-        raise
-    except Exception as error:  # a reader's own failure on a hostile file
-        raise extraction.NotExtractable("The file could not be read.") from error
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+    try:
+        answer = json.loads(output)
+    except ValueError:
+        answer = {}
+    if isinstance(answer, dict) and isinstance(answer.get("text"), str):
+        return str(answer["text"])
+    error = answer.get("error") if isinstance(answer, dict) else None
+    raise extraction.NotExtractable(
+        error if isinstance(error, str) and error else "The file could not be read."
+    )
 
 
 @job_handler("library.extract", max_attempts=3)

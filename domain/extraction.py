@@ -5,14 +5,18 @@ library (``zipfile`` and ``xml.etree``); plain text as it is.
 Every extraction is bounded: at most :data:`MAX_PAGES` PDF pages, :data:`MAX_CHARS`
 characters of text, :data:`MAX_MEMBER_BYTES` uncompressed bytes per zip member and
 :data:`MAX_TOTAL_BYTES` in all, and a compression ratio of at most :data:`MAX_RATIO` (a
-zip bomb is refused before it is inflated). Time is bounded by the caller (a worker
-thread with a deadline, actions/library_text.py). An encrypted, malformed, huge or hostile
-file raises :class:`NotExtractable` with the reason.
+zip bomb is refused before it is inflated). Time is bounded by the caller, who runs
+``python -m domain.extraction CONTENT_TYPE`` (:func:`main`) as a child process and kills it
+at a deadline (actions/library_text.py); the child's memory is bounded by
+:data:`MAX_MEMORY_BYTES`. An encrypted, malformed, huge or hostile file raises
+:class:`NotExtractable` with the reason.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import sys
 import zipfile
 import zlib
 from xml.etree import ElementTree as ET
@@ -26,6 +30,7 @@ MAX_MEMBER_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_BYTES = 50 * 1024 * 1024
 MAX_RATIO = 100
 MAX_MEMBERS = 2000
+MAX_MEMORY_BYTES = 1024 * 1024 * 1024
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -165,3 +170,26 @@ def snippet(text: str, term: str, width: int = 60) -> str | None:
         return None
     start, end = max(0, at - width), min(len(text), at + len(term) + width)
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def main() -> None:
+    """``python -m domain.extraction CONTENT_TYPE``: read the file from standard input and
+    write one JSON object to standard output, ``{"text": ...}`` or ``{"error": reason}``
+    (any failure of a reader is an error, never a crash)."""
+    try:
+        import resource  # POSIX only
+
+        resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY_BYTES, MAX_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        answer = {"text": extract_text(sys.stdin.buffer.read(), sys.argv[1])}
+    except NotExtractable as refused:
+        answer = {"error": str(refused)}
+    except Exception:  # a reader's own failure on a hostile file
+        answer = {"error": "The file could not be read."}
+    sys.stdout.write(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main()

@@ -4,9 +4,13 @@ office files, which are recorded as not extractable by the runner instead of fai
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
+import threading
+import time
 import zipfile
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -18,7 +22,7 @@ from domain.extraction import NotExtractable, extract_text
 from models import DocumentAcknowledgement
 from tests.conftest import Api, gid
 from tests.graphql.test_library import ACKNOWLEDGE, DOCUMENT, VALIDITY, certificate, upload
-from tests.test_library_extraction import docx_with_text
+from tests.test_library_extraction import docx_with_text, pdf_with_text
 from tests.world import World
 
 SUPERSEDE = """mutation($id: ID!, $by: ID!) { supersedeDocument(id: $id, byId: $by) {
@@ -123,15 +127,34 @@ def test_encrypted_and_damaged_office_files_are_not_extractable(make, reason) ->
         extract_text(make(docx_with_text("Forklift safety")), extraction.DOCX)
 
 
-async def test_a_reader_failing_in_any_way_is_not_extractable(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def broken(data: bytes, content_type: str) -> str:
-        raise IndexError("a reader's own bug")
+def _slow_pdf() -> bytes:
+    """A small PDF (a few KB) whose one page deflates to half a million text operators:
+    seconds of work for a reader."""
+    operators = zlib.compress(b"BT /F1 12 Tf 72 720 Td (x) Tj ET\n" * 500_000, 9)
+    body = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(operators)
+    return pdf_with_text("x").replace(
+        b"<< /Length ", body + operators + b"\nendstream\nendobj\n99 0 obj\n<< /Length ", 1
+    )
 
-    monkeypatch.setattr(extraction, "extract_text", broken)
-    with pytest.raises(NotExtractable, match="could not be read"):
-        await library_text.extract(b"%PDF-1.4", extraction.PDF)
+
+async def test_a_runaway_extraction_is_stopped_at_its_deadline() -> None:
+    threads = threading.active_count()
+    started = time.monotonic()
+    refused = await asyncio.gather(
+        *(library_text.extract(_slow_pdf(), extraction.PDF, deadline=0.5) for _ in range(3)),
+        return_exceptions=True,
+    )
+    assert [str(error) for error in refused] == [
+        "Reading the text took longer than 0.5 seconds."
+    ] * 3
+    assert time.monotonic() - started < 5
+    # nothing is left working on the files: no thread of the server stays taken (the
+    # child processes' watchers end with them)
+    for _ in range(300):
+        if threading.active_count() <= threads:
+            break
+        await asyncio.sleep(0.01)
+    assert threading.active_count() <= threads
 
 
 async def test_the_runner_records_a_damaged_word_file_as_not_extractable(
