@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -155,7 +155,7 @@ async def dashboard(viewer: User, settings: Settings, moment: datetime | None = 
         items += await _unanswered_posts(viewer, customers, settings, moment)
     else:
         items += await _waiting_for_information(viewer)
-        items += await _quotes_to_decide(viewer)
+        items += await _quotes_to_decide(viewer, moment)
         items += await _to_acknowledge(viewer)
     items += await _mentions_and_replies(viewer)
     items += await _kept_drafts(viewer)
@@ -428,10 +428,13 @@ async def _entered_status(requests: Sequence[ServiceRequest]) -> dict[int, datet
     return entered
 
 
-async def _quotes_to_decide(viewer: User) -> list[ActionItem]:
+async def _quotes_to_decide(viewer: User, moment: datetime) -> list[ActionItem]:
+    """Quotes SENT and not past their due date (after it a quote is EXPIRED and can no
+    longer be decided, even before its stored status catches up)."""
     if viewer.role is not Role.CUSTOMER_ADMIN or viewer.customer_id is None:
         return []
     rows = await BusinessDocument.filter(
+        Q(due_date=None) | Q(due_date__gte=moment.astimezone(UTC).date()),
         customer_id=viewer.customer_id,
         kind=BusinessDocumentKind.QUOTE,
         status=BusinessDocumentStatus.SENT,

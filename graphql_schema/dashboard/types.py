@@ -102,9 +102,10 @@ def _position(cursor: str) -> tuple[datetime, str, str, int]:
         prefix, since, reason, kind, pk = (
             base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         )
-        if prefix != _CURSOR:
+        moment = datetime.fromisoformat(since)
+        if prefix != _CURSOR or moment.tzinfo is None:
             raise ValueError(prefix)
-        return (datetime.fromisoformat(since), reason, kind, int(pk))
+        return (moment, reason, kind, int(pk))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             "`after` must be a cursor taken from this list's edges or pageInfo.", field="after"
