@@ -200,6 +200,9 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlet
             )
         )
         async with application.router.lifespan_context(application):
+            if not is_postgres(url):
+                # a test database needs no durability: commits do not wait for the disk
+                await connections.get("default").execute_script("PRAGMA synchronous = OFF")
             _copies[application] = DatabaseCopies(url)
             try:
                 yield application
