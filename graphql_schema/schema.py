@@ -54,6 +54,7 @@ from graphql_schema.projects import queries as projects_queries
 from graphql_schema.requests import mutations as requests_mutations
 from graphql_schema.requests import queries as requests_queries
 from graphql_schema.requests import subscriptions as requests_subscriptions
+from graphql_schema.scalars import SCALAR_OVERRIDES
 from graphql_schema.search import queries as search_queries
 from graphql_schema.security import api as security_api
 from graphql_schema.timeline import subscriptions as timeline_subscriptions
@@ -163,6 +164,7 @@ def build_schema(**kwargs: Any) -> ExtranetSchema:
         # Parsed and validated within the request limits, both cached by document text;
         # then every argument checked against what storage and JSON can hold.
         extensions=[CheckedDocuments, CheckedInputs, ErrorCodes, AuditDenials],
+        scalar_overrides=SCALAR_OVERRIDES,
         **kwargs,
     )
 

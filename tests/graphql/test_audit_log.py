@@ -3,6 +3,8 @@ in the API changes it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from starlette.applications import Starlette
 
@@ -152,3 +154,27 @@ async def test_a_prober_gets_a_bounded_number_of_entries(
     entries = await _denials(app)
     assert sum(e.actor_id == world.gina.id for e in entries) == MAX_PER_MINUTE
     assert sum(e.actor_id == world.max.id for e in entries) == 1
+
+
+async def test_a_moment_written_with_any_offset_narrows_the_trail_as_the_same_moment_in_utc(
+    api: Api, world: World
+) -> None:
+    # given an entry written now
+    await audit("page.restored", actor=world.sam, target="page:7", restored=2)
+    query = """query ($since: DateTime, $until: DateTime) {
+      auditLog(since: $since, until: $until, action: "page.restored") { totalCount } }"""
+    now = datetime.now(UTC)
+    east, west = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+    # when the bounds are an hour around it, written in far-apart zones
+    around = {
+        "since": (now - timedelta(hours=1)).astimezone(east).isoformat(),
+        "until": (now + timedelta(hours=1)).astimezone(west).isoformat(),
+    }
+    before = {"until": (now - timedelta(hours=1)).astimezone(east).isoformat()}
+    after = {"since": (now + timedelta(hours=1)).astimezone(west).isoformat()}
+    # then the entry is within the hour around it, and neither before nor after it
+    counts = [
+        (await api(query, bounds, as_user=world.admin)).data["auditLog"]["totalCount"]
+        for bounds in (around, before, after)
+    ]
+    assert counts == [1, 0, 0]
