@@ -69,13 +69,15 @@ async def _holders(model: type[Model], columns: Sequence[str], needles: Sequence
     return [row["pk"] for row in rows]
 
 
-def _replaced(value: object, replace: Callable[[str], str]) -> object:
+def replaced_json(value: object, replace: Callable[[str], str]) -> object:
+    """``value`` (a JSON value) with ``replace`` applied to each of its texts (object keys
+    kept)."""
     if isinstance(value, str):
         return replace(value)
     if isinstance(value, list):
-        return [_replaced(v, replace) for v in value]
+        return [replaced_json(v, replace) for v in value]
     if isinstance(value, dict):
-        return {k: _replaced(v, replace) for k, v in value.items()}
+        return {k: replaced_json(v, replace) for k, v in value.items()}
     return value
 
 
@@ -102,7 +104,7 @@ async def sweep(needles: Sequence[str], replace: Callable[[str], str]) -> int:
             updated = []
             for name, field in fields:
                 before = getattr(row, name)
-                after = _replaced(before, replace)
+                after = replaced_json(before, replace)
                 if isinstance(after, str) and isinstance(field, CharField) and field.max_length:
                     after = after[: field.max_length]
                 if after != before:

@@ -208,10 +208,10 @@ async def _rewrite_text(replace: _Replacer) -> None:
         id__in=await _json_holders("outgoing_mails", "context", replace)
     ) + await OutgoingMail.filter(replace.holders("subject")):
         mail.subject = replace(mail.subject)
-        mail.context = cast(dict[str, Any], _replaced_json(mail.context, replace))
+        mail.context = cast(dict[str, Any], _text_sweep.replaced_json(mail.context, replace))
         await mail.save(update_fields=["subject", "context"])
     for event in await Event.filter(id__in=await _json_holders("events", "payload", replace)):
-        event.payload = cast(dict[str, Any], _replaced_json(event.payload, replace))
+        event.payload = cast(dict[str, Any], _text_sweep.replaced_json(event.payload, replace))
         await event.save(update_fields=["payload"])
 
 
@@ -229,16 +229,6 @@ async def _json_holders(table: str, column: str, replace: _Replacer) -> list[int
         )
         found.update(int(row["id"]) for row in rows)
     return sorted(found)
-
-
-def _replaced_json(value: object, replace: _Replacer) -> object:
-    if isinstance(value, str):
-        return replace(value)
-    if isinstance(value, list):
-        return [_replaced_json(v, replace) for v in value]
-    if isinstance(value, dict):
-        return {k: _replaced_json(v, replace) for k, v in value.items()}
-    return value
 
 
 async def _next_number(customer_id: int | None) -> int:
