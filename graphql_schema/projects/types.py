@@ -102,15 +102,17 @@ class Project(FromRow, relay.Node):
     async def timeline(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[Annotated[Micropost, strawberry.lazy("graphql_schema.microposts.types")]]:
-        from graphql_schema.microposts.types import Micropost
+        from graphql_schema.microposts.types import Micropost, prefetch
 
         viewer = info.context.require_viewer()
         if after is None:  # a read of the timeline, not of its next page
             await record_read(viewer, ContentKind.TIMELINE, self.row.id, info.context.session_id)
         posts = policy.visible_microposts(viewer).filter(project_id=self.row.id, parent_id=None)
-        return await paginate(
+        page = await paginate(
             posts, first=first, after=after, to_node=Micropost.from_row, newest_first=True
         )
+        await prefetch(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(
         metadata=BY_AUDIENCE, description="The project's concept pages that you may see."
