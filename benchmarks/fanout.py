@@ -24,7 +24,8 @@ server process and then with two (the subscribers split across them), the messag
 in a burst: deliveries per second and per CPU second of the two against the one.
 
 The Node.js peer runs when ``node`` is on the PATH and its packages are installed
-(``npm ci --prefix benchmarks/node_peer``).
+(``npm ci --prefix benchmarks/node_peer``); its server offers permessage-deflate as
+``--peer-compression`` says (by default as ws does: not at all).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ class Clients:
         self.sockets: list[Any] = []
         self.received: list[list[float]] = []
         self.tasks: list[asyncio.Task[None]] = []
+        self.compressed = 0  # connections made with permessage-deflate
 
     async def _reader(self, index: int, ws: Any, on_frame: Callable[[Any], bool]) -> None:
         try:
@@ -192,6 +194,7 @@ class Clients:
         self.sockets.append(ws)
         self.received.append([])
         self.start_reading(len(self.received) - 1, ws)
+        self.compressed += bool(ws.protocol.extensions)  # permessage-deflate was agreed
 
     async def wait_for(self, count: int, within: float) -> None:
         deadline = time.monotonic() + within
@@ -208,6 +211,7 @@ class Clients:
         self.sockets.clear()
         self.received.clear()
         self.tasks.clear()
+        self.compressed = 0
 
 
 async def client_worker() -> None:
@@ -226,6 +230,7 @@ async def client_worker() -> None:
                 await gather_limited(jobs, command["limit"])
                 if command["wait"]:
                     await clients.wait_for(command["wait"], command["within"])
+                reply["compressed"] = clients.compressed
             elif command["op"] == "wait":
                 await clients.wait_for(command["count"], command["within"])
             elif command["op"] == "reset":
@@ -292,9 +297,10 @@ class ClientPool:
     async def ask_all(self, **command: Any) -> list[Any]:
         return await asyncio.gather(*(self._ask(w, command) for w in self.workers))
 
-    async def connect(self, spec: dict[str, Any], n: int, after: Any = None, wait: int = 0) -> None:
-        """N clients, client i in process i mod the number of processes."""
-        await asyncio.gather(
+    async def connect(self, spec: dict[str, Any], n: int, after: Any = None, wait: int = 0) -> int:
+        """N clients, client i in process i mod the number of processes; ``wait``: until
+        each received that many messages. Returns how many use permessage-deflate."""
+        replies = await asyncio.gather(
             *(
                 self._ask(
                     worker,
@@ -311,6 +317,8 @@ class ClientPool:
                 for k, worker in enumerate(self.workers)
             )
         )
+
+        return sum(int(reply["compressed"]) for reply in replies)
 
     async def wait_for(self, count: int, within: float = 600) -> None:
         await self.ask_all(op="wait", count=count, within=within)
@@ -530,9 +538,9 @@ class NodePeer(Server):
 
     name = "peer"
 
-    def __init__(self, compression: bool) -> None:
+    def __init__(self, compression: str) -> None:
         self.port = free_port()
-        self.compression = compression
+        self.compression = compression  # default (ws's: none), on or off
         self.processes = []
         self.last = ""
 
@@ -545,7 +553,7 @@ class NodePeer(Server):
                     "--port",
                     str(self.port),
                     "--compression",
-                    "on" if self.compression else "off",
+                    self.compression,
                 ],
                 stdout=subprocess.DEVNULL,
             )
@@ -627,7 +635,7 @@ async def measure(
     posts_only = server.cpu() - cpu0
 
     rss0 = server.rss()
-    await pool.connect(spec, n)
+    compressed = await pool.connect(spec, n)
     await asyncio.sleep(2)  # every subscription registered
     memory = (server.rss() - rss0) / n
 
@@ -661,6 +669,7 @@ async def measure(
         "deliveries_per_s": n * m / wall,
         "deliveries_per_cpu_s": n * m / max(cpu, 1e-9),
         "client_cpu_pct": max(clients) / loop_wall * 100,
+        "compressed_share": compressed / n,
     }
 
     cursor = await server.cursor()
@@ -676,7 +685,8 @@ async def measure(
         f"p50 {row['p50_ms']:6.1f} ms  p99 {row['p99_ms']:6.1f} ms  "
         f"{row['kib_per_connection']:6.1f} KiB/connection  "
         f"reconnect {row['reconnect_s']:5.2f} s, {row['cpu_ms_per_reconnect']:5.2f} ms CPU each  "
-        f"(busiest client process {row['client_cpu_pct']:.0f} % of a core)",
+        f"(busiest client process {row['client_cpu_pct']:.0f} % of a core; "
+        f"permessage-deflate on {compressed} of {n})",
         flush=True,
     )
     return row
@@ -725,7 +735,7 @@ async def comparison(args: argparse.Namespace, pool: ClientPool) -> dict[str, di
     async with running(RawBroadcast()) as raw:
         run["raw"] = await measure(raw, pool, n, m, compression)
     if args.peer == "node":
-        async with running(NodePeer(compression)) as peer:
+        async with running(NodePeer(args.peer_compression)) as peer:
             run["peer"] = await measure(peer, pool, n, m, compression)
     for base in list(run)[1:]:
         ratios = "  ".join(
@@ -799,7 +809,7 @@ async def main() -> None:
         choices=["on", "off"],
         default="on",
         help="clients offer permessage-deflate (on: as browsers do; the product and the raw "
-        "server accept it, uvicorn's default; the Node.js peer is started with it enabled) "
+        "server accept it, uvicorn's default; the Node.js peer as --peer-compression says) "
         "or not (off: no side compresses)",
     )
     parser.add_argument(
@@ -807,6 +817,13 @@ async def main() -> None:
         choices=["node", "none"],
         help="compare with the Node.js graphql-ws peer (default: when node and its packages "
         "are installed)",
+    )
+    parser.add_argument(
+        "--peer-compression",
+        choices=["default", "on", "off"],
+        default="default",
+        help="permessage-deflate on the Node.js peer's server: ws's default (not offered), "
+        "on (ws's default parameters: frames under 1,024 bytes go uncompressed) or off",
     )
     parser.add_argument(
         "--client-processes",
@@ -853,7 +870,8 @@ async def main() -> None:
     processes = args.client_processes or max(1, math.ceil(args.subscribers / 5000))
     print(
         f"{args.subscribers} subscribers, {args.messages} messages, {os.cpu_count()} cores, "
-        f"{processes} client process(es), open files {files}, compression {args.compression}, "
+        f"{processes} client process(es), open files {files}, compression {args.compression} "
+        f"(peer {args.peer_compression}), "
         f"tracing {'on' if args.tracing else 'off'}",
         flush=True,
     )
