@@ -36,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     PingMessage,
     SubscribeMessage,
 )
@@ -65,6 +66,7 @@ from app.metrics import (
 from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, operation_documents
 from app.request_size import LimitedRequests
 from app.runner import JobRunner
+from app.sending import run_now
 from app.unavailable import ServiceBoundary
 from app.unsubscribe import unsubscribe_routes
 from app.web import graphiql_routes, web_client_routes
@@ -219,6 +221,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             query=operation.query,
             variables=operation.variables,
             operation_name=operation.operation_name,
+            write_now=self._write_now,
         )
         try:
             result_source = await self.schema.stream(
@@ -242,7 +245,54 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             metrics.SUBSCRIPTIONS_ACTIVE.dec()
 
+    _writing: asyncio.Task[None] | None = None
+    """A frame :meth:`_write_now` handed to a task because the socket made it wait."""
+    _broken: BaseException | None = None
+    """What a frame :meth:`_write_now` wrote raised; the next :meth:`_send_text` raises it."""
+
+    def _write_now(self, text: str) -> bool:
+        """Write a text frame from the calling task (the fan-out's), without waiting: True
+        once it is written, or on its way in a task of its own when the socket made it wait
+        (every later message waits for it); False, with nothing sent, while such a frame is
+        on its way or after a write failed (:meth:`_send_text` then waits, or raises)."""
+        if self._broken is not None or self._writing is not None:
+            return False
+        websocket = cast("ASGIWebSocketAdapter", self.websocket)
+        try:
+            writing = run_now(websocket.ws.send_text(text))
+        except Exception as error:
+            self._broken = error
+            return False
+        if writing is not None:
+            self._writing = writing
+            writing.add_done_callback(self._written)
+        return True
+
+    def _written(self, writing: asyncio.Task[None]) -> None:
+        self._writing = None
+        if writing.cancelled():
+            self._broken = WebSocketDisconnect(1006)
+        elif (error := writing.exception()) is not None:
+            self._broken = error
+
+    async def _after_writing(self) -> None:
+        """Until the frame :meth:`_write_now` handed to a task is written (or failed)."""
+        writing = self._writing
+        if writing is not None:
+            await asyncio.wait((writing,))  # cancelling the waiter leaves the frame be
+
+    async def send_message(self, message: Message) -> None:
+        """strawberry's, after any frame still on its way (messages keep their order)."""
+        await self._after_writing()
+        await super().send_message(message)
+
     async def _send_text(self, text: str) -> None:
+        await self._after_writing()
+        broken, self._broken = self._broken, None
+        if isinstance(broken, WebSocketDisconnect):
+            raise WebSocketDisconnected from broken
+        if broken is not None:
+            raise broken
         websocket = cast("ASGIWebSocketAdapter", self.websocket)
         try:
             await websocket.ws.send_text(text)

@@ -278,6 +278,12 @@ Root = Callable[[Event], object]
 FANOUT_LAG_MOST = 60.0  # seconds: an event delivered later is a replay from the log
 
 
+def _observe_lag(event: Event) -> None:
+    lag = time.time() - event.created_at.timestamp()
+    if lag < FANOUT_LAG_MOST:  # an older event is a replay from the log, not fan-out
+        metrics.FANOUT_LAG.observe(lag)
+
+
 class Delivery:
     """Where one ``subscribe`` message of a graphql-transport-ws connection sends its
     events: each one executed once per sharing key and sent as that shared text with this
@@ -292,8 +298,13 @@ class Delivery:
         query: str,
         variables: dict[str, Any] | None,
         operation_name: str | None,
+        write_now: Callable[[str], bool] | None = None,
     ) -> None:
+        """``send_text``: sends a text frame to the operation's socket; ``write_now``: the
+        same at once, without waiting (False when the socket cannot take it now, and
+        nothing was sent)."""
         self._send_text = send_text
+        self._write_now = write_now
         self._shared = shared
         self._id = orjson.dumps(operation_id).decode()
         self._query = query
@@ -324,9 +335,22 @@ class Delivery:
         """Send the event (``root(event)`` is its GraphQL object) to this operation's client."""
         payload = await self._payload(info, event, root)
         await self._send_text(f'{{"id":{self._id},"type":"next","payload":{payload}}}')
-        lag = time.time() - event.created_at.timestamp()
-        if lag < FANOUT_LAG_MOST:  # an older event is a replay from the log, not fan-out
-            metrics.FANOUT_LAG.observe(lag)
+        _observe_lag(event)
+
+    def send_now(self, info: Info, event: Event, root: Root) -> bool:
+        """Send the event at once if its shared payload is ready (usually executed by a
+        preparer before the subscribers were told) and the socket takes the frame without
+        waiting; False, with nothing sent, otherwise (then :meth:`send` it)."""
+        write_now = self._write_now
+        if write_now is None:
+            return False
+        payload = self._shared.ready((self._sharing_shape(info), event.id, event.created_at))
+        if payload is None:
+            return False
+        if not write_now(f'{{"id":{self._id},"type":"next","payload":{payload}}}'):
+            return False
+        _observe_lag(event)
+        return True
 
     async def _payload(self, info: Info, event: Event, root: Root) -> str:
         key = (self._sharing_shape(info), event.id, event.created_at)

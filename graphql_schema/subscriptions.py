@@ -137,6 +137,9 @@ async def _latest_id(scope: QuerySet[Event]) -> int:
 
 Send = Callable[[Event], Awaitable[None]]
 """Sends one event to the operation's client, as its shared frame."""
+SendNow = Callable[[Event], bool]
+"""Sends one event to the operation's client at once, without waiting: False when it cannot
+(its frame is not executed yet, or the socket is busy), and nothing was sent."""
 
 
 async def timeline_events(
@@ -150,6 +153,7 @@ async def timeline_events(
     after: int | None,
     send: Send | None = None,
     admit: Callable[[Event], Awaitable[bool]] | None = None,
+    send_now: SendNow | None = None,
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The events of ``scope`` (what the viewer may read of the channel) after the cursor
     ``after`` (read from the log), or from now on, then live ones, in id order without
@@ -158,8 +162,13 @@ async def timeline_events(
     a :class:`ResyncRequired` (always yielded). Ends with FORBIDDEN as soon as ``access``
     is refused, and RATE_LIMITED (``resumeAfter``) when the client fell behind. ``admit``:
     when given, a live event of the channel is delivered only if it answers True (a
-    channel whose events are not all the viewer's, beyond their visibility)."""
+    channel whose events are not all the viewer's, beyond their visibility). ``send_now``:
+    with ``send`` (and no ``admit``), a live event that comes in order while the stream is
+    idle is checked and sent by the channel's own task, without waking this generator
+    (realtime/stream.py ``EventStream.deliver_directly``); anything else comes here."""
     async with open_events(bus, channel, _log(scope)) as events:
+        if send is not None and send_now is not None and admit is None:
+            events.deliver_directly(_direct(viewer, send_now))
         if after is not None and await _pruned_past(after):
             yield ResyncRequired(
                 cursor=await _latest_id(everything.filter(id__lte=events.position))
@@ -186,8 +195,27 @@ async def timeline_events(
             ) from None
 
 
+def _direct(viewer: User, send_now: SendNow) -> Callable[[Event], bool]:
+    """What a timeline does with a live event that comes in order: not the viewer's
+    (:func:`domain.policy.can_see_visibility`), skipped; otherwise sent at once, if it can
+    be. The viewer's rights are current: a change of them is a control signal, which the
+    stream yields (and nothing is taken at once until it was looked at)."""
+
+    def deliver(event: Event) -> bool:
+        if not policy.can_see_visibility(viewer, event.visibility):
+            return True
+        return send_now(event)
+
+    return deliver
+
+
 def project_timeline(
-    viewer: User, bus: EventBus, project_id: int, after: int | None, send: Send | None = None
+    viewer: User,
+    bus: EventBus,
+    project_id: int,
+    after: int | None,
+    send: Send | None = None,
+    send_now: SendNow | None = None,
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The project's events after the cursor (or from now on), then live ones, handed to
     ``send`` or yielded; ends with FORBIDDEN as soon as the viewer may no longer read the
@@ -201,11 +229,16 @@ def project_timeline(
         access=project_access(viewer, project_id),
         after=after,
         send=send,
+        send_now=send_now,
     )
 
 
 def my_feed(
-    viewer: User, bus: EventBus, after: int | None, send: Send | None = None
+    viewer: User,
+    bus: EventBus,
+    after: int | None,
+    send: Send | None = None,
+    send_now: SendNow | None = None,
 ) -> AsyncGenerator[Event | ResyncRequired, None]:
     """The events that notified the viewer (their watches, levels and mentions), still
     readable by them, after the cursor (or from now on), then live ones, handed to ``send``
@@ -224,6 +257,7 @@ def my_feed(
         access=account_access(viewer),
         after=after,
         send=send,
+        send_now=send_now,
     )
 
 
@@ -234,9 +268,10 @@ class Frames:
     With the operation's :class:`Delivery` (its root value: app/main.py starts every
     graphql-transport-ws operation with one), every live event of ``channel`` is executed
     once per sharing key before the channel's subscribers are woken for it, and
-    :attr:`send` sends an event as that shared text. Without one, :attr:`send` is None and
-    the events go to strawberry as :meth:`item`. ``root``: the GraphQL object of an event
-    (and of a :class:`ResyncRequired`)."""
+    :attr:`send` sends an event as that shared text (:attr:`send_now`: at once, when it is
+    ready and the socket takes it without waiting). Without one, :attr:`send` and
+    :attr:`send_now` are None and the events go to strawberry as :meth:`item`. ``root``:
+    the GraphQL object of an event (and of a :class:`ResyncRequired`)."""
 
     def __init__(
         self, info: Info, channel: str, root: Callable[[Event | ResyncRequired], object]
@@ -247,8 +282,10 @@ class Frames:
         delivery = info.root_value
         self._delivery = delivery if isinstance(delivery, Delivery) else None
         self.send: Send | None = None
+        self.send_now: SendNow | None = None
         if self._delivery is not None:
             self.send = functools.partial(self._delivery.send, info, root=root)
+            self.send_now = functools.partial(self._delivery.send_now, info, root=root)
         self._stop: Callable[[], None] | None = None
 
     async def __aenter__(self) -> Frames:

@@ -131,10 +131,43 @@ class EventStream:
         self.position = horizon.resolved
         """Every event id up to here was delivered or is not the reader's."""
         self._replay_from: int | None = self.position
+        self._deliver: Callable[[Event], bool] | None = None
 
     def resume_after(self, after: int) -> None:
         """Start after event id ``after`` (read from the log first) instead of now."""
         self.position = self._replay_from = after
+
+    def deliver_directly(self, deliver: Callable[[Event], bool]) -> None:
+        """Hand live events to ``deliver`` in the task that receives them from the channel,
+        without waking the iterating task, whenever that task waits with nothing in hand
+        and the event is next in order (every lower id resolved, every lower event of the
+        channel delivered: the same rule as iterating). ``deliver(event)`` returns True when
+        it dealt with the event completely (sent it, or found it is not its reader's), and
+        False to have it yielded as usual instead; it must not raise. Control signals,
+        events out of order and everything after a declined one are yielded as usual."""
+        self._deliver = deliver
+
+    def _take(self, raw: str) -> bool:
+        """The channel's taker (realtime/_fanout.py ``Direct``) while the stream waits with
+        nothing in hand: True when the message needs no iteration."""
+        deliver = self._deliver
+        if deliver is None or self._replay_from is not None:
+            return False
+        live = self._live.get(raw)
+        if live is None:  # a control signal: its reader looks at it
+            return False
+        n = live[0].id
+        if n <= self.position:
+            return True  # delivered already (read from the log): iterating drops it too
+        horizon = self._horizon
+        if horizon.resolved < n - 1 or horizon.gap(self._channel, self.position, n, ()) is not (
+            Gap.READY
+        ):
+            return False
+        if not deliver(live[1]):
+            return False
+        self.position = n
+        return True
 
     async def __aiter__(self) -> AsyncIterator[Event | Control]:
         horizon, channel, in_hand = self._horizon, self._channel, _InHand()
@@ -182,7 +215,7 @@ class EventStream:
                 if raw is None:
                     continue
             else:
-                raw = await self._subscriber.get()
+                raw = await self._subscriber.get(self._take if self._deliver is not None else None)
             if raw in (Control.RESYNC, Control.RIGHTS_CHANGED):
                 yield Control(raw)
                 if raw == Control.RESYNC:  # messages may have been lost: read them from the log

@@ -36,7 +36,7 @@ class Subscription:
         bus = info.context.bus
         async with subscriptions.Frames(info, project_channel(project.id), stream_item) as frames:
             async for item in subscriptions.project_timeline(
-                viewer, bus, project.id, cursor, send=frames.send
+                viewer, bus, project.id, cursor, send=frames.send, send_now=frames.send_now
             ):
                 yield frames.item(item)  # type: ignore[misc]
 
@@ -54,7 +54,9 @@ class Subscription:
         cursor = decode_cursor(after) if after is not None else None
         bus = info.context.bus
         async with subscriptions.Frames(info, feed_channel(viewer.id), stream_item) as frames:
-            async for item in subscriptions.my_feed(viewer, bus, cursor, send=frames.send):
+            async for item in subscriptions.my_feed(
+                viewer, bus, cursor, send=frames.send, send_now=frames.send_now
+            ):
                 yield frames.item(item)  # type: ignore[misc]
 
     @strawberry.subscription(
