@@ -169,6 +169,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         ws_ping_interval=10.0,
         ws_ping_timeout=10.0,
         ws_max_size=settings.max_body_bytes,  # a larger message closes the socket (1009)
+        ws_per_message_deflate=settings.ws_per_message_deflate,
     )
     return 0
 

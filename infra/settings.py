@@ -58,6 +58,10 @@ class Settings:
     cors_allowed_origins: tuple[str, ...] = ()  # other sites whose pages may call HTTP
     ws_max_subscriptions: int = 50
     ws_max_connections_per_user: int = 20
+    # permessage-deflate on websockets, when a client offers it (benchmarks/README.md: a
+    # timeline frame is a few hundred bytes; compressing it costs each socket ~45 KiB of
+    # zlib state and about a fifth of the CPU of delivering it)
+    ws_per_message_deflate: bool = False
     previous_secret_keys: tuple[str, ...] = ()
     mfa_issuer: str = "Extranet"
     persisted_queries: str = "automatic"  # or "registered"; see app/persisted.py
@@ -281,6 +285,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_max_connections_per_user=_int_setting(
             env, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER", 20, 1, unit="connections"
         ),
+        ws_per_message_deflate=_on_off(env, "EXTRANET_WS_PER_MESSAGE_DEFLATE", "off"),
         previous_secret_keys=previous,
         mfa_issuer=(env.get("EXTRANET_MFA_ISSUER") or "Extranet").strip()[:64] or "Extranet",
         persisted_queries=_persisted_queries(env),
@@ -417,6 +422,14 @@ def _seconds_setting(env: Mapping[str, str], name: str, default: float, minimum:
     if not minimum <= value < 10**6:
         raise SettingsError(f"{name} must be at least {minimum} seconds, got {raw}")
     return value
+
+
+def _on_off(env: Mapping[str, str], name: str, default: str) -> bool:
+    """A switch: ``on`` or ``off`` (any case); SettingsError naming ``name`` otherwise."""
+    switch = (env.get(name) or default).strip().lower()
+    if switch not in ("on", "off"):
+        raise SettingsError(f"{name} must be on or off; got {switch!r}")
+    return switch == "on"
 
 
 def _job_settings(env: Mapping[str, str]) -> dict[str, Any]:

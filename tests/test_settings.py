@@ -56,6 +56,7 @@ def test_production_takes_its_urls_from_the_environment() -> None:
         ({"EXTRANET_WS_ALLOWED_ORIGINS": "partner.example"}, "EXTRANET_WS_ALLOWED_ORIGINS"),
         ({"EXTRANET_WS_MAX_SUBSCRIPTIONS": "0"}, "EXTRANET_WS_MAX_SUBSCRIPTIONS"),
         ({"EXTRANET_WS_MAX_CONNECTIONS_PER_USER": "x"}, "EXTRANET_WS_MAX_CONNECTIONS_PER_USER"),
+        ({"EXTRANET_WS_PER_MESSAGE_DEFLATE": "yes"}, "EXTRANET_WS_PER_MESSAGE_DEFLATE"),
         ({"EXTRANET_SECRET_KEY": "short"}, "EXTRANET_SECRET_KEY"),
         (
             {"EXTRANET_ENV": "production", "DATABASE_URL": "postgres://db/x"},
@@ -72,3 +73,10 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(
         full = dict(env)
     with pytest.raises(SettingsError, match=variable):
         load_settings(full)
+
+
+def test_websocket_compression_is_off_unless_switched_on() -> None:
+    # permessage-deflate costs each socket its zlib state (benchmarks/README.md)
+    assert load_settings({"EXTRANET_SECRET_KEY": SECRET}).ws_per_message_deflate is False
+    switched = {"EXTRANET_SECRET_KEY": SECRET, "EXTRANET_WS_PER_MESSAGE_DEFLATE": "ON"}
+    assert load_settings(switched).ws_per_message_deflate is True
