@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from tortoise import Tortoise
+import asyncpg
+from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 from tortoise.migrations.api import migrate as run_migrations
 
 MODELS_MODULE = "models"
@@ -54,8 +56,24 @@ def is_postgres(database_url: str) -> bool:
     return urlsplit(tortoise_url(database_url)).scheme in ("postgres", "asyncpg")
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A PostgreSQL connection that goes back to the pool without asyncpg's reset query
+    (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``), one round trip saved
+    per statement outside a transaction (Tortoise takes a pooled connection for each).
+    An open transaction is still rolled back on release. Safe because nothing here leaves
+    state on a session: advisory locks are taken for the transaction only
+    (``pg_advisory_xact_lock``), settings only with ``SET LOCAL``, and nothing listens or
+    declares a cursor outside a transaction (tests/test_database_sessions.py checks)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def open_database(database_url: str) -> None:
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    client = connections.get("default")
+    if isinstance(client, AsyncpgDBClient):  # its pool is made at its first statement
+        client.connection_class = PooledConnection
 
 
 async def close_database() -> None:
