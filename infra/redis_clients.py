@@ -16,7 +16,12 @@ so a restart is not seen by the caller. Redis still away then fails the command.
 A process holds one :class:`RedisConnections`, made by the application: every store of the
 process (sign-in limits, socket counts, presence, persisted documents, the publishing side
 of the transport) takes its client from it, so they share one pool of connections, closed
-once when the application stops.
+once when the application stops. The pool holds at most POOL_SIZE connections; a command
+that finds them all busy waits for one (at most OPERATION_TIMEOUT seconds) instead of
+failing. Stores that write once per websocket (socket counts, foreground marks) do not
+take a connection per socket: a :class:`Batcher` sends what their callers asked for in the
+same moment as one command or pipeline, one at a time, so a storm of 10,000 sockets takes
+one connection per store, not 10,000.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as aioredis
@@ -36,6 +41,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 CONNECT_TIMEOUT = 5.0
 OPERATION_TIMEOUT = 5.0
 RETRY_PAUSE = (0.05, 0.1)  # seconds before a command is tried again on a fresh connection
+POOL_SIZE = 32
+"""Connections a process's pool holds at most: enough for every store's single batch in
+flight and for the commands of requests (sign-in limits, presence, persisted documents,
+publishing) in between; more callers wait for a free one."""
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,7 +86,9 @@ class RedisConnections:
     def __init__(self, url: str, *, private: bool = False) -> None:
         self.url = url
         self._private = private
-        self._pool = aioredis.ConnectionPool.from_url(url, **_options())
+        self._pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=OPERATION_TIMEOUT, **_options()
+        )
 
     @classmethod
     def of(cls, source: RedisConnections | str) -> RedisConnections:
@@ -137,3 +148,73 @@ def bounded(
             return await operation(*args, **kwargs)
 
     return run
+
+
+class Batcher:
+    """Sends what many callers asked for in the same moment together, one send at a time.
+
+    A store keeps what its callers ask for (counts to add, entries to remove) and gives
+    ``send``, a coroutine function that takes what is waiting and writes it to Redis as one
+    command or pipeline (on one pooled connection). :meth:`flush` starts a send on the
+    event loop's next turn, or, while one is in flight, after it: callers of the same turn,
+    and all those that came during a send, share the next one. Each send is bounded by
+    OPERATION_TIMEOUT seconds.
+    """
+
+    def __init__(self, send: Callable[[], Awaitable[None]], name: str) -> None:
+        self._send = send
+        self._name = name
+        self._next: asyncio.Future[None] | None = None  # the send the callers wait for
+        self._sender: asyncio.Task[None] | None = None
+
+    async def flush(self) -> None:
+        """Return once a send that started after this call has ended.
+
+        Raises what that send raised (a Redis error, ``TimeoutError``); a caller that is
+        cancelled leaves the send to the others."""
+        await asyncio.shield(self.schedule())
+
+    def schedule(self) -> asyncio.Future[None]:
+        """Have a send start after this call, without waiting for it: the future of its end."""
+        if self._next is None:
+            self._next = outcome()
+        waiting = self._next
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._run(), name=self._name)
+        return waiting
+
+    async def _run(self) -> None:
+        while self._next is not None:
+            waiting, self._next = self._next, None
+            try:
+                async with asyncio.timeout(OPERATION_TIMEOUT):
+                    await self._send()
+            except asyncio.CancelledError:
+                waiting.cancel()
+                raise
+            except Exception as error:  # the callers of this send see it
+                waiting.set_exception(error)
+            else:
+                waiting.set_result(None)
+
+    async def aclose(self) -> None:
+        """Stop sending (what is still waiting stays unsent)."""
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+        if self._next is not None and not self._next.done():
+            self._next.cancel()
+
+
+def outcome() -> asyncio.Future[T]:
+    """A future for one caller's part of a batch, whose failure is not reported as never
+    retrieved when the caller left before it came."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    future.add_done_callback(_retrieved)
+    return future
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a failure as seen even when every caller left (no warning then)."""
+    if not future.cancelled():
+        future.exception()

@@ -8,21 +8,39 @@ removes it when the socket closes or goes to the background, so a process that d
 counting its sockets within TTL. Without Redis one process is the whole deployment and a
 set in memory is enough. Notification mail asks :meth:`ActivityStore.active` when a
 notification is recorded (actions/mail_notifications.py).
+
+A process sends its marks in batches (:class:`~infra.redis_clients.Batcher`): the marks of
+the same moment go to Redis as one pipeline, so 10,000 sockets opening or closing at once
+take one connection. A mark that failed (Redis away) is kept and sent again with the next
+batch or renewal, unless a later mark of the same socket replaced it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import islice
 from typing import Protocol
 
-from infra.redis_clients import RedisConnections, bounded, uses_redis
+from infra.redis_clients import (
+    OPERATION_TIMEOUT,
+    Batcher,
+    RedisConnections,
+    bounded,
+    outcome,
+    uses_redis,
+)
 
 log = logging.getLogger(__name__)
 
 TTL = 90.0
 RENEW = 30.0
+BATCH = 1000  # marks sent in one pipeline at most (the rest go in the next one)
+CLOSING_WAIT = 1.0  # seconds a stopping process waits to send its last marks
 
 
 class ActivityStore(Protocol):
@@ -64,6 +82,14 @@ class MemoryActivity:
         self._foreground.clear()
 
 
+@dataclass
+class _Mark:
+    user_id: int
+    foreground: bool
+    until: float  # monotonic time after which a background mark no longer matters
+    sent: asyncio.Future[None] = field(default_factory=outcome)
+
+
 class RedisActivity:
     def __init__(self, redis: RedisConnections | str, namespace: str, ttl: float = TTL) -> None:
         self._connections = RedisConnections.of(redis)
@@ -71,21 +97,76 @@ class RedisActivity:
         self._namespace = namespace
         self._ttl = ttl
         self._held: dict[str, int] = {}  # this process's foreground sockets: key -> user
+        self._marks: dict[str, _Mark] = {}  # waiting for the next batch, by socket key
+        self._batches = Batcher(self._send, "foreground marks")
 
     def _key(self, user_id: int) -> str:
         return f"{self._namespace}.activity.{user_id}"
 
-    @bounded
     async def mark(self, user_id: int, key: str, foreground: bool) -> None:
+        """Send the mark with the next batch and wait for it (at most OPERATION_TIMEOUT
+        seconds). A foreground mark raises what Redis raised (``TimeoutError`` when it did
+        not answer); a background one never raises. Either is kept and sent again when
+        Redis fails, unless a later mark of the socket replaced it."""
         if foreground:
             self._held[key] = user_id
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(self._key(user_id), {key: time.time() + self._ttl})
-                pipe.expire(self._key(user_id), int(self._ttl * 2))
-                await pipe.execute()
         else:
             self._held.pop(key, None)
-            await self._redis.zrem(self._key(user_id), key)
+        mark = self._replace(key, _Mark(user_id, foreground, time.monotonic() + self._ttl))
+        if foreground:
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                await asyncio.shield(mark.sent)
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(OPERATION_TIMEOUT):
+                await asyncio.shield(mark.sent)
+
+    def _replace(self, key: str, mark: _Mark) -> _Mark:
+        earlier = self._marks.pop(key, None)
+        if earlier is not None:  # not sent: the later mark says what is true now
+            earlier.sent.set_result(None)
+        self._marks[key] = mark
+        self._batches.schedule()
+        return mark
+
+    async def _send(self) -> None:
+        """One batch: up to BATCH marks in one pipeline, a ZREM and a ZADD per user."""
+        now = time.monotonic()
+        for key in [k for k, m in self._marks.items() if not m.foreground and m.until <= now]:
+            self._marks.pop(key).sent.set_result(None)
+        taken = list(islice(self._marks.items(), BATCH))
+        for key, _ in taken:
+            del self._marks[key]
+        if self._marks:
+            self._batches.schedule()  # the rest, right after this batch
+        if not taken:
+            return
+        shown: defaultdict[int, list[str]] = defaultdict(list)
+        hidden: defaultdict[int, list[str]] = defaultdict(list)
+        for key, mark in taken:
+            (shown if mark.foreground else hidden)[mark.user_id].append(key)
+        expires = time.time() + self._ttl
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for user_id, keys in hidden.items():
+                    pipe.zrem(self._key(user_id), *keys)
+                for user_id, keys in shown.items():
+                    pipe.zadd(self._key(user_id), dict.fromkeys(keys, expires))
+                    pipe.expire(self._key(user_id), int(self._ttl * 2))
+                await pipe.execute()
+        except Exception as error:
+            for key, mark in taken:  # kept, unless a later mark replaced it meanwhile
+                mark.sent.set_exception(error)
+                if key not in self._marks:
+                    self._marks[key] = _Mark(mark.user_id, mark.foreground, mark.until)
+            log.warning(
+                "Sending %d foreground marks failed (%s); they are sent again with the next batch",
+                len(taken),
+                type(error).__name__,
+            )
+            raise
+        for _, mark in taken:
+            mark.sent.set_result(None)
 
     @bounded
     async def active(self, user_ids: list[int]) -> set[int]:
@@ -100,6 +181,9 @@ class RedisActivity:
 
     @bounded
     async def renew(self) -> None:
+        """Send the marks that failed before, then renew the foreground sockets."""
+        if self._marks:
+            await self._batches.flush()
         if not self._held:
             return
         expires = time.time() + self._ttl
@@ -110,6 +194,17 @@ class RedisActivity:
             await pipe.execute()
 
     async def close(self) -> None:
+        """Mark the foreground sockets this process still holds as gone (waiting at most
+        CLOSING_WAIT seconds; otherwise they stop counting within TTL), then close the
+        connections."""
+        for key, user_id in self._held.items():
+            self._replace(key, _Mark(user_id, False, time.monotonic() + self._ttl))
+        self._held.clear()
+        if self._marks:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSING_WAIT):
+                    await asyncio.gather(*(asyncio.shield(m.sent) for m in self._marks.values()))
+        await self._batches.aclose()
         await self._redis.aclose()
         await self._connections.release()
 
