@@ -46,7 +46,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from actions import access_tokens
 from app import document_files, files, kpi_csv
-from app.collector import tune_collector
+from app.collector import bursts, tune_collector
 from app.db import close_database, open_database
 from app.graphql_http import GraphQLOverHTTP, cors, http_error
 from app.headers import ExtranetStarlette
@@ -427,6 +427,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         which graphql-ws clients retry (calling ``connectionParams`` again for a fresh
         token); the close reason starts with why (:data:`CLOSE_REASONS`).
         """
+        bursts().opened()  # a reconnect storm defers full collections (app/collector.py)
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
@@ -595,6 +596,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 gateway.close()
                 await gateway.wait_closed()
             await jobs.stop()  # running jobs finish first (within a grace period)
+            bursts().end()
             renewals.cancel()
             activity.cancel()
             sampling.cancel()

@@ -1,13 +1,16 @@
 """Who is asking: a bearer access token and the database together.
 
 The token's user must be active and the sign-in session it names must not have ended
-(logout, a reused refresh token, removal), all read with the one query that loads the
-user. Every face asks here: the GraphQL context on each HTTP request, the websocket on
-``connection_init`` and before each operation, uploads and downloads.
+(logout, a reused refresh token, removal), read with the query that loads the user
+(concurrent askers together, :func:`session_user`). Every face asks here: the GraphQL
+context on each HTTP request, the websocket on ``connection_init`` and before each
+operation, uploads and downloads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,6 +24,7 @@ from domain.tokens import (
     decode_access_token,
     hash_opaque_token,
 )
+from infra.batching import Batched
 from infra.settings import Settings
 from models import AccessToken, RefreshToken, User
 
@@ -99,9 +103,61 @@ def signed_out_error(reason: str) -> Unauthenticated:
 
 
 async def session_user(user_id: int, session_id: str) -> User | None:
-    """The user, if active and their sign-in session ``session_id`` has not ended; one
-    query (the session's revocation is a subquery of the user's lookup). For an access
-    token's session (``token:<id>``): while the token is neither revoked nor expired."""
+    """The user, if active and their sign-in session ``session_id`` has not ended. For an
+    access token's session (``token:<id>``): while the token is neither revoked nor expired.
+    Concurrent calls are read together (:class:`infra.batching.Batched`: one query for a
+    single caller, the session's revocation a subquery of the user's lookup; two or three
+    for many), and every read starts after the calls it answers: a session ended before
+    the call is ended for it. Each caller gets a user row of its own."""
+    user = await _session_users((user_id, session_id))
+    return None if user is None else copy(user)
+
+
+Session = tuple[int, str]
+"""A user id and one of their sign-in session ids."""
+
+
+async def _read_session_users(keys: Sequence[Session]) -> dict[Session, User | None]:
+    if len(keys) == 1:
+        [(user_id, session_id)] = keys
+        return {keys[0]: await _session_user(user_id, session_id)}
+    users = {
+        user.id: user
+        for user in await User.filter(id__in={user_id for user_id, _ in keys}, is_active=True)
+    }
+    tokens = {
+        int(token_id)
+        for _, session_id in keys
+        if (token_id := session_id.removeprefix(TOKEN_SESSION)) != session_id and token_id.isdigit()
+    }
+    families = {session_id for _, session_id in keys if not session_id.startswith(TOKEN_SESSION)}
+    live: set[tuple[int, int]] = set()
+    if tokens:
+        rows = await AccessToken.filter(
+            id__in=tokens, revoked_at__isnull=True, expires_at__gt=datetime.now(UTC)
+        ).values_list("id", "user_id")
+        live = {(int(str(token)), int(str(user))) for token, user in rows}
+    ended: set[tuple[str, int]] = set()
+    if families:
+        rows = await RefreshToken.filter(family__in=families, revoked_at__isnull=False).values_list(
+            "family", "user_id"
+        )
+        ended = {(str(family), int(str(user))) for family, user in rows}
+    found: dict[Session, User | None] = {}
+    for user_id, session_id in keys:
+        user = users.get(user_id)
+        if user is not None and session_id.startswith(TOKEN_SESSION):
+            token_id = session_id.removeprefix(TOKEN_SESSION)
+            if not token_id.isdigit() or (int(token_id), user_id) not in live:
+                user = None
+        elif user is not None and (session_id, user_id) in ended:
+            user = None
+        found[(user_id, session_id)] = user
+    return found
+
+
+async def _session_user(user_id: int, session_id: str) -> User | None:
+    """:func:`session_user` in one query."""
     if session_id.startswith(TOKEN_SESSION):
         token_id = session_id.removeprefix(TOKEN_SESSION)
         live = AccessToken.filter(
@@ -112,6 +168,9 @@ async def session_user(user_id: int, session_id: str) -> User | None:
         return await User.filter(id=user_id, is_active=True, id__in=Subquery(live)).first()
     ended = RefreshToken.filter(family=session_id, revoked_at__isnull=False).values("user_id")
     return await User.filter(id=user_id, is_active=True).exclude(id__in=Subquery(ended)).first()
+
+
+_session_users: Batched[Session, User | None] = Batched(_read_session_users)
 
 
 async def access_token_sign_in(token: str) -> SignedIn | None:

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tortoise.expressions import Subquery
@@ -36,6 +36,7 @@ from tortoise.queryset import QuerySet
 from domain import policy
 from domain.errors import Forbidden, RateLimited
 from graphql_schema.sharing import Delivery
+from infra.batching import Batched
 from models import Event, EventLogHorizon, Notification, User
 from realtime._fanout import FellBehind, LocalSubscriber
 from realtime.channels import feed_channel, project_channel, rights_channel
@@ -107,14 +108,43 @@ def page_access(viewer: User, page_id: int) -> Access:
 # -- timelines: replay from a cursor, then live ------------------------------------------
 
 
-def _log(scope: Callable[[], QuerySet[Event]]) -> ReadLog:
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """One page of a scope's log: its events after ``after`` (up to ``through``), at most
+    :data:`REPLAY_BATCH`. Pages of the same ``scope_key`` are the same rows for every reader
+    (the scope's query is the same SQL), so equal pages are read once."""
+
+    scope_key: Hashable
+    after: int
+    through: int | None
+    scope: Callable[[], QuerySet[Event]] = field(compare=False, hash=False)
+
+    async def read(self) -> list[Event]:
+        query = self.scope().filter(id__gt=self.after)
+        if self.through is not None:
+            query = query.filter(id__lte=self.through)
+        return list(await query.order_by("id").limit(REPLAY_BATCH))
+
+
+async def _read_pages(pages: Sequence[_Page]) -> dict[_Page, list[Event]]:
+    return dict(zip(pages, await asyncio.gather(*(page.read() for page in pages)), strict=True))
+
+
+_pages: Batched[_Page, list[Event]] = Batched(_read_pages, most=32)
+"""Subscribers resuming from the same cursor of the same scope (a reconnect storm) share
+each page of their replay: one query, and the same event rows, which every subscriber only
+reads (as it does a live event's)."""
+
+
+def _log(scope: Callable[[], QuerySet[Event]], scope_key: Hashable | None = None) -> ReadLog:
+    """The log of ``scope``; with ``scope_key`` (equal keys: the same rows for every
+    reader) its pages are read once for every concurrent reader of the same page."""
+
     async def read(after: int, through: int | None) -> AsyncIterator[Event]:
         last = after
         while True:
-            query = scope().filter(id__gt=last)
-            if through is not None:
-                query = query.filter(id__lte=through)
-            batch = await query.order_by("id").limit(REPLAY_BATCH)
+            page = _Page(scope_key, last, through, scope)
+            batch = await (page.read() if scope_key is None else _pages(page))
             for event in batch:
                 yield event
             if len(batch) < REPLAY_BATCH:
@@ -124,10 +154,19 @@ def _log(scope: Callable[[], QuerySet[Event]]) -> ReadLog:
     return read
 
 
-async def _pruned_past(after: int) -> bool:
-    """Whether events after ``after`` were pruned from the log (actions/events.py)."""
+async def _read_horizon(keys: Sequence[None]) -> dict[None, int | None]:
     horizon = await EventLogHorizon.get_or_none(id=1)
-    return horizon is not None and after < horizon.oldest_kept_id - 1
+    return {None: None if horizon is None else horizon.oldest_kept_id}
+
+
+_horizon: Batched[None, int | None] = Batched(_read_horizon)
+
+
+async def _pruned_past(after: int) -> bool:
+    """Whether events after ``after`` were pruned from the log (actions/events.py); one
+    read for every concurrent asker."""
+    oldest_kept_id = await _horizon(None)
+    return oldest_kept_id is not None and after < oldest_kept_id - 1
 
 
 async def _latest_id(scope: QuerySet[Event]) -> int:
@@ -148,6 +187,7 @@ async def timeline_events(
     channel: str,
     *,
     scope: Callable[[], QuerySet[Event]],
+    scope_key: Hashable | None = None,
     everything: QuerySet[Event],
     access: Access,
     after: int | None,
@@ -158,7 +198,9 @@ async def timeline_events(
     """The events of ``scope`` (what the viewer may read of the channel) after the cursor
     ``after`` (read from the log), or from now on, then live ones, in id order without
     gaps or repeats; each is handed to ``send`` when given (:class:`Frames`), otherwise
-    yielded. ``everything``: all events of the channel, readable or not, for the cursor of
+    yielded. ``scope_key``: equal for every reader whose ``scope`` is the same rows
+    (:func:`domain.policy.audience`): concurrent replays of one page then read it once.
+    ``everything``: all events of the channel, readable or not, for the cursor of
     a :class:`ResyncRequired` (always yielded). Ends with FORBIDDEN as soon as ``access``
     is refused, and RATE_LIMITED (``resumeAfter``) when the client fell behind. ``admit``:
     when given, a live event of the channel is delivered only if it answers True (a
@@ -166,7 +208,7 @@ async def timeline_events(
     with ``send`` (and no ``admit``), a live event that comes in order while the stream is
     idle is checked and sent by the channel's own task, without waking this generator
     (realtime/stream.py ``EventStream.deliver_directly``); anything else comes here."""
-    async with open_events(bus, channel, _log(scope)) as events:
+    async with open_events(bus, channel, _log(scope, scope_key)) as events:
         if send is not None and send_now is not None and admit is None:
             events.deliver_directly(_direct(viewer, send_now))
         if after is not None and await _pruned_past(after):
@@ -225,6 +267,7 @@ def project_timeline(
         bus,
         project_channel(project_id),
         scope=lambda: policy.visible_events(viewer).filter(project_id=project_id),
+        scope_key=("project", project_id, policy.audience(viewer)),
         everything=Event.filter(project_id=project_id),
         access=project_access(viewer, project_id),
         after=after,
@@ -253,6 +296,7 @@ def my_feed(
         bus,
         feed_channel(viewer.id),
         scope=scope,
+        scope_key=("feed", viewer.id, policy.audience(viewer)),
         everything=Event.all(),
         access=account_access(viewer),
         after=after,
