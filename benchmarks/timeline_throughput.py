@@ -20,6 +20,7 @@ measured round with py-spy (raw, collapsed format).
 
     .venv/bin/python benchmarks/timeline_throughput.py [--runs 3] [--seconds 10]
         [--connections 32] [--posts 200] [--first 50] [--profile /tmp/timeline.txt]
+        [--product-only --node "id bodyHtml"]
 """
 
 from __future__ import annotations
@@ -51,21 +52,12 @@ PROJECTS = "{ projects { edges { node { id name } } } }"
 POST = """mutation ($p: ID!, $b: String!, $v: Visibility!, $r: ID) {
   postMicropost(input: {projectId: $p, body: $b, visibility: $v, inReplyToId: $r}) {
   micropost { id } } }"""
+NODE = "id bodyHtml createdAt author { id name } replyCount topics { name }"
 TIMELINE = """query Timeline($id: ID!, $first: Int!) {
   project(id: $id) {
     timeline(first: $first) {
       pageInfo { hasNextPage endCursor }
-      edges {
-        cursor
-        node {
-          id
-          bodyHtml
-          createdAt
-          author { id name }
-          replyCount
-          topics { name }
-        }
-      }
+      edges { cursor node { %s } }
     }
   }
 }"""
@@ -215,6 +207,12 @@ async def main() -> None:
     parser.add_argument("--broadcast-url", default="memory://")
     parser.add_argument("--profile", metavar="FILE", help="py-spy stacks of the product server")
     parser.add_argument("--product-only", action="store_true")
+    parser.add_argument(
+        "--node",
+        default=NODE,
+        help="the selection on each post, to see what each field costs (with --product-only "
+        "unless it is the default: the raw endpoint answers the default only)",
+    )
     args = parser.parse_args()
 
     name = f"extranet_timeline_{os.getpid()}_{int(time.time())}"
@@ -251,7 +249,8 @@ async def main() -> None:
         waited = await settled(product.pid)
         print(f"the server's background jobs settled in {waited:.1f} s")
         token = tokens[args.viewer]
-        query = {"query": TIMELINE, "variables": {"id": portal, "first": args.first}}
+        document = TIMELINE % args.node
+        query = {"query": document, "variables": {"id": portal, "first": args.first}}
         raw_body = {"projectId": portal_pk, "first": args.first}
         scripts = {}
         for side, body in (("product", query), ("raw", raw_body)):
