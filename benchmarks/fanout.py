@@ -172,16 +172,21 @@ class Clients:
 
     async def connect(self, spec: dict[str, Any], index: int, after: Any) -> None:
         url = spec["urls"][index % len(spec["urls"])]
-        compression = "deflate" if spec["compression"] else None
+        # a loaded server may take long to answer a handshake or a ping: wait for it
+        options: dict[str, Any] = {
+            "max_queue": None,
+            "compression": "deflate" if spec["compression"] else None,
+            "open_timeout": 600,
+            "ping_interval": None,
+        }
         if spec["kind"] == "raw":
-            ws = await websockets.connect(url, max_queue=None, compression=compression)
+            ws = await websockets.connect(url, **options)
             await ws.send(json.dumps({"type": "resume", "after": after}))
         else:
             ws = await websockets.connect(
                 url,
                 subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                max_queue=None,
-                compression=compression,
+                **options,
             )
             token = spec["tokens"][index % len(spec["tokens"])]
             init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
