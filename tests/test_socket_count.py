@@ -1,6 +1,9 @@
 """Two server processes count a user's websockets together in Redis: a thousand sockets
 opened at once, closed at once and opened again are counted exactly, so nobody is refused on
-reconnecting for sockets that already closed, while one socket past the limit still is."""
+reconnecting for sockets that already closed, while one socket past the limit still is.
+
+The registry sends what is asked at once as one script call, and a removal that failed, or
+an open that was given up on, is removed with the next batch or renewal."""
 
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
 from app.db import is_postgres
 from infra.redis_clients import redis_client
+from realtime.sockets import RedisSockets
 from tests.conftest import _migrations_key
 from tests.live import PROTOCOL, load_demo, serve_process, until
 from tests.services import fresh_database
@@ -153,3 +158,114 @@ async def test_a_thousand_sockets_closed_and_reopened_at_once_are_counted_exactl
             await extra.close()
         await asyncio.gather(*(sock.close() for sock in sockets))
     await redis.aclose()
+
+
+@pytest.fixture
+async def registry(any_redis: str) -> AsyncIterator[RedisSockets]:
+    """A registry of its own namespace (its keys deleted afterwards)."""
+    namespace = f"count-{secrets.token_hex(4)}"
+    sockets = RedisSockets(any_redis, namespace)
+    try:
+        yield sockets
+    finally:
+        await sockets.aclose()
+        redis = redis_client(any_redis)
+        try:
+            async for key in redis.scan_iter(f"{namespace}.*", count=1000):
+                await redis.delete(key)
+        finally:
+            await redis.aclose()
+
+
+class _Script:
+    """Stands for the registry's script: counts the calls, fails the next one as if Redis
+    were away when told to, and holds calls until released when told to."""
+
+    def __init__(self, script: Any) -> None:
+        self.script = script
+        self.calls = 0
+        self.fail_next = False
+        self.started = asyncio.Event()
+        self.released = asyncio.Event()
+        self.released.set()
+
+    async def __call__(self, **arguments: Any) -> Any:
+        self.calls += 1
+        self.started.set()
+        await self.released.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise RedisConnectionError("Redis is away")
+        return await self.script(**arguments)
+
+
+@pytest.fixture
+def script(registry: RedisSockets, monkeypatch: pytest.MonkeyPatch) -> _Script:
+    standing_in = _Script(registry._apply)
+    monkeypatch.setattr(registry, "_apply", standing_in)
+    return standing_in
+
+
+async def _counted_of(url: str, registry: RedisSockets, user_id: int) -> int:
+    redis = redis_client(url)
+    try:
+        return int(await redis.zcard(registry._key(user_id)))
+    finally:
+        await redis.aclose()
+
+
+async def test_a_thousand_opens_at_once_are_one_script_call(
+    registry: RedisSockets, script: _Script
+) -> None:
+    # when a thousand sockets of one user, who may hold 999, open at once
+    keys = await asyncio.gather(*(registry.open(7, limit=999) for _ in range(1000)))
+    # then they went to Redis together, and exactly one was refused
+    assert script.calls <= 2
+    assert sum(key is None for key in keys) == 1
+    # and when they all close at once, they go together too and leave nothing counted
+    calls = script.calls
+    await asyncio.gather(*(registry.close(7, key) for key in keys if key is not None))
+    assert script.calls - calls <= 2
+    assert await registry.open(7, limit=1) is not None
+
+
+async def test_a_removal_that_failed_is_sent_before_the_users_next_open(
+    registry: RedisSockets, script: _Script, any_redis: str
+) -> None:
+    # given a user who holds their one socket
+    held = await registry.open(7, limit=1)
+    assert held is not None
+    # when its removal fails (Redis away for a moment): closing does not raise
+    script.fail_next = True
+    await registry.close(7, held)
+    assert await _counted_of(any_redis, registry, 7) == 1
+    # then their next socket is not refused for the one that closed
+    assert await registry.open(7, limit=1) is not None
+    assert await registry.open(7, limit=1) is None
+
+
+async def test_a_removal_that_failed_is_sent_with_the_next_renewal(
+    registry: RedisSockets, script: _Script, any_redis: str
+) -> None:
+    held = await registry.open(7, limit=1)
+    assert held is not None
+    script.fail_next = True
+    await registry.close(7, held)
+    await registry.renew()
+    assert await _counted_of(any_redis, registry, 7) == 0
+
+
+async def test_an_open_given_up_on_does_not_stay_counted(
+    registry: RedisSockets, script: _Script, any_redis: str
+) -> None:
+    # given an open whose caller leaves while its batch is on its way to Redis
+    script.released.clear()
+    opening = asyncio.create_task(registry.open(7, limit=1))
+    await script.started.wait()
+    opening.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    script.released.set()
+    # then it was counted, then removed: the user's next socket is not refused
+    assert await registry.open(7, limit=1) is not None
+    assert await _counted_of(any_redis, registry, 7) == 1
