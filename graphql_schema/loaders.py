@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
@@ -104,6 +105,10 @@ class SharedRowLoaders:
 
 
 class Loaders:
+    """The request's (or websocket operation's) loaders. Each is made when first used
+    after :meth:`reset`: a websocket makes its context's loaders several times (on
+    connecting, on each operation) and most are never used there."""
+
     def __init__(self, viewer: User | None) -> None:
         self.viewer = viewer
         self.reset()
@@ -111,30 +116,80 @@ class Loaders:
     def reset(self, rows: RowLoaders | None = None) -> None:
         """Forget cached rows (a long-lived subscription must read what is current), or
         use the rows shared for one event."""
-        rows = rows or RowLoaders()
-        self.user = rows.user
-        self.customer = rows.customer
-        self.project = rows.project
-        self.page = rows.page
-        self.micropost = rows.micropost
-        self.topics_of_micropost = DataLoader(
-            load_fn=self._topics_of_micropost, max_batch_size=IN_LIST_MAX
-        )
-        self.mentions_of_micropost = DataLoader(
-            load_fn=self._mentions_of_micropost, max_batch_size=IN_LIST_MAX
-        )
-        self.reply_count = DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
-        self.account_team = DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
-        self.event = DataLoader(load_fn=_by_id(Event), max_batch_size=IN_LIST_MAX)
-        self.watch_level = DataLoader(load_fn=self._watch_levels, max_batch_size=IN_LIST_MAX)
+        self._shared_rows = rows
+        for name in _MADE_WHEN_USED:
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def _rows(self) -> RowLoaders:
+        return self._shared_rows or RowLoaders()
+
+    @property
+    def user(self) -> DataLoader[int, User | None]:
+        return self._rows.user
+
+    @property
+    def customer(self) -> DataLoader[int, Customer | None]:
+        return self._rows.customer
+
+    @property
+    def project(self) -> DataLoader[int, Project | None]:
+        return self._rows.project
+
+    @property
+    def page(self) -> DataLoader[int, Page | None]:
+        return self._rows.page
+
+    @property
+    def micropost(self) -> DataLoader[int, Micropost | None]:
+        return self._rows.micropost
+
+    @cached_property
+    def topics_of_micropost(self) -> DataLoader[int, list[Topic]]:
+        return DataLoader(load_fn=self._topics_of_micropost, max_batch_size=IN_LIST_MAX)
+
+    @cached_property
+    def mentions_of_micropost(self) -> DataLoader[int, list[User]]:
+        return DataLoader(load_fn=self._mentions_of_micropost, max_batch_size=IN_LIST_MAX)
+
+    @cached_property
+    def reply_count(self) -> DataLoader[int, int]:
+        return DataLoader(load_fn=self._reply_count, max_batch_size=IN_LIST_MAX)
+
+    @cached_property
+    def account_team(self) -> DataLoader[int, list[User]]:
+        return DataLoader(load_fn=self._account_team, max_batch_size=IN_LIST_MAX)
+
+    @cached_property
+    def event(self) -> DataLoader[int, Event | None]:
+        return DataLoader(load_fn=_by_id(Event), max_batch_size=IN_LIST_MAX)
+
+    @cached_property
+    def watch_level(self) -> DataLoader[str, WatchLevel | None]:
         """The viewer's own watch level by target key (actions.watches.target_key), None
         where they set none."""
-        # rows by id within what the viewer may see (None for the rest, or for nobody)
-        self.visible_customer = self._visible(policy.visible_customers)
-        self.visible_project = self._visible(policy.visible_projects)
-        self.visible_page = self._visible(policy.visible_pages)
-        self.visible_topic = self._visible(policy.visible_topics)
-        self.requests = RequestLoaders(self.viewer)
+        return DataLoader(load_fn=self._watch_levels, max_batch_size=IN_LIST_MAX)
+
+    # rows by id within what the viewer may see (None for the rest, or for nobody)
+    @cached_property
+    def visible_customer(self) -> DataLoader[int, Customer | None]:
+        return self._visible(policy.visible_customers)
+
+    @cached_property
+    def visible_project(self) -> DataLoader[int, Project | None]:
+        return self._visible(policy.visible_projects)
+
+    @cached_property
+    def visible_page(self) -> DataLoader[int, Page | None]:
+        return self._visible(policy.visible_pages)
+
+    @cached_property
+    def visible_topic(self) -> DataLoader[int, Topic | None]:
+        return self._visible(policy.visible_topics)
+
+    @cached_property
+    def requests(self) -> RequestLoaders:
+        return RequestLoaders(self.viewer)
 
     def _visible(self, scope: Callable[[User], QuerySet[M]]) -> DataLoader[int, M | None]:
         async def load(ids: list[int]) -> list[M | None]:
@@ -199,3 +254,20 @@ class Loaders:
             customer_id__in=set(customer_ids)
         ).select_related("user")
         return _grouped(customer_ids, ((link.customer_id, link.user) for link in links))
+
+
+_MADE_WHEN_USED = (
+    "_rows",
+    "topics_of_micropost",
+    "mentions_of_micropost",
+    "reply_count",
+    "account_team",
+    "event",
+    "watch_level",
+    "visible_customer",
+    "visible_project",
+    "visible_page",
+    "visible_topic",
+    "requests",
+)
+"""The :class:`Loaders` forgotten by :meth:`Loaders.reset`."""
