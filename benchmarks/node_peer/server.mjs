@@ -4,6 +4,7 @@
 // subscriber and event, an in-memory event log to resume from `after`.
 //
 //   node benchmarks/node_peer/server.mjs --port 4000 [--compression default|on|off]
+//       [--init-timeout 10000]
 //
 // --compression (or PEER_COMPRESSION): `default` leaves ws's own default (the server offers
 // no permessage-deflate), `on` enables it with ws's default parameters (frames under 1,024
@@ -38,6 +39,9 @@ const { values: options } = parseArgs({
     port: { type: "string", default: process.env.PORT ?? "4000" },
     host: { type: "string", default: "127.0.0.1" },
     compression: { type: "string", default: process.env.PEER_COMPRESSION ?? "default" },
+    // graphql-ws closes a socket that sent no connection_init within this many ms (its own
+    // default is 3,000); 10,000 as the product's EXTRANET_WS_INIT_TIMEOUT
+    "init-timeout": { type: "string", default: process.env.PEER_INIT_TIMEOUT ?? "10000" },
   },
 });
 if (!["default", "on", "off"].includes(options.compression)) {
@@ -201,6 +205,7 @@ const wsServer = new WebSocketServer(wsOptions);
 useServer(
   {
     schema,
+    connectionInitWaitTimeout: Number(options["init-timeout"]),
     onConnect: (ctx) => Boolean(ctx.connectionParams?.authorization),
   },
   wsServer,
