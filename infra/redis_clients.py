@@ -193,9 +193,9 @@ class Batcher:
                 waiting.cancel()
                 raise
             except Exception as error:  # the callers of this send see it
-                waiting.set_exception(error)
+                fail(waiting, error)
             else:
-                waiting.set_result(None)
+                settle(waiting, None)
 
     async def aclose(self) -> None:
         """Stop sending (what is still waiting stays unsent)."""
@@ -207,14 +207,20 @@ class Batcher:
 
 
 def outcome() -> asyncio.Future[T]:
-    """A future for one caller's part of a batch, whose failure is not reported as never
-    retrieved when the caller left before it came."""
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    future.add_done_callback(_retrieved)
-    return future
+    """A future for one caller's part of a batch, to settle with :func:`settle` or
+    :func:`fail`."""
+    return asyncio.get_running_loop().create_future()
 
 
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    """Mark a failure as seen even when every caller left (no warning then)."""
-    if not future.cancelled():
-        future.exception()
+def settle(future: asyncio.Future[T], result: T) -> None:
+    """Give the caller its part of a batch, unless it left (its future was cancelled)."""
+    if not future.done():
+        future.set_result(result)
+
+
+def fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    """Raise ``error`` in the caller, unless it left; not reported as never retrieved when
+    nobody waits for it any more."""
+    if not future.done():
+        future.set_exception(error)
+        future.exception()  # seen: a caller that left is not logged as a lost failure

@@ -27,11 +27,12 @@ from itertools import islice
 from typing import Protocol
 
 from infra.redis_clients import (
-    OPERATION_TIMEOUT,
     Batcher,
     RedisConnections,
     bounded,
+    fail,
     outcome,
+    settle,
     uses_redis,
 )
 
@@ -104,27 +105,26 @@ class RedisActivity:
         return f"{self._namespace}.activity.{user_id}"
 
     async def mark(self, user_id: int, key: str, foreground: bool) -> None:
-        """Send the mark with the next batch and wait for it (at most OPERATION_TIMEOUT
-        seconds). A foreground mark raises what Redis raised (``TimeoutError`` when it did
-        not answer); a background one never raises. Either is kept and sent again when
-        Redis fails, unless a later mark of the socket replaced it."""
+        """Send the mark with the next batch and wait until the batch that carries it ends
+        (each is bounded by OPERATION_TIMEOUT seconds). A foreground mark raises what Redis
+        raised (``TimeoutError`` when it did not answer); a background one never raises.
+        Either is kept and sent again when Redis fails, unless a later mark of the socket
+        replaced it."""
         if foreground:
             self._held[key] = user_id
         else:
             self._held.pop(key, None)
         mark = self._replace(key, _Mark(user_id, foreground, time.monotonic() + self._ttl))
         if foreground:
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                await asyncio.shield(mark.sent)
+            await mark.sent
             return
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                await asyncio.shield(mark.sent)
+            await mark.sent
 
     def _replace(self, key: str, mark: _Mark) -> _Mark:
         earlier = self._marks.pop(key, None)
         if earlier is not None:  # not sent: the later mark says what is true now
-            earlier.sent.set_result(None)
+            settle(earlier.sent, None)
         self._marks[key] = mark
         self._batches.schedule()
         return mark
@@ -133,7 +133,7 @@ class RedisActivity:
         """One batch: up to BATCH marks in one pipeline, a ZREM and a ZADD per user."""
         now = time.monotonic()
         for key in [k for k, m in self._marks.items() if not m.foreground and m.until <= now]:
-            self._marks.pop(key).sent.set_result(None)
+            settle(self._marks.pop(key).sent, None)
         taken = list(islice(self._marks.items(), BATCH))
         for key, _ in taken:
             del self._marks[key]
@@ -156,7 +156,7 @@ class RedisActivity:
                 await pipe.execute()
         except Exception as error:
             for key, mark in taken:  # kept, unless a later mark replaced it meanwhile
-                mark.sent.set_exception(error)
+                fail(mark.sent, error)
                 if key not in self._marks:
                     self._marks[key] = _Mark(mark.user_id, mark.foreground, mark.until)
             log.warning(
@@ -166,7 +166,7 @@ class RedisActivity:
             )
             raise
         for _, mark in taken:
-            mark.sent.set_result(None)
+            settle(mark.sent, None)
 
     @bounded
     async def active(self, user_ids: list[int]) -> set[int]:
@@ -205,6 +205,8 @@ class RedisActivity:
                 async with asyncio.timeout(CLOSING_WAIT):
                     await asyncio.gather(*(asyncio.shield(m.sent) for m in self._marks.values()))
         await self._batches.aclose()
+        for mark in self._marks.values():
+            settle(mark.sent, None)  # they stop counting within TTL
         await self._redis.aclose()
         await self._connections.release()
 

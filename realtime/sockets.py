@@ -29,12 +29,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from infra.redis_clients import (
-    OPERATION_TIMEOUT,
     Batcher,
     RedisConnections,
     bounded,
+    fail,
     outcome,
+    settle,
     uses_redis,
 )
 
@@ -167,19 +170,20 @@ class RedisSockets:
         return opening.key
 
     async def close(self, user_id: int, key: str) -> None:
-        """Uncount the socket with the next batch, and wait for it (at most
-        OPERATION_TIMEOUT seconds). Never raises: when Redis fails, the removal is kept and
-        sent again with the next batch or renewal."""
+        """Uncount the socket with the next batch, and wait until the batch that carries it
+        ends (each is bounded by OPERATION_TIMEOUT seconds). Never raises: when Redis fails,
+        the removal is kept and sent again with the next batch or renewal."""
         self._held.pop(key, None)
         closing = self._uncount(user_id, key)
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(OPERATION_TIMEOUT):
-                await asyncio.shield(closing.sent)
+            await closing.sent
 
     def _uncount(self, user_id: int, key: str) -> _Closing:
         closing = self._closing.get(key)
         if closing is None:
             closing = self._closing[key] = _Closing(user_id, time.monotonic() + self._ttl)
+        elif closing.sent.done():  # its caller left: a new one may wait
+            closing.sent = outcome()
         self._batches.schedule()
         return closing
 
@@ -187,7 +191,7 @@ class RedisSockets:
         """One batch: up to BATCH removals, then up to BATCH opens, in one script call."""
         now = time.monotonic()
         for key in [key for key, c in self._closing.items() if c.until <= now]:
-            self._closing.pop(key).sent.set_result(None)  # the next open of the user drops it
+            settle(self._closing.pop(key).sent, None)  # the next open of the user drops it
         closing = list(islice(self._closing.items(), BATCH))
         opening = [o for o in self._opening[:BATCH] if not o.counted.done()]
         del self._opening[:BATCH]
@@ -208,10 +212,9 @@ class RedisSockets:
             )
         except Exception as error:
             for o in opening:
-                if not o.counted.done():
-                    o.counted.set_exception(error)
+                fail(o.counted, error)
             for _, c in closing:  # kept: those waiting hear of the failure now
-                c.sent.set_exception(error)
+                fail(c.sent, error)
                 c.sent = outcome()
             if closing:
                 log.warning(
@@ -223,10 +226,9 @@ class RedisSockets:
         for key, c in closing:
             if self._closing.get(key) is c:
                 del self._closing[key]
-            c.sent.set_result(None)
+            settle(c.sent, None)
         for o, added in zip(opening, counted, strict=True):
-            if not o.counted.done():
-                o.counted.set_result(bool(added))
+            settle(o.counted, bool(added))
 
     @bounded
     async def renew(self) -> None:
@@ -271,6 +273,11 @@ class RedisSockets:
                 async with asyncio.timeout(CLOSING_WAIT):
                     await asyncio.gather(*(asyncio.shield(c.sent) for c in self._closing.values()))
         await self._batches.aclose()
+        closed = RedisConnectionError("The count of websockets has stopped")
+        for o in self._opening:
+            fail(o.counted, closed)
+        for c in self._closing.values():
+            settle(c.sent, None)  # they stop counting within TTL
         await self._redis.aclose()
         await self._connections.release()
 
