@@ -621,8 +621,8 @@ async def measure(
     n: int,
     m: int,
     compression: bool,
-    burst: bool = False,
     profile: str | None = None,
+    burst: bool = False,
 ) -> dict[str, float]:
     """Subscribe N clients, deliver M messages, reconnect all; the figures of one server.
 
@@ -731,7 +731,7 @@ def report(runs: list[dict[str, dict[str, float]]]) -> None:
     for key, label in FIGURES:
         cells = "   ".join(f"{side} {spread([r[side][key] for r in runs])}" for side in sides)
         print(f"{label}: {cells}")
-    for base in sides[1:]:
+    for base in sides[1:] if sides[0] == "product" else []:
         for key in RATIOS:
             ratios = [r["product"][key] / max(r[base][key], 1e-9) for r in runs]
             print(f"ratio product ÷ {base}, {key}: {spread(ratios)}×")
@@ -740,16 +740,16 @@ def report(runs: list[dict[str, dict[str, float]]]) -> None:
 async def comparison(args: argparse.Namespace, pool: ClientPool) -> dict[str, dict[str, float]]:
     n, m, compression = args.subscribers, args.messages, args.compression == "on"
     run: dict[str, dict[str, float]] = {}
-    async with running(Product(n, tracing=args.tracing)) as product:
-        run["product"] = await measure(product, pool, n, m, compression, profile=args.profile)
-    if args.graphql_only:
-        return run
-    async with running(RawBroadcast()) as raw:
-        run["raw"] = await measure(raw, pool, n, m, compression)
-    if args.peer == "node":
+    if "product" in args.sides:
+        async with running(Product(n, tracing=args.tracing)) as product:
+            run["product"] = await measure(product, pool, n, m, compression, args.profile)
+    if "raw" in args.sides:
+        async with running(RawBroadcast()) as raw:
+            run["raw"] = await measure(raw, pool, n, m, compression)
+    if "peer" in args.sides:
         async with running(NodePeer(args.peer_compression)) as peer:
             run["peer"] = await measure(peer, pool, n, m, compression)
-    for base in list(run)[1:]:
+    for base in list(run)[1:] if "product" in run else []:
         ratios = "  ".join(
             f"{key} {run['product'][key] / max(run[base][key], 1e-9):.2f}×" for key in RATIOS
         )
@@ -864,6 +864,11 @@ async def main() -> None:
         help="run the product server with tracing on (OpenTelemetry, console exporter)",
     )
     parser.add_argument("--graphql-only", action="store_true", help="the product alone")
+    parser.add_argument(
+        "--sides",
+        default="product,raw,peer",
+        help="which servers to measure, comma-separated (default: all three)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write every run's figures to FILE")
     parser.add_argument("--client-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -871,14 +876,21 @@ async def main() -> None:
         await client_worker()
         return
 
+    args.sides = [side.strip() for side in args.sides.split(",")]
+    if unknown := set(args.sides) - {"product", "raw", "peer"}:
+        parser.error(f"--sides: unknown {', '.join(sorted(unknown))}")
+    if args.graphql_only:
+        args.sides = ["product"]
     files = raise_open_files()
     if args.peer is None:
         missing = peer_available()
         args.peer = "none" if missing else "node"
-        if missing and not args.graphql_only and args.processes == 1:
+        if missing and "peer" in args.sides and args.processes == 1:
             print(f"Node.js peer left out: {missing}")
     elif args.peer == "node" and (missing := peer_available()):
         parser.error(f"--peer node: {missing}")
+    if args.peer == "none":
+        args.sides = [side for side in args.sides if side != "peer"]
     processes = args.client_processes or max(1, math.ceil(args.subscribers / 5000))
     print(
         f"{args.subscribers} subscribers, {args.messages} messages, {os.cpu_count()} cores, "
