@@ -462,7 +462,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         await self.bus.activity.mark(user.id, key, True if foreground is None else foreground)
         if isinstance(context.request, WebSocket):
             context.closers.append(
-                asyncio.create_task(_close_at_expiry(context.request, claims.expires_at))
+                _close_at_expiry(context.request, claims.expires_at, context.closers)
             )
         if watch is not None:  # before the ack: every operation, checked itself, comes after
             await _until_listening(*watch)
@@ -486,8 +486,20 @@ class ExtranetGraphQL(GraphQLOverHTTP):
                         log.exception("Uncounting a websocket failed")
 
 
-async def _close_at_expiry(websocket: WebSocket, expires_at: int) -> None:
-    await asyncio.sleep(max(0.0, expires_at - time.time()))
+def _close_at_expiry(
+    websocket: WebSocket, expires_at: int, closers: list[asyncio.Task[None] | asyncio.TimerHandle]
+) -> asyncio.TimerHandle:
+    """A timer (a task would hold its coroutine for the socket's whole life) that closes the
+    websocket (4403) when its access token expires, at ``expires_at`` (seconds since the
+    epoch); the closing task joins ``closers``."""
+
+    def expire() -> None:
+        closers.append(asyncio.ensure_future(_close_expired(websocket)))
+
+    return asyncio.get_running_loop().call_later(max(0.0, expires_at - time.time()), expire)
+
+
+async def _close_expired(websocket: WebSocket) -> None:
     with contextlib.suppress(RuntimeError, OSError):
         await websocket.close(code=SESSION_ENDED_CODE, reason=EXPIRED_CREDENTIALS)
 

@@ -38,7 +38,7 @@ class Context:
     process: ProcessState  # what the process keeps for every request (caches)
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
-    closers: list[asyncio.Task[None]] = field(default_factory=list)
+    closers: list[asyncio.Task[None] | asyncio.TimerHandle] = field(default_factory=list)
     socket_key: str | None = None  # counted against the user's open websockets
     session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
     signed_out: str | None = None  # why a token sent signed nobody in (SIGNED_OUT reasons)

@@ -247,7 +247,14 @@ class SharedPayloads:
 
     def __init__(self, size: int = 1024) -> None:
         self._recent: LRU[Hashable, _Shared] = LRU(size)
+        self._shapes: LRU[Hashable, Hashable] = LRU(size)
         self.executions = 0
+
+    def shape(self, shape: Hashable) -> Hashable:
+        """The one instance of an equal sharing shape that subscribers of it hold (thousands
+        of sockets, one copy)."""
+        found = self._shapes.get(shape)
+        return self._shapes.put(shape, shape) if found is None else found
 
     def ready(self, key: Hashable) -> str | None:
         """The payload for ``key`` if it has been executed successfully."""
@@ -327,8 +334,9 @@ class Delivery:
                 readers = ("viewer", viewer.id)
             used = selection_variables(operation, fragments)
             values = {k: v for k, v in (self._variables or {}).items() if k in used}
-            variables = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
-            self._shape = (self._query, self._operation_name, variables, readers)
+            variables = orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode()
+            shape = (self._query, self._operation_name, variables, readers)
+            self._shape = self._shared.shape(shape)
         return self._shape
 
     async def send(self, info: Info, event: Event, root: Root) -> None:

@@ -46,7 +46,7 @@ class LocalSubscriber:
     __slots__ = ("_direct", "_failure", "_limit", "_messages", "_waiter")
 
     def __init__(self, limit: int) -> None:
-        self._messages: deque[str] = deque()
+        self._messages: deque[str] | None = None  # made when the first message waits
         self._limit = limit
         self._failure: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
@@ -55,7 +55,7 @@ class LocalSubscriber:
     @property
     def pending(self) -> int:
         """Messages offered and not read yet."""
-        return len(self._messages)
+        return len(self._messages) if self._messages is not None else 0
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -73,11 +73,14 @@ class LocalSubscriber:
                     return
             except Exception:  # the reader meets the message, and its failure, itself
                 log.exception("Taking a message at once failed; queueing it")
-        if len(self._messages) >= self._limit:
-            self._messages.clear()  # free the memory at once
+        messages = self._messages
+        if messages is None:
+            messages = self._messages = deque()
+        elif len(messages) >= self._limit:
+            self._messages = None  # free the memory at once
             self.fail(FellBehind())
             return
-        self._messages.append(message)
+        messages.append(message)
         self._wake()
 
     def fail(self, failure: BaseException) -> None:
@@ -90,8 +93,12 @@ class LocalSubscriber:
         while True:
             if self._failure is not None:
                 raise self._failure
-            if self._messages:
-                return self._messages.popleft()
+            messages = self._messages
+            if messages:
+                message = messages.popleft()
+                if not messages:
+                    self._messages = None  # an idle subscriber holds no buffer
+                return message
             self._waiter = asyncio.get_running_loop().create_future()
             self._direct = direct
             try:
