@@ -102,6 +102,7 @@ async def storm(n: int, rounds: int, profile: str | None) -> list[tuple[float, f
                     f"ws://127.0.0.1:{port}/graphql",
                     subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
                     max_queue=None,
+                    open_timeout=120,  # a loaded machine queues the handshakes
                 )
                 token = tokens[READERS[index % len(READERS)]]
                 init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}

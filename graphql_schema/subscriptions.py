@@ -34,10 +34,10 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from domain import policy
-from domain.errors import Forbidden, RateLimited
+from domain.errors import Forbidden, NotFound, RateLimited
 from graphql_schema.sharing import Delivery
 from infra.batching import Batched
-from models import Event, EventLogHorizon, Notification, User
+from models import Event, EventLogHorizon, Notification, Project, User
 from realtime._fanout import FellBehind, LocalSubscriber
 from realtime.channels import feed_channel, project_channel, rights_channel
 from realtime.events import Control
@@ -249,6 +249,36 @@ def _direct(viewer: User, send_now: SendNow) -> Callable[[Event], bool]:
         return send_now(event)
 
     return deliver
+
+
+@dataclass(frozen=True, slots=True)
+class _ProjectOf:
+    """A project looked up for a viewer: the same row for every viewer of one audience
+    (:func:`domain.policy.audience`: what ``visible_projects`` depends on)."""
+
+    audience: Hashable
+    project_id: int
+    viewer: User = field(compare=False, hash=False)
+
+
+async def _read_projects(keys: Sequence[_ProjectOf]) -> dict[_ProjectOf, Project | None]:
+    found = await asyncio.gather(
+        *(policy.visible_projects(key.viewer).get_or_none(id=key.project_id) for key in keys)
+    )
+    return dict(zip(keys, found, strict=True))
+
+
+_projects: Batched[_ProjectOf, Project | None] = Batched(_read_projects, most=32)
+
+
+async def visible_project(viewer: User, project_id: int) -> Project:
+    """The project a timeline subscription reads, if the viewer may see it now, otherwise
+    NOT_FOUND (as :func:`domain.policy.get_visible`); one read for every concurrent
+    subscriber of the same audience (a reconnect storm), which share the row."""
+    found = await _projects(_ProjectOf(policy.audience(viewer), project_id, viewer))
+    if found is None:
+        raise NotFound("project", looked_up=(Project, project_id))
+    return found
 
 
 def project_timeline(

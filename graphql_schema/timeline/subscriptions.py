@@ -7,12 +7,11 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from domain import policy
 from graphql_schema import subscriptions
 from graphql_schema.context import Info
 from graphql_schema.notifications.queries import readable_notifications
 from graphql_schema.permissions import CanSeeProject, IsAuthenticated, rule
-from graphql_schema.relay import fetch_by_global_id
+from graphql_schema.relay import node_pk
 from graphql_schema.timeline.types import ProjectTimelineEvent, stream_item
 from realtime.channels import feed_channel, inbox_channel, project_channel
 from realtime.stream import decode_cursor
@@ -31,7 +30,7 @@ class Subscription:
         self, info: Info, project_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[ProjectTimelineEvent, None]:
         viewer = info.context.require_viewer()
-        project = await fetch_by_global_id(policy.visible_projects(viewer), project_id, "Project")
+        project = await subscriptions.visible_project(viewer, node_pk(project_id, "Project"))
         cursor = decode_cursor(after) if after is not None else None
         bus = info.context.bus
         async with subscriptions.Frames(info, project_channel(project.id), stream_item) as frames:
