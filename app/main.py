@@ -67,6 +67,7 @@ from app.persisted import OPERATIONS_DIR, PersistedQueries, document_cache, oper
 from app.request_size import LimitedRequests
 from app.runner import JobRunner
 from app.sending import run_now
+from app.session_watch import SessionWatches
 from app.unavailable import ServiceBoundary
 from app.unsubscribe import unsubscribe_routes
 from app.web import graphiql_routes, web_client_routes
@@ -82,7 +83,7 @@ from domain.errors import AppError
 from domain.scopes import looks_like_token
 from domain.throttle import LoginThrottle, attempt_store
 from domain.tokens import AccessClaims
-from graphql_schema.context import Context, build_context
+from graphql_schema.context import Closer, Context, build_context
 from graphql_schema.errors import formatted, graphql_error
 from graphql_schema.loaders import SharedRowLoaders
 from graphql_schema.process import ProcessState, trace_slow_resolvers
@@ -96,7 +97,6 @@ from infra.settings import Settings, load_settings
 from infra.storage import DirectoryStorage
 from realtime.activity import foreground_of, keep_renewed
 from realtime.bus import EventBus
-from realtime.channels import sessions_channel
 from realtime.sockets import keep_counted, socket_registry
 
 log = logging.getLogger("extranet")
@@ -321,6 +321,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         self.shared_rows = SharedRowLoaders()
         self.process = ProcessState()
         self.shared_payloads = SharedPayloads()
+        self.session_watches = SessionWatches(bus, SESSION_ENDED_CODE, SESSION_ENDED)
         self.operation_names = OperationNames(
             registered_names(operation_documents(OPERATIONS_DIR)),
             settings.metrics_max_operations,
@@ -444,8 +445,8 @@ class ExtranetGraphQL(GraphQLOverHTTP):
             raise ConnectionRefused(EXPIRED_CREDENTIALS if expired else BAD_CREDENTIALS)
         watch = None
         if isinstance(context.request, WebSocket):  # closes the socket when the session ends
-            watch = _watch_session(self.bus, context.request, claims)
-            context.closers.append(watch[0])
+            watch = self.session_watches.watch(context.request, claims.user_id, claims.session_id)
+            context.closers.append(watch)
         user = await session_user(claims.user_id, claims.session_id)
         if user is None:
             raise ConnectionRefused(SESSION_ENDED)
@@ -465,7 +466,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
                 _close_at_expiry(context.request, claims.expires_at, context.closers)
             )
         if watch is not None:  # before the ack: every operation, checked itself, comes after
-            await _until_listening(*watch)
+            await watch.until_listening()
         return UNSET  # type: ignore[no-any-return]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -487,7 +488,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
 
 
 def _close_at_expiry(
-    websocket: WebSocket, expires_at: int, closers: list[asyncio.Task[None] | asyncio.TimerHandle]
+    websocket: WebSocket, expires_at: int, closers: list[Closer]
 ) -> asyncio.TimerHandle:
     """A timer (a task would hold its coroutine for the socket's whole life) that closes the
     websocket (4403) when its access token expires, at ``expires_at`` (seconds since the
@@ -514,7 +515,6 @@ EXPIRED_CREDENTIALS = "TOKEN_EXPIRED: the access token expired; connect again wi
 SESSION_ENDED = "SESSION_ENDED: the session has ended or the account was removed; sign in again."
 TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
 CLOSE_REASONS = ("TOKEN_INVALID", "TOKEN_EXPIRED", "SESSION_ENDED", TOO_MANY_CONNECTIONS)
-SESSION_WATCH_READY = 5.0  # seconds to wait for the broadcast to listen
 
 
 class ConnectionRefused(Exception):
@@ -530,51 +530,6 @@ def _subscription_limit(most: int) -> GraphQLFormattedError:
     message = f"Subscription limit reached: at most {most} operations at once on a connection."
     extensions = {"code": "BAD_USER_INPUT", "limit": "subscriptions", "maximum": most}
     return GraphQLError(message, extensions=extensions).formatted
-
-
-def _watch_session(
-    bus: EventBus, websocket: WebSocket, claims: AccessClaims
-) -> tuple[asyncio.Task[None], asyncio.Event]:
-    """A task that closes the websocket (4403) as soon as its session ends or its user is
-    removed, as told on the user's sessions channel by whichever process ended it, and the
-    event set once that channel is listened to."""
-    listening = asyncio.Event()
-    return asyncio.create_task(_close_when_ended(bus, websocket, claims, listening)), listening
-
-
-async def _until_listening(watch: asyncio.Task[None], listening: asyncio.Event) -> None:
-    """Until the watch listens (or has ended), at most SESSION_WATCH_READY seconds."""
-    ready = asyncio.ensure_future(listening.wait())
-    await asyncio.wait(
-        {ready, watch}, timeout=SESSION_WATCH_READY, return_when=asyncio.FIRST_COMPLETED
-    )
-    ready.cancel()
-
-
-async def _close_when_ended(
-    bus: EventBus, websocket: WebSocket, claims: AccessClaims, listening: asyncio.Event
-) -> None:
-    async def ended() -> bool:
-        try:
-            return await session_user(claims.user_id, claims.session_id) is None
-        except Exception:  # the database is away: every next operation checks again
-            log.warning("Checking a websocket's session failed", exc_info=True)
-            return False
-
-    while True:
-        try:
-            async with bus.subscribe(sessions_channel(claims.user_id)) as signals:
-                listening.set()
-                while True:
-                    await signals.get()  # any signal (an end, a transport resync): look
-                    if await ended():
-                        break
-            with contextlib.suppress(RuntimeError, OSError):
-                await websocket.close(code=SESSION_ENDED_CODE, reason=SESSION_ENDED)
-            return
-        except Exception:
-            log.warning("Listening for the end of sessions failed; listening again", exc_info=True)
-            await asyncio.sleep(1.0)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -6,9 +6,8 @@ domain/auth.py (the access token and the database together).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +25,12 @@ from models import User
 from realtime.bus import EventBus
 
 
+class Closer(Protocol):
+    """What a websocket holds until it closes (a task, a timer, a watch): cancelled then."""
+
+    def cancel(self) -> object: ...
+
+
 @dataclass
 class Context:
     request: Request | WebSocket
@@ -38,7 +43,7 @@ class Context:
     process: ProcessState  # what the process keeps for every request (caches)
     loaders: Loaders = field(init=False)
     connection_params: dict[str, object] | None = None
-    closers: list[asyncio.Task[None] | asyncio.TimerHandle] = field(default_factory=list)
+    closers: list[Closer] = field(default_factory=list)  # cancelled when the socket closes
     socket_key: str | None = None  # counted against the user's open websockets
     session_id: str | None = None  # the viewer's sign-in session (refresh-token family)
     signed_out: str | None = None  # why a token sent signed nobody in (SIGNED_OUT reasons)
