@@ -51,6 +51,7 @@ variable errors carry no "did you mean" suggestions and name no schema type
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ MAX_FRAGMENTS = 50
 EXPANSION_FACTOR = 20
 LIST_SIZE = 10
 CACHE_SIZE = 256
+MAX_COSTED_VARIABLES = 2048  # characters of the variables' JSON a cost check is kept by
 _REFUSED = parse("{ __typename }")  # stands in for a document that is never parsed
 
 
@@ -660,10 +662,12 @@ def coerced_variables(
 
 
 class CheckedDocumentCache:
-    """Parsed documents by their text and token limit, and what :func:`check_document`
-    found in them by their text and the request limits: the ``size`` least recently used
-    of each. One per process, made by the application and reached from each request's
-    context (``context.process.documents``).
+    """Parsed documents by their text and token limit, what :func:`check_document`
+    found in them by their text and the request limits, and what the cost check found (the
+    refusal and the cost) by the text, the limits, the operation's name and the variables'
+    JSON as sent (at most ``MAX_COSTED_VARIABLES`` characters; longer ones are checked each
+    time): the ``size`` least recently used of each. One per process, made by the
+    application and reached from each request's context (``context.process.documents``).
 
     strawberry's ``ParserCache`` and ``ValidationCache`` do not serve here: their caches
     are shared by every schema and application of the interpreter (one per size, for
@@ -676,6 +680,9 @@ class CheckedDocumentCache:
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.parsed: LRU[tuple[str, int], DocumentNode] = LRU(size)
         self.checked: LRU[tuple[str | None, QueryLimits], list[GraphQLError]] = LRU(size)
+        self.costed: LRU[
+            tuple[str | None, QueryLimits, str | None, str], tuple[list[GraphQLError], int | None]
+        ] = LRU(size)
 
 
 def _cache_of(context: Any) -> CheckedDocumentCache:
@@ -737,9 +744,31 @@ class CheckedDocuments(SchemaExtension):
         if errors is None:
             errors = checked.put(key, check_document(schema, document, limits))
         if not errors:
-            errors = self._cost_errors(schema, document, limits)
+            errors = self._costed(schema, document, limits)
         context.pre_execution_errors = list(errors)
         yield
+
+    def _costed(
+        self, schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
+    ) -> list[GraphQLError]:
+        """:meth:`_cost_errors`, kept by the document's text, the limits, the operation's
+        name and the variables' JSON (the only things it depends on: a reconnecting client
+        sends the same subscription again)."""
+        context = self.execution_context
+        try:
+            variables = json.dumps(context.variables, ensure_ascii=False, allow_nan=True)
+        except (TypeError, ValueError):  # not JSON (not from a client's request): not kept
+            return self._cost_errors(schema, document, limits)
+        if len(variables) > MAX_COSTED_VARIABLES:
+            return self._cost_errors(schema, document, limits)
+        costed = _cache_of(context.context).costed
+        key = (context.query, limits, context.operation_name, variables)
+        found = costed.get(key)
+        if found is None:
+            errors = self._cost_errors(schema, document, limits)
+            found = costed.put(key, (errors, self.cost))
+        errors, self.cost = found
+        return errors
 
     def _cost_errors(
         self, schema: GraphQLSchema, document: DocumentNode, limits: QueryLimits
