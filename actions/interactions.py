@@ -2,9 +2,9 @@
 
 Only contacts are recorded (staff reading their customers' pages is the provider's work,
 not the customer's use). Each recording is one short transaction of upserts on counters
-(models/interactions.py): a read adds 1 to the object's count of the contact's customer for
-the day, notes that the contact was active that day and, once per sign-in session, when the
-session first read something; a search adds 1 to its terms' count of the day (and to the
+(models/interactions.py; on PostgreSQL a read's is one statement of them): a read adds 1
+to the object's count of the contact's customer for the day, notes that the contact was
+active that day and, once per sign-in session, when the session first read something; a search adds 1 to its terms' count of the day (and to the
 count of those that found nothing). Recording never fails the request that reads: an error
 is logged and the read answers as usual.
 
@@ -42,9 +42,13 @@ PURGE = "interactions.purge"
 TERMS_MAX_LENGTH = 200
 
 
+def _dialect() -> str:
+    return str(connections.get("default").capabilities.dialect)
+
+
 def _marks(count: int) -> list[str]:
     """``count`` placeholders in the database's style."""
-    if str(connections.get("default").capabilities.dialect) == "sqlite":
+    if _dialect() == "sqlite":
         return ["?"] * count
     return [f"${n}" for n in range(1, count + 1)]
 
@@ -113,6 +117,10 @@ async def record_read(
         return
     at = moment or now()
 
+    if _dialect() != "sqlite":
+        await _record_read_in_one_statement(viewer, customer_id, kind, object_id, session_id, at)
+        return
+
     async def writes() -> None:
         read = {"kind": kind.value, "object_id": object_id, "customer_id": customer_id}
         await _insert(
@@ -128,6 +136,54 @@ async def record_read(
             await _insert(ReadingSession, {**session, **first}, "session_key")
 
     await _recorded(f"a read of {kind.value} {object_id}", writes)
+
+
+async def _record_read_in_one_statement(
+    viewer: User,
+    customer_id: int,
+    kind: ContentKind,
+    object_id: int,
+    session_id: str | None,
+    at: datetime,
+) -> None:
+    """What :func:`record_read` writes, as one statement on PostgreSQL (data-modifying
+    common table expressions: one round trip instead of a transaction of three upserts, and
+    atomic all the same); the day's purge is scheduled afterwards by the read that first
+    marked the contact active that day. Never raises."""
+    day = _day(at)
+    reads = ContentReadCount._meta.db_table
+    days = ContactActivityDay._meta.db_table
+    sessions = ReadingSession._meta.db_table
+    values: list[Any] = [kind.value, object_id, customer_id, day, viewer.id]
+    session = "SELECT 1 WHERE FALSE"
+    if session_id:
+        values += [session_key(session_id), at]
+        session = (
+            f"INSERT INTO {sessions} (session_key, user_id, customer_id, first_read_at) "  # noqa: S608
+            "VALUES ($6, $5, $3, $7) ON CONFLICT (session_key) DO NOTHING RETURNING id"
+        )
+    sql = (
+        f"WITH counted AS (INSERT INTO {reads} (kind, object_id, customer_id, day, reads) "  # noqa: S608 (names of ours)
+        f"VALUES ($1, $2, $3, $4, 1) ON CONFLICT (kind, object_id, customer_id, day) "
+        f"DO UPDATE SET reads = {reads}.reads + 1 RETURNING id), "
+        f"active AS (INSERT INTO {days} (user_id, customer_id, day) VALUES ($5, $3, $4) "
+        "ON CONFLICT (user_id, day) DO NOTHING RETURNING id), "
+        f"opened AS ({session}) "
+        "SELECT (SELECT count(*) FROM counted) AS counted, "
+        "(SELECT count(*) FROM active) AS active, (SELECT count(*) FROM opened) AS opened"
+    )
+    what = f"a read of {kind.value} {object_id}"
+    try:
+        _, rows = await connections.get("default").execute_query(sql, values)
+    except Exception:
+        log.warning("Could not record %s", what, exc_info=True)
+        return
+    if rows and rows[0]["active"]:
+
+        async def purge() -> None:
+            await schedule_purge(at)
+
+        await _recorded(f"the purge after {what}", purge)
 
 
 async def record_search(

@@ -176,3 +176,15 @@ def test_previous_keys_are_read_from_the_environment() -> None:
 def test_tokens_of_another_deployment_are_refused() -> None:
     other = replace(SETTINGS, secret_key="o" * 40)
     assert decode_access_token(SETTINGS, issue_access_token(other, 1, "a-session")) is None
+
+
+def test_a_kept_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a token found valid (and so kept) that expires in a few seconds
+    token = _sign(_claims(exp=int(time.time()) + 5))
+    claims = decode_access_token(SETTINGS, token)
+    assert claims is not None
+    assert decode_access_token(SETTINGS, token) == claims
+    # when its expiry has passed, it is refused without its signature being checked again
+    later = time.time() + 10
+    monkeypatch.setattr("domain.tokens.time.time", lambda: later)
+    assert decode_access_token(SETTINGS, token) is None
