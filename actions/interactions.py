@@ -4,8 +4,9 @@ Only contacts are recorded (staff reading their customers' pages is the provider
 not the customer's use). Each recording is one short transaction of upserts on counters
 (models/interactions.py; on PostgreSQL a read's is one statement of them): a read adds 1
 to the object's count of the contact's customer for the day, notes that the contact was
-active that day and, once per sign-in session, when the session first read something; a search adds 1 to its terms' count of the day (and to the
-count of those that found nothing). Recording never fails the request that reads: an error
+active that day and, once per sign-in session, when the session first read something; a
+search adds 1 to its terms' count of the day (and to the count of those that found
+nothing). Recording never fails the request that reads: an error
 is logged and the read answers as usual.
 
 The counts are kept ``EXTRANET_INTERACTIONS_KEPT_DAYS`` days: :func:`purge_interactions`
