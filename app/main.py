@@ -138,6 +138,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_connection_init(message)
         except ConnectionRefused as refused:
             await self.websocket.close(code=SESSION_ENDED_CODE, reason=refused.reason)
+        waiting = self.connection_init_timeout_task
+        if self.connection_init_received and waiting is not None:
+            waiting.cancel()  # it would only return: no coroutine held while it sleeps on
 
     async def handle_ping(self, message: PingMessage) -> None:
         """A ping may say whether the client is in the foreground (``{"foreground":
@@ -430,6 +433,7 @@ class ExtranetGraphQL(GraphQLOverHTTP):
         """
         bursts().opened()  # a reconnect storm defers full collections (app/collector.py)
         params = context.connection_params or {}
+        context.connection_params = None  # read here only: the socket keeps no copy of its token
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
         claims = access_claims(self.settings, token)

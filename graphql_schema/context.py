@@ -31,7 +31,7 @@ class Closer(Protocol):
     def cancel(self) -> object: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     request: Request | WebSocket
     response: Response | None

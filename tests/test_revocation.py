@@ -24,7 +24,7 @@ from realtime.bus import EventBus
 from realtime.stream import encode_cursor
 from tests.conftest import Api, gid
 from tests.graphql.test_dataloaders import count_queries
-from tests.live import GraphQLSocket, serve, serve_process
+from tests.live import GraphQLSocket, serve, serve_process, until
 from tests.services import RedisProcess
 from tests.test_multiprocess import Http, shared_env  # noqa: F401 (a fixture)
 from tests.world import PASSWORD, World
@@ -462,3 +462,25 @@ async def test_a_member_removed_from_a_project_leaves_its_pages_presence_at_once
             for p in (await anna.receive(within=20))["payload"]["data"]["pagePresence"]["people"]
         ] != ["anna"]:
             pass
+
+
+async def test_a_users_sockets_share_one_session_watch_and_an_ended_session_closes_all_its_own(
+    app: Starlette, api: Api, world: World
+) -> None:
+    watches = app.state.graphql.session_watches
+    first = await _sign_in(api, world.max.email)
+    other = await _sign_in(api, world.max.email)
+    async with serve(app) as address:
+        async with (
+            _socket(address, first.access) as one,
+            _socket(address, first.access) as two,
+            _socket(address, other.access) as staying,
+        ):
+            assert len(watches) == 1  # one listener for the user's three sockets
+            await api(LOGOUT, {"token": first.refresh})
+            assert await _closed_with(one) == ENDED
+            assert await _closed_with(two) == ENDED
+            me = await _operation(staying, "1", ME)
+            assert me["data"]["me"]["handle"] == world.max.handle
+            assert len(watches) == 1  # the other session's socket is still watched
+        await until(lambda: len(watches) == 0, what="no watch once the sockets closed")
