@@ -42,9 +42,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fanout import cpu_seconds, free_port, wait_http  # the servers' helpers
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TICKS = os.sysconf("SC_CLK_TCK")
 SECRET = "benchmark-secret-key-that-is-long-enough-for-hs256"  # noqa: S105 (a throwaway)
 LOGIN = """mutation ($email: String!) { login(input: {email: $email,
   password: "demo-extranet-2026"}) { accessToken } }"""
@@ -75,30 +78,6 @@ done = function(summary, latency, requests)
   io.write(string.format("failed %d\\n", failed))
 end
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_http(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(1200):
-            try:
-                await http.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def lua_string(text: str) -> str:
